@@ -1,0 +1,1 @@
+"""The embedded default: a demo reward model built from bundled joke preferences."""

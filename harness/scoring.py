@@ -1,0 +1,198 @@
+"""The scorer: the one path from any attack, report or command to a reward model.
+
+Speed and accounting live here so that no attack re-implements them:
+
+- **dedupe and cache**: scores are cached by (fingerprint, prompt, response). A repeat
+  costs nothing and is not a query.
+- **length buckets, dynamic padding**: new pairs are tokenized, sorted by length (longest
+  first, so an out-of-memory shows up in the first batch), and cut into batches of at
+  most ``batch_size`` rows and ``max_batch_tokens`` padded tokens. Each batch pads only to
+  its own longest row.
+- **budget**: every new (uncached) pair is one query. A request that the remaining budget
+  cannot pay for raises ``BudgetExhausted`` before anything is scored, so budgets are
+  never overspent and partial batches never happen.
+- **checks**: a NaN or infinite score raises ``ModelOutputError`` naming the pair.
+
+Example::
+
+    scorer = Scorer(load_reward_model("ckpt/"), budget=2_000)
+    scores = scorer.score(["Tell me a joke"] * 2, ["Why did ...", "the the the"])
+    scorer.stats.queries   # 2
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import MutableMapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from harness.errors import BudgetExhausted, ModelOutputError
+from harness.models.base import Prepared, RewardModel, TokenGradients
+
+CacheKey = tuple[str, str, str]
+
+
+@dataclass
+class ScorerStats:
+    """Counters a run records: queries paid, cache hits, truncations, model time."""
+
+    queries: int = 0
+    gradient_queries: int = 0
+    cache_hits: int = 0
+    truncated: int = 0
+    batches: int = 0
+    model_seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Scorer:
+    """Batched, cached, budgeted scoring over one reward model.
+
+    Attributes:
+        model: the reward model (``harness.models``).
+        batch_size: rows per forward pass.
+        max_batch_tokens: cap on rows x padded length per forward pass (memory bound).
+        budget: queries allowed (None: unlimited). Gradient calls count as one query.
+        cache: shared score cache; pass the same mapping to several scorers over the
+            same model to share work (``with_budget`` does this).
+        progress: show a progress bar over batches for large requests.
+    """
+
+    model: RewardModel
+    batch_size: int = 64
+    max_batch_tokens: int = 32_768
+    budget: int | None = None
+    cache: MutableMapping[CacheKey, float] = field(default_factory=dict)
+    progress: bool = False
+    stats: ScorerStats = field(default_factory=ScorerStats)
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        if self.budget is not None and self.budget < 0:
+            raise ValueError("budget must be >= 0")
+
+    # ---------------------------------------------------------------- budget
+    @property
+    def remaining(self) -> int | None:
+        """Queries left, or None when unlimited."""
+        return None if self.budget is None else self.budget - self.stats.queries
+
+    def with_budget(self, budget: int | None) -> Scorer:
+        """A scorer over the same model and cache with its own budget and counters."""
+        return Scorer(
+            model=self.model,
+            batch_size=self.batch_size,
+            max_batch_tokens=self.max_batch_tokens,
+            budget=budget,
+            cache=self.cache,
+            progress=self.progress,
+        )
+
+    def _charge(self, n: int) -> None:
+        remaining = self.remaining
+        if remaining is not None and n > remaining:
+            raise BudgetExhausted(n, remaining)
+
+    # --------------------------------------------------------------- scoring
+    def key(self, prompt: str, response: str) -> CacheKey:
+        return (self.model.fingerprint, prompt, response)
+
+    def score_one(self, prompt: str, response: str) -> float:
+        return float(self.score([prompt], [response])[0])
+
+    def score_responses(self, prompt: str, responses: Sequence[str]) -> np.ndarray:
+        """Score many responses to one prompt (the shape most attacks need)."""
+        return self.score([prompt] * len(responses), responses)
+
+    def score(self, prompts: Sequence[str], responses: Sequence[str]) -> np.ndarray:
+        """Scores for each (prompt, response), in order. Uncached pairs cost one query each."""
+        if len(prompts) != len(responses):
+            raise ValueError(f"{len(prompts)} prompts but {len(responses)} responses")
+        keys = [self.key(p, r) for p, r in zip(prompts, responses, strict=True)]
+        new: dict[CacheKey, None] = {}
+        for k in keys:
+            if k not in self.cache and k not in new:
+                new[k] = None
+        self.stats.cache_hits += len(keys) - len(new)
+        if new:
+            self._charge(len(new))
+            self._score_new(list(new))
+        return np.array([self.cache[k] for k in keys], dtype=np.float64)
+
+    def _score_new(self, keys: list[CacheKey]) -> None:
+        items = self.model.prepare([k[1] for k in keys], [k[2] for k in keys])
+        order = sorted(range(len(items)), key=lambda i: -items[i].length)
+        batches = list(self._batches(order, items))
+        bar = tqdm(
+            total=len(items), desc="scoring", unit="pair", disable=not self.progress,
+            leave=False,
+        )
+        try:
+            for batch in batches:
+                started = time.perf_counter()
+                scores = self.model.score_batch([items[i] for i in batch])
+                self.stats.model_seconds += time.perf_counter() - started
+                self.stats.batches += 1
+                for i, score in zip(batch, scores, strict=True):
+                    if not np.isfinite(score):
+                        _, prompt, response = keys[i]
+                        raise ModelOutputError(
+                            f"reward model returned {score} for prompt {_clip(prompt)} / "
+                            f"response {_clip(response)}; check the checkpoint "
+                            "(half-precision overflow? try --dtype float32)"
+                        )
+                    self.cache[keys[i]] = float(score)
+                self.stats.queries += len(batch)
+                self.stats.truncated += sum(items[i].truncated for i in batch)
+                bar.update(len(batch))
+        finally:
+            bar.close()
+
+    def _batches(self, order: list[int], items: list[Prepared]):
+        """Cut length-sorted indices into batches bounded by rows and padded tokens."""
+        batch: list[int] = []
+        width = 0
+        for i in order:
+            length = max(items[i].length, 1)
+            grown = max(width, length) * (len(batch) + 1)
+            if batch and (len(batch) >= self.batch_size or grown > self.max_batch_tokens):
+                yield batch
+                batch, width = [], 0
+            batch.append(i)
+            width = max(width, length)
+        if batch:
+            yield batch
+
+    # -------------------------------------------------------------- white box
+    def gradients(self, prompt: str, response: str) -> TokenGradients:
+        """Gradient of the reward w.r.t. the response's one-hot tokens; one query.
+
+        The pair's score is cached as a side effect, so scoring it later is free.
+        """
+        if not self.model.supports_gradients:
+            raise NotImplementedError(f"{self.model!r} does not expose gradients")
+        self._charge(1)
+        started = time.perf_counter()
+        result = self.model.token_gradients(prompt, response)
+        self.stats.model_seconds += time.perf_counter() - started
+        self.stats.queries += 1
+        self.stats.gradient_queries += 1
+        self.cache.setdefault(self.key(prompt, response), result.score)
+        return result
+
+    def __repr__(self) -> str:
+        return (
+            f"Scorer(model={self.model!r}, batch_size={self.batch_size}, "
+            f"budget={self.budget}, queries={self.stats.queries})"
+        )
+
+
+def _clip(text: str, width: int = 40) -> str:
+    return repr(text if len(text) <= width else text[: width - 1] + "…")
