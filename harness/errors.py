@@ -13,7 +13,7 @@ class HarnessError(Exception):
 
 
 class CheckpointError(HarnessError):
-    """A checkpoint directory cannot be loaded as asked (missing files, unsafe weights, bad head)."""
+    """A checkpoint cannot be loaded as asked (missing files, unsafe weights, bad head)."""
 
 
 class DataError(HarnessError):
@@ -24,7 +24,7 @@ class ModelOutputError(HarnessError):
     """The reward model returned a non-finite score (NaN or inf)."""
 
 
-class BudgetExhausted(HarnessError):  # noqa: N818 - reads as a state, like StopIteration
+class BudgetExhausted(HarnessError):
     """The scorer's query budget cannot pay for the requested scores.
 
     Attacks catch this to stop searching; nothing was scored for the failing request.

@@ -131,7 +131,10 @@ class Scorer:
         order = sorted(range(len(items)), key=lambda i: -items[i].length)
         batches = list(self._batches(order, items))
         bar = tqdm(
-            total=len(items), desc="scoring", unit="pair", disable=not self.progress,
+            total=len(items),
+            desc="scoring",
+            unit="pair",
+            disable=not self.progress,
             leave=False,
         )
         try:

@@ -145,7 +145,11 @@ def build_tiny_checkpoint(
     else:
         raise ValueError(f"unknown arch {arch!r}; choose bert or llama")
     model.eval()
-    model.save_pretrained(str(path), safe_serialization=not pickle_weights)
+    model.save_pretrained(str(path))
+    if pickle_weights:  # transformers 5 always saves safetensors, so write the pickle by hand
+        for weights in path.glob("*.safetensors"):
+            weights.unlink()
+        torch.save(model.state_dict(), path / "pytorch_model.bin")
     if with_tokenizer:
         tokenizer.save_pretrained(str(path))
     return path

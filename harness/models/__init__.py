@@ -27,7 +27,9 @@ __all__ = [
 _CALLABLE_SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 
-def load_reward_model(spec: str | os.PathLike[str], options: LoadOptions | None = None) -> RewardModel:
+def load_reward_model(
+    spec: str | os.PathLike[str], options: LoadOptions | None = None
+) -> RewardModel:
     """Load a checkpoint directory, or import ``module:function`` when the spec looks like one."""
     text = os.fspath(spec)
     if _CALLABLE_SPEC.match(text) and not Path(text).exists():

@@ -23,7 +23,7 @@ from typing import Any
 
 from harness.errors import CheckpointError
 
-_SENTINEL = "\uE000RMH_RESPONSE\uE001"
+_SENTINEL = "\ue000RMH_RESPONSE\ue001"
 
 
 @dataclass(frozen=True)
@@ -80,15 +80,11 @@ class PairFormat(Formatter):
         enc = full
         if truncated:
             try:
-                enc = tok(
-                    prompt, response, truncation="only_first", max_length=self.max_length
-                )
+                enc = tok(prompt, response, truncation="only_first", max_length=self.max_length)
             except Exception:  # the response alone is longer than the window
                 enc = None
             if enc is None or len(enc["input_ids"]) > self.max_length:
-                enc = tok(
-                    prompt, response, truncation="longest_first", max_length=self.max_length
-                )
+                enc = tok(prompt, response, truncation="longest_first", max_length=self.max_length)
         span = None
         if want_span:
             seq_ids = enc.sequence_ids() if hasattr(enc, "sequence_ids") else None
@@ -136,9 +132,7 @@ class _TextFormat(Formatter):
             start_char, end_char = self.response_chars(prompt, response, text)
             offsets = enc["offset_mapping"]
             inside = [
-                i
-                for i, (a, b) in enumerate(offsets)
-                if b > a and a >= start_char and b <= end_char
+                i for i, (a, b) in enumerate(offsets) if b > a and a >= start_char and b <= end_char
             ]
             if inside:
                 span = (inside[0], inside[-1] + 1)
@@ -152,8 +146,9 @@ class _TextFormat(Formatter):
             ids = ids[cut:]
             if span is not None:
                 span = (max(span[0] - cut, 0), max(span[1] - cut, 0))
-        return Encoded(input_ids=tuple(ids), token_type_ids=None, truncated=truncated,
-                       response_span=span)
+        return Encoded(
+            input_ids=tuple(ids), token_type_ids=None, truncated=truncated, response_span=span
+        )
 
     add_special_tokens = True
 
@@ -169,7 +164,9 @@ class _TextFormat(Formatter):
             raise CheckpointError(f"format {self.describe()!r} does not place the response")
         prefix, suffix = marked[:at], marked[at + len(_SENTINEL) :]
         if not (rendered.startswith(prefix) and rendered.endswith(suffix)):
-            raise CheckpointError(f"format {self.describe()!r} rewrites the text around the response")
+            raise CheckpointError(
+                f"format {self.describe()!r} rewrites the text around the response"
+            )
         return len(prefix), len(rendered) - len(suffix)
 
 

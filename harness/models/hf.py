@@ -92,9 +92,29 @@ def _check_weights(path: Path, allow_pickle: bool) -> None:
         raise CheckpointError(f"{path} has no weights (*.safetensors); is the save complete?")
 
 
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "vocab.txt",
+    "vocab.json",
+    "tokenizer.model",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+)
+
+
 def _load_tokenizer(source: Path, trust_remote_code: bool) -> Any:
+    """Load the tokenizer, refusing a folder without vocabulary files.
+
+    transformers 5 builds an empty tokenizer (special tokens only) for a folder without
+    one, which would score every text as a handful of unknown tokens without a word.
+    """
     from transformers import AutoTokenizer
 
+    if not any((source / name).is_file() for name in TOKENIZER_FILES):
+        raise CheckpointError(
+            f"no tokenizer files in {source} (looked for {', '.join(TOKENIZER_FILES)}); "
+            "save one beside the weights or pass --tokenizer DIR"
+        )
     try:
         return AutoTokenizer.from_pretrained(
             str(source), local_files_only=True, trust_remote_code=trust_remote_code
@@ -345,7 +365,8 @@ class HFRewardModel(RewardModel):
             "parameters": sum(p.numel() for p in self.model.parameters()),
             "num_labels": int(cfg.num_labels),
             "head": self.head,
-            "pooling": "last attended token (harness)" if self.pooling == "last"
+            "pooling": "last attended token (harness)"
+            if self.pooling == "last"
             else "model's own (first token)",
             "format": self.formatter.describe(),
             "chat_template": bool(getattr(self.tokenizer, "chat_template", None)),

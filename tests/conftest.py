@@ -1,0 +1,32 @@
+"""Shared fixtures: tiny real checkpoints, built once per session and loaded for real."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from harness.testing import build_tiny_checkpoint
+
+
+@pytest.fixture(scope="session")
+def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Named tiny checkpoints covering the loader's branches."""
+    root = tmp_path_factory.mktemp("checkpoints")
+    specs = {
+        "bert": dict(arch="bert"),
+        "bert_left": dict(arch="bert", padding_side="left"),
+        "bert_two_label": dict(arch="bert", num_labels=2),
+        "bert_three_label": dict(arch="bert", num_labels=3),
+        "bert_pickle": dict(arch="bert", pickle_weights=True),
+        "bert_no_tokenizer": dict(arch="bert", with_tokenizer=False),
+        "llama": dict(arch="llama"),
+        "llama_chat_left": dict(arch="llama", chat_template=True, padding_side="left"),
+        "llama_chat_right": dict(arch="llama", chat_template=True, padding_side="right"),
+        "llama_no_pad": dict(arch="llama", pad_token=False),
+    }
+    return {name: build_tiny_checkpoint(root / name, **spec) for name, spec in specs.items()}
