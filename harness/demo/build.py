@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from harness.data import PreferencePair, read_pairs
+from harness.models.fingerprint import fingerprint_checkpoint
 from harness.training import TrainConfig, TrainSummary, train_pairwise
 
 DEMO_CONFIG = TrainConfig(
@@ -54,7 +55,7 @@ def demo_key(config: TrainConfig = DEMO_CONFIG) -> str:
     digest = hashlib.sha256()
     for name in ("jokes_train.jsonl",):
         digest.update(data_path(name).read_bytes())
-    digest.update((base_model_dir() / "model.safetensors").read_bytes()[: 1 << 20])
+    digest.update(fingerprint_checkpoint(base_model_dir(), {}).encode())
     digest.update(json.dumps({"config": config.as_dict(), "recipe": RECIPE_VERSION}).encode())
     return digest.hexdigest()[:16]
 
@@ -85,7 +86,6 @@ def _train(config: TrainConfig, target: Path, progress: bool) -> dict:
     base = base_model_dir()
     torch.manual_seed(config.seed)
     tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
-    tokenizer.model_max_length = config.max_length
     model = AutoModelForSequenceClassification.from_pretrained(
         str(base), num_labels=1, local_files_only=True, use_safetensors=True
     )
