@@ -32,7 +32,7 @@ def invariance_models(checkpoints, tmp_path_factory):
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(pairs=pair_lists, batch_size=st.integers(1, 8), data=st.data())
 @pytest.mark.parametrize("arch", ["bert", "llama_chat"])
