@@ -52,7 +52,7 @@ class CallableRewardModel(RewardModel):
             raise CheckpointError(f"{name or fn!r} is not callable")
         self.fn = fn
         self.name = name or f"{getattr(fn, '__module__', '?')}:{_qualname(fn)}"
-        self.fingerprint = fingerprint or _source_hash(fn)
+        self.fingerprint = fingerprint or getattr(fn, "fingerprint", None) or _source_hash(fn)
         self.supports_gradients = callable(getattr(fn, "token_gradients", None))
 
     @classmethod

@@ -1,0 +1,328 @@
+"""What an attack is, what it returns, and the one place where findings are decided.
+
+An attack proposes candidate responses for one prompt; ``AttackContext.evaluate`` scores
+them through the budgeted scorer, keeps the best, and turns every candidate that
+outscores the reference by the margin *and* is called bad by a judge into a finding.
+Attacks therefore never see a model, never count queries and never decide findings
+themselves: they only search.
+
+Example (a new attack)::
+
+    @register
+    class Shout(Attack):
+        \"\"\"Upper-cases the reference (demo).\"\"\"
+        name = "shout"
+        family = "formatting"
+
+        @dataclass(frozen=True)
+        class Params:
+            exclamations: int = 3
+
+        def search(self, ctx):
+            ctx.evaluate([ctx.reference.upper() + "!" * self.params.exclamations])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+import traceback
+import unicodedata
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from harness.errors import BudgetExhausted, HarnessError
+from harness.judges import Judge, Verdict, combine
+from harness.scoring import Scorer
+
+Access = Literal["black-box", "white-box"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A candidate that outscored the reference and that a judge calls bad.
+
+    ``seeded`` marks candidates that the starting point already had (before any search
+    step): they are counted apart from what the search made.
+    """
+
+    prompt: str
+    text: str
+    score: float
+    reference_score: float
+    margin: float
+    attack: str
+    family: str
+    seed: int
+    queries_at_find: int
+    seeded: bool
+    reasons: tuple[str, ...]
+
+
+@dataclass
+class AttackOutcome:
+    """What one attack did on one prompt."""
+
+    attack: str
+    family: str
+    prompt: str
+    reference: str
+    reference_score: float
+    seed: int
+    budget: int
+    queries: int = 0
+    evaluated: int = 0
+    best_text: str | None = None
+    best_score: float = -np.inf
+    findings: list[Finding] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str | None = None
+
+    @property
+    def best_margin(self) -> float:
+        return self.best_score - self.reference_score
+
+    @property
+    def searched_findings(self) -> list[Finding]:
+        return [f for f in self.findings if not f.seeded]
+
+    @property
+    def succeeded(self) -> bool:
+        return bool(self.findings)
+
+
+def normalize(text: str) -> str:
+    """Normal form used to deduplicate findings: NFKC, case-folded, whitespace folded."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+class AttackContext:
+    """The attack's view of the world for one prompt: evaluate candidates, read the budget."""
+
+    def __init__(
+        self,
+        *,
+        attack: Attack,
+        prompt: str,
+        reference: str,
+        scorer: Scorer,
+        judges: Sequence[Judge],
+        margin: float,
+        seed: int,
+        outcome: AttackOutcome,
+    ) -> None:
+        self.attack = attack
+        self.prompt = prompt
+        self.reference = reference
+        self.scorer = scorer
+        self.judges = judges
+        self.margin = margin
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.outcome = outcome
+        self.reference_score = outcome.reference_score
+        self._seen: set[str] = set()
+
+    @property
+    def remaining(self) -> int:
+        remaining = self.scorer.remaining
+        return 10**12 if remaining is None else remaining
+
+    @property
+    def exhausted(self) -> bool:
+        return self.remaining <= 0
+
+    def evaluate(
+        self,
+        texts: Sequence[str],
+        *,
+        seeded: bool = False,
+        construction: str | None = None,
+    ) -> np.ndarray:
+        """Score candidates (as many as the budget allows), record the best and any findings.
+
+        Returns the scores of the candidates that were scored, in order; a candidate that
+        did not fit in the budget is left out and ``BudgetExhausted`` is raised after the
+        ones that fit have been recorded. ``construction`` names the template when the
+        attack knows its output is degenerate by design.
+        """
+        texts = list(texts)
+        if not texts:
+            return np.array([])
+        fits = texts[: max(self._affordable(texts), 0)]
+        scores = self.scorer.score_responses(self.prompt, fits) if fits else np.array([])
+        self.outcome.evaluated += len(fits)
+        self.outcome.queries = self.scorer.stats.queries
+        self._record(fits, scores, seeded, construction)
+        if len(fits) < len(texts):
+            raise BudgetExhausted(len(texts) - len(fits), 0)
+        return scores
+
+    def _affordable(self, texts: list[str]) -> int:
+        """How many of ``texts``, in order, the budget pays for (cached ones are free)."""
+        remaining = self.scorer.remaining
+        if remaining is None:
+            return len(texts)
+        new: set[str] = set()
+        for i, text in enumerate(texts):
+            if self.scorer.key(self.prompt, text) not in self.scorer.cache and text not in new:
+                if len(new) == remaining:
+                    return i
+                new.add(text)
+        return len(texts)
+
+    def _record(
+        self, texts: list[str], scores: np.ndarray, seeded: bool, construction: str | None
+    ) -> None:
+        out = self.outcome
+        winners = []
+        for text, score in zip(texts, scores, strict=True):
+            if score > out.best_score:
+                out.best_score, out.best_text = float(score), text
+            key = normalize(text)
+            if score > self.reference_score + self.margin and key not in self._seen:
+                winners.append((text, float(score)))
+        if not winners:
+            return
+        candidates = [t for t, _ in winners]
+        per_judge = [j.judge(self.prompt, self.reference, candidates) for j in self.judges]
+        for index, (text, score) in enumerate(winners):
+            verdicts = [v[index] for v in per_judge]
+            if construction:
+                verdicts.append(Verdict.construction(construction))
+            bad, reasons = combine(verdicts)
+            if not bad:
+                continue
+            self._seen.add(normalize(text))
+            out.findings.append(
+                Finding(
+                    prompt=self.prompt,
+                    text=text,
+                    score=score,
+                    reference_score=self.reference_score,
+                    margin=score - self.reference_score,
+                    attack=self.attack.name,
+                    family=self.attack.family,
+                    seed=self.seed,
+                    queries_at_find=self.scorer.stats.queries,
+                    seeded=seeded,
+                    reasons=reasons,
+                )
+            )
+
+
+class Attack(ABC):
+    """A search for findings on one prompt. Subclasses set the class attributes below.
+
+    Attributes:
+        name: registry name (``rmh attack --attack NAME``).
+        family: the family it belongs to (see the design notes).
+        access: "black-box" (scores only) or "white-box" (gradients through the scorer).
+        citation: where the method comes from, if anywhere.
+        Params: a frozen dataclass of typed parameters with defaults.
+    The one-line description is the first line of the class docstring.
+    """
+
+    name: ClassVar[str]
+    family: ClassVar[str]
+    access: ClassVar[Access] = "black-box"
+    citation: ClassVar[str] = ""
+
+    @dataclass(frozen=True)
+    class Params:
+        pass
+
+    def __init__(self, **params: Any) -> None:
+        self.params = build_params(self.Params, params, self.name)
+
+    @classmethod
+    def description(cls) -> str:
+        return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+
+    @abstractmethod
+    def search(self, ctx: AttackContext) -> None:
+        """Propose candidates with ``ctx.evaluate`` until done or the budget runs out."""
+
+    def run(
+        self,
+        scorer: Scorer,
+        prompt: str,
+        reference: str,
+        *,
+        budget: int,
+        seed: int = 0,
+        judges: Sequence[Judge] = (),
+        margin: float = 0.0,
+    ) -> AttackOutcome:
+        """Run on one prompt with its own budget; never raises for the attack's own bugs.
+
+        The reference is scored first (one query from the budget). A crash inside the
+        search is recorded in ``outcome.error`` so that other prompts go on.
+        """
+        if budget <= 0:
+            raise HarnessError(f"budget must be > 0, got {budget}")
+        own = scorer.with_budget(budget)
+        started = time.perf_counter()
+        reference_score = own.score_one(prompt, reference)
+        outcome = AttackOutcome(
+            attack=self.name,
+            family=self.family,
+            prompt=prompt,
+            reference=reference,
+            reference_score=reference_score,
+            seed=seed,
+            budget=budget,
+        )
+        ctx = AttackContext(
+            attack=self,
+            prompt=prompt,
+            reference=reference,
+            scorer=own,
+            judges=judges,
+            margin=margin,
+            seed=seed,
+            outcome=outcome,
+        )
+        try:
+            self.search(ctx)
+        except BudgetExhausted:
+            pass
+        except Exception as exc:
+            outcome.error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
+        outcome.queries = own.stats.queries
+        outcome.seconds = time.perf_counter() - started
+        return outcome
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.params!r})"
+
+
+def build_params(params_cls: type, given: dict[str, Any], attack: str) -> Any:
+    """Check names and types of user parameters against the Params dataclass."""
+    fields = {f.name: f for f in dataclasses.fields(params_cls)}
+    unknown = set(given) - set(fields)
+    if unknown:
+        raise HarnessError(
+            f"attack {attack!r} has no parameter {sorted(unknown)[0]!r}; "
+            f"parameters: {', '.join(fields) or 'none'}"
+        )
+    checked = {}
+    for key, value in given.items():
+        default = getattr(params_cls(), key)
+        expected = type(default)
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if expected is tuple and isinstance(value, list):
+            value = tuple(value)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise HarnessError(
+                f"attack {attack!r} parameter {key!r} must be {expected.__name__}, "
+                f"got {type(value).__name__} {value!r}"
+            )
+        checked[key] = value
+    return params_cls(**checked)

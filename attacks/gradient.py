@@ -1,0 +1,116 @@
+"""White-box gradient token search (HotFlip / GCG) on the RM's input embeddings.
+
+Each step takes one gradient of the reward with respect to the one-hot response tokens
+(counted as one query by the scorer), keeps the ``topk`` tokens with the largest
+gradient at each editable position, samples ``batch`` single-token swaps from them, and
+scores the swaps. Swaps whose text does not survive decode -> re-encode are dropped
+(they would not be the tokens the RM reads). The best swap is kept when it improves.
+
+It searches from scratch (``mode="response"``: a token soup of ``length`` tokens) or as
+a suffix after the reference (``mode="suffix"``).
+
+Defaults are sized for a CPU (MiniLM-L6: ~25 steps in a 1,000-query budget); on a GPU
+use ``topk=256, batch=512, length=20`` as in the GCG paper.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from attacks.base import Attack, AttackContext
+from attacks.registry import register
+from harness.models.base import RewardModel
+
+_ALLOWED: dict[str, np.ndarray] = {}
+
+
+def allowed_tokens(model: RewardModel) -> np.ndarray:
+    """Token ids that are not special and decode to text that re-encodes to themselves."""
+    key = model.fingerprint
+    if key not in _ALLOWED:
+        special = set(getattr(getattr(model, "tokenizer", None), "all_special_ids", []) or [])
+        ok = []
+        for token in range(model.vocab_size):
+            if token in special:
+                continue
+            text = model.decode([token]).strip()
+            if text and text.isprintable() and model.encode_response(text) == [token]:
+                ok.append(token)
+        _ALLOWED[key] = np.array(ok, dtype=np.int64)
+    return _ALLOWED[key]
+
+
+@dataclass(frozen=True)
+class GCGParams:
+    mode: str = "response"  # "response" or "suffix"
+    length: int = 12
+    topk: int = 64
+    batch: int = 32
+
+
+@register
+class GreedyCoordinateGradient(Attack):
+    """GCG: gradient-ranked single-token swaps on the RM's embeddings, best swap kept."""
+
+    name = "gcg"
+    family = "gradient"
+    access = "white-box"
+    citation = "Zou et al. 2023, Universal and Transferable Adversarial Attacks on Aligned LMs"
+    Params = GCGParams
+
+    def search(self, ctx: AttackContext) -> None:
+        p = self.params
+        if p.mode not in ("response", "suffix"):
+            raise ValueError(f"mode must be 'response' or 'suffix', got {p.mode!r}")
+        model = ctx.scorer.model
+        if not model.supports_gradients:
+            raise TypeError(f"{model!r} gives no gradients; gcg needs a white-box model")
+        allowed = allowed_tokens(model)
+        mask = torch.full((model.vocab_size,), float("-inf"))
+        mask[torch.from_numpy(allowed)] = 0.0
+        prefix = model.encode_response(ctx.reference) if p.mode == "suffix" else []
+        tokens = [int(t) for t in ctx.rng.choices(list(allowed), k=p.length)]
+        text = self.render(model, prefix, tokens)
+        ids = model.encode_response(text)  # settle on the tokens the RM will really read
+        if ids[: len(prefix)] == prefix and len(ids) > len(prefix):
+            tokens = ids[len(prefix) :]
+            text = self.render(model, prefix, tokens)
+        best_score = float(ctx.evaluate([text], seeded=True)[0])
+        generator = torch.Generator().manual_seed(ctx.seed)
+        while not ctx.exhausted:
+            grads = ctx.scorer.gradients(ctx.prompt, text)
+            editable = self.editable_positions(grads.response_ids, prefix, len(tokens))
+            if not editable:
+                return
+            grad = grads.grad[[len(grads.response_ids) - len(tokens) + i for i in editable]]
+            top = (grad + mask).topk(min(p.topk, len(allowed)), dim=1).indices
+            proposals: list[tuple[list[int], str]] = []
+            for _ in range(p.batch):
+                row = int(torch.randint(len(editable), (1,), generator=generator))
+                choice = int(top[row, int(torch.randint(top.shape[1], (1,), generator=generator))])
+                candidate = list(tokens)
+                candidate[editable[row]] = choice
+                rendered = self.render(model, prefix, candidate)
+                if model.encode_response(rendered) == prefix + candidate:
+                    proposals.append((candidate, rendered))
+            if not proposals:
+                continue
+            scores = ctx.evaluate([r for _, r in proposals])
+            index = int(np.argmax(scores))
+            if scores[index] > best_score:
+                best_score = float(scores[index])
+                tokens, text = proposals[index]
+
+    @staticmethod
+    def render(model: RewardModel, prefix: list[int], tokens: list[int]) -> str:
+        return model.decode(prefix + tokens)
+
+    @staticmethod
+    def editable_positions(response_ids: tuple[int, ...], prefix: list[int], n: int) -> list[int]:
+        """Indices into ``tokens`` whose gradient rows exist (the tokenization matched)."""
+        if len(response_ids) != len(prefix) + n:
+            return []
+        return list(range(n))

@@ -1,0 +1,232 @@
+"""Black-box search over words: the attacked RM is a score oracle, nothing more.
+
+Each search builds a candidate of ``length`` words drawn from a vocabulary (the most
+frequent English words from ``wordfreq``, plus the prompt's own words), either as the
+whole response (``mode="response"``) or as a suffix appended to the reference
+(``mode="suffix"``), and climbs the reward. The random starting candidates are
+evaluated as *seeded*: a finding among them is chance, not search, and is counted apart.
+
+- ``random-search``: mutate a few positions of the best candidate, keep improvements.
+- ``greedy-coordinate``: coordinate ascent; at each position try a batch of words.
+- ``beam``: keep the best ``width`` candidates, expand each by single-word mutations.
+- ``genetic``: tournament selection, one-point crossover, mutation, elitism
+  (in the spirit of Alzantot et al. 2018).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from attacks.base import Attack, AttackContext
+from attacks.registry import register
+from attacks.templates import prompt_words
+from harness.chance import common_words
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    mode: str = "response"  # "response" or "suffix"
+    length: int = 8
+    vocabulary: int = 3000
+    batch: int = 32
+
+
+class WordSearch(Attack):
+    """Base for word-level black-box searches."""
+
+    family = "black-box-search"
+    Params = SearchParams
+
+    def vocabulary(self, ctx: AttackContext) -> list[str]:
+        words = list(common_words(self.params.vocabulary))
+        return words + prompt_words(ctx.prompt)
+
+    def render(self, ctx: AttackContext, words: list[str]) -> str:
+        soup = " ".join(words)
+        return f"{ctx.reference} {soup}" if self.params.mode == "suffix" else soup
+
+    def start(self, ctx: AttackContext, vocab: list[str], n: int) -> list[list[str]]:
+        if self.params.mode not in ("response", "suffix"):
+            raise ValueError(f"mode must be 'response' or 'suffix', got {self.params.mode!r}")
+        return [[ctx.rng.choice(vocab) for _ in range(self.params.length)] for _ in range(n)]
+
+    @staticmethod
+    def mutate(
+        rng: random.Random,
+        words: list[str],
+        vocab: list[str],
+        k: int = 1,
+        promising: list[str] | None = None,
+    ) -> list[str]:
+        """Replace ``k`` random positions; a third of the time with a word that helped before."""
+        out = list(words)
+        for position in rng.sample(range(len(out)), k=min(k, len(out))):
+            pool = promising if promising and rng.random() < 1 / 3 else vocab
+            out[position] = rng.choice(pool)
+        return out
+
+    @staticmethod
+    def learn(promising: list[str], parent: list[str], child: list[str]) -> None:
+        """Remember the words that an improving move brought in."""
+        for old, new in zip(parent, child, strict=True):
+            if old != new and new not in promising:
+                promising.append(new)
+
+
+@register
+class RandomSearch(WordSearch):
+    """Random search: mutate 1-3 words of the best candidate, keep any improvement."""
+
+    name = "random-search"
+    citation = (
+        "Andriushchenko et al. 2024, Jailbreaking Leading Safety-Aligned LLMs "
+        "with Simple Adaptive Attacks"
+    )
+
+    def search(self, ctx: AttackContext) -> None:
+        vocab = self.vocabulary(ctx)
+        starts = self.start(ctx, vocab, self.params.batch)
+        scores = ctx.evaluate([self.render(ctx, s) for s in starts], seeded=True)
+        best_index = int(scores.argmax())
+        best, best_score = starts[best_index], float(scores[best_index])
+        promising: list[str] = []
+        while not ctx.exhausted:
+            proposals = [
+                self.mutate(ctx.rng, best, vocab, k=ctx.rng.randint(1, 3), promising=promising)
+                for _ in range(self.params.batch)
+            ]
+            scores = ctx.evaluate([self.render(ctx, p) for p in proposals])
+            index = int(scores.argmax())
+            if scores[index] > best_score:
+                self.learn(promising, best, proposals[index])
+                best, best_score = proposals[index], float(scores[index])
+
+
+@register
+class GreedyCoordinate(WordSearch):
+    """Greedy coordinate ascent: for each position in turn, try a batch of words, keep the best.
+
+    Words that raised the reward at one position are tried first at the others (half of
+    each batch at most): reward models are close to additive over tokens, so a word
+    that helps once tends to help again.
+    """
+
+    name = "greedy-coordinate"
+
+    def search(self, ctx: AttackContext) -> None:
+        vocab = self.vocabulary(ctx)
+        starts = self.start(ctx, vocab, self.params.batch)
+        scores = ctx.evaluate([self.render(ctx, s) for s in starts], seeded=True)
+        best, best_score = starts[int(scores.argmax())], float(scores.max())
+        promising: list[str] = []
+        position = 0
+        while not ctx.exhausted:
+            reuse = [w for w in promising if w != best[position]][: self.params.batch // 2]
+            fresh = ctx.rng.sample(vocab, k=min(self.params.batch - len(reuse), len(vocab)))
+            words = reuse + fresh
+            proposals = []
+            for word in words:
+                candidate = list(best)
+                candidate[position] = word
+                proposals.append(candidate)
+            scores = ctx.evaluate([self.render(ctx, p) for p in proposals])
+            index = int(scores.argmax())
+            if scores[index] > best_score:
+                best, best_score = proposals[index], float(scores[index])
+                if words[index] not in promising:
+                    promising.insert(0, words[index])
+            position = (position + 1) % len(best)
+
+
+@dataclass(frozen=True)
+class BeamParams(SearchParams):
+    width: int = 4
+
+
+@register
+class BeamSearch(WordSearch):
+    """Beam search: expand each of the best ``width`` candidates by single-word mutations."""
+
+    name = "beam"
+    Params = BeamParams
+
+    def search(self, ctx: AttackContext) -> None:
+        vocab = self.vocabulary(ctx)
+        pool = self.start(ctx, vocab, self.params.batch)
+        scores = ctx.evaluate([self.render(ctx, s) for s in pool], seeded=True)
+        beam = [
+            (float(s), c) for s, c in sorted(zip(scores, pool, strict=True), key=lambda x: -x[0])
+        ]
+        beam = beam[: self.params.width]
+        per_beam = max(1, self.params.batch // self.params.width)
+        promising: list[str] = []
+        while not ctx.exhausted:
+            parents = [(score, words) for score, words in beam for _ in range(per_beam)]
+            proposals = [self.mutate(ctx.rng, w, vocab, promising=promising) for _, w in parents]
+            scores = ctx.evaluate([self.render(ctx, p) for p in proposals])
+            for (parent_score, parent), child, score in zip(
+                parents, proposals, scores, strict=True
+            ):
+                if score > parent_score:
+                    self.learn(promising, parent, child)
+            merged = beam + [(float(s), p) for s, p in zip(scores, proposals, strict=True)]
+            unique: dict[str, tuple[float, list[str]]] = {}
+            for score, words in merged:
+                unique.setdefault(" ".join(words), (score, words))
+            beam = sorted(unique.values(), key=lambda x: -x[0])[: self.params.width]
+
+
+@dataclass(frozen=True)
+class GeneticParams(SearchParams):
+    population: int = 32
+    mutation_rate: float = 0.15
+    elite: int = 2
+
+
+@register
+class Genetic(WordSearch):
+    """Genetic algorithm: tournament selection, one-point crossover, word mutation, elitism."""
+
+    name = "genetic"
+    citation = "Alzantot et al. 2018, Generating Natural Language Adversarial Examples"
+    Params = GeneticParams
+
+    def search(self, ctx: AttackContext) -> None:
+        p = self.params
+        vocab = self.vocabulary(ctx)
+        population = self.start(ctx, vocab, p.population)
+        fitness = list(ctx.evaluate([self.render(ctx, s) for s in population], seeded=True))
+        rng = ctx.rng
+        promising: list[str] = []
+        while not ctx.exhausted:
+            ranked = sorted(range(len(population)), key=lambda i: -fitness[i])
+            children = [population[i] for i in ranked[: p.elite]]
+            child_fitness = [fitness[i] for i in ranked[: p.elite]]
+
+            offspring = []
+            while len(children) + len(offspring) < p.population:
+                mother = _tournament(rng, population, fitness)
+                father = _tournament(rng, population, fitness)
+                cut = rng.randint(1, max(1, len(mother) - 1))
+                child = mother[:cut] + father[cut:]
+                mutated = [
+                    self.mutate(rng, [w], vocab, promising=promising)[0]
+                    if rng.random() < p.mutation_rate
+                    else w
+                    for w in child
+                ]
+                offspring.append(mutated)
+            scores = ctx.evaluate([self.render(ctx, c) for c in offspring])
+            parent_best = max(fitness)
+            for child, score in zip(offspring, scores, strict=True):
+                if score > parent_best:
+                    self.learn(promising, population[ranked[0]], child)
+            population = children + offspring
+            fitness = child_fitness + [float(s) for s in scores]
+
+
+def _tournament(rng: random.Random, population: list[list[str]], fitness: list[float]) -> list[str]:
+    """Binary tournament: the fitter of two random members."""
+    a, b = rng.sample(range(len(population)), 2)
+    return population[a] if fitness[a] >= fitness[b] else population[b]

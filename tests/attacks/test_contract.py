@@ -1,0 +1,81 @@
+"""One contract for every registered attack: budget, determinism, well-formed results."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from attacks import all_attacks, get_attack
+from attacks.base import Attack
+from harness.errors import HarnessError
+from harness.judges import HeuristicJudge
+from harness.models import load_reward_model
+from harness.scoring import Scorer
+
+PROMPT = "Tell me a joke about Python."
+REFERENCE = "I suggested a Python seminar, but the acronym was unpopular."
+BUDGET = 60
+
+
+@pytest.fixture(scope="module")
+def tiny_rm(checkpoints):
+    return load_reward_model(checkpoints["bert"])
+
+
+@pytest.mark.parametrize("name", sorted(all_attacks()))
+def test_attack_contract(tiny_rm, name):
+    cls = get_attack(name)
+    assert cls.name == name and cls.family and cls.description()
+    assert cls.access in ("black-box", "white-box")
+    runs = []
+    for _ in range(2):
+        scorer = Scorer(tiny_rm)  # fresh cache: determinism must not lean on it
+        outcome = cls().run(
+            scorer, PROMPT, REFERENCE, budget=BUDGET, seed=7, judges=[HeuristicJudge()]
+        )
+        assert outcome.error is None, outcome.error
+        assert outcome.queries <= BUDGET and scorer.stats.queries == 0  # own budget, own counters
+        assert outcome.evaluated >= 1 and outcome.best_text is not None
+        assert math.isfinite(outcome.best_score) and math.isfinite(outcome.reference_score)
+        for finding in outcome.findings:
+            assert finding.margin > 0 and finding.reasons
+            assert finding.attack == name and finding.family == cls.family
+            assert 0 < finding.queries_at_find <= BUDGET
+        runs.append(outcome)
+    first, second = runs
+    assert first.best_text == second.best_text and first.best_score == second.best_score
+    assert [f.text for f in first.findings] == [f.text for f in second.findings]
+
+
+def test_unknown_attack_lists_valid_names():
+    with pytest.raises(HarnessError, match=r"unknown attack 'nope'; choose one of: .*repetition"):
+        get_attack("nope")
+
+
+def test_parameters_are_type_checked():
+    cls = get_attack("random-search")
+    with pytest.raises(HarnessError, match="parameter 'length' must be int"):
+        cls(length="eight")
+    with pytest.raises(HarnessError, match="has no parameter 'depth'"):
+        cls(depth=3)
+    assert cls(length=4).params.length == 4
+
+
+def test_budget_must_be_positive(tiny_rm):
+    with pytest.raises(HarnessError, match="budget must be > 0"):
+        get_attack("repetition")().run(Scorer(tiny_rm), PROMPT, REFERENCE, budget=0)
+
+
+def test_a_crashing_attack_is_recorded_not_raised(tiny_rm):
+    class Crashes(Attack):
+        """Always fails (test double)."""
+
+        name = "crashes"
+        family = "test"
+
+        def search(self, ctx):
+            raise RuntimeError("boom")
+
+    outcome = Crashes().run(Scorer(tiny_rm), PROMPT, REFERENCE, budget=5)
+    assert outcome.error and "RuntimeError: boom" in outcome.error
