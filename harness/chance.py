@@ -45,6 +45,53 @@ class ChanceRate:
         return f"{self.rate:.1%} ({self.wins}/{self.n} soups of {self.n_words} words)"
 
 
+@dataclass(frozen=True)
+class RandomBaseline:
+    """Unoptimized random candidates for one prompt, at the attack's budget.
+
+    ``single_wins / n`` estimates the chance rate (one random candidate succeeds);
+    ``best_of_n`` says whether the best of all ``n`` succeeded (random sampling at equal
+    budget). Success means outscoring the reference by the margin and being judged bad.
+    """
+
+    n: int
+    single_wins: int
+    best_of_n: bool
+    best_margin: float
+
+
+def random_baseline(
+    scorer: Scorer,
+    prompt: str,
+    reference: str,
+    *,
+    budget: int,
+    n_words: int = 8,
+    margin: float = 0.0,
+    judges: Sequence = (),
+    seed: int = 0,
+) -> RandomBaseline:
+    from harness.judges import combine
+
+    rng = random.Random(seed)
+    vocabulary = common_words()
+    own = scorer.with_budget(budget)
+    reference_score = own.score_one(prompt, reference)
+    soups = [word_soup(rng, n_words, vocabulary) for _ in range(max(budget - 1, 1))]
+    soups = list(dict.fromkeys(soups))[: own.remaining]
+    scores = own.score_responses(prompt, soups)
+    winners = [s for s, v in zip(soups, scores, strict=True) if v > reference_score + margin]
+    per_judge = [j.judge(prompt, reference, winners) for j in judges] if winners else []
+    bad = [combine([v[i] for v in per_judge])[0] for i in range(len(winners))]
+    wins = sum(bad)
+    return RandomBaseline(
+        n=len(soups),
+        single_wins=wins,
+        best_of_n=wins > 0,
+        best_margin=float(scores.max() - reference_score) if len(scores) else float("-inf"),
+    )
+
+
 def chance_rate(
     scorer: Scorer,
     pairs: Sequence[PreferencePair],

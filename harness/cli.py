@@ -249,6 +249,140 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+@cli.group(name="attacks")
+def attacks_group() -> None:
+    """The attack registry."""
+
+
+@attacks_group.command(name="list")
+def attacks_list() -> None:
+    """List every registered attack: name, family, access, parameters, description."""
+    import dataclasses
+
+    from attacks.registry import all_attacks
+
+    for name, cls in all_attacks().items():
+        params = ", ".join(f"{f.name}={f.default!r}" for f in dataclasses.fields(cls.Params))
+        click.echo(f"{name:<20} {cls.family:<18} {cls.access:<10} {cls.description()}")
+        if params:
+            click.echo(f"{'':<20} params: {params}")
+
+
+def _parse_params(items: tuple[str, ...]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise HarnessError(f"--param {item!r} is not KEY=VALUE")
+        try:
+            params[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[key] = raw
+    return params
+
+
+@cli.command()
+@click.argument("checkpoint")
+@click.option("--attack", "attack_name", required=True, help="Attack name (rmh attacks list).")
+@click.option(
+    "--prompts",
+    "prompts_file",
+    type=click.Path(),
+    default=None,
+    help="Preference JSONL; each row's chosen response is the reference. "
+    "Default: the demo's held-out prompts.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Attack at most this many distinct prompts.",
+)
+@click.option(
+    "--budget",
+    type=int,
+    default=1000,
+    show_default=True,
+    help="Model queries per prompt (gradient steps count as one).",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--margin",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="A finding must outscore the reference by more than this.",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Attack parameter (JSON value), repeatable: --param length=12.",
+)
+@click.option(
+    "--gold",
+    type=click.Path(),
+    default=None,
+    help="A second checkpoint used as a gold-RM judge (besides the heuristic one).",
+)
+@click.option(
+    "--baseline/--no-baseline",
+    default=True,
+    show_default=True,
+    help="Also score random word soups at the same budget (chance baselines).",
+)
+@model_options
+def attack(
+    checkpoint: str,
+    attack_name: str,
+    prompts_file: str | None,
+    limit: int,
+    budget: int,
+    seed: int,
+    margin: float,
+    params: tuple[str, ...],
+    gold: str | None,
+    baseline: bool,
+    **kw: Any,
+) -> None:
+    """Run one attack against CHECKPOINT on each prompt and print its findings.
+
+    \b
+    Examples:
+      rmh attack ckpt/ --attack repetition --budget 200
+      rmh attack ckpt/ --attack gcg --param length=16 --budget 2000 --seed 1
+      rmh attack ckpt/ --attack genetic --prompts prefs.jsonl --gold gold-ckpt/
+    """
+    from attacks.registry import get_attack
+    from harness.attack_cli import run_attack_command
+
+    if budget <= 0:
+        raise HarnessError(f"--budget must be > 0, got {budget}")
+    attack_cls = get_attack(attack_name)
+    attack_obj = attack_cls(**_parse_params(params))
+    batch_size = kw.pop("batch_size")
+    load_kw = dict(kw)
+    model = load_from_options(checkpoint, kw)
+    if attack_cls.access == "white-box" and not model.supports_gradients:
+        raise HarnessError(f"attack {attack_name!r} needs gradients; {checkpoint} gives none")
+    gold_model = load_from_options(gold, load_kw) if gold else None
+    run_attack_command(
+        model,
+        attack_obj,
+        prompts_file=prompts_file,
+        limit=limit,
+        budget=budget,
+        seed=seed,
+        margin=margin,
+        gold_model=gold_model,
+        baseline=baseline,
+        batch_size=batch_size,
+        echo=click.echo,
+    )
+
+
 @cli.command()
 @click.option("--rebuild", is_flag=True, help="Retrain the demo RM even if a cached one exists.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
@@ -276,8 +410,11 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("rmh: aborted", err=True)
         return 130
+    except click.UsageError as exc:
+        click.echo(f"rmh: error: {exc.format_message()} (see rmh --help)", err=True)
+        return EXIT_BAD_INPUT
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"rmh: error: {exc.format_message()}", err=True)
         return exc.exit_code
     except KeyboardInterrupt:
         click.echo("rmh: interrupted", err=True)

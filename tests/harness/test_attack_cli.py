@@ -1,0 +1,96 @@
+"""``rmh attack`` and ``rmh attacks list`` on a tiny checkpoint; bad input is one line, exit 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.harness.test_cli import assert_one_line_error, run
+
+
+@pytest.fixture()
+def prompts(tmp_path):
+    path = tmp_path / "prompts.jsonl"
+    rows = [
+        {"prompt": "Tell me a joke about Python.", "chosen": "Why? Because.", "rejected": "No."},
+        {"prompt": "Tell me a joke about Java.", "chosen": "It has no class.", "rejected": "No."},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return path
+
+
+def test_attacks_list_names_every_family(capsys):
+    code, out, _ = run(capsys, "attacks", "list")
+    assert code == 0
+    for name in ("repetition", "gcg", "genetic", "null-answer", "unicode", "master-key"):
+        assert name in out
+    assert "white-box" in out and "params:" in out
+
+
+def test_attack_prints_findings_and_baselines(capsys, checkpoints, prompts):
+    code, out, err = run(
+        capsys,
+        "attack",
+        str(checkpoints["bert"]),
+        "--attack",
+        "null-answer",
+        "--prompts",
+        str(prompts),
+        "--budget",
+        "30",
+        "--seed",
+        "3",
+    )
+    assert code == 0, err
+    assert "[1/2]" in out and "[2/2]" in out
+    assert "attack success rate:" in out and "chance baselines" in out
+
+
+def test_white_box_attack_runs_through_the_cli(capsys, checkpoints, prompts):
+    code, out, err = run(
+        capsys,
+        "attack",
+        str(checkpoints["llama"]),
+        "--attack",
+        "gcg",
+        "--prompts",
+        str(prompts),
+        "--budget",
+        "20",
+        "--param",
+        "length=4",
+        "--no-baseline",
+    )
+    assert code == 0, err
+    assert "errors: 0" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["--attack", "nope"], "unknown attack 'nope'; choose one of:"),
+        (["--attack", "beam", "--param", "width=wide"], "parameter 'width' must be int"),
+        (["--attack", "beam", "--param", "depth=3"], "has no parameter 'depth'"),
+        (["--attack", "beam", "--param", "width"], "is not KEY=VALUE"),
+        (["--attack", "beam", "--budget", "0"], "--budget must be > 0"),
+        (["--attack", "beam", "--budget", "-5"], "--budget must be > 0"),
+    ],
+)
+def test_bad_attack_arguments(capsys, checkpoints, prompts, argv, fragment):
+    code, _, err = run(capsys, "attack", str(checkpoints["bert"]), "--prompts", str(prompts), *argv)
+    assert_one_line_error(code, err, fragment)
+
+
+def test_empty_prompt_file(capsys, checkpoints, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    code, _, err = run(
+        capsys, "attack", str(checkpoints["bert"]), "--attack", "beam", "--prompts", str(empty)
+    )
+    assert_one_line_error(code, err, "is empty")
+
+
+def test_usage_errors_are_one_line_too(capsys, checkpoints):
+    code, _, err = run(capsys, "attack", str(checkpoints["bert"]))
+    assert_one_line_error(code, err, "Missing option '--attack'")
