@@ -183,3 +183,18 @@ def test_describe_names_what_info_prints(checkpoints):
     ):
         assert key in facts
     assert facts["tokenizer_padding_side"] == "left" and facts["dtype"] == "float32"
+
+
+def test_custom_code_needs_trust_remote_code(checkpoints, tmp_path):
+    """A checkpoint that ships its own modelling code is refused unless trusted."""
+    custom = shutil.copytree(checkpoints["bert"], tmp_path / "custom")
+    (custom / "configuration_custom.py").write_text(
+        "from transformers import BertConfig\n\n"
+        "class CustomConfig(BertConfig):\n    model_type = 'custom-rm'\n"
+    )
+    config = json.loads((custom / "config.json").read_text())
+    config["model_type"] = "custom-rm"
+    config["auto_map"] = {"AutoConfig": "configuration_custom.CustomConfig"}
+    (custom / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match="--trust-remote-code"):
+        load_reward_model(custom)
