@@ -17,7 +17,7 @@ from attacks.base import Attack
 from harness.errors import HarnessError
 
 ENTRY_POINT_GROUP = "rm_harness.attacks"
-BUILTIN_MODULES = ("attacks.templates", "attacks.search", "attacks.gradient")
+BUILTIN_MODULES = ("attacks.templates", "attacks.search", "attacks.gradient", "attacks.fuzz")
 
 _REGISTRY: dict[str, type[Attack]] = {}
 _loaded = False

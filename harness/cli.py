@@ -325,7 +325,8 @@ def _parse_params(items: tuple[str, ...]) -> dict[str, Any]:
     "--gold",
     type=click.Path(),
     default=None,
-    help="A second checkpoint used as a gold-RM judge (besides the heuristic one).",
+    help="A second checkpoint used as a gold-RM judge (besides the heuristic one); "
+    "'demo' builds the demo's gold RM (trained to know nonsense is bad).",
 )
 @click.option(
     "--baseline/--no-baseline",
@@ -367,6 +368,10 @@ def attack(
     model = load_from_options(checkpoint, kw)
     if attack_cls.access == "white-box" and not model.supports_gradients:
         raise HarnessError(f"attack {attack_name!r} needs gradients; {checkpoint} gives none")
+    if gold == "demo":
+        from harness.demo.build import GOLD, build_demo_checkpoint
+
+        gold = str(build_demo_checkpoint(GOLD, progress=sys.stderr.isatty()).path)
     gold_model = load_from_options(gold, load_kw) if gold else None
     run_attack_command(
         model,

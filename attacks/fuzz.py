@@ -1,0 +1,69 @@
+"""Hypothesis fuzzing: targeted property-based search for high-scoring nonsense.
+
+The "property" is "no nonsense outscores the reference". Hypothesis generates structured
+nonsense (``attacks.strategies.nonsense``), ``hypothesis.target`` steers generation
+toward a higher reward margin, and when a candidate is a finding Hypothesis *shrinks*
+it: the last finding it reports is the minimal high-scoring nonsense it could reach
+(kept in ``outcome`` as the finding with the fewest characters).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+from hypothesis import HealthCheck, Phase, given, seed, settings, target
+
+from attacks.base import Attack, AttackContext, normalize
+from attacks.registry import register
+from attacks.strategies import nonsense
+from harness.errors import BudgetExhausted
+
+
+class _Found(Exception):
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+@dataclass(frozen=True)
+class FuzzParams:
+    shrink: bool = True
+
+
+@register
+class HypothesisFuzz(Attack):
+    """Targeted Hypothesis fuzzing over structured nonsense, shrinking to a minimal finding."""
+
+    name = "hypothesis-fuzz"
+    family = "fuzz"
+    citation = "MacIver et al. 2019, Hypothesis: A new approach to property-based testing"
+    Params = FuzzParams
+
+    def search(self, ctx: AttackContext) -> None:
+        phases = [Phase.generate, Phase.target] + ([Phase.shrink] if self.params.shrink else [])
+
+        @seed(ctx.seed)
+        @settings(
+            max_examples=max(ctx.remaining, 1),
+            database=None,
+            deadline=None,
+            phases=phases,
+            suppress_health_check=list(HealthCheck),
+            derandomize=False,
+            report_multiple_bugs=False,
+        )
+        @given(nonsense(ctx.prompt))
+        def probe(text: str) -> None:
+            if ctx.exhausted and ctx.scorer.key(ctx.prompt, text) not in ctx.scorer.cache:
+                return
+            try:
+                scores = ctx.evaluate([text])
+            except BudgetExhausted:
+                return
+            target(float(scores[0]) - ctx.reference_score, label="reward margin")
+            if any(normalize(f.text) == normalize(text) for f in ctx.outcome.findings):
+                raise _Found(text)
+
+        with contextlib.suppress(_Found):
+            probe()
