@@ -1,0 +1,117 @@
+"""Instability probes: meaning-preserving edits that flip a preference pair.
+
+For a pair the RM orders correctly (chosen above rejected), each perturbation is applied
+to the chosen response (does it fall below the rejected one?) and to the rejected one
+(does it rise above the chosen one?). A flip is an *instability*, a second kind of
+finding: the RM's preference hangs on whitespace, case, a typo, punctuation, markdown or
+a content-free preamble. Pairs the RM already orders wrongly are accuracy errors, not
+instabilities, and are skipped.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from harness.data import PreferencePair
+from harness.scoring import Scorer
+
+Perturbation = Callable[[str, random.Random], str]
+
+
+def _typo(text: str, rng: random.Random) -> str:
+    words = text.split(" ")
+    candidates = [i for i, w in enumerate(words) if len(w) >= 4 and w.isalpha()]
+    if not candidates:
+        return text
+    i = rng.choice(candidates)
+    w = words[i]
+    j = rng.randrange(len(w) - 1)
+    words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2 :]
+    return " ".join(words)
+
+
+def _punctuation(text: str, rng: random.Random) -> str:
+    stripped = text.rstrip(".!?")
+    return stripped if stripped != text else text + "!"
+
+
+PERTURBATIONS: dict[str, Perturbation] = {
+    "trailing-whitespace": lambda t, r: t + "  ",
+    "leading-newline": lambda t, r: "\n" + t,
+    "double-spaces": lambda t, r: t.replace(" ", "  "),
+    "lowercase": lambda t, r: t.lower(),
+    "uppercase": lambda t, r: t.upper(),
+    "typo": _typo,
+    "punctuation": _punctuation,
+    "markdown-bold": lambda t, r: f"**{t}**",
+    "quote-block": lambda t, r: f"> {t}",
+    "preamble-here": lambda t, r: f"Here's one: {t}",
+    "preamble-sure": lambda t, r: f"Sure! {t}",
+}
+
+
+@dataclass(frozen=True)
+class Instability:
+    """A meaning-preserving edit of one side of a pair that flips the pair's order."""
+
+    prompt: str
+    chosen: str
+    rejected: str
+    side: str  # "chosen" or "rejected": which response was edited
+    perturbation: str
+    perturbed: str
+    chosen_score: float
+    rejected_score: float
+    perturbed_score: float
+
+    @property
+    def swing(self) -> float:
+        """How far the edit moved the edited side's score."""
+        original = self.chosen_score if self.side == "chosen" else self.rejected_score
+        return self.perturbed_score - original
+
+
+def probe_pairs(
+    scorer: Scorer,
+    pairs: Sequence[PreferencePair],
+    *,
+    perturbations: Sequence[str] | None = None,
+    seed: int = 0,
+) -> list[Instability]:
+    """All flips found over ``pairs``; every score goes through ``scorer`` in one batch."""
+    names = list(perturbations or PERTURBATIONS)
+    rng = random.Random(seed)
+    prompts = [p.prompt for p in pairs]
+    chosen = scorer.score(prompts, [p.chosen for p in pairs])
+    rejected = scorer.score(prompts, [p.rejected for p in pairs])
+    jobs: list[tuple[int, str, str, str]] = []
+    for i, pair in enumerate(pairs):
+        if chosen[i] <= rejected[i]:
+            continue
+        for name in names:
+            for side, text in (("chosen", pair.chosen), ("rejected", pair.rejected)):
+                edited = PERTURBATIONS[name](text, rng)
+                if edited != text:
+                    jobs.append((i, side, name, edited))
+    scores = scorer.score([prompts[i] for i, *_ in jobs], [edited for *_, edited in jobs])
+    found = []
+    for (i, side, name, edited), score in zip(jobs, scores, strict=True):
+        flipped = score < rejected[i] if side == "chosen" else score > chosen[i]
+        if flipped:
+            pair = pairs[i]
+            found.append(
+                Instability(
+                    pair.prompt,
+                    pair.chosen,
+                    pair.rejected,
+                    side,
+                    name,
+                    edited,
+                    float(chosen[i]),
+                    float(rejected[i]),
+                    float(score),
+                )
+            )
+    return found
