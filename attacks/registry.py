@@ -17,7 +17,13 @@ from attacks.base import Attack
 from harness.errors import HarnessError
 
 ENTRY_POINT_GROUP = "rm_harness.attacks"
-BUILTIN_MODULES = ("attacks.templates", "attacks.search", "attacks.gradient", "attacks.fuzz")
+BUILTIN_MODULES = (
+    "attacks.templates",
+    "attacks.search",
+    "attacks.gradient",
+    "attacks.fuzz",
+    "attacks.textattack_adapter",  # registers names only; textattack is imported on use
+)
 
 _REGISTRY: dict[str, type[Attack]] = {}
 _loaded = False

@@ -363,6 +363,10 @@ def attack(
         raise HarnessError(f"--budget must be > 0, got {budget}")
     attack_cls = get_attack(attack_name)
     attack_obj = attack_cls(**_parse_params(params))
+    if attack_cls.family == "textattack":
+        from attacks.textattack_adapter import import_textattack
+
+        import_textattack()  # fails fast, one line, when the extra is missing
     batch_size = kw.pop("batch_size")
     load_kw = dict(kw)
     model = load_from_options(checkpoint, kw)

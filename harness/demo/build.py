@@ -151,6 +151,7 @@ def _train(recipe: Recipe, target: Path, progress: bool) -> dict:
     }
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".demo-rm-", dir=target.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; the cache is for every user
     try:
         model.save_pretrained(str(staging), safe_serialization=True)
         tokenizer.save_pretrained(str(staging))

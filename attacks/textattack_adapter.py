@@ -1,0 +1,236 @@
+"""TextAttack recipes driven through our scorer (the ``textattack`` extra, imported lazily).
+
+TextAttack splits an attack into a goal function, constraints, a transformation and a
+search method; only the goal function touches the model. Here:
+
+- ``MaximizeReward`` is the goal function: the score is the reward; the goal is complete
+  when the perturbed text outscores the reference by the margin (or, with
+  ``maximizable=True``, the search keeps climbing until the budget ends);
+- ``ScorerModelWrapper`` is the model: every query goes through our scorer, so dynamic
+  padding, the cache, the budget and the finding decisions are ours, not TextAttack's;
+- three recipes perturb the reference with transformations that work offline
+  (character deletion, neighbour swap, QWERTY typos, and swaps with common words):
+  greedy word swap by importance (``textattack-greedy-wir``), beam search
+  (``textattack-beam``) and the genetic algorithm of Alzantot et al. 2018
+  (``textattack-alzantot``).
+
+Offline: ``import textattack`` needs NLTK's stopwords at import and tries to download
+six NLTK corpora on its first import. ``prepare_offline`` writes a stopword list
+(scikit-learn's, which the extra already installs) under our cache and the marker file
+that tells TextAttack its post-install step is done, so the import makes no network
+attempt (tested in a network namespace with no route).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from attacks.base import Attack, AttackContext
+from attacks.registry import register
+from harness.errors import BudgetExhausted, HarnessError
+
+POST_INSTALL_MARKER = "post_install_check_3"
+
+
+def textattack_cache_dir() -> Path:
+    return Path(os.environ.get("TA_CACHE_DIR", Path.home() / ".cache" / "textattack"))
+
+
+def prepare_offline() -> Path:
+    """Make ``import textattack`` work without a network; returns the NLTK data folder."""
+    from harness.demo.build import cache_root
+
+    nltk_dir = cache_root() / "nltk_data"
+    stopwords = nltk_dir / "corpora" / "stopwords" / "english"
+    if not stopwords.is_file():
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        stopwords.parent.mkdir(parents=True, exist_ok=True)
+        stopwords.write_text("\n".join(sorted(ENGLISH_STOP_WORDS)) + "\n")
+    existing = os.environ.get("NLTK_DATA", "")
+    if str(nltk_dir) not in existing.split(os.pathsep):
+        os.environ["NLTK_DATA"] = os.pathsep.join(p for p in (str(nltk_dir), existing) if p)
+    try:
+        import nltk
+
+        if str(nltk_dir) not in nltk.data.path:
+            nltk.data.path.insert(0, str(nltk_dir))
+    except ImportError:
+        pass
+    marker = textattack_cache_dir() / POST_INSTALL_MARKER
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.touch(exist_ok=True)
+    return nltk_dir
+
+
+def import_textattack() -> Any:
+    prepare_offline()
+    try:
+        import textattack
+
+        logging.getLogger("textattack.shared.utils.install").setLevel(logging.ERROR)
+    except ImportError as exc:
+        raise HarnessError(
+            f"TextAttack recipes need the textattack extra: pip install 'rm-harness[textattack]' "
+            f"({exc})"
+        ) from None
+    return textattack
+
+
+def build_recipe(kind: str, ctx: AttackContext, params: TextAttackParams) -> Any:
+    """A TextAttack ``Attack`` whose goal function queries ``ctx`` (our scorer)."""
+    import_textattack()
+    from textattack import Attack as TAAttack
+    from textattack.constraints.pre_transformation import (
+        RepeatModification,
+        StopwordModification,
+    )
+    from textattack.goal_function_results import TextToTextGoalFunctionResult
+    from textattack.goal_functions import GoalFunction
+    from textattack.models.wrappers import ModelWrapper
+    from textattack.search_methods import AlzantotGeneticAlgorithm, BeamSearch, GreedyWordSwapWIR
+    from textattack.transformations import (
+        CompositeTransformation,
+        WordSwap,
+        WordSwapNeighboringCharacterSwap,
+        WordSwapQWERTY,
+        WordSwapRandomCharacterDeletion,
+    )
+
+    from harness.chance import common_words
+
+    class ScorerModelWrapper(ModelWrapper):
+        """TextAttack model over our scorer: returns rewards for the fixed prompt."""
+
+        def __init__(self, context: AttackContext) -> None:
+            self.context = context
+            self.model = context.scorer.model
+
+        def __call__(self, text_input_list: list[str], **kwargs: Any) -> np.ndarray:
+            return np.asarray(self.context.evaluate(list(text_input_list)), dtype=np.float64)
+
+    class MaximizeReward(GoalFunction):
+        """Score = reward; complete when it beats the reference by the margin."""
+
+        def __init__(self, model_wrapper: Any, threshold: float, **kwargs: Any) -> None:
+            super().__init__(model_wrapper, **kwargs)
+            self.threshold = threshold
+
+        def _is_goal_complete(self, model_output: Any, attacked_text: Any) -> bool:
+            return float(model_output) > self.threshold
+
+        def _get_score(self, model_output: Any, attacked_text: Any) -> float:
+            return float(model_output)
+
+        def _goal_function_result_type(self) -> type:
+            return TextToTextGoalFunctionResult
+
+        def _process_model_outputs(self, inputs: Any, outputs: Any) -> Any:
+            return outputs
+
+    class WordSwapVocabulary(WordSwap):
+        """Swap a word for ``n`` common English words (an offline word transformation)."""
+
+        def __init__(self, n: int, seed: int) -> None:
+            super().__init__()
+            self.n = n
+            self.seed = seed
+            self.words = list(common_words(3000))
+
+        def _get_replacement_words(self, word: str) -> list[str]:
+            rng = random.Random(f"{self.seed}:{word}")
+            return rng.sample(self.words, self.n)
+
+    goal = MaximizeReward(
+        ScorerModelWrapper(ctx),
+        threshold=ctx.reference_score + ctx.margin,
+        maximizable=params.maximizable,
+        query_budget=max(ctx.remaining, 1),
+        model_batch_size=params.batch,
+    )
+    word_swap = WordSwapVocabulary(params.swaps, ctx.seed)
+    transformation = CompositeTransformation(
+        [
+            WordSwapRandomCharacterDeletion(),
+            WordSwapNeighboringCharacterSwap(),
+            WordSwapQWERTY(),
+            word_swap,
+        ]
+    )
+    constraints = [RepeatModification(), StopwordModification(stopwords=set())]
+    if kind == "greedy-wir":
+        search = GreedyWordSwapWIR(wir_method="delete")
+    elif kind == "beam":
+        search = BeamSearch(beam_width=params.beam_width)
+    elif kind == "alzantot":
+        transformation = word_swap
+        search = AlzantotGeneticAlgorithm(
+            pop_size=params.population, max_iters=params.iterations, post_crossover_check=False
+        )
+    else:
+        raise ValueError(f"unknown TextAttack recipe {kind!r}")
+    return TAAttack(goal, constraints, transformation, search)
+
+
+@dataclass(frozen=True)
+class TextAttackParams:
+    maximizable: bool = False
+    batch: int = 32
+    swaps: int = 8
+    beam_width: int = 4
+    population: int = 20
+    iterations: int = 10
+
+
+class TextAttackRecipe(Attack):
+    """Base: run a TextAttack recipe on the reference through our scorer."""
+
+    family = "textattack"
+    recipe = ""
+    Params = TextAttackParams
+
+    def search(self, ctx: AttackContext) -> None:
+        import_textattack()
+        from textattack.shared import AttackedText
+
+        random.seed(ctx.seed)
+        np.random.seed(ctx.seed % (2**32))
+        attack = build_recipe(self.recipe, ctx, self.params)
+        try:
+            attack.attack(AttackedText(ctx.reference), ctx.reference)
+        except BudgetExhausted:
+            return
+
+
+@register
+class TextAttackGreedyWIR(TextAttackRecipe):
+    """TextAttack greedy word swap by word importance (deletion), through our scorer."""
+
+    name = "textattack-greedy-wir"
+    recipe = "greedy-wir"
+    citation = "Morris et al. 2020, TextAttack; Gao et al. 2018, DeepWordBug (WIR search)"
+
+
+@register
+class TextAttackBeam(TextAttackRecipe):
+    """TextAttack beam search over character and word swaps, through our scorer."""
+
+    name = "textattack-beam"
+    recipe = "beam"
+    citation = "Morris et al. 2020, TextAttack: A Framework for Adversarial Attacks"
+
+
+@register
+class TextAttackAlzantot(TextAttackRecipe):
+    """TextAttack's Alzantot genetic algorithm over word swaps, through our scorer."""
+
+    name = "textattack-alzantot"
+    recipe = "alzantot"
+    citation = "Alzantot et al. 2018, Generating Natural Language Adversarial Examples"
