@@ -84,8 +84,23 @@ def import_textattack() -> Any:
     return textattack
 
 
-def build_recipe(kind: str, ctx: AttackContext, params: TextAttackParams) -> Any:
-    """A TextAttack ``Attack`` whose goal function queries ``ctx`` (our scorer)."""
+def build_recipe(
+    kind: str,
+    ctx: AttackContext | None,
+    params: TextAttackParams,
+    *,
+    model_wrapper: Any = None,
+    threshold: float | None = None,
+    budget: int | None = None,
+    seed: int = 0,
+    frozen_columns: tuple[list[str], set[str]] | None = None,
+) -> Any:
+    """A TextAttack ``Attack`` whose goal function queries ``ctx`` (our scorer).
+
+    ``model_wrapper``/``threshold``/``budget`` replace the scorer-backed defaults (the
+    benchmark runs the same recipe through TextAttack's stock wrapper);
+    ``frozen_columns`` = (column labels, columns not to modify), e.g. the prompt.
+    """
     import_textattack()
     from textattack import Attack as TAAttack
     from textattack.constraints.pre_transformation import (
@@ -148,14 +163,21 @@ def build_recipe(kind: str, ctx: AttackContext, params: TextAttackParams) -> Any
             rng = random.Random(f"{self.seed}:{word}")
             return rng.sample(self.words, self.n)
 
+    if ctx is not None:
+        model_wrapper = model_wrapper or ScorerModelWrapper(ctx)
+        threshold = ctx.reference_score + ctx.margin if threshold is None else threshold
+        budget = max(ctx.remaining, 1) if budget is None else budget
+        seed = ctx.seed
+    if model_wrapper is None or threshold is None:
+        raise ValueError("build_recipe needs a context, or a model wrapper and a threshold")
     goal = MaximizeReward(
-        ScorerModelWrapper(ctx),
-        threshold=ctx.reference_score + ctx.margin,
+        model_wrapper,
+        threshold=threshold,
         maximizable=params.maximizable,
-        query_budget=max(ctx.remaining, 1),
+        query_budget=budget or float("inf"),
         model_batch_size=params.batch,
     )
-    word_swap = WordSwapVocabulary(params.swaps, ctx.seed)
+    word_swap = WordSwapVocabulary(params.swaps, seed)
     transformation = CompositeTransformation(
         [
             WordSwapRandomCharacterDeletion(),
@@ -165,6 +187,10 @@ def build_recipe(kind: str, ctx: AttackContext, params: TextAttackParams) -> Any
         ]
     )
     constraints = [RepeatModification(), StopwordModification(stopwords=set())]
+    if frozen_columns is not None:
+        from textattack.constraints.pre_transformation import InputColumnModification
+
+        constraints.append(InputColumnModification(*frozen_columns))
     if kind == "greedy-wir":
         search = GreedyWordSwapWIR(wir_method="delete")
     elif kind == "beam":
