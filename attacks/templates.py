@@ -96,7 +96,9 @@ class LengthPadding(TemplateAttack):
     def templates(self, ctx: AttackContext) -> Iterator[Template]:
         for filler in self.FILLERS:
             for count in self.COUNTS:
-                yield ctx.reference + filler * count, "content-free padding"
+                # The reference plus filler still answers: the judges decide (length,
+                # repetition, compressibility). Filler alone has no answer in it.
+                yield ctx.reference + filler * count, None
                 yield filler.strip() * count or filler * count, "filler only"
 
 
