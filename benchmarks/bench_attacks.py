@@ -34,7 +34,7 @@ from attacks.base import normalize
 from attacks.textattack_adapter import TextAttackParams, build_recipe, import_textattack
 from harness.attack_cli import load_prompts
 from harness.demo.build import DEMO, GOLD, build_demo_checkpoint
-from harness.judges import GoldRMJudge, HeuristicJudge, combine
+from harness.judges import GoldRMJudge, HeuristicJudge, calibrate_gold_margin, combine
 from harness.models import load_reward_model
 from harness.scoring import Scorer
 
@@ -98,9 +98,14 @@ def main() -> None:
     hf_logging.set_verbosity_error()
     rm = load_reward_model(build_demo_checkpoint(DEMO, progress=False).path)
     gold = load_reward_model(build_demo_checkpoint(GOLD, progress=False).path)
-    judges = [HeuristicJudge(), GoldRMJudge(Scorer(gold))]
     pairs = load_prompts(None, args.prompts)
-    print(f"demo RM, {len(pairs)} prompts, budget {args.budget}/prompt, judges heuristic + gold")
+    gold_scorer = Scorer(gold)
+    gold_margin = calibrate_gold_margin(gold_scorer, pairs)
+    judges = [HeuristicJudge(), GoldRMJudge(gold_scorer, margin=gold_margin)]
+    print(
+        f"demo RM, {len(pairs)} prompts, budget {args.budget}/prompt, judges heuristic + gold "
+        f"(gold margin {gold_margin:.3f}, calibrated on meaning-preserving edits)"
+    )
     rows = {}
     for label, name in (
         ("1. ours greedy-coordinate", "greedy-coordinate"),

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from attacks.base import Attack, AttackOutcome
 from harness.chance import random_baseline
 from harness.data import PreferencePair, read_pairs
-from harness.judges import GoldRMJudge, HeuristicJudge, Judge
+from harness.judges import GoldRMJudge, HeuristicJudge, Judge, calibrate_gold_margin
 from harness.models.base import RewardModel
 from harness.scoring import Scorer
 from harness.visible import clip
@@ -46,7 +46,13 @@ def run_attack_command(
     scorer = Scorer(model, batch_size=batch_size)
     judges: list[Judge] = [HeuristicJudge()]
     if gold_model is not None:
-        judges.append(GoldRMJudge(Scorer(gold_model, batch_size=batch_size)))
+        gold_scorer = Scorer(gold_model, batch_size=batch_size)
+        gold_margin = calibrate_gold_margin(gold_scorer, pairs)
+        echo(
+            f"gold judge margin {gold_margin:.3f} (95th percentile of its score drop under "
+            "meaning-preserving edits of the references)"
+        )
+        judges.append(GoldRMJudge(gold_scorer, margin=gold_margin))
     echo(
         f"attack {attack.name} ({attack.family}, {attack.access}) on {len(pairs)} prompts, "
         f"budget {budget}/prompt, seed {seed}, margin {margin}; "

@@ -198,6 +198,32 @@ class GoldRMJudge(Judge):
         ]
 
 
+def calibrate_gold_margin(
+    scorer: Scorer, pairs: Sequence, *, quantile: float = 0.95, seed: int = 0
+) -> float:
+    """How far a meaning-preserving edit moves the gold RM: the margin a "bad" call must clear.
+
+    With margin 0, a typo in the reference that the gold RM scores a hair lower counts as
+    "bad", which turns near-duplicates of the reference into findings. Calibrated here as
+    the ``quantile`` of the gold RM's score drop under the instability perturbations
+    (whitespace, case, typo, punctuation, markdown, preambles) of the references.
+    """
+    import random
+
+    from attacks.instability import PERTURBATIONS
+
+    rng = random.Random(seed)
+    references = list(dict.fromkeys((p.prompt, p.chosen) for p in pairs))
+    prompts, originals, edited = [], [], []
+    for prompt, chosen in references:
+        for perturb in PERTURBATIONS.values():
+            prompts.append(prompt)
+            originals.append(chosen)
+            edited.append(perturb(chosen, rng))
+    drops = scorer.score(prompts, originals) - scorer.score(prompts, edited)
+    return float(max(np.quantile(drops, quantile), 0.0))
+
+
 @dataclass
 class EnsembleJudge(Judge):
     """Several reward models vote. Bad when at least ``quorum`` of them rank the candidate

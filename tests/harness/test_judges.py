@@ -101,3 +101,18 @@ def test_combine_keeps_only_bad_reasons():
     bad, reasons = combine([Verdict("a", False, ("fine",)), Verdict("b", True, ("junk",))])
     assert bad and reasons == ("b: junk",)
     assert combine([Verdict("a", None, ("?",))]) == (False, ())
+
+
+def test_gold_margin_is_calibrated_on_meaning_preserving_edits():
+    from harness.data import PreferencePair
+    from harness.judges import calibrate_gold_margin
+
+    def case_sensitive(prompts, responses):
+        return [len(r) - sum(c.isupper() for c in r) for r in responses]
+
+    pairs = [PreferencePair("p", "A Joke About Bytes.", "no", line=1)]
+    margin = calibrate_gold_margin(Scorer(CallableRewardModel(case_sensitive)), pairs, quantile=1.0)
+    # The largest drop among the edits is upper-casing: 19 chars - 4 capitals = 15
+    # before, 19 - 15 = 4 after.
+    assert margin == pytest.approx(15 - 4)
+    assert calibrate_gold_margin(Scorer(CallableRewardModel(length_rm)), pairs) >= 0.0
