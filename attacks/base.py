@@ -37,7 +37,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from harness.errors import BudgetExhausted, HarnessError
-from harness.judges import Judge, Verdict, combine
+from harness.judges import Judge, judge_candidates
 from harness.scoring import Scorer
 
 Access = Literal["black-box", "white-box"]
@@ -154,7 +154,7 @@ class AttackContext:
         texts = list(texts)
         if not texts:
             return np.array([])
-        fits = texts[: max(self._affordable(texts), 0)]
+        fits = texts[: self.scorer.affordable(self.prompt, texts)]
         scores = self.scorer.score_responses(self.prompt, fits) if fits else np.array([])
         self.outcome.evaluated += len(fits)
         self.outcome.queries = self.scorer.stats.queries
@@ -163,18 +163,9 @@ class AttackContext:
             raise BudgetExhausted(len(texts) - len(fits), 0)
         return scores
 
-    def _affordable(self, texts: list[str]) -> int:
-        """How many of ``texts``, in order, the budget pays for (cached ones are free)."""
-        remaining = self.scorer.remaining
-        if remaining is None:
-            return len(texts)
-        new: set[str] = set()
-        for i, text in enumerate(texts):
-            if self.scorer.key(self.prompt, text) not in self.scorer.cache and text not in new:
-                if len(new) == remaining:
-                    return i
-                new.add(text)
-        return len(texts)
+    def is_finding(self, text: str) -> bool:
+        """Whether ``text`` (up to normalization) is already a finding of this run."""
+        return normalize(text) in self._seen
 
     def _record(
         self, texts: list[str], scores: np.ndarray, seeded: bool, construction: str | None
@@ -189,13 +180,14 @@ class AttackContext:
                 winners.append((text, float(score)))
         if not winners:
             return
-        candidates = [t for t, _ in winners]
-        per_judge = [j.judge(self.prompt, self.reference, candidates) for j in self.judges]
-        for index, (text, score) in enumerate(winners):
-            verdicts = [v[index] for v in per_judge]
-            if construction:
-                verdicts.append(Verdict.construction(construction))
-            bad, reasons = combine(verdicts)
+        decisions = judge_candidates(
+            self.judges,
+            self.prompt,
+            self.reference,
+            [t for t, _ in winners],
+            construction=construction,
+        )
+        for (text, score), (bad, reasons) in zip(winners, decisions, strict=True):
             if not bad:
                 continue
             self._seen.add(normalize(text))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from hypothesis import HealthCheck, Phase, given, seed, settings, target
 
-from attacks.base import Attack, AttackContext, normalize
+from attacks.base import Attack, AttackContext
 from attacks.registry import register
 from attacks.strategies import nonsense
 from harness.errors import BudgetExhausted
@@ -62,7 +62,7 @@ class HypothesisFuzz(Attack):
             except BudgetExhausted:
                 return
             target(float(scores[0]) - ctx.reference_score, label="reward margin")
-            if any(normalize(f.text) == normalize(text) for f in ctx.outcome.findings):
+            if ctx.is_finding(text):
                 raise _Found(text)
 
         with contextlib.suppress(_Found):

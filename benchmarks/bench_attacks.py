@@ -34,7 +34,7 @@ from attacks.base import normalize
 from attacks.textattack_adapter import TextAttackParams, build_recipe, import_textattack
 from harness.attack_cli import load_prompts
 from harness.demo.build import DEMO, GOLD, build_demo_checkpoint
-from harness.judges import GoldRMJudge, HeuristicJudge, calibrate_gold_margin, combine
+from harness.judges import GoldRMJudge, HeuristicJudge, calibrate_gold_margin, judge_candidates
 from harness.models import load_reward_model
 from harness.scoring import Scorer
 
@@ -83,10 +83,8 @@ def run_stock_beam(rm, pairs, budget, judges):
         attack.attack(text, pair.chosen)
         queries += attack.goal_function.num_queries + 1
         winners = {normalize(r): r for (_, r), s in wrapper.seen[1:] if s > reference}
-        candidates = list(winners.values())
-        if candidates:
-            verdicts = [j.judge(pair.prompt, pair.chosen, candidates) for j in judges]
-            findings += sum(combine([v[k] for v in verdicts])[0] for k in range(len(candidates)))
+        decisions = judge_candidates(judges, pair.prompt, pair.chosen, list(winners.values()))
+        findings += sum(bad for bad, _ in decisions)
     return findings, queries, time.perf_counter() - started
 
 

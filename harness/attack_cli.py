@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 from attacks.base import Attack, AttackOutcome
-from harness.chance import random_baseline
+from harness.chance import SOUP_WORDS, random_baseline
 from harness.data import PreferencePair, read_pairs
 from harness.judges import GoldRMJudge, HeuristicJudge, Judge, calibrate_gold_margin
 from harness.models.base import RewardModel
@@ -110,7 +110,7 @@ def run_attack_command(
     )
     if baseline and chance_n:
         echo(
-            f"chance baselines (random {8}-word soups): single candidate "
+            f"chance baselines (random {SOUP_WORDS}-word soups): single candidate "
             f"{chance_single / chance_n:.1%}; best of {budget} per prompt: "
             f"{best_of_n_wins}/{n} prompts ({best_of_n_wins / n:.0%})"
         )

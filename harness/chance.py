@@ -17,6 +17,9 @@ import numpy as np
 from harness.data import PreferencePair
 from harness.scoring import Scorer
 
+#: Words in a random soup: the length the chance rate and the baselines use.
+SOUP_WORDS = 8
+
 
 @lru_cache(maxsize=4)
 def common_words(n: int = 2000, lang: str = "en") -> tuple[str, ...]:
@@ -66,12 +69,12 @@ def random_baseline(
     reference: str,
     *,
     budget: int,
-    n_words: int = 8,
+    n_words: int = SOUP_WORDS,
     margin: float = 0.0,
     judges: Sequence = (),
     seed: int = 0,
 ) -> RandomBaseline:
-    from harness.judges import combine
+    from harness.judges import judge_candidates
 
     rng = random.Random(seed)
     vocabulary = common_words()
@@ -81,9 +84,7 @@ def random_baseline(
     soups = list(dict.fromkeys(soups))[: own.remaining]
     scores = own.score_responses(prompt, soups)
     winners = [s for s, v in zip(soups, scores, strict=True) if v > reference_score + margin]
-    per_judge = [j.judge(prompt, reference, winners) for j in judges] if winners else []
-    bad = [combine([v[i] for v in per_judge])[0] for i in range(len(winners))]
-    wins = sum(bad)
+    wins = sum(bad for bad, _ in judge_candidates(judges, prompt, reference, winners))
     return RandomBaseline(
         n=len(soups),
         single_wins=wins,
@@ -97,7 +98,7 @@ def chance_rate(
     pairs: Sequence[PreferencePair],
     *,
     soups_per_prompt: int = 5,
-    n_words: int = 8,
+    n_words: int = SOUP_WORDS,
     seed: int = 0,
 ) -> ChanceRate:
     """Score random soups against each distinct (prompt, chosen) reference."""

@@ -16,6 +16,7 @@ import click
 
 from harness import __version__
 from harness.errors import HarnessError
+from harness.visible import clip
 
 EXIT_BAD_INPUT = 2
 
@@ -240,13 +241,8 @@ def _terminal_table(frame: Any, width: int = 40) -> str:
     view = frame.copy()
     for column in view.columns:
         if view[column].dtype == object:
-            view[column] = view[column].map(lambda s: _clip(str(s), width))
+            view[column] = view[column].map(lambda s: clip(str(s), width))
     return view.to_string(index=False, float_format=lambda x: f"{x:.4f}")
-
-
-def _clip(text: str, width: int) -> str:
-    text = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @cli.group(name="attacks")

@@ -335,3 +335,27 @@ def combine(verdicts: Sequence[Verdict]) -> tuple[bool, tuple[str, ...]]:
     """A candidate is bad when any judge says bad; the reasons of those judges are kept."""
     bad = [v for v in verdicts if v.bad]
     return bool(bad), tuple(f"{v.judge}: {r}" for v in bad for r in v.reasons)
+
+
+def judge_candidates(
+    judges: Sequence[Judge],
+    prompt: str,
+    reference: str,
+    candidates: Sequence[str],
+    *,
+    construction: str | None = None,
+) -> list[tuple[bool, tuple[str, ...]]]:
+    """Every judge on every candidate, combined: (bad, reasons) per candidate, in order.
+
+    ``construction`` adds the attack's own "degenerate by construction" verdict.
+    """
+    if not candidates:
+        return []
+    per_judge = [judge.judge(prompt, reference, candidates) for judge in judges]
+    decisions = []
+    for index in range(len(candidates)):
+        verdicts = [verdicts_of_judge[index] for verdicts_of_judge in per_judge]
+        if construction:
+            verdicts.append(Verdict.construction(construction))
+        decisions.append(combine(verdicts))
+    return decisions

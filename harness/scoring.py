@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 
 from harness.errors import BudgetExhausted, ModelOutputError
 from harness.models.base import Prepared, RewardModel, TokenGradients
+from harness.visible import clip
 
 CacheKey = tuple[str, str, str]
 
@@ -116,15 +117,33 @@ class Scorer:
         if len(prompts) != len(responses):
             raise ValueError(f"{len(prompts)} prompts but {len(responses)} responses")
         keys = [self.key(p, r) for p, r in zip(prompts, responses, strict=True)]
-        new: dict[CacheKey, None] = {}
-        for k in keys:
-            if k not in self.cache and k not in new:
-                new[k] = None
+        new = self._uncached(keys)
         self.stats.cache_hits += len(keys) - len(new)
         if new:
             self._charge(len(new))
-            self._score_new(list(new))
+            self._score_new(new)
         return np.array([self.cache[k] for k in keys], dtype=np.float64)
+
+    def _uncached(self, keys: Sequence[CacheKey]) -> list[CacheKey]:
+        """The distinct keys, in first-seen order, that are not cached: what a request costs."""
+        return [k for k in dict.fromkeys(keys) if k not in self.cache]
+
+    def affordable(self, prompt: str, responses: Sequence[str]) -> int:
+        """How many of ``responses``, from the start, the remaining budget pays for.
+
+        Cached and repeated pairs are free, so this can exceed ``remaining``.
+        """
+        remaining = self.remaining
+        if remaining is None:
+            return len(responses)
+        paid: set[CacheKey] = set()
+        for i, response in enumerate(responses):
+            key = self.key(prompt, response)
+            if key not in self.cache and key not in paid:
+                if len(paid) == remaining:
+                    return i
+                paid.add(key)
+        return len(responses)
 
     def _score_new(self, keys: list[CacheKey]) -> None:
         items = self.model.prepare([k[1] for k in keys], [k[2] for k in keys])
@@ -147,8 +166,8 @@ class Scorer:
                     if not np.isfinite(score):
                         _, prompt, response = keys[i]
                         raise ModelOutputError(
-                            f"reward model returned {score} for prompt {_clip(prompt)} / "
-                            f"response {_clip(response)}; check the checkpoint "
+                            f"reward model returned {score} for prompt {clip(prompt, 40)!r} / "
+                            f"response {clip(response, 40)!r}; check the checkpoint "
                             "(half-precision overflow? try --dtype float32)"
                         )
                     self.cache[keys[i]] = float(score)
@@ -195,7 +214,3 @@ class Scorer:
             f"Scorer(model={self.model!r}, batch_size={self.batch_size}, "
             f"budget={self.budget}, queries={self.stats.queries})"
         )
-
-
-def _clip(text: str, width: int = 40) -> str:
-    return repr(text if len(text) <= width else text[: width - 1] + "…")

@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from functools import lru_cache
 from pathlib import Path
@@ -182,8 +183,6 @@ class PlantedRewardModel:
         self.planted = set(planted)
         self.weights = torch.tensor([1.0 if w in self.planted else 0.0 for w in self.words])
         self.vocab_size = len(self.words)
-        import hashlib
-
         self.fingerprint = hashlib.sha256(
             ("planted\0" + "\0".join(sorted(planted)) + "\0" + "\0".join(self.words)).encode()
         ).hexdigest()
