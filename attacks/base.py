@@ -188,7 +188,7 @@ class AttackContext:
             construction=construction,
         )
         for (text, score), (bad, reasons) in zip(winners, decisions, strict=True):
-            if not bad:
+            if not bad or self.is_finding(text):  # a batch may hold two spellings of one text
                 continue
             self._seen.add(normalize(text))
             out.findings.append(

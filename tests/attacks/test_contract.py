@@ -82,3 +82,21 @@ def test_a_crashing_attack_is_recorded_not_raised(tiny_rm):
 
     outcome = Crashes().run(Scorer(tiny_rm), PROMPT, REFERENCE, budget=5)
     assert outcome.error and "RuntimeError: boom" in outcome.error
+
+
+def test_two_spellings_of_one_finding_in_a_batch_are_recorded_once():
+    from harness.judges import HeuristicJudge as Heuristic
+    from harness.models import CallableRewardModel
+
+    class Twice(Attack):
+        """Evaluates the same nonsense twice in one batch, differing only in case (test double)."""
+
+        name = "twice"
+        family = "test"
+
+        def search(self, ctx):
+            ctx.evaluate(["the the the the the the", "THE THE THE THE THE THE"])
+
+    scorer = Scorer(CallableRewardModel(lambda prompts, responses: [1.0] * len(responses)))
+    outcome = Twice().run(scorer, PROMPT, REFERENCE, budget=5, judges=[Heuristic()], margin=-1)
+    assert len(outcome.findings) == 1
