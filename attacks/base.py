@@ -28,7 +28,6 @@ import dataclasses
 import random
 import time
 import traceback
-import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ import numpy as np
 from harness.errors import BudgetExhausted, HarnessError
 from harness.judges import Judge, judge_candidates
 from harness.scoring import Scorer
+from harness.text import normalize
 
 Access = Literal["black-box", "white-box"]
 
@@ -94,11 +94,6 @@ class AttackOutcome:
     @property
     def succeeded(self) -> bool:
         return bool(self.findings)
-
-
-def normalize(text: str) -> str:
-    """Normal form used to deduplicate findings: NFKC, case-folded, whitespace folded."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 class AttackContext:

@@ -100,11 +100,12 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def load_from_options(checkpoint: str, kw: dict[str, Any]):
-    from harness.models import LoadOptions, load_reward_model
+def load_options_from(kw: dict[str, Any]):
+    """Pop the shared model options out of a command's keyword arguments."""
+    from harness.models import LoadOptions
 
     good = kw.pop("good_label")
-    options = LoadOptions(
+    return LoadOptions(
         allow_pickle=kw.pop("allow_pickle"),
         trust_remote_code=kw.pop("trust_remote_code"),
         device=kw.pop("device"),
@@ -116,7 +117,12 @@ def load_from_options(checkpoint: str, kw: dict[str, Any]):
         tokenizer=kw.pop("tokenizer"),
         max_length=kw.pop("max_length"),
     )
-    model = load_reward_model(checkpoint, options)
+
+
+def load_from_options(checkpoint: str, kw: dict[str, Any]):
+    from harness.models import load_reward_model
+
+    model = load_reward_model(checkpoint, load_options_from(kw))
     note = getattr(model, "pad_note", None)
     if note:
         click.echo(f"note: {note}", err=True)
@@ -386,6 +392,190 @@ def attack(
         batch_size=batch_size,
         echo=click.echo,
     )
+
+
+def _progress_mode(quiet: bool) -> str:
+    if quiet:
+        return "quiet"
+    return "bar" if sys.stderr.isatty() else "lines"
+
+
+@cli.command(name="run")
+@click.argument("checkpoints", nargs=-1)
+@click.option(
+    "--suite",
+    default="standard",
+    show_default=True,
+    help="A builtin suite name (rmh suites list) or a suite TOML file.",
+)
+@click.option("--out", type=click.Path(), default=None, help="New run folder, e.g. runs/rc1.")
+@click.option(
+    "--store",
+    type=click.Path(),
+    default=None,
+    help="Findings store (SQLite). Default: findings.db beside the run folder.",
+)
+@click.option(
+    "--resume",
+    "resume",
+    type=click.Path(),
+    default=None,
+    help="Continue the killed or failed run in this folder (no checkpoints needed).",
+)
+@click.option("--overwrite", is_flag=True, help="Delete an existing run folder and start again.")
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Where attacks run: this process, or Ray actors (the ray extra).",
+)
+@click.option(
+    "--ray-address",
+    default=None,
+    help="Join this Ray cluster ('auto', 'ray://head:10001'); default: start a local one.",
+)
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Ray actors.")
+@click.option(
+    "--gpus-per-worker",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="GPUs each Ray actor reserves (e.g. 1 on a multi-GPU cluster).",
+)
+@click.option("--quiet", is_flag=True, help="No progress output (for CI logs).")
+@model_options
+def run_command(
+    checkpoints: tuple[str, ...],
+    suite: str,
+    out: str | None,
+    store: str | None,
+    resume: str | None,
+    overwrite: bool,
+    executor: str,
+    ray_address: str | None,
+    workers: int | None,
+    gpus_per_worker: float,
+    quiet: bool,
+    **kw: Any,
+) -> None:
+    """Run an attack suite against CHECKPOINTS: replay stored findings, attack, log.
+
+    Findings go to the store (deduplicated) before they are logged or shown; the run
+    log in the run folder records everything. A killed run continues with --resume.
+
+    \b
+    Examples:
+      rmh run ckpt/ --suite quick --out runs/smoke
+      rmh run ckpt-a/ ckpt-b/ --suite standard --out runs/ab     # + transfer matrix
+      rmh run --resume runs/ab
+      rmh run ckpt/ --suite standard --out runs/big --executor ray --ray-address auto
+    """
+    from harness.run_cli import run_suite_command
+
+    batch_size = kw.pop("batch_size")
+    run_suite_command(
+        checkpoints=list(checkpoints),
+        suite=suite,
+        out=out,
+        store=store,
+        resume=resume,
+        overwrite=overwrite,
+        executor=executor,
+        ray_address=ray_address,
+        workers=workers,
+        gpus_per_worker=gpus_per_worker,
+        progress=_progress_mode(quiet),
+        options=load_options_from(kw),
+        batch_size=batch_size,
+        echo=click.echo,
+    )
+
+
+@cli.group(name="suites")
+def suites_group() -> None:
+    """Attack suites shipped with rm-harness."""
+
+
+@suites_group.command(name="list")
+def suites_list() -> None:
+    """List the builtin suites with their attacks and prompt counts."""
+    from harness.suite import builtin_suites, resolve_suite
+
+    for name in builtin_suites():
+        suite = resolve_suite(name).config
+        sample = suite.data.sample or "all"
+        click.echo(
+            f"{name:<10} {len(suite.attacks):>2} attacks, {sample} prompts  {suite.description}"
+        )
+
+
+@suites_group.command(name="show")
+@click.argument("name")
+def suites_show(name: str) -> None:
+    """Print a suite's TOML (a builtin name or a file), after validating it."""
+    from harness.suite import resolve_suite
+
+    click.echo(resolve_suite(name).text, nl=False)
+
+
+@cli.group(name="findings")
+def findings_group() -> None:
+    """The findings store: list, show and export findings."""
+
+
+def _store_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--store",
+        type=click.Path(),
+        default="runs/findings.db",
+        show_default=True,
+        help="Findings store (SQLite).",
+    )(func)
+
+
+@findings_group.command(name="list")
+@_store_option
+@click.option("--family", default=None, help="Only this family.")
+@click.option("--kind", type=click.Choice(["finding", "instability", "all"]), default="finding")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+def findings_list(store: str, family: str | None, kind: str, limit: int) -> None:
+    """One line per stored finding: id, family, attack, sightings, best margin, text."""
+    from harness.run_cli import findings_frame
+
+    frame = findings_frame(store, family=family, kind=None if kind == "all" else kind)
+    if frame.empty:
+        click.echo("no findings")
+        return
+    columns = ["id", "kind", "family", "attack", "sightings", "checkpoints", "best_margin", "text"]
+    click.echo(_terminal_table(frame[columns].head(limit), width=60))
+    if len(frame) > limit:
+        click.echo(f"... {len(frame) - limit} more (--limit)")
+
+
+@findings_group.command(name="show")
+@click.argument("finding_id", type=int)
+@_store_option
+def findings_show(finding_id: int, store: str) -> None:
+    """A finding in full, with every sighting (run, checkpoint, score, open)."""
+    from harness.run_cli import show_finding
+
+    show_finding(store, finding_id, echo=click.echo)
+
+
+@findings_group.command(name="export")
+@_store_option
+@click.option("--out", type=click.Path(), required=True, help=".csv, .jsonl or .parquet")
+@click.option("--family", default=None, help="Only this family.")
+@click.option("--kind", type=click.Choice(["finding", "instability", "all"]), default="all")
+def findings_export(store: str, out: str, family: str | None, kind: str) -> None:
+    """Export findings (CSV cells that could run as formulas are neutralized)."""
+    from harness.run_cli import findings_frame
+    from harness.tabular import write_table
+
+    frame = findings_frame(store, family=family, kind=None if kind == "all" else kind)
+    path = write_table(frame, out)
+    click.echo(f"wrote {len(frame)} findings to {path}")
 
 
 @cli.command()

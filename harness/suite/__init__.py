@@ -1,0 +1,253 @@
+"""Attack suites: a TOML file that says what to attack with, on which prompts, judged how.
+
+A suite names the prompt/reference data, the attacks with their parameters and query
+budgets, the judges and the finding margin, and the seed and replicate count. It is
+validated on load; an error names the key, the line and the allowed values::
+
+    suite standard.toml line 14: attacks[2].budget: Input should be greater than 0
+
+The project ships ``quick`` (smoke runs and CI) and ``standard`` (every family, CPU-sized
+budgets); ``rmh suites list`` and ``rmh suites show NAME`` print them.
+
+Example::
+
+    name = "mine"
+    seed = 0
+    replicates = 1
+    margin = 0.0
+
+    [data]
+    source = "prefs.jsonl"      # or "demo:heldout"; relative paths are from this file
+    sample = 20                 # distinct prompts drawn (seeded); omit for all
+
+    [judges]
+    heuristic = true
+    gold = "gold-ckpt/"         # or "demo"; optional
+    gold_margin = "calibrate"   # or a number
+
+    [[attacks]]
+    name = "gcg"
+    budget = 2000
+    params = { length = 16 }
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness.data import PreferencePair, read_pairs
+from harness.errors import HarnessError
+from harness.suite.toml_lines import locate
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+BUILTIN_DIR = Path(__file__).parent / "builtin"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class DataConfig(_Strict):
+    source: str = Field(min_length=1)
+    sample: int | None = Field(default=None, gt=0)
+
+
+class JudgesConfig(_Strict):
+    heuristic: bool = True
+    gold: str | None = None
+    gold_margin: float | Literal["calibrate"] = "calibrate"
+    ensemble: list[str] = Field(default_factory=list)
+    ensemble_quorum: float = Field(default=0.5, gt=0, le=1)
+
+
+class InstabilityConfig(_Strict):
+    enabled: bool = True
+    pairs: int = Field(default=50, gt=0)
+    perturbations: list[str] = Field(default_factory=list)
+
+
+class AttackConfig(_Strict):
+    name: str
+    budget: int = Field(gt=0)
+    params: dict[str, Any] = Field(default_factory=dict)
+    label: str | None = None
+    optional: bool = False  # skipped (and logged) when its extra is not installed
+
+    @property
+    def id(self) -> str:
+        """Unique within a suite: the label, else the attack name."""
+        return self.label or self.name
+
+
+class SuiteConfig(_Strict):
+    name: str = Field(min_length=1)
+    description: str = ""
+    seed: int = 0
+    replicates: int = Field(default=1, gt=0)
+    margin: float = Field(default=0.0, ge=0)
+    data: DataConfig
+    judges: JudgesConfig = JudgesConfig()
+    instability: InstabilityConfig = InstabilityConfig(enabled=False)
+    attacks: list[AttackConfig] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A validated suite: the config, where it came from and its exact text."""
+
+    config: SuiteConfig
+    text: str
+    origin: str  # builtin name or file path
+    base_dir: Path | None  # relative data paths resolve here (None: builtin)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def pairs(self) -> list[PreferencePair]:
+        """Every preference pair of the suite's data (clean accuracy uses them all)."""
+        source = self.config.data.source
+        if source.startswith("demo:"):
+            from harness.demo import build
+
+            loaders = {"demo:heldout": build.heldout_pairs, "demo:train": build.train_pairs}
+            if source not in loaders:
+                raise HarnessError(
+                    f"suite {self.origin}: data.source {source!r} is unknown; "
+                    f"use one of {', '.join(loaders)} or a JSONL path"
+                )
+            return loaders[source]()
+        path = Path(source)
+        if not path.is_absolute() and self.base_dir is not None:
+            path = self.base_dir / path
+        return read_pairs(path)
+
+    def prompts(self, pairs: list[PreferencePair] | None = None) -> list[PreferencePair]:
+        """The attacked prompts: one pair per distinct prompt, seeded sample, file order."""
+        pairs = self.pairs() if pairs is None else pairs
+        distinct: dict[str, PreferencePair] = {}
+        for pair in pairs:
+            distinct.setdefault(pair.prompt, pair)
+        chosen = list(distinct.values())
+        sample = self.config.data.sample
+        if sample is not None and sample < len(chosen):
+            keep = set(random.Random(self.config.seed).sample(range(len(chosen)), sample))
+            chosen = [p for i, p in enumerate(chosen) if i in keep]
+        return chosen
+
+
+def builtin_suites() -> dict[str, Path]:
+    return {p.stem: p for p in sorted(BUILTIN_DIR.glob("*.toml"))}
+
+
+def resolve_suite(name_or_path: str) -> Suite:
+    """A builtin suite by name, or a suite file by path."""
+    builtins = builtin_suites()
+    if name_or_path in builtins:
+        path = builtins[name_or_path]
+        return parse_suite(path.read_text(encoding="utf-8"), origin=name_or_path, base_dir=None)
+    path = Path(name_or_path)
+    if not path.is_file():
+        raise HarnessError(
+            f"no suite {name_or_path!r}: not a builtin ({', '.join(builtins)}) and not a file"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise HarnessError(f"cannot read suite {path}: {exc}") from None
+    return parse_suite(text, origin=str(path), base_dir=path.parent)
+
+
+def parse_suite(text: str, *, origin: str, base_dir: Path | None) -> Suite:
+    """Parse and validate suite TOML; every error is one line naming key and line."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise HarnessError(f"suite {origin} is not valid TOML: {exc}") from None
+    try:
+        config = SuiteConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise HarnessError(_describe(exc, text, origin)) from None
+    _check_attacks(config, text, origin)
+    return Suite(config, text, origin, base_dir)
+
+
+def _where(text: str, origin: str, loc: tuple[object, ...]) -> str:
+    line = locate(text, loc)
+    dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    return f"suite {origin}{f' line {line}' if line else ''}: {dotted}"
+
+
+def _describe(exc: ValidationError, text: str, origin: str) -> str:
+    error = exc.errors()[0]
+    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p in ("int", "float")))
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        model = _model_at(loc[:-1])
+        allowed = ", ".join(model.model_fields) if model else ""
+        message = f"unknown key; allowed keys: {allowed}"
+    elif error["type"] == "missing":
+        message = "missing required key"
+    else:
+        message += f" (got {error.get('input')!r})"
+    return f"{_where(text, origin, loc)}: {message}"
+
+
+def _model_at(loc: tuple[object, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] = SuiteConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        annotation = field.annotation
+        args = getattr(annotation, "__args__", ())
+        candidates = [annotation, *args]
+        nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        if not nested:
+            return None
+        model = nested[0]
+    return model
+
+
+def _check_attacks(config: SuiteConfig, text: str, origin: str) -> None:
+    """Attack names exist, parameters match each attack's typed Params, ids are unique."""
+    from attacks.registry import all_attacks, get_attack
+
+    seen: set[str] = set()
+    for index, entry in enumerate(config.attacks):
+        where = _where(text, origin, ("attacks", index, "name"))
+        if entry.name not in all_attacks():
+            raise HarnessError(
+                f"{where}: unknown attack {entry.name!r}; allowed: {', '.join(all_attacks())}"
+            )
+        if entry.id in seen:
+            raise HarnessError(
+                f"{where}: attack {entry.id!r} appears twice; give one a distinct label"
+            )
+        seen.add(entry.id)
+        try:
+            get_attack(entry.name)(**entry.params)
+        except HarnessError as exc:
+            where = _where(text, origin, ("attacks", index, "params"))
+            raise HarnessError(f"{where}: {exc}") from None
+    if config.instability.perturbations:
+        from attacks.instability import PERTURBATIONS
+
+        for name in config.instability.perturbations:
+            if name not in PERTURBATIONS:
+                raise HarnessError(
+                    f"{_where(text, origin, ('instability', 'perturbations'))}: unknown "
+                    f"perturbation {name!r}; allowed: {', '.join(PERTURBATIONS)}"
+                )
