@@ -416,6 +416,13 @@ def _progress_mode(quiet: bool) -> str:
     help="Findings store (SQLite). Default: findings.db beside the run folder.",
 )
 @click.option(
+    "--store-timeout",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for a store that another run holds locked.",
+)
+@click.option(
     "--resume",
     "resume",
     type=click.Path(),
@@ -450,6 +457,7 @@ def run_command(
     suite: str,
     out: str | None,
     store: str | None,
+    store_timeout: float,
     resume: str | None,
     overwrite: bool,
     executor: str,
@@ -479,6 +487,7 @@ def run_command(
         suite=suite,
         out=out,
         store=store,
+        store_timeout=store_timeout,
         resume=resume,
         overwrite=overwrite,
         executor=executor,

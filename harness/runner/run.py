@@ -31,7 +31,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -88,7 +88,6 @@ class RunSummary:
     errors: int
     seconds: float
     transfer: pd.DataFrame | None = None
-    clean: list[dict[str, Any]] = field(default_factory=list)
 
 
 def package_versions() -> dict[str, str]:
@@ -160,6 +159,7 @@ def start_run(
     out: str | Path,
     *,
     store: str | Path | None = None,
+    store_timeout: float = 30.0,
     options: LoadOptions | None = None,
     batch_size: int = 64,
     executor: ExecutorOptions = ExecutorOptions(),
@@ -172,7 +172,7 @@ def start_run(
         raise HarnessError("give at least one checkpoint")
     out = Path(out)
     store_path = Path(store) if store else out.parent / "findings.db"
-    with FindingStore.open(store_path):  # fail on a bad store before touching the folder
+    with FindingStore.open(store_path, timeout=store_timeout):  # fail before touching the folder
         pass
     prepare_folder(out, overwrite=overwrite)
     (out / SUITE_COPY).write_text(suite.text, encoding="utf-8")
@@ -181,6 +181,7 @@ def start_run(
         "options": dataclasses.asdict(options or LoadOptions()),
         "batch_size": batch_size,
         "store": str(store_path.resolve()),
+        "store_timeout": store_timeout,
         "suite_origin": suite.origin,
         "suite_dir": str(suite.base_dir.resolve()) if suite.base_dir else None,
         "gold": _resolve_gold(suite.config.judges.gold, progress == "bar"),
@@ -205,6 +206,15 @@ def resume_run(
     if init is None:
         raise HarnessError(
             f"{out} has no init entry (killed before it started); start it again with --overwrite"
+        )
+    if contents.complete:
+        echo(f"run {out} is already complete; nothing to resume")
+        transfer = out / TRANSFER_NAME
+        return summary_from(
+            contents.of_type("completion")[-1],
+            out,
+            init["run_id"],
+            pd.read_csv(transfer, index_col=0) if transfer.is_file() else None,
         )
     config = init["config"]
     suite = parse_suite(
@@ -295,7 +305,8 @@ class _Run:
             ensemble_quorum=judges.ensemble_quorum,
             batch_size=self.config["batch_size"],
         )
-        with FindingStore.open(self.config["store"]) as store:
+        timeout = self.config.get("store_timeout", 30.0)
+        with FindingStore.open(self.config["store"], timeout=timeout) as store:
             store.register_run(self.run_id, str(self.out.resolve()), suite.name)
             self.store = store
             probe = None
@@ -645,43 +656,52 @@ class _Run:
 
     # ------------------------------------------------------------- complete
     def _complete(self, units: list[Unit], transfer: pd.DataFrame | None) -> RunSummary:
-        entries = self.entries
-        findings = {(e["checkpoint"], e["key"]): e for e in entries if e["type"] == "finding"}
-        by_family = Counter(e["family"] for e in findings.values())
-        attempts = [e for e in entries if e["type"] == "attempt"]
-        before = [e for e in entries if e["type"] == "replay" and e["phase"] == "before"]
-        errors = sum(e["type"] == "error" and e.get("stage") == "attack" for e in entries)
+        totals = run_totals(self.entries)
         init_time = datetime.fromisoformat(self.init["time"])
-        wall = (datetime.now(timezone.utc) - init_time).total_seconds()
-        instabilities = sum(e["type"] == "instability" for e in entries)
-        self._write(
+        entry = self._write(
             "completion",
-            attempts=len(attempts),
             units=len(units),
-            findings=len(findings),
-            findings_by_family=dict(sorted(by_family.items())),
-            instabilities=instabilities,
-            replayed=len(before),
-            still_open=sum(e["open"] for e in before),
-            reopened=sum(e["open"] and e["was_open"] is False for e in before),
-            errors=errors,
-            queries=sum(e.get("queries", 0) for e in attempts),
-            wall_seconds=wall,
+            **totals,
+            wall_seconds=(datetime.now(timezone.utc) - init_time).total_seconds(),
             session_seconds=time.monotonic() - self.started,
         )
-        return RunSummary(
-            folder=self.out,
-            run_id=self.run_id,
-            attempts=len(attempts),
-            findings_by_family=dict(sorted(by_family.items())),
-            replayed=len(before),
-            reopened=sum(e["open"] and e["was_open"] is False for e in before),
-            still_open=sum(e["open"] for e in before),
-            errors=errors,
-            seconds=wall,
-            transfer=transfer,
-            clean=[e for e in entries if e["type"] == "clean"],
-        )
+        return summary_from(entry, self.out, self.run_id, transfer)
+
+
+def run_totals(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The completion totals of a run, from its log entries."""
+    logged = {(e["checkpoint"], e["key"]): e for e in entries if e["type"] == "finding"}
+    by_family = Counter(e["family"] for e in logged.values())
+    attempts = [e for e in entries if e["type"] == "attempt"]
+    before = [e for e in entries if e["type"] == "replay" and e["phase"] == "before"]
+    return {
+        "attempts": len(attempts),
+        "findings": len(logged),
+        "findings_by_family": dict(sorted(by_family.items())),
+        "instabilities": sum(e["type"] == "instability" for e in entries),
+        "replayed": len(before),
+        "still_open": sum(e["open"] for e in before),
+        "reopened": sum(e["open"] and e["was_open"] is False for e in before),
+        "errors": sum(e["type"] == "error" and e.get("stage") == "attack" for e in entries),
+        "queries": sum(e.get("queries", 0) for e in attempts),
+    }
+
+
+def summary_from(
+    completion: dict[str, Any], folder: Path, run_id: str, transfer: pd.DataFrame | None
+) -> RunSummary:
+    return RunSummary(
+        folder=folder,
+        run_id=run_id,
+        attempts=completion["attempts"],
+        findings_by_family=completion["findings_by_family"],
+        replayed=completion["replayed"],
+        reopened=completion["reopened"],
+        still_open=completion["still_open"],
+        errors=completion["errors"],
+        seconds=completion["wall_seconds"],
+        transfer=transfer,
+    )
 
 
 def _attempt_fields(unit: Unit, outcome: AttackOutcome, attack_name: str) -> dict[str, Any]:

@@ -1,0 +1,44 @@
+"""The Ray executor on a real local 2-CPU cluster gives the same findings as local."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.runner import ExecutorOptions
+from tests.harness.runner.conftest import entries_of
+from tests.harness.runner.test_run import start
+
+pytest.importorskip("ray")
+pytestmark = pytest.mark.slow
+
+
+def test_ray_executor_matches_local(checkpoints, suite_file, tmp_path):
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        ray_summary = start(
+            [checkpoints["bert"], checkpoints["llama"]],
+            suite_file,
+            tmp_path / "ray" / "run",
+            executor=ExecutorOptions("ray", workers=2),
+        )
+    finally:
+        ray.shutdown()
+    local_summary = start(
+        [checkpoints["bert"], checkpoints["llama"]], suite_file, tmp_path / "local" / "run"
+    )
+
+    def logged(name: str, kind: str, score: str = "score") -> list:
+        entries = entries_of(tmp_path / name / "run" / "log.jsonl")
+        return sorted(
+            (e["checkpoint"], e["key"], round(e[score], 4)) for e in entries if e["type"] == kind
+        )
+
+    assert logged("ray", "finding") and logged("ray", "finding") == logged("local", "finding")
+    instabilities = logged("ray", "instability", "perturbed_score")
+    assert instabilities == logged("local", "instability", "perturbed_score")
+    assert ray_summary.findings_by_family == local_summary.findings_by_family
+    assert ray_summary.transfer.equals(local_summary.transfer)
+    init = entries_of(tmp_path / "ray" / "run" / "log.jsonl")[0]
+    assert init["executor"] == "ray"

@@ -1,0 +1,292 @@
+"""Runs end to end on tiny real checkpoints: log, store, replay, determinism, errors, resume."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+
+import pytest
+
+from attacks.base import Attack
+from attacks.registry import register
+from harness.errors import HarnessError
+from harness.runlog import read_log
+from harness.runner import resume_run, start_run
+from harness.store import SCHEMA_VERSION, FindingStore
+from harness.suite import resolve_suite
+from tests.harness.runner.conftest import entries_of, finding_keys
+from tests.harness.test_cli import assert_one_line_error, run
+
+
+def start(checkpoints, suite_file, out, **kw):
+    return start_run(
+        [str(c) for c in checkpoints],
+        resolve_suite(str(suite_file)),
+        out,
+        progress="quiet",
+        echo=lambda _: None,
+        **kw,
+    )
+
+
+def test_run_logs_every_stage_in_order_and_stores_findings(checkpoints, suite_file, tmp_path):
+    summary = start([checkpoints["bert"]], suite_file, tmp_path / "runs" / "a")
+    log = read_log(tmp_path / "runs" / "a" / "log.jsonl")
+    kinds = [e["type"] for e in log.entries]
+    assert kinds[0] == "init" and kinds[-1] == "completion" and "clean" in kinds
+    assert kinds.count("attempt") == 3 * 4 + 1  # 3 attacks x 4 prompts + instability probe
+    init = log.init
+    assert init["checkpoints"][0]["fingerprint"] and init["versions"]["torch"]
+    assert init["seeds"] == {"seed": 0, "replicates": 1}
+    assert "repetition" in init["suite"]["text"]
+    findings = log.of_type("finding")
+    assert findings and summary.findings_by_family
+    with FindingStore.open(tmp_path / "runs" / "findings.db") as store:
+        stored = {f["key"] for f in store.findings(kind=None)}
+        assert {f["key"] for f in findings} <= stored
+        assert all(f["reasons"] for f in findings)
+
+
+def test_same_suite_seed_and_checkpoint_give_the_same_findings(checkpoints, suite_file, tmp_path):
+    for name in ("a", "b"):
+        start([checkpoints["bert"]], suite_file, tmp_path / name / "run")
+    first = finding_keys(tmp_path / "a" / "run" / "log.jsonl")
+    assert first and first == finding_keys(tmp_path / "b" / "run" / "log.jsonl")
+
+
+def test_second_run_replays_and_resights_before_it_searches(checkpoints, suite_file, tmp_path):
+    start([checkpoints["bert"]], suite_file, tmp_path / "runs" / "first")
+    summary = start([checkpoints["bert"]], suite_file, tmp_path / "runs" / "second")
+    entries = entries_of(tmp_path / "runs" / "second" / "log.jsonl")
+    kinds = [e["type"] for e in entries]
+    first_attempt = kinds.index("attempt")
+    replays = [e for e in entries if e["type"] == "replay"]
+    last_replay = max(i for i, kind in enumerate(kinds) if kind == "replay")
+    assert replays and last_replay < first_attempt
+    assert all(e["open"] and e["was_open"] for e in replays)  # same checkpoint: all still open
+    assert summary.replayed == len(replays) and summary.reopened == 0
+    with FindingStore.open(tmp_path / "runs" / "findings.db") as store:
+        second = [s for s in store.sightings() if s["run_id"].startswith("second")]
+        assert {s["source"] for s in second} == {"replay", "search"}
+
+
+def test_replay_flags_findings_closed_on_another_checkpoint(checkpoints, suite_file, tmp_path):
+    start([checkpoints["bert"]], suite_file, tmp_path / "runs" / "v1")
+    start([checkpoints["bert_left"]], suite_file, tmp_path / "runs" / "v2")
+    replays = [
+        e for e in entries_of(tmp_path / "runs" / "v2" / "log.jsonl") if e["type"] == "replay"
+    ]
+    for e in replays:
+        assert e["open"] == (e["score"] > e["reference_score"])
+
+
+def test_two_checkpoints_write_a_transfer_matrix(checkpoints, suite_file, tmp_path):
+    summary = start([checkpoints["bert"], checkpoints["llama"]], suite_file, tmp_path / "r")
+    matrix = summary.transfer
+    assert matrix.shape == (2, 2)
+    transfer = [e for e in entries_of(tmp_path / "r" / "log.jsonl") if e.get("phase") == "transfer"]
+    from_0 = [e for e in transfer if e["source"] == 0]
+    if from_0:
+        assert matrix.iloc[0, 1] == pytest.approx(sum(e["open"] for e in from_0) / len(from_0))
+    assert (tmp_path / "r" / "transfer.csv").is_file()
+
+
+@register
+class _CrashesOnCats(Attack):
+    """Test attack: crashes on prompts about cats, proposes the null answer elsewhere."""
+
+    name = "test-crash-on-cats"
+    family = "test"
+
+    @dataclass(frozen=True)
+    class Params:
+        pass
+
+    def search(self, ctx):
+        if "cats" in ctx.prompt:
+            raise RuntimeError("boom on cats")
+        ctx.evaluate(["ok ok ok ok ok ok ok ok"])
+
+
+def test_an_attack_crash_is_an_error_entry_and_the_run_goes_on(checkpoints, tmp_path):
+    from tests.harness.runner.conftest import write_suite
+
+    suite = write_suite(tmp_path)
+    text = suite.read_text().split("[[attacks]]")[0]
+    suite.write_text(text + '[[attacks]]\nname = "test-crash-on-cats"\nbudget = 10\n')
+    summary = start([checkpoints["bert"]], suite, tmp_path / "r")
+    entries = entries_of(tmp_path / "r" / "log.jsonl")
+    errors = [e for e in entries if e["type"] == "error"]
+    assert len(errors) == 1 and "boom on cats" in errors[0]["message"]
+    attempts = [e for e in entries if e["type"] == "attempt" and e["family"] == "test"]
+    assert len(attempts) == 4 and sum(a["error"] for a in attempts) == 1
+    assert summary.errors == 1
+
+
+def test_resume_of_a_complete_run_does_nothing(checkpoints, suite_file, tmp_path):
+    start([checkpoints["bert"]], suite_file, tmp_path / "r")
+    before = (tmp_path / "r" / "log.jsonl").read_text()
+    resume_run(tmp_path / "r", progress="quiet", echo=lambda _: None)
+    assert (tmp_path / "r" / "log.jsonl").read_text() == before
+
+
+def test_resume_refuses_a_changed_checkpoint(checkpoints, suite_file, tmp_path):
+    import shutil
+
+    from harness.testing import build_tiny_checkpoint
+
+    ckpt = shutil.copytree(checkpoints["bert"], tmp_path / "ckpt")
+    start([ckpt], suite_file, tmp_path / "r")
+    log = tmp_path / "r" / "log.jsonl"
+    log.write_text("\n".join(log.read_text().splitlines()[:3]) + "\n")  # as if killed early
+    build_tiny_checkpoint(ckpt, "bert", seed=7)
+    with pytest.raises(HarnessError, match="changed since the run started"):
+        resume_run(tmp_path / "r", progress="quiet", echo=lambda _: None)
+
+
+# ------------------------------------------------------------------ bad input at the CLI
+def test_existing_run_folder_needs_resume_or_overwrite(capsys, checkpoints, suite_file, tmp_path):
+    out = tmp_path / "runs" / "r"
+    args = [
+        "run",
+        str(checkpoints["bert"]),
+        "--suite",
+        str(suite_file),
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+    assert run(capsys, *args)[0] == 0
+    code, _, err = run(capsys, *args)
+    assert_one_line_error(code, err, "exists; pass --resume")
+    code, out_text, _ = run(capsys, *args, "--overwrite")
+    assert code == 0 and "findings:" in out_text
+
+
+def test_overwrite_refuses_a_folder_that_is_not_a_run(capsys, checkpoints, suite_file, tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("precious")
+    args = ["run", str(checkpoints["bert"]), "--suite", str(suite_file), "--overwrite"]
+    code, _, err = run(capsys, *args, "--out", str(tmp_path / "mine"))
+    assert_one_line_error(code, err, "it is not a run folder")
+    assert (tmp_path / "mine" / "thesis.tex").read_text() == "precious"
+
+
+@pytest.mark.parametrize(
+    ("edit", "fragment"),
+    [
+        (lambda s: s.replace('name = "null-answer"', 'name = "nul-answer"'), "unknown attack"),
+        (lambda s: s.replace("budget = 30", 'budget = "30"'), "attacks[1].budget"),
+        (lambda s: s.replace("seed = 0", "seed = 0\ncolour = 1"), "unknown key"),
+    ],
+)
+def test_malformed_suite_is_one_line(capsys, checkpoints, suite_file, tmp_path, edit, fragment):
+    suite_file.write_text(edit(suite_file.read_text()))
+    code, _, err = run(
+        capsys,
+        "run",
+        str(checkpoints["bert"]),
+        "--suite",
+        str(suite_file),
+        "--out",
+        str(tmp_path / "r"),
+    )
+    assert_one_line_error(code, err, fragment)
+    assert not (tmp_path / "r").exists()
+
+
+def test_bad_stores_are_one_line(capsys, checkpoints, suite_file, tmp_path):
+    base = [
+        "run",
+        str(checkpoints["bert"]),
+        "--suite",
+        str(suite_file),
+        "--out",
+        str(tmp_path / "r"),
+    ]
+    not_sqlite = tmp_path / "notes.db"
+    not_sqlite.write_text("hello")
+    code, _, err = run(capsys, *base, "--store", str(not_sqlite))
+    assert_one_line_error(code, err, "is not a SQLite database")
+
+    newer = tmp_path / "newer.db"
+    FindingStore.open(newer).close()
+    db = sqlite3.connect(newer)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    db.commit()
+    db.close()
+    code, _, err = run(capsys, *base, "--store", str(newer))
+    assert_one_line_error(code, err, "newer than this rm-harness understands")
+
+    locked = tmp_path / "locked.db"
+    FindingStore.open(locked).close()
+    holder = sqlite3.connect(locked, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        code, _, err = run(capsys, *base, "--store", str(locked), "--store-timeout", "0.5")
+        assert_one_line_error(code, err, "locked by another process")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_findings_commands_list_show_and_export_safely(capsys, checkpoints, suite_file, tmp_path):
+    start([checkpoints["bert"]], suite_file, tmp_path / "runs" / "r")
+    store = str(tmp_path / "runs" / "findings.db")
+    code, out, _ = run(capsys, "findings", "list", "--store", store)
+    assert code == 0 and "repetition" in out
+    code, out, _ = run(capsys, "findings", "show", "1", "--store", store)
+    assert code == 0 and "sightings:" in out
+    for suffix in ("csv", "jsonl", "parquet"):
+        path = tmp_path / f"f.{suffix}"
+        code, out, _ = run(capsys, "findings", "export", "--store", store, "--out", str(path))
+        assert code == 0 and path.stat().st_size > 0
+    code, _, err = run(capsys, "findings", "list", "--store", str(tmp_path / "none.db"))
+    assert_one_line_error(code, err, "no findings store")
+    code, _, err = run(capsys, "findings", "show", "999", "--store", store)
+    assert_one_line_error(code, err, "no finding with id 999")
+
+
+def test_csv_export_neutralizes_formula_cells(tmp_path):
+    import pandas as pd
+
+    from harness.run_cli import findings_frame
+    from harness.store import NewFinding
+    from harness.tabular import write_table
+
+    store = tmp_path / "f.db"
+    with FindingStore.open(store) as db:
+        for text in ('=HYPERLINK("http://x")', "+1", "-cmd", "@SUM(A1)"):
+            db.record(
+                [NewFinding("finding", "p", "r", text, "f", "a", (), 1.0, 0.0, {})],
+                run_id="r",
+                checkpoint="c",
+            )
+    write_table(findings_frame(str(store), family=None, kind=None), tmp_path / "f.csv")
+    texts = pd.read_csv(tmp_path / "f.csv")["text"].tolist()
+    assert all(t.startswith("'") for t in texts)
+
+
+def test_suites_commands(capsys):
+    code, out, _ = run(capsys, "suites", "list")
+    assert code == 0 and "quick" in out and "standard" in out
+    code, out, _ = run(capsys, "suites", "show", "quick")
+    assert code == 0 and 'name = "quick"' in out
+    code, _, err = run(capsys, "suites", "show", "nope")
+    assert_one_line_error(code, err, "no suite 'nope'")
+
+
+def test_run_without_checkpoints_or_out_is_one_line(capsys, suite_file):
+    code, _, err = run(capsys, "run", "--suite", str(suite_file))
+    assert_one_line_error(code, err, "give at least one CHECKPOINT")
+    code, _, err = run(capsys, "run", "x", "--suite", str(suite_file))
+    assert_one_line_error(code, err, "give --out")
+    code, _, err = run(capsys, "run", "--resume", "/nonexistent/run")
+    assert_one_line_error(code, err, "is not a run folder")
+
+
+def test_log_has_no_nan_and_is_valid_json(checkpoints, suite_file, tmp_path):
+    start([checkpoints["bert"]], suite_file, tmp_path / "r")
+    for line in (tmp_path / "r" / "log.jsonl").read_text().splitlines():
+        json.loads(line, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))

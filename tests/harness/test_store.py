@@ -1,0 +1,157 @@
+"""The findings store: dedup, sightings, migrations, and the failure modes users hit."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import threading
+
+import pytest
+
+from harness.errors import HarnessError
+from harness.store import MIGRATIONS, SCHEMA_VERSION, FindingStore, NewFinding, Sighting
+
+
+def new(text: str, prompt: str = "p", family: str = "repetition", score: float = 1.0):
+    return NewFinding(
+        kind="finding",
+        prompt=prompt,
+        reference="ref",
+        text=text,
+        family=family,
+        attack=family,
+        reasons=("repeats",),
+        score=score,
+        reference_score=0.0,
+        detail={"seed": 0},
+    )
+
+
+def test_two_spellings_are_one_finding_with_two_sightings(tmp_path):
+    with FindingStore.open(tmp_path / "f.db") as store:
+        (a,) = store.record([new("The the THE")], run_id="r1", checkpoint="ck1")
+        (b,) = store.record([new("  the   the the ")], run_id="r2", checkpoint="ck1")
+        (c,) = store.record([new("the the the", prompt="other")], run_id="r2", checkpoint="ck1")
+        assert a == b != c
+        assert len(store.sightings(finding_id=a)) == 2
+        # Recording again for the same run and checkpoint (a resumed attempt) adds nothing.
+        store.record([new("the the the")], run_id="r2", checkpoint="ck1")
+        assert len(store.sightings(finding_id=a)) == 2
+        assert store.finding(a)["text"] == "The the THE"  # first spelling kept
+
+
+def test_same_text_in_another_family_is_another_finding(tmp_path):
+    with FindingStore.open(tmp_path / "f.db") as store:
+        ids = store.record(
+            [new("x x", family="repetition"), new("x x", family="fuzz")], run_id="r", checkpoint="c"
+        )
+        assert ids[0] != ids[1]
+
+
+def test_replay_sightings_and_previous_status(tmp_path):
+    with FindingStore.open(tmp_path / "f.db") as store:
+        (fid,) = store.record([new("a a a")], run_id="r1", checkpoint="ck1")
+        store.record_replay([Sighting(fid, -1.0, 0.0, False)], run_id="r2", checkpoint="ck2")
+        store.record_replay(
+            [Sighting(fid, 2.0, 0.0, True)], run_id="r2", checkpoint="ck3", source="transfer"
+        )
+        # The transfer sighting is a peer comparison, not a later state.
+        assert store.previous_status([fid], before_run="r3") == {fid: False}
+        assert store.previous_status([fid], before_run="r2") == {fid: True}
+
+
+def test_fresh_store_is_at_the_current_schema_in_wal_mode(tmp_path):
+    with FindingStore.open(tmp_path / "f.db") as store:
+        assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS)
+        assert store.integrity_ok()
+    mode = sqlite3.connect(tmp_path / "f.db").execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_an_old_store_is_migrated_and_keeps_its_findings(tmp_path):
+    path = tmp_path / "f.db"
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0])
+    db.execute("PRAGMA user_version = 1")
+    db.execute(
+        "INSERT INTO findings (key, kind, prompt, reference, text, family, attack, reasons, "
+        "detail, first_run, first_checkpoint, created_at) VALUES "
+        "('k', 'finding', 'p', 'r', 't', 'f', 'a', '[]', '{}', 'run', 'ck', 'now')"
+    )
+    db.commit()
+    db.close()
+    with FindingStore.open(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert [f["text"] for f in store.findings()] == ["t"]
+        store.label_checkpoint("ck", "checkpoints/v1")  # a table from migration 2
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "f.db"
+    FindingStore.open(path).close()
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.commit()
+    db.close()
+    with pytest.raises(HarnessError, match="newer than this rm-harness understands"):
+        FindingStore.open(path)
+
+
+def test_a_file_that_is_not_sqlite_is_refused_and_left_alone(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("my notes\n")
+    with pytest.raises(HarnessError, match="is not a SQLite database"):
+        FindingStore.open(path)
+    assert path.read_text() == "my notes\n"
+
+
+def test_a_locked_store_waits_then_says_so(tmp_path):
+    path = tmp_path / "f.db"
+    FindingStore.open(path).close()
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        locked = pytest.raises(HarnessError, match=r"locked by another process \(waited 0.3s\)")
+        with FindingStore.open(path, timeout=0.3) as store, locked:
+            store.record([new("a a")], run_id="r", checkpoint="c")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_a_lock_released_within_the_timeout_is_waited_for(tmp_path):
+    path = tmp_path / "f.db"
+    FindingStore.open(path).close()
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.3, lambda: holder.execute("COMMIT")).start()
+    with FindingStore.open(path, timeout=10) as store:
+        store.record([new("a a")], run_id="r", checkpoint="c")
+        assert len(store.findings()) == 1
+    holder.close()
+
+
+def _writer(path: str, worker: int, count: int) -> None:
+    with FindingStore.open(path, timeout=60) as store:
+        for i in range(count):
+            # Half the texts are shared between the two writers, half are their own.
+            text = f"shared {i}" if i % 2 == 0 else f"own {worker} {i}"
+            store.record([new(text, score=float(i))], run_id=f"run{worker}", checkpoint="ck")
+
+
+def test_two_processes_writing_at_once_do_not_corrupt_the_store(tmp_path):
+    path = str(tmp_path / "f.db")
+    FindingStore.open(path).close()
+    count = 120
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_writer, args=(path, w, count)) for w in range(2)]
+    for process in workers:
+        process.start()
+    for process in workers:
+        process.join(timeout=120)
+        assert process.exitcode == 0
+    with FindingStore.open(path) as store:
+        assert store.integrity_ok()
+        shared, own = count // 2, count // 2
+        assert len(store.findings()) == shared + 2 * own
+        assert len(store.sightings()) == 2 * count
