@@ -589,18 +589,35 @@ def findings_export(store: str, out: str, family: str | None, kind: str) -> None
 
 @cli.command()
 @click.option("--rebuild", is_flag=True, help="Retrain the demo RM even if a cached one exists.")
-@click.option("--quiet", is_flag=True, help="No progress bars.")
-def demo(rebuild: bool, quiet: bool) -> None:
-    """Build the demo reward model (once, cached), load it back, and evaluate it.
+@click.option("--suite", default="quick", show_default=True, help="Suite to run on the demo RM.")
+@click.option(
+    "--out",
+    type=click.Path(),
+    default=None,
+    help="Run folder. Default: runs/demo-<date>-<time> (the store is runs/findings.db).",
+)
+@click.option("--quiet", is_flag=True, help="No progress output.")
+def demo(rebuild: bool, suite: str, out: str | None, quiet: bool) -> None:
+    """The embedded default job: build the demo reward model, attack it, log the findings.
 
     The demo RM is MiniLM-L6 with a scalar head, trained with the pairwise loss on the
-    bundled joke preferences. It prints held-out pairwise accuracy beside the chance
-    rate (random word soups that already outscore the reference joke), then scores
-    sample responses.
+    bundled joke preferences (built once, then cached). The run prints its held-out
+    pairwise accuracy beside the chance rate, replays findings stored by earlier demo
+    runs, runs the suite's attacks, and writes a run folder under runs/.
     """
-    from harness.demo.run import run_demo
+    from pathlib import Path
 
-    run_demo(rebuild=rebuild, progress=not quiet and sys.stderr.isatty(), echo=click.echo)
+    from harness.demo.run import run_demo
+    from harness.run_cli import print_summary
+
+    summary = run_demo(
+        rebuild=rebuild,
+        suite=suite,
+        out=Path(out) if out else None,
+        progress=_progress_mode(quiet),
+        echo=click.echo,
+    )
+    print_summary(summary, click.echo)
 
 
 def main(argv: list[str] | None = None) -> int:

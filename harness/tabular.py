@@ -43,6 +43,8 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
             frame.to_parquet(path, index=False)
         else:
             raise HarnessError(f"cannot write {path.name}: use a .csv, .jsonl or .parquet path")
+    except ImportError as exc:
+        raise HarnessError(f"cannot write {path.name}: {exc}") from None
     except OSError as exc:
         raise HarnessError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path

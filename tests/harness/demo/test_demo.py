@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import os
+import re
 import subprocess
 import sys
 
@@ -57,28 +58,60 @@ def test_demo_data_script_reproduces_the_committed_files(tmp_path):
 
 
 @pytest.mark.slow
-def test_rmh_demo_builds_loads_and_evaluates(tmp_path):
-    """`rmh demo` from nothing: trains, saves safetensors, reloads, prints both figures.
+def test_rmh_demo_builds_attacks_and_replays(tmp_path):
+    """`rmh demo` from nothing: trains, saves safetensors, reloads, runs the quick suite.
 
-    A second run reuses the cached checkpoint instead of training again.
+    It writes a run folder with a run log and findings. A second run reuses the cached
+    checkpoint, and replays the first run's findings before it searches.
     """
-    env = {**os.environ, "RMH_CACHE_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1"}
+    from harness.runlog import LOG_NAME, read_log
+
+    env = {**os.environ, "RMH_CACHE_DIR": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
+    work = tmp_path / "work"
+    work.mkdir()
     command = [sys.executable, "-m", "harness.cli", "demo", "--quiet"]
-    first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1200)
+    first = subprocess.run(
+        [*command, "--out", "runs/first"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=work,
+        timeout=1800,
+    )
     assert first.returncode == 0, first.stderr
     assert "built demo reward model" in first.stdout
-    accuracy = _percent(first.stdout, "held-out pairwise accuracy:")
-    chance = _percent(first.stdout, "chance rate")
+    accuracy, chance = _clean_figures(first.stdout)
     assert accuracy >= 75.0, first.stdout
     assert chance <= 10.0, first.stdout
-    (checkpoint,) = tmp_path.glob("demo-rm-*")
+    (checkpoint,) = (tmp_path / "cache").glob("demo-rm-*")
     assert (checkpoint / "model.safetensors").is_file()
     assert not list(checkpoint.glob("*.bin"))
-    second = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
-    assert second.returncode == 0 and "reused cached demo reward model" in second.stdout
-    assert _percent(second.stdout, "held-out pairwise accuracy:") == accuracy
+
+    log = read_log(work / "runs" / "first" / LOG_NAME)
+    assert log.complete and not log.truncated
+    findings = log.of_type("finding")
+    assert findings, first.stdout
+    assert len({f["family"] for f in findings}) >= 2
+    assert (work / "runs" / "findings.db").is_file()
+
+    second = subprocess.run(
+        [*command, "--out", "runs/second"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=work,
+        timeout=1800,
+    )
+    assert second.returncode == 0, second.stderr
+    assert "reused cached demo reward model" in second.stdout
+    assert _clean_figures(second.stdout) == (accuracy, chance)
+    replays = read_log(work / "runs" / "second" / LOG_NAME).of_type("replay")
+    assert {r["finding_id"] for r in replays} >= {f["finding_id"] for f in findings}
+    assert "replay:" in second.stdout
 
 
-def _percent(text: str, label: str) -> float:
-    line = next(line for line in text.splitlines() if line.startswith(label))
-    return float(line.split(":", 1)[1].split("%")[0])
+def _clean_figures(text: str) -> tuple[float, float]:
+    """(accuracy %, chance %) from "checkpoint 0: held-out accuracy X% (n=N), chance rate Y%"."""
+    match = re.search(r"held-out accuracy ([\d.]+)% .*chance rate ([\d.]+)%", text)
+    assert match, text
+    return float(match.group(1)), float(match.group(2))
