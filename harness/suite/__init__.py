@@ -34,21 +34,15 @@ Example::
 from __future__ import annotations
 
 import random
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from harness.data import PreferencePair, read_pairs
 from harness.errors import HarnessError
-from harness.suite.toml_lines import locate
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from harness.toml_config import parse_toml_model, where
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 
@@ -170,55 +164,13 @@ def resolve_suite(name_or_path: str) -> Suite:
 
 def parse_suite(text: str, *, origin: str, base_dir: Path | None) -> Suite:
     """Parse and validate suite TOML; every error is one line naming key and line."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise HarnessError(f"suite {origin} is not valid TOML: {exc}") from None
-    try:
-        config = SuiteConfig.model_validate(raw)
-    except ValidationError as exc:
-        raise HarnessError(_describe(exc, text, origin)) from None
+    config, _raw = parse_toml_model(text, SuiteConfig, f"suite {origin}")
     _check_attacks(config, text, origin)
     return Suite(config, text, origin, base_dir)
 
 
 def _where(text: str, origin: str, loc: tuple[object, ...]) -> str:
-    line = locate(text, loc)
-    dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
-    return f"suite {origin}{f' line {line}' if line else ''}: {dotted}"
-
-
-def _describe(exc: ValidationError, text: str, origin: str) -> str:
-    error = exc.errors()[0]
-    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p in ("int", "float")))
-    message = error["msg"]
-    if error["type"] == "extra_forbidden":
-        model = _model_at(loc[:-1])
-        allowed = ", ".join(model.model_fields) if model else ""
-        message = f"unknown key; allowed keys: {allowed}"
-    elif error["type"] == "missing":
-        message = "missing required key"
-    else:
-        message += f" (got {error.get('input')!r})"
-    return f"{_where(text, origin, loc)}: {message}"
-
-
-def _model_at(loc: tuple[object, ...]) -> type[BaseModel] | None:
-    model: type[BaseModel] = SuiteConfig
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(str(part))
-        if field is None:
-            return None
-        annotation = field.annotation
-        args = getattr(annotation, "__args__", ())
-        candidates = [annotation, *args]
-        nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
-        if not nested:
-            return None
-        model = nested[0]
-    return model
+    return where(text, f"suite {origin}", loc)
 
 
 def _check_attacks(config: SuiteConfig, text: str, origin: str) -> None:

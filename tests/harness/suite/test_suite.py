@@ -8,7 +8,7 @@ import pytest
 
 from harness.errors import HarnessError
 from harness.suite import builtin_suites, parse_suite, resolve_suite
-from harness.suite.toml_lines import locate
+from harness.toml_config import locate
 
 GOOD = """\
 name = "mine"
