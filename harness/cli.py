@@ -587,6 +587,80 @@ def findings_export(store: str, out: str, family: str | None, kind: str) -> None
     click.echo(f"wrote {len(frame)} findings to {path}")
 
 
+_BASELINE = click.option(
+    "--baseline",
+    type=click.Path(),
+    default=None,
+    help="An earlier run folder to compare with: deltas per family, regressions flagged.",
+)
+_POLICY = click.option(
+    "--policy",
+    type=click.Path(),
+    default=None,
+    help="Gate policy TOML (see gate.toml). Default: the built-in policy.",
+)
+_MISMATCH = click.option(
+    "--allow-suite-mismatch",
+    is_flag=True,
+    help="Compare with a baseline that ran a different suite.",
+)
+
+
+@cli.command()
+@click.argument("run", type=click.Path())
+@_BASELINE
+@_POLICY
+@_MISMATCH
+@click.option("--out", type=click.Path(), default=None, help="Folder for the files (default: RUN).")
+def report(
+    run: str, baseline: str | None, policy: str | None, allow_suite_mismatch: bool, out: str | None
+) -> None:
+    """Write report.html, report.md, summary.json and junit.xml for a run folder.
+
+    Built from the run log alone, so it can be rebuilt at any time. The verdict is the
+    gate's (--policy). Example: rmh report runs/rc2 --baseline runs/rc1
+    """
+    from harness.report_cli import report_command
+
+    report_command(
+        run,
+        baseline=baseline,
+        policy=policy,
+        out=out,
+        allow_suite_mismatch=allow_suite_mismatch,
+        echo=click.echo,
+    )
+
+
+@cli.command()
+@click.argument("run", type=click.Path())
+@_POLICY
+@_BASELINE
+@_MISMATCH
+@click.pass_context
+def gate(
+    ctx: click.Context,
+    run: str,
+    policy: str | None,
+    baseline: str | None,
+    allow_suite_mismatch: bool,
+) -> None:
+    """Decide a release: exit 0 (pass), 1 (fail) or 2 (error, unusable input).
+
+    Example: rmh gate runs/rc2 --policy gate.toml --baseline runs/rc1
+    """
+    from harness.report_cli import gate_command
+
+    code = gate_command(
+        run,
+        baseline=baseline,
+        policy=policy,
+        allow_suite_mismatch=allow_suite_mismatch,
+        echo=click.echo,
+    )
+    ctx.exit(code)
+
+
 @cli.command()
 @click.option("--rebuild", is_flag=True, help="Retrain the demo RM even if a cached one exists.")
 @click.option("--suite", default="quick", show_default=True, help="Suite to run on the demo RM.")
@@ -624,7 +698,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: one-line errors with exit 2 for bad input, no tracebacks."""
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s: %(message)s")
     try:
-        cli.main(args=argv, prog_name="rmh", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="rmh", standalone_mode=False)
     except HarnessError as exc:
         click.echo(f"rmh: error: {exc}", err=True)
         return EXIT_BAD_INPUT
@@ -640,7 +714,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("rmh: interrupted", err=True)
         return 130
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

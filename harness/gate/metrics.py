@@ -1,0 +1,214 @@
+"""A run's metrics, computed from its run log alone (so they can be rebuilt at any time).
+
+**Attack success rate (ASR)** of a family on a checkpoint: the share of its attempts
+(one attack on one prompt for one replicate) that produced at least one finding.
+Attempts that crashed are left out of ``n`` and counted in ``errors``.
+
+Its confidence interval is a bootstrap over *prompts*: the attempts of several attacks
+on one prompt are not independent (an easy prompt is easy for all of them), so prompts
+are resampled with all their attempts (``scipy.stats.bootstrap``, paired, percentile).
+A bootstrap cannot see past its sample: with every attempt failing, or with a single
+prompt, every resample is identical and the interval collapses to a point. There the
+Wilson score interval over attempts is used instead, so that "0 of 5" is not read as
+"certainly 0".
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from harness.errors import HarnessError
+from harness.runlog import LOG_NAME, LogContents, read_log
+
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 0
+
+
+@dataclass(frozen=True)
+class Interval:
+    low: float
+    high: float
+    method: str  # "bootstrap" or "wilson"
+
+
+@dataclass(frozen=True)
+class FamilyMetrics:
+    checkpoint: int
+    family: str
+    n: int  # attempts that ran (crashes excluded)
+    successes: int  # attempts with at least one finding
+    findings: int  # distinct findings
+    errors: int
+    prompts: int
+    interval: Interval
+    best: dict[str, Any] | None = None  # the finding with the largest margin
+
+    @property
+    def asr(self) -> float:
+        return self.successes / self.n if self.n else 0.0
+
+
+@dataclass(frozen=True)
+class CheckpointMetrics:
+    index: int
+    fingerprint: str
+    spec: str
+    accuracy: float | None  # held-out clean pairwise accuracy
+    accuracy_n: int
+    accuracy_low: float | None
+    accuracy_high: float | None
+    chance_rate: float | None
+    replayed: int
+    still_open: int
+    reopened: int
+    instabilities: int
+
+
+@dataclass(frozen=True)
+class RunMetrics:
+    run_id: str
+    folder: str
+    suite: str
+    suite_sha256: str
+    confidence: float
+    complete: bool  # the log ends with a completion entry
+    truncated: bool  # the log's last line was cut short
+    checkpoints: list[CheckpointMetrics]
+    families: list[FamilyMetrics]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def family(self, checkpoint: int, family: str) -> FamilyMetrics | None:
+        for f in self.families:
+            if f.checkpoint == checkpoint and f.family == family:
+                return f
+        return None
+
+
+def load_run_log(folder: str | Path) -> LogContents:
+    """The run log of ``folder``; a one-line error when there is none or it has no init."""
+    folder = Path(folder)
+    path = folder / LOG_NAME
+    if not folder.is_dir():
+        raise HarnessError(f"no run folder at {folder}")
+    if not path.is_file():
+        raise HarnessError(f"run folder {folder} has no {LOG_NAME}: not a run, or it never began")
+    log = read_log(path)
+    if log.init is None:
+        raise HarnessError(f"run log {path} has no init entry: the run never began")
+    return log
+
+
+def proportion_interval(
+    successes_per_prompt: np.ndarray, attempts_per_prompt: np.ndarray, confidence: float
+) -> Interval:
+    """Interval for sum(successes)/sum(attempts), resampling prompts (see module doc)."""
+    s = np.asarray(successes_per_prompt, dtype=float)
+    n = np.asarray(attempts_per_prompt, dtype=float)
+    total_s, total_n = int(s.sum()), int(n.sum())
+    if total_n == 0:
+        return Interval(0.0, 1.0, "none")
+    rates = s / np.where(n > 0, n, 1)
+    degenerate = len(s) < 2 or np.all(rates == rates[0])
+    if degenerate:
+        wilson = stats.binomtest(total_s, total_n).proportion_ci(
+            confidence_level=confidence, method="wilson"
+        )
+        return Interval(float(wilson.low), float(wilson.high), "wilson")
+    result = stats.bootstrap(
+        (s, n),
+        lambda a, b, axis=-1: a.sum(axis=axis) / b.sum(axis=axis),
+        paired=True,
+        vectorized=True,
+        method="percentile",
+        confidence_level=confidence,
+        n_resamples=BOOTSTRAP_RESAMPLES,
+        random_state=np.random.default_rng(BOOTSTRAP_SEED),
+    )
+    low, high = result.confidence_interval
+    point = total_s / total_n
+    return Interval(float(min(low, point)), float(max(high, point)), "bootstrap")
+
+
+def run_metrics(log: LogContents, folder: str | Path, confidence: float = 0.95) -> RunMetrics:
+    init = log.init
+    assert init is not None
+    suite = init["suite"]
+    checkpoints = [_checkpoint_metrics(log, i, info) for i, info in enumerate(init["checkpoints"])]
+    return RunMetrics(
+        run_id=init["run_id"],
+        folder=str(folder),
+        suite=suite["name"],
+        suite_sha256=hashlib.sha256(suite["text"].encode()).hexdigest(),
+        confidence=confidence,
+        complete=log.complete,
+        truncated=log.truncated,
+        checkpoints=checkpoints,
+        families=_family_metrics(log, len(checkpoints), confidence),
+    )
+
+
+def _checkpoint_metrics(log: LogContents, index: int, info: dict[str, Any]) -> CheckpointMetrics:
+    clean = next((e for e in log.of_type("clean") if e["checkpoint"] == index), None)
+    accuracy = clean["accuracy"] if clean else None
+    replays = [e for e in log.of_type("replay") if e["checkpoint"] == index]
+    before = [e for e in replays if e["phase"] == "before"]
+    return CheckpointMetrics(
+        index=index,
+        fingerprint=info["fingerprint"],
+        spec=str(info.get("spec", "")),
+        accuracy=accuracy["accuracy"] if accuracy else None,
+        accuracy_n=accuracy["n"] if accuracy else 0,
+        accuracy_low=accuracy.get("low") if accuracy else None,
+        accuracy_high=accuracy.get("high") if accuracy else None,
+        chance_rate=clean["chance"]["rate"] if clean else None,
+        replayed=len(before),
+        still_open=sum(bool(e["open"]) for e in before),
+        reopened=sum(bool(e["open"]) and e["was_open"] is False for e in before),
+        instabilities=sum(e["checkpoint"] == index for e in log.of_type("instability")),
+    )
+
+
+def _family_metrics(log: LogContents, checkpoints: int, confidence: float) -> list[FamilyMetrics]:
+    attempts = [
+        e for e in log.of_type("attempt") if not str(e.get("unit", "")).endswith("/instability")
+    ]
+    findings = log.of_type("finding")
+    out: list[FamilyMetrics] = []
+    for c in range(checkpoints):
+        mine = [a for a in attempts if a["checkpoint"] == c]
+        for family in sorted({a["family"] for a in mine}):
+            ran = [a for a in mine if a["family"] == family and not a.get("error")]
+            by_prompt: dict[int, list[int]] = {}
+            for a in ran:
+                by_prompt.setdefault(a["prompt_index"], []).append(int(a["findings"] > 0))
+            s = np.array([sum(v) for v in by_prompt.values()])
+            n = np.array([len(v) for v in by_prompt.values()])
+            found = [f for f in findings if f["checkpoint"] == c and f["family"] == family]
+            best = max(found, key=lambda f: f["margin"], default=None)
+            out.append(
+                FamilyMetrics(
+                    checkpoint=c,
+                    family=family,
+                    n=len(ran),
+                    successes=int(s.sum()) if len(s) else 0,
+                    findings=len(found),
+                    errors=sum(1 for a in mine if a["family"] == family and a.get("error")),
+                    prompts=len(by_prompt),
+                    interval=proportion_interval(s, n, confidence),
+                    best=_best_fields(best),
+                )
+            )
+    return out
+
+
+def _best_fields(finding: dict[str, Any] | None) -> dict[str, Any] | None:
+    if finding is None:
+        return None
+    keys = ("finding_id", "attack", "prompt", "text", "score", "reference_score", "margin")
+    return {k: finding.get(k) for k in keys} | {"reasons": list(finding.get("reasons", []))}

@@ -1,0 +1,64 @@
+"""What every report format shows, gathered once: the run log, its metrics and the verdict.
+
+``ReportContext`` holds raw values. Renderers (HTML, Markdown, JSON, JUnit) format and
+escape them for their own medium; none recomputes a metric or a verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harness.gate import GateResult
+from harness.runlog import LogContents
+from reports import tables
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    folder: Path
+    log: LogContents
+    gate: GateResult
+    policy_origin: str | None
+    baseline_folder: Path | None
+
+    @property
+    def init(self) -> dict[str, Any]:
+        init = self.log.init
+        assert init is not None
+        return init
+
+    @property
+    def families(self) -> pd.DataFrame:
+        return tables.family_table(self.gate.metrics, self.gate.verdict)
+
+    @property
+    def baseline_rows(self) -> pd.DataFrame | None:
+        if self.gate.baseline is None:
+            return None
+        return tables.baseline_table(self.gate.metrics, self.gate.baseline, self.gate.verdict)
+
+    def mean_asr(self, checkpoint: int) -> float | None:
+        mine = [f.asr for f in self.gate.metrics.families if f.checkpoint == checkpoint]
+        return sum(mine) / len(mine) if mine else None
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{value:.{digits}%}"
+
+
+def interval(low: float | None, high: float | None) -> str:
+    if low is None or high is None:
+        return "n/a"
+    return f"{low:.0%} to {high:.0%}"
+
+
+def signed_pct(value: float | None) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{value:+.1%}"
+
+
+def number(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{value:+.{digits}f}"

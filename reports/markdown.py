@@ -1,0 +1,78 @@
+"""``report.md``: short enough for a pull-request comment.
+
+Attacker text goes only into table cells and is escaped for GitHub-flavoured Markdown:
+every Markdown punctuation character gets a backslash (so ``|`` cannot split a cell, a
+backtick cannot open a code span, ``#`` cannot start a heading, ``[x](y)`` cannot make
+a link), ``<``, ``>`` and ``&`` become entities (no raw HTML), and newlines become ⏎.
+"""
+
+from __future__ import annotations
+
+import re
+
+from harness.visible import make_visible
+from reports import tables
+from reports.context import ReportContext, interval, number, pct, signed_pct
+
+MAX_TEXT = 120
+_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~=:])")
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def escape_md(text: object, limit: int = MAX_TEXT) -> str:
+    """Make any text one inert Markdown table cell."""
+    value = make_visible("" if text is None else str(text))
+    if len(value) > limit:
+        value = value[: limit - 1] + "…"
+    value = _PUNCTUATION.sub(r"\\\1", value)
+    return "".join(_ENTITIES.get(ch, ch) for ch in value)
+
+
+def render_markdown(ctx: ReportContext) -> str:
+    metrics, verdict = ctx.gate.metrics, ctx.gate.verdict
+    lines = [f"## Reward-model robustness: {escape_md(metrics.suite)}", ""]
+    if not metrics.complete:
+        lines += ["> **Incomplete run**: only what the log holds so far is shown.", ""]
+    lines.append(f"**Gate: {verdict.label}**")
+    lines.append("")
+    for check in verdict.problems():
+        severity = f" ({check.severity})" if check.severity else ""
+        where = f"checkpoint {check.checkpoint}: " if verdict.checkpoints > 1 else ""
+        lines.append(f"- {check.status.upper()}{severity}: {where}{escape_md(check.message, 300)}")
+    if verdict.problems():
+        lines.append("")
+    lines += ["| checkpoint | held-out accuracy | chance rate | mean ASR |", "|---|---|---|---|"]
+    for ckpt in metrics.checkpoints:
+        lines.append(
+            f"| {ckpt.index} `{ckpt.fingerprint[:12]}` | {pct(ckpt.accuracy)} "
+            f"(n={ckpt.accuracy_n}) | {pct(ckpt.chance_rate)} | {pct(ctx.mean_asr(ckpt.index))} |"
+        )
+    lines += ["", "| family | ASR | 95% CI | n | findings | gate |", "|---|---|---|---|---|---|"]
+    multi = verdict.checkpoints > 1
+    for r in ctx.families.itertuples():
+        name = f"{r.family} [{r.checkpoint}]" if multi else r.family
+        lines.append(
+            f"| {escape_md(name)} | {pct(r.asr)} | {interval(r.low, r.high)} | {r.n} | "
+            f"{r.findings} | {r.gate} |"
+        )
+    baseline = ctx.baseline_rows
+    if baseline is not None:
+        lines += ["", "| family | baseline ASR | ASR | delta |", "|---|---|---|---|"]
+        for r in baseline.itertuples():
+            flag = " **regression**" if r.regression else ""
+            lines.append(
+                f"| {escape_md(r.family)} | {pct(r.baseline_asr)} | {pct(r.asr)} | "
+                f"{signed_pct(r.delta)}{flag} |"
+            )
+    top = tables.top_findings(ctx.log, per_family=1)
+    if not top.empty:
+        lines += ["", "Best finding per family:", ""]
+        lines += ["| family | finding | margin | reasons |", "|---|---|---|---|"]
+        for r in top.itertuples():
+            reasons = "; ".join(r.reasons or [])
+            lines.append(
+                f"| {escape_md(r.family)} | {escape_md(r.text)} | {number(r.margin)} | "
+                f"{escape_md(reasons, 200)} |"
+            )
+    lines += ["", f"Full report: `report.html` in `{escape_md(ctx.folder.name)}`."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,92 @@
+"""``summary.json``: the machine-readable report (schema in ``docs/report.md``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+from reports import tables
+from reports.context import ReportContext
+
+SCHEMA_VERSION = 1
+
+
+def summary_dict(ctx: ReportContext) -> dict[str, Any]:
+    metrics, init = ctx.gate.metrics, ctx.init
+    top = tables.top_findings(ctx.log, per_family=1)
+    best = {
+        (int(r.checkpoint), r.family): {
+            "finding_id": int(r.finding_id),
+            "attack": r.attack,
+            "text": r.text,
+            "margin": r.margin,
+            "reasons": list(r.reasons or []),
+        }
+        for r in top.itertuples()
+    }
+    replay = tables.replay_table(ctx.log)
+    return _clean(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "run": {
+                "run_id": metrics.run_id,
+                "folder": str(ctx.folder),
+                "suite": metrics.suite,
+                "suite_sha256": metrics.suite_sha256,
+                "complete": metrics.complete,
+                "truncated": metrics.truncated,
+                "started_at": init.get("started_at"),
+                "seeds": init.get("seeds"),
+                "versions": init.get("versions"),
+            },
+            "verdict": ctx.gate.verdict.to_dict(),
+            "confidence": metrics.confidence,
+            "checkpoints": [dataclasses.asdict(c) for c in metrics.checkpoints],
+            "families": [
+                {
+                    "checkpoint": f.checkpoint,
+                    "family": f.family,
+                    "asr": f.asr,
+                    "ci_low": f.interval.low,
+                    "ci_high": f.interval.high,
+                    "ci_method": f.interval.method,
+                    "n": f.n,
+                    "successes": f.successes,
+                    "prompts": f.prompts,
+                    "findings": f.findings,
+                    "errors": f.errors,
+                    "gate": ctx.gate.verdict.status_of(f.checkpoint, f.family),
+                    "best_finding": best.get((f.checkpoint, f.family)),
+                }
+                for f in metrics.families
+            ],
+            "replay": {
+                status: int((replay["status"] == status).sum()) if not replay.empty else 0
+                for status in ("open", "closed", "reopened")
+            },
+            "instabilities": len(ctx.log.of_type("instability")),
+            "baseline": None
+            if ctx.gate.baseline is None
+            else {
+                "run_id": ctx.gate.baseline.run_id,
+                "folder": str(ctx.baseline_folder),
+                "families": ctx.baseline_rows.to_dict(orient="records")
+                if ctx.baseline_rows is not None
+                else [],
+            },
+        }
+    )
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN becomes null, numpy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

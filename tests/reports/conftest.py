@@ -1,0 +1,110 @@
+"""Run folders to report on: one real tiny run, and the same run with hostile findings."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harness.runlog import LOG_NAME
+from harness.runner import start_run
+from harness.suite import resolve_suite
+from tests.harness.runner.conftest import write_suite
+
+# Attacker-controlled text that must stay inert in every rendering.
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    "</textarea><svg onload=alert(1)>",
+    '<a href="javascript:alert(1)">click</a>',
+    "| col | injected |\n|---|---|\n# Heading\n```\ncode\n```\n`tick` [link](javascript:x)",
+    '=HYPERLINK("http://evil")',
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1)",
+    "zero\u200bwidth\u202ebidi",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_run(checkpoints, tmp_path_factory) -> Path:
+    """A complete run of a tiny suite (3 attacks, 4 prompts) on a tiny real checkpoint."""
+    root = tmp_path_factory.mktemp("tiny-run")
+    suite = write_suite(root)
+    out = root / "runs" / "tiny"
+    start_run(
+        [str(checkpoints["bert"])],
+        resolve_suite(str(suite)),
+        out,
+        progress="quiet",
+        echo=lambda _: None,
+    )
+    return out
+
+
+@pytest.fixture()
+def copy_run(tiny_run, tmp_path):
+    """A private copy of the tiny run, with a function to rewrite its log entries."""
+
+    def make(name: str = "copy") -> Path:
+        target = tmp_path / name
+        shutil.copytree(tiny_run, target)
+        return target
+
+    return make
+
+
+def rewrite_log(folder: Path, edit) -> None:
+    """Apply ``edit(entry) -> entry | list[entry] | None`` to every log entry."""
+    path = folder / LOG_NAME
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        result = edit(json.loads(line))
+        for entry in result if isinstance(result, list) else [result] if result else []:
+            out.append(json.dumps(entry, ensure_ascii=False))
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+@pytest.fixture()
+def hostile_run(copy_run) -> Path:
+    """The tiny run, with one finding per payload in its log (text, prompt and reasons)."""
+    folder = copy_run("hostile")
+    injected = False
+
+    def edit(entry):
+        nonlocal injected
+        if injected or entry["type"] != "attempt" or entry.get("family") != "repetition":
+            return entry
+        injected = True
+        findings = []
+        for i, payload in enumerate(PAYLOADS):
+            findings.append(
+                {
+                    "type": "finding",
+                    "time": entry["time"],
+                    "checkpoint": entry["checkpoint"],
+                    "fingerprint": "f" * 64,
+                    "unit": entry["unit"],
+                    "finding_id": 10_000 + i,
+                    "key": f"k{i}",
+                    "attack_id": entry["attack"],
+                    "reference": payload,
+                    "prompt": payload,
+                    "text": payload,
+                    "score": 5.0 + i,
+                    "reference_score": 1.0,
+                    "margin": 4.0 + i,
+                    "attack": entry["attack_name"],
+                    "family": entry["family"],
+                    "seed": 0,
+                    "queries_at_find": 3,
+                    "seeded": False,
+                    "reasons": [f"heuristic: {payload}"],
+                }
+            )
+        return [*findings, entry | {"findings": max(entry["findings"], 1)}]
+
+    rewrite_log(folder, edit)
+    return folder
