@@ -12,6 +12,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from hypothesis import settings
 
+from harness.runner import start_run
+from harness.suite import resolve_suite
 from harness.testing import build_tiny_checkpoint
 
 # "ci" makes property tests repeatable (a red CI run fails the same way on a laptop).
@@ -37,3 +39,21 @@ def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "llama_no_pad": dict(arch="llama", pad_token=False),
     }
     return {name: build_tiny_checkpoint(root / name, **spec) for name, spec in specs.items()}
+
+
+@pytest.fixture(scope="session")
+def tiny_run(checkpoints, tmp_path_factory) -> Path:
+    """A complete run of a tiny suite (3 attacks, 4 prompts) on a tiny real checkpoint."""
+    root = tmp_path_factory.mktemp("tiny-run")
+    from tests.harness.runner.conftest import write_suite
+
+    suite = write_suite(root)
+    out = root / "runs" / "tiny"
+    start_run(
+        [str(checkpoints["bert"])],
+        resolve_suite(str(suite)),
+        out,
+        progress="quiet",
+        echo=lambda _: None,
+    )
+    return out

@@ -1,4 +1,4 @@
-"""Run folders to report on: one real tiny run, and the same run with hostile findings."""
+"""Run folders to report on: copies of the real tiny run, one with hostile findings."""
 
 from __future__ import annotations
 
@@ -9,39 +9,22 @@ from pathlib import Path
 import pytest
 
 from harness.runlog import LOG_NAME
-from harness.runner import start_run
-from harness.suite import resolve_suite
-from tests.harness.runner.conftest import write_suite
 
 # Attacker-controlled text that must stay inert in every rendering.
+# Highest margin first: the report's top findings show the first five as finding text,
+# and every finding carries all of them as judge reasons.
 PAYLOADS = [
+    "| col | injected |\n|---|---|\n# Heading\n```\ncode\n```\n`tick` [link](javascript:x)",
     "<script>alert(1)</script>",
     '<img src=x onerror="alert(1)">',
     "</textarea><svg onload=alert(1)>",
     '<a href="javascript:alert(1)">click</a>',
-    "| col | injected |\n|---|---|\n# Heading\n```\ncode\n```\n`tick` [link](javascript:x)",
     '=HYPERLINK("http://evil")',
     "+cmd|' /C calc'!A0",
     "-2+3",
     "@SUM(A1)",
     "zero\u200bwidth\u202ebidi",
 ]
-
-
-@pytest.fixture(scope="session")
-def tiny_run(checkpoints, tmp_path_factory) -> Path:
-    """A complete run of a tiny suite (3 attacks, 4 prompts) on a tiny real checkpoint."""
-    root = tmp_path_factory.mktemp("tiny-run")
-    suite = write_suite(root)
-    out = root / "runs" / "tiny"
-    start_run(
-        [str(checkpoints["bert"])],
-        resolve_suite(str(suite)),
-        out,
-        progress="quiet",
-        echo=lambda _: None,
-    )
-    return out
 
 
 @pytest.fixture()
@@ -93,15 +76,15 @@ def hostile_run(copy_run) -> Path:
                     "reference": payload,
                     "prompt": payload,
                     "text": payload,
-                    "score": 5.0 + i,
+                    "score": 21.0 - i,
                     "reference_score": 1.0,
-                    "margin": 4.0 + i,
+                    "margin": 20.0 - i,
                     "attack": entry["attack_name"],
                     "family": entry["family"],
                     "seed": 0,
                     "queries_at_find": 3,
                     "seeded": False,
-                    "reasons": [f"heuristic: {payload}"],
+                    "reasons": [f"heuristic: {p}" for p in PAYLOADS],
                 }
             )
         return [*findings, entry | {"findings": max(entry["findings"], 1)}]
