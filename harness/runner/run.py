@@ -105,7 +105,14 @@ def _finite(value: float) -> float | None:
 
 
 def _checkpoint_spec(spec: str) -> str:
-    """Directories are recorded absolute, so a resume from elsewhere finds them."""
+    """Directories are recorded absolute, so a resume from elsewhere finds them.
+
+    ``demo`` names the demo reward model (built once, then cached).
+    """
+    if spec == "demo" and not Path(spec).exists():
+        from harness.demo.build import build_demo_checkpoint
+
+        return str(build_demo_checkpoint(progress=False).path)
     path = Path(spec)
     return str(path.resolve()) if path.exists() else spec
 

@@ -1,0 +1,95 @@
+"""report.html in a real browser: headless Chromium renders it, without console errors.
+
+Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them). Without
+them the test skips, unless ``RMH_REQUIRE_BROWSER=1`` (as in CI) makes that a failure.
+The screenshot is kept in ``$RMH_TEST_ARTIFACTS`` (default: the test's temporary folder).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harness.gate import GatePolicy
+from reports import build_report
+
+# Flags for a closed network: no background requests, no first-run or update checks.
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--window-size=1280,2000",
+]
+
+
+def _browser() -> tuple[str, str]:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if chromium and driver:
+        return chromium, driver
+    message = (
+        "Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
+    )
+    if os.environ.get("RMH_REQUIRE_BROWSER") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture()
+def browser(tmp_path):
+    chromium, driver_path = _browser()
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_report_renders_in_headless_chromium(browser, hostile_run, tmp_path):
+    from matplotlib.image import imread
+    from selenium.webdriver.common.by import By
+
+    result = build_report(hostile_run, policy=GatePolicy(), out=tmp_path / "report")
+    browser.get(result.paths["html"].resolve().as_uri())
+
+    assert browser.title.startswith("rm-harness report: ")
+    verdict = browser.find_element(By.ID, "verdict")
+    assert verdict.get_attribute("data-status") == result.verdict.status
+    assert f"Gate: {result.verdict.label}" in verdict.text
+    assert browser.find_elements(By.CSS_SELECTOR, "tr.finding")
+    # The hostile findings ran no script: nothing the payloads would have created exists.
+    assert browser.execute_script("return document.scripts.length") == 0
+    assert not browser.find_elements(By.CSS_SELECTOR, "svg, textarea, a, iframe")
+    plots = browser.find_elements(By.CSS_SELECTOR, "img.plot")
+    assert plots and all(
+        browser.execute_script("return arguments[0].naturalWidth", img) > 0 for img in plots
+    )
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not errors, errors
+
+    artefacts = Path(os.environ.get("RMH_TEST_ARTIFACTS", tmp_path))
+    artefacts.mkdir(parents=True, exist_ok=True)
+    screenshot = artefacts / "report.png"
+    assert browser.save_screenshot(str(screenshot))
+    pixels = imread(screenshot)[..., :3]
+    assert pixels.shape[0] > 500 and pixels.shape[1] > 500
+    assert float(np.std(pixels)) > 0.05, "the screenshot is blank"
+    assert (pixels.mean(axis=2) < 0.5).mean() > 0.005, "no dark pixels: nothing was drawn"
