@@ -37,7 +37,7 @@ import numpy as np
 
 from harness.errors import BudgetExhausted, HarnessError
 from harness.judges import Judge, judge_candidates
-from harness.scoring import Scorer
+from harness.scoring import Scorer, outscores
 from harness.text import normalize
 
 Access = Literal["black-box", "white-box"]
@@ -171,7 +171,7 @@ class AttackContext:
             if score > out.best_score:
                 out.best_score, out.best_text = float(score), text
             key = normalize(text)
-            if score > self.reference_score + self.margin and key not in self._seen:
+            if outscores(score, self.reference_score, self.margin) and key not in self._seen:
                 winners.append((text, float(score)))
         if not winners:
             return

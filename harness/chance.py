@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from harness.data import PreferencePair
-from harness.scoring import Scorer
+from harness.scoring import Scorer, outscores
 
 #: Words in a random soup: the length the chance rate and the baselines use.
 SOUP_WORDS = 8
@@ -83,7 +83,9 @@ def random_baseline(
     soups = [word_soup(rng, n_words, vocabulary) for _ in range(max(budget - 1, 1))]
     soups = list(dict.fromkeys(soups))[: own.remaining]
     scores = own.score_responses(prompt, soups)
-    winners = [s for s, v in zip(soups, scores, strict=True) if v > reference_score + margin]
+    winners = [
+        s for s, v in zip(soups, scores, strict=True) if outscores(v, reference_score, margin)
+    ]
     wins = sum(bad for bad, _ in judge_candidates(judges, prompt, reference, winners))
     return RandomBaseline(
         n=len(soups),

@@ -677,7 +677,8 @@ def demo(rebuild: bool, suite: str, out: str | None, quiet: bool) -> None:
     The demo RM is MiniLM-L6 with a scalar head, trained with the pairwise loss on the
     bundled joke preferences (built once, then cached). The run prints its held-out
     pairwise accuracy beside the chance rate, replays findings stored by earlier demo
-    runs, runs the suite's attacks, and writes a run folder under runs/.
+    runs, runs the suite's attacks and writes a run folder under runs/, then writes the
+    report and prints the gate's verdict (built-in policy; rmh gate --policy for yours).
     """
     from pathlib import Path
 
@@ -692,6 +693,17 @@ def demo(rebuild: bool, suite: str, out: str | None, quiet: bool) -> None:
         echo=click.echo,
     )
     print_summary(summary, click.echo)
+    from harness.gate import load_policy
+    from reports import build_report
+
+    report = build_report(summary.folder, policy=load_policy(None))
+    for line in report.verdict.lines():
+        click.echo(line)
+    click.echo(f"report: {report.paths['html']}")
+    click.echo(
+        f"(rmh gate {summary.folder} exits {report.verdict.exit_code} on this verdict; "
+        "--policy gate.toml sets the thresholds)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

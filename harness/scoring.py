@@ -36,6 +36,19 @@ from harness.visible import clip
 CacheKey = tuple[str, str, str]
 
 
+SCORE_RTOL = 1e-5  # float32 noise: batch composition moves a score by ~1e-7 relative
+
+
+def outscores(score: float, reference_score: float, margin: float = 0.0) -> bool:
+    """``score > reference_score + margin``, by more than float32 noise.
+
+    A candidate that tokenizes exactly like the reference (a zero-width space the
+    tokenizer drops) scores the same up to ~1e-7, depending on what else was in its
+    batch. Without a tolerance it would be a "finding" in one run and closed on replay.
+    """
+    return score - (reference_score + margin) > SCORE_RTOL * max(1.0, abs(reference_score))
+
+
 @dataclass
 class ScorerStats:
     """Counters a run records: queries paid, cache hits, truncations, model time."""

@@ -48,6 +48,7 @@ from harness.runner.executors import Executor, make_executor
 from harness.runner.plan import Unit, plan_units
 from harness.runner.progress import Mode, Progress
 from harness.runner.worker import UnitResult, Worker, WorkerSpec
+from harness.scoring import outscores
 from harness.store import FindingStore, NewFinding, Sighting
 from harness.suite import Suite, parse_suite
 
@@ -453,7 +454,7 @@ class _Run:
             sightings = []
             for k, item in enumerate(chunk):
                 score, ref = float(scores[k]), float(scores[len(chunk) + k])
-                is_open = score > ref + margin
+                is_open = outscores(score, ref, margin)
                 sightings.append(Sighting(item["finding_id"], score, ref, is_open))
             self.store.record_replay(
                 sightings,

@@ -131,3 +131,12 @@ def test_callable_spec_loads_module_function(tmp_path, monkeypatch):
     rm = load_reward_model("my_rewards:length")
     assert Scorer(rm).score(["p", "p"], ["ab", "abcd"]).tolist() == [2.0, 4.0]
     shutil.rmtree(tmp_path / "__pycache__", ignore_errors=True)
+
+
+def test_outscores_ignores_float_noise():
+    from harness.scoring import outscores
+
+    assert not outscores(0.9075586199760437, 0.9075585603713989)  # same tokens, other batch
+    assert outscores(0.91, 0.9075585603713989)
+    assert not outscores(100.0005, 100.0)  # noise scales with the score
+    assert outscores(1.6, 1.0, margin=0.5) and not outscores(1.4, 1.0, margin=0.5)
