@@ -163,3 +163,11 @@ def _train(recipe: Recipe, target: Path, progress: bool) -> dict:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return summary
+
+
+def resolve_checkpoint(spec: str) -> str:
+    """``demo`` names the demo reward model (built once, then cached); anything else is
+    returned as given."""
+    if spec == "demo" and not Path(spec).exists():
+        return str(build_demo_checkpoint(progress=False).path)
+    return spec

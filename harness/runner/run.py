@@ -110,10 +110,9 @@ def _checkpoint_spec(spec: str) -> str:
 
     ``demo`` names the demo reward model (built once, then cached).
     """
-    if spec == "demo" and not Path(spec).exists():
-        from harness.demo.build import build_demo_checkpoint
+    from harness.demo.build import resolve_checkpoint
 
-        return str(build_demo_checkpoint(progress=False).path)
+    spec = resolve_checkpoint(spec)
     path = Path(spec)
     return str(path.resolve()) if path.exists() else spec
 
