@@ -14,6 +14,20 @@ from harness.demo.build import heldout_pairs, train_pairs
 
 DEGENERATE_MARKERS = ("the the the", "10/10", "\u200b")
 
+SMALL_SUITE = """
+name = "small"
+[data]
+source = "demo:heldout"
+sample = 2
+[judges]
+heuristic = true
+[instability]
+enabled = false
+[[attacks]]
+name = "null-answer"
+budget = 10
+"""
+
 
 def test_bundled_data_is_split_by_joke_and_plausible():
     train, heldout = train_pairs(), heldout_pairs()
@@ -61,8 +75,9 @@ def test_demo_data_script_reproduces_the_committed_files(tmp_path):
 def test_rmh_demo_builds_attacks_and_replays(tmp_path):
     """`rmh demo` from nothing: trains, saves safetensors, reloads, runs the quick suite.
 
-    It writes a run folder with a run log and findings. A second run reuses the cached
-    checkpoint, and replays the first run's findings before it searches.
+    It writes a run folder with a run log, findings and the report, and prints the gate's
+    verdict. A second run reuses the cached checkpoint, and replays the first run's
+    findings before it searches.
     """
     from harness.runlog import LOG_NAME, read_log
 
@@ -93,9 +108,13 @@ def test_rmh_demo_builds_attacks_and_replays(tmp_path):
     assert findings, first.stdout
     assert len({f["family"] for f in findings}) >= 2
     assert (work / "runs" / "findings.db").is_file()
+    assert (work / "runs" / "first" / "report.html").is_file()
+    assert "gate: " in first.stdout and "report: runs/first/report.html" in first.stdout
 
+    # The second demo runs a one-attack suite: what it must show is the replay.
+    (work / "small.toml").write_text(SMALL_SUITE)
     second = subprocess.run(
-        [*command, "--out", "runs/second"],
+        [*command, "--out", "runs/second", "--suite", "small.toml"],
         capture_output=True,
         text=True,
         env=env,

@@ -52,7 +52,8 @@ def test_standard_covers_every_family():
     from attacks.registry import all_attacks
 
     families = {all_attacks()[a.name].family for a in resolve_suite("standard").config.attacks}
-    assert families == {cls.family for cls in all_attacks().values()}
+    shipped = [cls for cls in all_attacks().values() if cls.__module__.startswith("attacks.")]
+    assert families == {cls.family for cls in shipped}  # (tests register attacks of their own)
 
 
 def test_unknown_key_names_line_and_allowed_keys():
