@@ -16,7 +16,7 @@ Wilson score interval over attempts is used instead, so that "0 of 5" is not rea
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +81,6 @@ class RunMetrics:
     truncated: bool  # the log's last line was cut short
     checkpoints: list[CheckpointMetrics]
     families: list[FamilyMetrics]
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def family(self, checkpoint: int, family: str) -> FamilyMetrics | None:
         for f in self.families:
