@@ -32,7 +32,7 @@ def _to_uri(fig: Figure) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def asr_plot(families: pd.DataFrame) -> str | None:
+def asr_plot(families: pd.DataFrame, confidence: float = 0.95) -> str | None:
     """ASR per family with its confidence interval, coloured by the gate's status."""
     if families.empty:
         return None
@@ -51,7 +51,9 @@ def asr_plot(families: pd.DataFrame) -> str | None:
         )
         ax.set_yticks(y, labels)
         ax.set_xlim(0, 1)
-        ax.set_xlabel("attack success rate (share of attempts with a finding), 95% CI")
+        ax.set_xlabel(
+            f"attack success rate (share of attempts with a finding), {confidence:.0%} CI"
+        )
         ax.grid(axis="x", alpha=0.3)
         return _to_uri(fig)
 

@@ -84,7 +84,7 @@ def html_context(ctx: ReportContext) -> dict[str, Any]:
         ],
         "baseline": _baseline(ctx),
         "plots": {
-            "asr": figures.asr_plot(family_frame),
+            "asr": figures.asr_plot(family_frame, metrics.confidence),
             "scores": figures.score_plot(references, findings["score"].dropna()),
             "margins": figures.margin_plot(findings["margin"].dropna()),
             "first_finding": figures.first_finding_plot(attempts),

@@ -47,7 +47,12 @@ def render_markdown(ctx: ReportContext) -> str:
             f"| {ckpt.index} `{ckpt.fingerprint[:12]}` | {pct(ckpt.accuracy)} "
             f"(n={ckpt.accuracy_n}) | {pct(ckpt.chance_rate)} | {pct(ctx.mean_asr(ckpt.index))} |"
         )
-    lines += ["", "| family | ASR | 95% CI | n | findings | gate |", "|---|---|---|---|---|---|"]
+    level = f"{metrics.confidence:.0%}"
+    lines += [
+        "",
+        f"| family | ASR | {level} CI | n | findings | gate |",
+        "|---|---|---|---|---|---|",
+    ]
     multi = verdict.checkpoints > 1
     for r in ctx.families.itertuples():
         name = f"{r.family} [{r.checkpoint}]" if multi else r.family
