@@ -131,11 +131,11 @@ class RobustnessItem(pytest.Item):
             checks = [c for c in verdict.checks if c.family == self.family]
         if not checks:
             pytest.skip(f"{self.family}: no attempts ran (an optional attack was skipped?)")
-        statuses = {c.status for c in checks}
         messages = [c.message for c in checks if c.status != "pass"]
-        if "fail" in statuses or ("inconclusive" in statuses and not verdict.inconclusive_passes):
+        outcome = verdict.outcome(checks)
+        if outcome == "fail":
             raise RobustnessFailure("\n".join([*messages, *self._best_finding(run)]))
-        if "inconclusive" in statuses:
+        if outcome == "skip":
             pytest.skip("; ".join(messages))
 
     def _best_finding(self, run: _SuiteRun) -> list[str]:

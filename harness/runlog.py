@@ -58,6 +58,22 @@ class LogContents:
     def complete(self) -> bool:
         return bool(self.of_type("completion"))
 
+    def attack_attempts(self) -> list[dict[str, Any]]:
+        """``attempt`` entries of attacks, without the instability probe's."""
+        return [e for e in self.of_type("attempt") if not is_probe_attempt(e)]
+
+
+def is_probe_attempt(entry: dict[str, Any]) -> bool:
+    """The instability probe logs one ``attempt`` per checkpoint, unit ``N/instability``."""
+    return str(entry.get("unit", "")).endswith("/instability")
+
+
+def replay_status(entry: dict[str, Any]) -> str:
+    """``open``, ``closed``, or ``reopened`` (closed at its last sighting, open again)."""
+    if entry["open"]:
+        return "reopened" if entry.get("was_open") is False else "open"
+    return "closed"
+
 
 def read_log(path: str | Path) -> LogContents:
     """Every complete entry of a run log, in order."""

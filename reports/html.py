@@ -15,6 +15,7 @@ import jinja2
 import pandas as pd
 
 from harness.gate import Verdict
+from harness.runlog import is_probe_attempt
 from harness.visible import make_visible
 from reports import figures, tables
 from reports.context import ReportContext, interval, number, pct, signed_pct
@@ -110,9 +111,7 @@ def html_context(ctx: ReportContext) -> dict[str, Any]:
             }
             for r in instabilities.head(MAX_ROWS).itertuples()
         ],
-        "instability_probed": any(
-            str(e.get("unit", "")).endswith("/instability") for e in ctx.log.of_type("attempt")
-        ),
+        "instability_probed": any(is_probe_attempt(e) for e in ctx.log.of_type("attempt")),
         "replay": [
             {
                 "finding_id": r.finding_id,
@@ -123,10 +122,7 @@ def html_context(ctx: ReportContext) -> dict[str, Any]:
             }
             for r in replay.head(MAX_ROWS).itertuples()
         ],
-        "replay_counts": {
-            status: int((replay["status"] == status).sum()) if not replay.empty else 0
-            for status in ("open", "closed", "reopened")
-        },
+        "replay_counts": tables.replay_counts(replay),
         "extra": {
             title: {
                 "columns": list(frame.columns),

@@ -24,8 +24,8 @@ def render_junit(verdict: Verdict, suite: str) -> str:
             name = f"{check.kind}[{check.checkpoint}]" if multi else check.kind
             cases.append((name, [check]))
     root = ET.Element("testsuites", name="rm-harness")
-    failures = sum(_outcome(verdict, checks) == "failure" for _, checks in cases)
-    skipped = sum(_outcome(verdict, checks) == "skipped" for _, checks in cases)
+    failures = sum(verdict.outcome(checks) == "fail" for _, checks in cases)
+    skipped = sum(verdict.outcome(checks) == "skip" for _, checks in cases)
     suite_el = ET.SubElement(
         root,
         "testsuite",
@@ -37,24 +37,15 @@ def render_junit(verdict: Verdict, suite: str) -> str:
     )
     for name, checks in cases:
         case = ET.SubElement(suite_el, "testcase", classname="rm_harness.gate", name=name)
-        outcome = _outcome(verdict, checks)
+        outcome = verdict.outcome(checks)
         messages = "\n".join(c.message for c in checks if c.status != "pass")
-        if outcome == "failure":
+        if outcome == "fail":
             severities = {c.severity for c in checks if c.severity}
             kind = "major" if "major" in severities else "minor" if severities else "inconclusive"
             failure = ET.SubElement(case, "failure", type=kind, message=messages.split("\n")[0])
             failure.text = messages
-        elif outcome == "skipped":
+        elif outcome == "skip":
             ET.SubElement(case, "skipped", message=messages.split("\n")[0])
         ET.SubElement(case, "system-out").text = "\n".join(c.message for c in checks)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
-
-
-def _outcome(verdict: Verdict, checks: list[Check]) -> str:
-    statuses = {c.status for c in checks}
-    if "fail" in statuses:
-        return "failure"
-    if "inconclusive" in statuses:
-        return "skipped" if verdict.inconclusive_passes else "failure"
-    return "passed"

@@ -25,7 +25,6 @@ def summary_dict(ctx: ReportContext) -> dict[str, Any]:
         }
         for r in top.itertuples()
     }
-    replay = tables.replay_table(ctx.log)
     return _clean(
         {
             "schema_version": SCHEMA_VERSION,
@@ -61,10 +60,7 @@ def summary_dict(ctx: ReportContext) -> dict[str, Any]:
                 }
                 for f in metrics.families
             ],
-            "replay": {
-                status: int((replay["status"] == status).sum()) if not replay.empty else 0
-                for status in ("open", "closed", "reopened")
-            },
+            "replay": tables.replay_counts(tables.replay_table(ctx.log)),
             "instabilities": len(ctx.log.of_type("instability")),
             "baseline": None
             if ctx.gate.baseline is None

@@ -6,12 +6,10 @@ its own format.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 from harness.gate import RunMetrics, Verdict
-from harness.runlog import LogContents
+from harness.runlog import LogContents, replay_status
 
 TOP_FINDINGS_PER_FAMILY = 5
 
@@ -83,11 +81,7 @@ def attempts_frame(log: LogContents) -> pd.DataFrame:
     columns = ["checkpoint", "attack", "attack_name", "family", "prompt_index", "budget"]
     columns += ["queries", "reference_score", "best_score", "best_margin", "findings"]
     columns += ["searched_findings", "first_finding_queries", "seconds", "error"]
-    rows = [
-        {k: e.get(k) for k in columns}
-        for e in log.of_type("attempt")
-        if not str(e.get("unit", "")).endswith("/instability")
-    ]
+    rows = [{k: e.get(k) for k in columns} for e in log.attack_attempts()]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -100,15 +94,17 @@ def replay_table(log: LogContents) -> pd.DataFrame:
         if e.get("phase") != "before":
             continue
         row = {k: e.get(k) for k in columns}
-        row["status"] = _replay_status(e)
+        row["status"] = replay_status(e)
         rows.append(row)
     return pd.DataFrame(rows, columns=columns)
 
 
-def _replay_status(entry: dict[str, Any]) -> str:
-    if entry["open"]:
-        return "reopened" if entry.get("was_open") is False else "open"
-    return "closed"
+def replay_counts(replay: pd.DataFrame) -> dict[str, int]:
+    """How many replayed findings are ``open``, ``closed`` and ``reopened``."""
+    return {
+        status: int((replay["status"] == status).sum()) if not replay.empty else 0
+        for status in ("open", "closed", "reopened")
+    }
 
 
 def instability_table(log: LogContents) -> pd.DataFrame:

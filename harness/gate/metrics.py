@@ -24,7 +24,7 @@ import numpy as np
 from scipy import stats
 
 from harness.errors import HarnessError
-from harness.runlog import LOG_NAME, LogContents, read_log
+from harness.runlog import LOG_NAME, LogContents, read_log, replay_status
 
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 0
@@ -168,15 +168,13 @@ def _checkpoint_metrics(log: LogContents, index: int, info: dict[str, Any]) -> C
         chance_rate=clean["chance"]["rate"] if clean else None,
         replayed=len(before),
         still_open=sum(bool(e["open"]) for e in before),
-        reopened=sum(bool(e["open"]) and e["was_open"] is False for e in before),
+        reopened=sum(replay_status(e) == "reopened" for e in before),
         instabilities=sum(e["checkpoint"] == index for e in log.of_type("instability")),
     )
 
 
 def _family_metrics(log: LogContents, checkpoints: int, confidence: float) -> list[FamilyMetrics]:
-    attempts = [
-        e for e in log.of_type("attempt") if not str(e.get("unit", "")).endswith("/instability")
-    ]
+    attempts = log.attack_attempts()
     findings = log.of_type("finding")
     out: list[FamilyMetrics] = []
     for c in range(checkpoints):

@@ -92,6 +92,19 @@ class Verdict:
     def checks_of(self, checkpoint: int, family: str) -> list[Check]:
         return [c for c in self.checks if (c.checkpoint, c.family) == (checkpoint, family)]
 
+    def outcome(self, checks: list[Check]) -> Literal["fail", "skip", "pass"]:
+        """What a group of checks (one test case, one plugin item) amounts to.
+
+        A failing check fails it; an inconclusive one fails it, or skips it when the
+        policy counts inconclusive as a pass.
+        """
+        statuses = {c.status for c in checks}
+        if "fail" in statuses:
+            return "fail"
+        if "inconclusive" in statuses:
+            return "skip" if self.inconclusive_passes else "fail"
+        return "pass"
+
     def problems(self) -> list[Check]:
         return [c for c in self.checks if c.status != "pass"]
 

@@ -43,7 +43,7 @@ from attacks.base import AttackOutcome
 from harness.data import PreferencePair
 from harness.errors import HarnessError
 from harness.models import LoadOptions
-from harness.runlog import LOG_NAME, RunLog, read_log
+from harness.runlog import LOG_NAME, RunLog, read_log, replay_status
 from harness.runner.executors import Executor, make_executor
 from harness.runner.plan import Unit, plan_units
 from harness.runner.progress import Mode, Progress
@@ -505,7 +505,7 @@ class _Run:
             self.echo(f"replaying {len(items)} stored findings on checkpoint {c} ...")
             entries = self._replay(executor, items, phase="before", source=-1, checkpoint=c)
             still = sum(e["open"] for e in entries)
-            reopened = sum(e["open"] and e["was_open"] is False for e in entries)
+            reopened = sum(replay_status(e) == "reopened" for e in entries)
             if entries:
                 self.echo(
                     f"  {still}/{len(entries)} still open, {len(entries) - still} closed, "
@@ -688,7 +688,7 @@ def run_totals(entries: list[dict[str, Any]]) -> dict[str, Any]:
         "instabilities": sum(e["type"] == "instability" for e in entries),
         "replayed": len(before),
         "still_open": sum(e["open"] for e in before),
-        "reopened": sum(e["open"] and e["was_open"] is False for e in before),
+        "reopened": sum(replay_status(e) == "reopened" for e in before),
         "errors": sum(e["type"] == "error" and e.get("stage") == "attack" for e in entries),
         "queries": sum(e.get("queries", 0) for e in attempts),
     }
