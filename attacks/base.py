@@ -35,10 +35,10 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from harness.errors import BudgetExhausted, HarnessError
+from harness.core.errors import BudgetExhausted, HarnessError
+from harness.core.text import normalize
 from harness.judges import Judge, judge_candidates
 from harness.scoring import Scorer, outscores
-from harness.text import normalize
 
 Access = Literal["black-box", "white-box"]
 

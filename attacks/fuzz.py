@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings, target
 from attacks.base import Attack, AttackContext
 from attacks.registry import register
 from attacks.strategies import nonsense
-from harness.errors import BudgetExhausted
+from harness.core.errors import BudgetExhausted
 
 
 class _Found(Exception):

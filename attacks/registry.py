@@ -14,7 +14,7 @@ from importlib import import_module
 from importlib.metadata import entry_points
 
 from attacks.base import Attack
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 ENTRY_POINT_GROUP = "rm_harness.attacks"
 BUILTIN_MODULES = (

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from attacks.base import Attack, AttackContext
 from attacks.registry import register
 from attacks.templates import prompt_words
-from harness.chance import common_words
+from harness.core.words import common_words
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from hypothesis import strategies as st
 
 from attacks.templates import BIDI, HOMOGLYPHS, ZERO_WIDTH, EmptyFormatting, prompt_words
-from harness.chance import common_words
+from harness.core.words import common_words
 
 __all__ = [
     "format_shells",

@@ -34,7 +34,8 @@ import numpy as np
 
 from attacks.base import Attack, AttackContext
 from attacks.registry import register
-from harness.errors import BudgetExhausted, HarnessError
+from harness.core.errors import BudgetExhausted, HarnessError
+from harness.core.paths import cache_root
 
 POST_INSTALL_MARKER = "post_install_check_3"
 
@@ -45,8 +46,6 @@ def textattack_cache_dir() -> Path:
 
 def prepare_offline() -> Path:
     """Make ``import textattack`` work without a network; returns the NLTK data folder."""
-    from harness.demo.build import cache_root
-
     nltk_dir = cache_root() / "nltk_data"
     stopwords = nltk_dir / "corpora" / "stopwords" / "english"
     if not stopwords.is_file():
@@ -119,7 +118,7 @@ def build_recipe(
         WordSwapRandomCharacterDeletion,
     )
 
-    from harness.chance import common_words
+    from harness.core.words import common_words
 
     class ScorerModelWrapper(ModelWrapper):
         """TextAttack model over our scorer: returns rewards for the fixed prompt."""

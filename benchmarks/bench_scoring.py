@@ -27,7 +27,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import torch
 from transformers.utils import logging as hf_logging
 
-from harness.chance import common_words
+from harness.core.words import common_words
 from harness.demo.build import build_demo_checkpoint, heldout_pairs
 from harness.models import load_reward_model
 from harness.scoring import Scorer

@@ -6,12 +6,13 @@ import time
 from collections.abc import Callable
 
 from attacks.base import Attack, AttackOutcome
-from harness.chance import SOUP_WORDS, random_baseline
-from harness.data import PreferencePair, read_pairs
+from attacks.chance import random_baseline
+from harness.core.data import PreferencePair, read_pairs
+from harness.core.visible import clip
+from harness.core.words import SOUP_WORDS
 from harness.judges import GoldRMJudge, HeuristicJudge, Judge, calibrate_gold_margin
 from harness.models.base import RewardModel
 from harness.scoring import Scorer
-from harness.visible import clip
 
 
 def load_prompts(prompts_file: str | None, limit: int) -> list[PreferencePair]:

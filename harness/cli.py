@@ -15,8 +15,8 @@ from typing import Any
 import click
 
 from harness import __version__
-from harness.errors import HarnessError
-from harness.visible import clip
+from harness.core.errors import HarnessError
+from harness.core.visible import clip
 
 EXIT_BAD_INPUT = 2
 
@@ -195,10 +195,10 @@ def score(checkpoint: str, data_file: str, out: str | None, **kw: Any) -> None:
     """
     import pandas as pd
 
-    from harness.data import read_rows
-    from harness.metrics import accuracy_from_scores
+    from harness.core.data import read_rows
+    from harness.core.tabular import write_table
     from harness.scoring import Scorer
-    from harness.tabular import write_table
+    from harness.scoring.accuracy import accuracy_from_scores
 
     kind, rows = read_rows(data_file)
     batch_size = kw.pop("batch_size")
@@ -579,8 +579,8 @@ def findings_show(finding_id: int, store: str) -> None:
 @click.option("--kind", type=click.Choice(["finding", "instability", "all"]), default="all")
 def findings_export(store: str, out: str, family: str | None, kind: str) -> None:
     """Export findings (CSV cells that could run as formulas are neutralized)."""
+    from harness.core.tabular import write_table
     from harness.run_cli import findings_frame
-    from harness.tabular import write_table
 
     frame = findings_frame(store, family=family, kind=None if kind == "all" else kind)
     path = write_table(frame, out)

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.errors import DataError
+from harness.core.errors import DataError
 from harness.scoring import Scorer
 
 
@@ -210,7 +210,7 @@ def calibrate_gold_margin(
     """
     import random
 
-    from attacks.instability import PERTURBATIONS
+    from harness.core.perturb import PERTURBATIONS
 
     rng = random.Random(seed)
     references = list(dict.fromkeys((p.prompt, p.chosen) for p in pairs))
@@ -276,7 +276,7 @@ class ReviewQueue(Judge):
         return verdicts
 
     def export(self, path: str | Path) -> int:
-        from harness.tabular import neutralize_cell
+        from harness.core.tabular import neutralize_cell
 
         path = Path(path)
         rows = [
@@ -324,7 +324,7 @@ class ReviewQueue(Judge):
 
 
 def _unneutralize(value: str) -> str:
-    from harness.tabular import FORMULA_PREFIXES
+    from harness.core.tabular import FORMULA_PREFIXES
 
     if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
         return value[1:]

@@ -33,8 +33,8 @@ from typing import Any
 
 import pytest
 
-from harness.errors import HarnessError
-from harness.visible import clip
+from harness.core.errors import HarnessError
+from harness.core.visible import clip
 
 
 def __getattr__(name: str) -> Any:
@@ -82,14 +82,20 @@ def pytest_configure(config: pytest.Config) -> None:
     if not _checkpoint(config):
         return
     # Bad options are a usage error (one line, exit 4), found before anything runs.
-    from harness.gate import load_policy
     from harness.suite import resolve_suite
 
     try:
         config.stash[_SUITE_KEY] = resolve_suite(config.getoption("rm_suite"))
-        load_policy(config.getoption("rm_policy"))
+        _policy(config)
     except HarnessError as exc:
         raise pytest.UsageError(f"rm-harness: {exc}") from None
+
+
+def _policy(config: pytest.Config):
+    from attacks.registry import families
+    from harness.gate import load_policy
+
+    return load_policy(config.getoption("rm_policy"), known_families=families())
 
 
 @pytest.hookimpl(tryfirst=True)  # before -k/-m deselection, so those select our items too
@@ -186,7 +192,7 @@ def _suite_run(config: pytest.Config) -> _SuiteRun:
 
 
 def _start(config: pytest.Config) -> _SuiteRun:
-    from harness.gate import gate_run, load_policy
+    from harness.gate import gate_run
     from harness.runner import start_run
 
     out_option = config.getoption("rm_out")
@@ -204,7 +210,7 @@ def _start(config: pytest.Config) -> _SuiteRun:
         progress="quiet",
         echo=lambda _line: None,
     )
-    policy = load_policy(config.getoption("rm_policy"))
+    policy = _policy(config)
     gate = gate_run(folder, policy, config.getoption("rm_baseline"))
     return _SuiteRun(folder, gate)
 

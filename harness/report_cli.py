@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.errors import HarnessError
+from attacks.registry import families
+from harness.core.errors import HarnessError
 from harness.gate import GateResult, gate_run, load_policy
 from harness.gate.metrics import RunMetrics
 
@@ -24,7 +25,7 @@ def report_command(
 
     result = build_report(
         Path(run),
-        policy=load_policy(policy),
+        policy=load_policy(policy, known_families=families()),
         policy_origin=policy,
         baseline=baseline,
         allow_suite_mismatch=allow_suite_mismatch,
@@ -47,7 +48,10 @@ def gate_command(
 ) -> int:
     """Print the verdict and return its exit code: 0 pass, 1 fail (2 is raised as an error)."""
     result: GateResult = gate_run(
-        run, load_policy(policy), baseline, allow_suite_mismatch=allow_suite_mismatch
+        run,
+        load_policy(policy, known_families=families()),
+        baseline,
+        allow_suite_mismatch=allow_suite_mismatch,
     )
     _refuse_incomplete(result.metrics, "no verdict on a partial run")
     if result.baseline is not None:

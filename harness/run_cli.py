@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
+from harness.core.visible import clip
 from harness.models import LoadOptions
 from harness.runner import ExecutorOptions, RunSummary, resume_run, start_run
 from harness.store import FindingStore
 from harness.suite import resolve_suite
-from harness.visible import clip
 
 
 def run_suite_command(

@@ -27,8 +27,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.text import normalize
+from harness.core.errors import HarnessError
+from harness.core.text import normalize
 
 MIGRATIONS: tuple[str, ...] = (
     # 0 -> 1: findings, their sightings, and the runs that made them.

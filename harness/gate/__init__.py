@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.gate.metrics import RunMetrics, load_run_log, run_metrics
 from harness.gate.policy import GatePolicy, load_policy, parse_policy
 from harness.gate.verdict import Check, Verdict, evaluate

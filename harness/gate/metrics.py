@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.runlog import LOG_NAME, LogContents, read_log, replay_status
 
 BOOTSTRAP_RESAMPLES = 2000

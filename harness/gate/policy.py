@@ -19,13 +19,14 @@ Example (``gate.toml`` at the repository root is the annotated version)::
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.errors import HarnessError
-from harness.toml_config import parse_toml_model, where
+from harness.core.errors import HarnessError
+from harness.core.toml_config import parse_toml_model, where
 
 
 class _Strict(BaseModel):
@@ -65,8 +66,15 @@ class GatePolicy(_Strict):
         return FamilyRule(**merged)
 
 
-def load_policy(path: str | Path | None) -> GatePolicy:
-    """The policy in ``path``, or the built-in default policy when ``path`` is None."""
+def load_policy(
+    path: str | Path | None, *, known_families: Collection[str] | None = None
+) -> GatePolicy:
+    """The policy in ``path``, or the built-in default policy when ``path`` is None.
+
+    ``known_families``: when given, a ``[families.X]`` table naming another family is an
+    error (a typo would otherwise silently fall back to the defaults). The gate reads only
+    run logs, so the caller that knows the attack registry passes its families.
+    """
     if path is None:
         return GatePolicy()
     path = Path(path)
@@ -76,15 +84,17 @@ def load_policy(path: str | Path | None) -> GatePolicy:
         raise HarnessError(f"no gate policy at {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise HarnessError(f"cannot read gate policy {path}: {exc}") from None
-    return parse_policy(text, origin=str(path))
+    return parse_policy(text, origin=str(path), known_families=known_families)
 
 
-def parse_policy(text: str, *, origin: str = "<text>") -> GatePolicy:
+def parse_policy(
+    text: str, *, origin: str = "<text>", known_families: Collection[str] | None = None
+) -> GatePolicy:
     what = f"policy {origin}"
     policy, _raw = parse_toml_model(text, GatePolicy, what)
-    from attacks.registry import families
-
-    known = sorted(families())
+    if known_families is None:
+        return policy
+    known = sorted(known_families)
     for name in policy.families:
         if name not in known:
             raise HarnessError(

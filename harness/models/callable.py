@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.errors import CheckpointError
+from harness.core.errors import CheckpointError
 from harness.models.base import Prepared, RewardModel, TokenGradients
 
 RewardFn = Callable[[list[str], list[str]], Any]

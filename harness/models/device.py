@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 DTYPES = {
     "float32": torch.float32,

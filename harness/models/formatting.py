@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.errors import CheckpointError
+from harness.core.errors import CheckpointError
 
 _SENTINEL = "\ue000RMH_RESPONSE\ue001"
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from harness.errors import CheckpointError
+from harness.core.errors import CheckpointError
 from harness.models.base import Prepared, RewardModel, TokenGradients
 from harness.models.device import pick_device, pick_dtype
 from harness.models.fingerprint import fingerprint_checkpoint

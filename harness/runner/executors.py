@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.runner.plan import Unit, shards
 from harness.runner.worker import UnitResult, Worker, WorkerSpec
 

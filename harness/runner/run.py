@@ -40,8 +40,8 @@ from typing import Any
 import pandas as pd
 
 from attacks.base import AttackOutcome
-from harness.data import PreferencePair
-from harness.errors import HarnessError
+from harness.core.data import PreferencePair
+from harness.core.errors import HarnessError
 from harness.models import LoadOptions
 from harness.runlog import LOG_NAME, RunLog, read_log, replay_status
 from harness.runner.executors import Executor, make_executor

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from attacks.base import Attack, AttackOutcome
-from harness.data import PreferencePair
-from harness.errors import HarnessError
+from harness.core.data import PreferencePair
+from harness.core.errors import HarnessError
 from harness.judges import EnsembleJudge, GoldRMJudge, HeuristicJudge, Judge
 from harness.models import LoadOptions, RewardModel, load_reward_model
 from harness.runner.plan import Unit
@@ -146,8 +146,8 @@ class Worker:
 
     def clean(self, checkpoint: int, pairs: list[PreferencePair]) -> dict[str, Any]:
         """Held-out pairwise accuracy and the chance rate: robustness is read beside these."""
-        from harness.chance import chance_rate
-        from harness.metrics import pairwise_accuracy
+        from attacks.chance import chance_rate
+        from harness.scoring.accuracy import pairwise_accuracy
 
         scorer = self._scorer(checkpoint)
         accuracy = pairwise_accuracy(scorer, pairs)

@@ -40,9 +40,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.data import PreferencePair, read_pairs
-from harness.errors import HarnessError
-from harness.toml_config import parse_toml_model, where
+from harness.core.data import PreferencePair, read_pairs
+from harness.core.errors import HarnessError
+from harness.core.toml_config import parse_toml_model, where
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 
@@ -195,7 +195,7 @@ def _check_attacks(config: SuiteConfig, text: str, origin: str) -> None:
             where = _where(text, origin, ("attacks", index, "params"))
             raise HarnessError(f"{where}: {exc}") from None
     if config.instability.perturbations:
-        from attacks.instability import PERTURBATIONS
+        from harness.core.perturb import PERTURBATIONS
 
         for name in config.instability.perturbations:
             if name not in PERTURBATIONS:

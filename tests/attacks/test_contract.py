@@ -9,7 +9,7 @@ import pytest
 
 from attacks import all_attacks, get_attack
 from attacks.base import Attack
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.judges import HeuristicJudge
 from harness.models import load_reward_model
 from harness.scoring import Scorer

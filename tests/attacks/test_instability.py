@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 
-from attacks.instability import PERTURBATIONS, probe_pairs
-from harness.data import PreferencePair
+from attacks.instability import probe_pairs
+from harness.core.data import PreferencePair
+from harness.core.perturb import PERTURBATIONS
 from harness.models import CallableRewardModel
 from harness.scoring import Scorer
 

@@ -13,7 +13,7 @@ import random
 import pytest
 
 from attacks import get_attack
-from harness.chance import common_words, word_soup
+from harness.core.words import common_words, word_soup
 from harness.judges import GoldRMJudge
 from harness.models import CallableRewardModel
 from harness.scoring import Scorer

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.data import read_pairs, read_rows
-from harness.errors import DataError
+from harness.core.data import read_pairs, read_rows
+from harness.core.errors import DataError
 
 
 def write(tmp_path, content: bytes, name: str = "d.jsonl"):

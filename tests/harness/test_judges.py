@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from harness.core.errors import DataError
 from harness.demo.build import heldout_pairs, train_pairs
-from harness.errors import DataError
 from harness.judges import (
     EnsembleJudge,
     GoldRMJudge,
@@ -104,7 +104,7 @@ def test_combine_keeps_only_bad_reasons():
 
 
 def test_gold_margin_is_calibrated_on_meaning_preserving_edits():
-    from harness.data import PreferencePair
+    from harness.core.data import PreferencePair
     from harness.judges import calibrate_gold_margin
 
     def case_sensitive(prompts, responses):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.runlog import ENTRY_TYPES, RunLog, read_log
 
 

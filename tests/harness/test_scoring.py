@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.errors import BudgetExhausted, ModelOutputError
+from harness.core.errors import BudgetExhausted, ModelOutputError
 from harness.models import CallableRewardModel, load_reward_model
 from harness.scoring import Scorer
 

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.store import MIGRATIONS, SCHEMA_VERSION, FindingStore, NewFinding, Sighting
 
 

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.gate import GatePolicy, load_policy
 from harness.runlog import LOG_NAME
 from reports import FILES, build_report

@@ -8,9 +8,9 @@ import json
 
 from markdown_it import MarkdownIt
 
+from harness.core.tabular import write_table
 from harness.gate import GatePolicy
 from harness.gate.metrics import load_run_log
-from harness.tabular import write_table
 from reports import build_report
 from reports.markdown import escape_md
 from reports.tables import findings_frame

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from harness.errors import CheckpointError
+from harness.core.errors import CheckpointError
 from harness.models import HFRewardModel, LoadOptions, load_reward_model
 from harness.scoring import Scorer
 

@@ -10,7 +10,7 @@ import pytest
 
 from attacks.base import Attack
 from attacks.registry import register
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.runlog import read_log
 from harness.runner import resume_run, start_run
 from harness.store import SCHEMA_VERSION, FindingStore
@@ -251,9 +251,9 @@ def test_findings_commands_list_show_and_export_safely(capsys, checkpoints, suit
 def test_csv_export_neutralizes_formula_cells(tmp_path):
     import pandas as pd
 
+    from harness.core.tabular import write_table
     from harness.run_cli import findings_frame
     from harness.store import NewFinding
-    from harness.tabular import write_table
 
     store = tmp_path / "f.db"
     with FindingStore.open(store) as db:

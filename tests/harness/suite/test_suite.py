@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
+from harness.core.toml_config import locate
 from harness.suite import builtin_suites, parse_suite, resolve_suite
-from harness.toml_config import locate
 
 GOOD = """\
 name = "mine"

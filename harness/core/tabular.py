@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 

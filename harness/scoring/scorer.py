@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from harness.errors import BudgetExhausted, ModelOutputError
+from harness.core.errors import BudgetExhausted, ModelOutputError
+from harness.core.visible import clip
 from harness.models.base import Prepared, RewardModel, TokenGradients
-from harness.visible import clip
 
 CacheKey = tuple[str, str, str]
 

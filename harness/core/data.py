@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from harness.errors import DataError
+from harness.core.errors import DataError
 
 Kind = Literal["responses", "pairs"]
 

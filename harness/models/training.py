@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from harness.data import PreferencePair
+from harness.core.data import PreferencePair
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import binomtest
 
-from harness.data import PreferencePair
+from harness.core.data import PreferencePair
 from harness.scoring import Scorer
 
 

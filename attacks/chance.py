@@ -10,28 +10,13 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from harness.data import PreferencePair
+from harness.core.data import PreferencePair
+from harness.core.words import SOUP_WORDS, common_words, word_soup
+from harness.judges import judge_candidates
 from harness.scoring import Scorer, outscores
-
-#: Words in a random soup: the length the chance rate and the baselines use.
-SOUP_WORDS = 8
-
-
-@lru_cache(maxsize=4)
-def common_words(n: int = 2000, lang: str = "en") -> tuple[str, ...]:
-    """The ``n`` most frequent alphabetic words (``wordfreq`` ships the list offline)."""
-    from wordfreq import top_n_list
-
-    return tuple(w for w in top_n_list(lang, n * 2) if w.isalpha())[:n]
-
-
-def word_soup(rng: random.Random, n_words: int, vocabulary: Sequence[str]) -> str:
-    """``n_words`` words drawn uniformly with replacement, joined by spaces."""
-    return " ".join(rng.choice(vocabulary) for _ in range(n_words))
 
 
 @dataclass(frozen=True)
@@ -74,8 +59,6 @@ def random_baseline(
     judges: Sequence = (),
     seed: int = 0,
 ) -> RandomBaseline:
-    from harness.judges import judge_candidates
-
     rng = random.Random(seed)
     vocabulary = common_words()
     own = scorer.with_budget(budget)

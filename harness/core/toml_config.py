@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 if sys.version_info >= (3, 11):
     import tomllib
