@@ -24,7 +24,7 @@ Example (a new attack)::
 
 from __future__ import annotations
 
-import dataclasses
+import importlib.util
 import random
 import time
 import traceback
@@ -36,6 +36,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from harness.core.errors import BudgetExhausted, HarnessError
+from harness.core.params import build_params
 from harness.core.text import normalize
 from harness.judges import Judge, judge_candidates
 from harness.scoring import Scorer, outscores
@@ -219,17 +220,42 @@ class Attack(ABC):
     family: ClassVar[str]
     access: ClassVar[Access] = "black-box"
     citation: ClassVar[str] = ""
+    #: Python modules the attack imports on use, and the package extra that installs them.
+    requires: ClassVar[tuple[str, ...]] = ()
+    extra: ClassVar[str] = ""
 
     @dataclass(frozen=True)
     class Params:
         pass
 
     def __init__(self, **params: Any) -> None:
-        self.params = build_params(self.Params, params, self.name)
+        self.params = build_params(self.Params, params, f"attack {self.name!r}")
 
     @classmethod
     def description(cls) -> str:
         return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+
+    @classmethod
+    def missing(cls) -> list[str]:
+        """The modules of ``requires`` that are not installed (empty: available)."""
+        return [module for module in cls.requires if importlib.util.find_spec(module) is None]
+
+    @classmethod
+    def check_available(cls) -> None:
+        """Raise a one-line error naming the extra to install when a requirement is missing."""
+        missing = cls.missing()
+        if missing:
+            install = f"pip install 'rm-harness[{cls.extra}]'" if cls.extra else "install it"
+            raise HarnessError(f"attack {cls.name!r} needs {', '.join(missing)}: {install}")
+
+    @classmethod
+    def check_access(cls, scorer: Scorer) -> None:
+        """A white-box attack needs a model that gives gradients; say so before searching."""
+        if cls.access == "white-box" and not scorer.supports_gradients:
+            raise HarnessError(
+                f"attack {cls.name!r} is white-box but {scorer.model!r} gives no gradients; "
+                "use a Hugging Face checkpoint or a callable with token_gradients"
+            )
 
     @abstractmethod
     def search(self, ctx: AttackContext) -> None:
@@ -253,6 +279,7 @@ class Attack(ABC):
         """
         if budget <= 0:
             raise HarnessError(f"budget must be > 0, got {budget}")
+        self.check_access(scorer)
         own = scorer.with_budget(budget)
         started = time.perf_counter()
         reference_score = own.score_one(prompt, reference)
@@ -287,29 +314,3 @@ class Attack(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.params!r})"
-
-
-def build_params(params_cls: type, given: dict[str, Any], attack: str) -> Any:
-    """Check names and types of user parameters against the Params dataclass."""
-    fields = {f.name: f for f in dataclasses.fields(params_cls)}
-    unknown = set(given) - set(fields)
-    if unknown:
-        raise HarnessError(
-            f"attack {attack!r} has no parameter {sorted(unknown)[0]!r}; "
-            f"parameters: {', '.join(fields) or 'none'}"
-        )
-    checked = {}
-    for key, value in given.items():
-        default = getattr(params_cls(), key)
-        expected = type(default)
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if expected is tuple and isinstance(value, list):
-            value = tuple(value)
-        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise HarnessError(
-                f"attack {attack!r} parameter {key!r} must be {expected.__name__}, "
-                f"got {type(value).__name__} {value!r}"
-            )
-        checked[key] = value
-    return params_cls(**checked)

@@ -22,25 +22,7 @@ import torch
 
 from attacks.base import Attack, AttackContext
 from attacks.registry import register
-from harness.models.base import RewardModel
-
-_ALLOWED: dict[str, np.ndarray] = {}
-
-
-def allowed_tokens(model: RewardModel) -> np.ndarray:
-    """Token ids that are not special and decode to text that re-encodes to themselves."""
-    key = model.fingerprint
-    if key not in _ALLOWED:
-        special = set(getattr(getattr(model, "tokenizer", None), "all_special_ids", []) or [])
-        ok = []
-        for token in range(model.vocab_size):
-            if token in special:
-                continue
-            text = model.decode([token]).strip()
-            if text and text.isprintable() and model.encode_response(text) == [token]:
-                ok.append(token)
-        _ALLOWED[key] = np.array(ok, dtype=np.int64)
-    return _ALLOWED[key]
+from harness.scoring import Scorer
 
 
 @dataclass(frozen=True)
@@ -65,10 +47,8 @@ class GreedyCoordinateGradient(Attack):
         p = self.params
         if p.mode not in ("response", "suffix"):
             raise ValueError(f"mode must be 'response' or 'suffix', got {p.mode!r}")
-        model = ctx.scorer.model
-        if not model.supports_gradients:
-            raise TypeError(f"{model!r} gives no gradients; gcg needs a white-box model")
-        allowed = allowed_tokens(model)
+        model = ctx.scorer  # the white-box view: tokens and gradients, each counted
+        allowed = model.round_trip_tokens()
         mask = torch.full((model.vocab_size,), float("-inf"))
         mask[torch.from_numpy(allowed)] = 0.0
         prefix = model.encode_response(ctx.reference) if p.mode == "suffix" else []
@@ -105,7 +85,7 @@ class GreedyCoordinateGradient(Attack):
                 tokens, text = proposals[index]
 
     @staticmethod
-    def render(model: RewardModel, prefix: list[int], tokens: list[int]) -> str:
+    def render(model: Scorer, prefix: list[int], tokens: list[int]) -> str:
         return model.decode(prefix + tokens)
 
     @staticmethod

@@ -26,6 +26,8 @@ from __future__ import annotations
 import logging
 import os
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,9 +55,6 @@ def prepare_offline() -> Path:
 
         stopwords.parent.mkdir(parents=True, exist_ok=True)
         stopwords.write_text("\n".join(sorted(ENGLISH_STOP_WORDS)) + "\n")
-    existing = os.environ.get("NLTK_DATA", "")
-    if str(nltk_dir) not in existing.split(os.pathsep):
-        os.environ["NLTK_DATA"] = os.pathsep.join(p for p in (str(nltk_dir), existing) if p)
     try:
         import nltk
 
@@ -125,7 +124,7 @@ def build_recipe(
 
         def __init__(self, context: AttackContext) -> None:
             self.context = context
-            self.model = context.scorer.model
+            self.model = context.scorer  # TextAttack only names its class in messages
 
         def __call__(self, text_input_list: list[str], **kwargs: Any) -> np.ndarray:
             return np.asarray(self.context.evaluate(list(text_input_list)), dtype=np.float64)
@@ -204,6 +203,23 @@ def build_recipe(
     return TAAttack(goal, constraints, transformation, search)
 
 
+@contextmanager
+def global_rngs_seeded(seed: int) -> Iterator[None]:
+    """Seed ``random`` and ``numpy.random`` for the block, then put their states back.
+
+    TextAttack's search methods draw from the global generators; seeding them makes a
+    recipe repeat itself, and restoring them keeps the caller's streams untouched.
+    """
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    try:
+        yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
+
+
 @dataclass(frozen=True)
 class TextAttackParams:
     maximizable: bool = False
@@ -218,6 +234,8 @@ class TextAttackRecipe(Attack):
     """Base: run a TextAttack recipe on the reference through our scorer."""
 
     family = "textattack"
+    requires = ("textattack",)
+    extra = "textattack"
     recipe = ""
     Params = TextAttackParams
 
@@ -225,13 +243,12 @@ class TextAttackRecipe(Attack):
         import_textattack()
         from textattack.shared import AttackedText
 
-        random.seed(ctx.seed)
-        np.random.seed(ctx.seed % (2**32))
         attack = build_recipe(self.recipe, ctx, self.params)
-        try:
-            attack.attack(AttackedText(ctx.reference), ctx.reference)
-        except BudgetExhausted:
-            return
+        with global_rngs_seeded(ctx.seed):
+            try:
+                attack.attack(AttackedText(ctx.reference), ctx.reference)
+            except BudgetExhausted:
+                return
 
 
 @register

@@ -161,9 +161,14 @@ def _train(recipe: Recipe, target: Path, progress: bool) -> dict:
     return summary
 
 
+#: Checkpoint names that mean a demo reward model (built once, then cached).
+DEMO_CHECKPOINTS = {"demo": DEMO, "gold-demo": GOLD}
+
+
 def resolve_checkpoint(spec: str) -> str:
-    """``demo`` names the demo reward model (built once, then cached); anything else is
-    returned as given."""
-    if spec == "demo" and not Path(spec).exists():
-        return str(build_demo_checkpoint(progress=False).path)
+    """``demo`` and ``gold-demo`` name the demo and demo-gold reward models (built once, then
+    cached), unless a folder of that name exists; anything else is returned as given."""
+    recipe = DEMO_CHECKPOINTS.get(spec)
+    if recipe is not None and not Path(spec).exists():
+        return str(build_demo_checkpoint(recipe, progress=False).path)
     return spec

@@ -73,3 +73,28 @@ class RewardModel(ABC):
     @property
     def vocab_size(self) -> int:
         raise NotImplementedError(f"{type(self).__name__} has no tokenizer")
+
+    def special_token_ids(self) -> frozenset[int]:
+        """Token ids a response should never contain (CLS, SEP, PAD, ...)."""
+        return frozenset()
+
+    def round_trip_tokens(self) -> np.ndarray:
+        """Token ids that are not special and decode to text that re-encodes to themselves.
+
+        A token search may only propose these: any other token is not what the RM would
+        read back from the text. Computed once per loaded model (a pass over the whole
+        vocabulary) and kept with it, so its lifetime is the model's.
+        """
+        cached = getattr(self, "_round_trip_tokens", None)
+        if cached is None:
+            special = self.special_token_ids()
+            ok = []
+            for token in range(self.vocab_size):
+                if token in special:
+                    continue
+                text = self.decode([token]).strip()
+                if text and text.isprintable() and self.encode_response(text) == [token]:
+                    ok.append(token)
+            cached = np.array(ok, dtype=np.int64)
+            self._round_trip_tokens = cached
+        return cached

@@ -326,6 +326,9 @@ class HFRewardModel(RewardModel):
     def decode(self, token_ids: Sequence[int]) -> str:
         return self.tokenizer.decode(list(token_ids), clean_up_tokenization_spaces=False)
 
+    def special_token_ids(self) -> frozenset[int]:
+        return frozenset(self.tokenizer.all_special_ids or ())
+
     def encode_response(self, text: str) -> list[int]:
         return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 

@@ -42,6 +42,7 @@ import pandas as pd
 from attacks.base import AttackOutcome
 from harness.core.data import PreferencePair
 from harness.core.errors import HarnessError
+from harness.judges import JudgeSpec, resolve_checkpoints
 from harness.models import LoadOptions
 from harness.runlog import LOG_NAME, RunLog, read_log, replay_status
 from harness.runner.executors import Executor, make_executor
@@ -117,30 +118,19 @@ def _checkpoint_spec(spec: str) -> str:
     return str(path.resolve()) if path.exists() else spec
 
 
-def _resolve_gold(gold: str | None, progress: bool) -> str | None:
-    if gold != "demo":
-        return _checkpoint_spec(gold) if gold else None
-    from harness.demo.build import GOLD, build_demo_checkpoint
-
-    return str(build_demo_checkpoint(GOLD, progress=progress).path)
-
-
 def _available_attacks(suite: Suite) -> tuple[list[Any], list[tuple[str, str]]]:
     """Suite attacks whose extras are installed; optional ones without theirs are skipped."""
     from attacks.registry import get_attack
 
     kept, skipped = [], []
     for entry in suite.config.attacks:
-        if get_attack(entry.name).family == "textattack":
-            from attacks.textattack_adapter import import_textattack
-
-            try:
-                import_textattack()
-            except HarnessError as exc:
-                if not entry.optional:
-                    raise
-                skipped.append((entry.id, str(exc)))
-                continue
+        try:
+            get_attack(entry.name).check_available()
+        except HarnessError as exc:
+            if not entry.optional:
+                raise
+            skipped.append((entry.id, str(exc)))
+            continue
         kept.append(entry)
     return kept, skipped
 
@@ -191,7 +181,9 @@ def start_run(
         "store_timeout": store_timeout,
         "suite_origin": suite.origin,
         "suite_dir": str(suite.base_dir.resolve()) if suite.base_dir else None,
-        "gold": _resolve_gold(suite.config.judges.gold, progress == "bar"),
+        "judges": [
+            resolve_checkpoints(j, _checkpoint_spec).to_json() for j in suite.judge_specs()
+        ],
     }
     log = RunLog.create(out / LOG_NAME)
     return _Run(out, suite, config, log, executor, progress, echo, fresh=True).execute()
@@ -298,18 +290,15 @@ class _Run:
         all_pairs = suite.pairs()
         self.prompts = suite.prompts(all_pairs)
         attacks, skipped = _available_attacks(suite)
-        judges = suite.config.judges
         spec = WorkerSpec(
             checkpoints=tuple(self.config["checkpoints"]),
             options=LoadOptions(**self.config["options"]),
             prompts=tuple(self.prompts),
             attacks=tuple((a.id, a.name, dict(a.params), a.budget) for a in attacks),
             margin=suite.config.margin,
-            heuristic=judges.heuristic,
-            gold=self.config["gold"],
-            gold_margin=self.init["gold_margin"] if self.init else None,
-            ensemble=tuple(_checkpoint_spec(p) for p in judges.ensemble),
-            ensemble_quorum=judges.ensemble_quorum,
+            judges=tuple(
+                JudgeSpec.from_json(j) for j in (self.init or self.config)["judges"]
+            ),
             batch_size=self.config["batch_size"],
         )
         timeout = self.config.get("store_timeout", 30.0)
@@ -349,11 +338,10 @@ class _Run:
         checkpoints = [probe.describe(c) for c in range(len(spec.checkpoints))]
         for c in range(len(spec.checkpoints)):
             probe.check_judges(c)
-        gold_margin = self.suite.config.judges.gold_margin
-        if spec.gold and gold_margin == "calibrate":
-            self.echo("calibrating the gold judge's margin on the references ...")
-            gold_margin = probe.calibrate_gold(all_pairs)
-        gold_margin = None if gold_margin == "calibrate" else gold_margin
+            probe.check_access(c)
+        if any("calibrate" in j.params.values() for j in spec.judges):
+            self.echo("calibrating the judges on the references ...")
+        judges = probe.calibrate_judges(all_pairs)
         cfg = self.suite.config
         self.init = self._write(
             "init",
@@ -365,7 +353,7 @@ class _Run:
             prompts=len(self.prompts),
             pairs=len(all_pairs),
             margin=cfg.margin,
-            gold_margin=gold_margin,
+            judges=[j.to_json() for j in judges],
             replay_horizon=store.max_finding_id(),
             executor=self.executor_options.name,
             versions=package_versions(),
@@ -374,7 +362,7 @@ class _Run:
         for entry_id, message in skipped:
             self._write("error", stage="skip", attack=entry_id, message=message)
             self.echo(f"skipped attack {entry_id}: {message}")
-        spec = dataclasses.replace(spec, gold_margin=gold_margin)
+        spec = dataclasses.replace(spec, judges=judges)
         probe.reconfigure(spec)
         return spec
 

@@ -16,7 +16,7 @@ import numpy as np
 from attacks.base import Attack, AttackOutcome
 from harness.core.data import PreferencePair
 from harness.core.errors import HarnessError
-from harness.judges import EnsembleJudge, GoldRMJudge, HeuristicJudge, Judge
+from harness.judges import Judge, JudgeSpec, build_judges
 from harness.models import LoadOptions, RewardModel, load_reward_model
 from harness.runner.plan import Unit
 from harness.scoring import Scorer
@@ -31,11 +31,7 @@ class WorkerSpec:
     prompts: tuple[PreferencePair, ...]
     attacks: tuple[tuple[str, str, dict[str, Any], int], ...]  # (id, name, params, budget)
     margin: float
-    heuristic: bool
-    gold: str | None
-    gold_margin: float | None
-    ensemble: tuple[str, ...] = ()
-    ensemble_quorum: float = 0.5
+    judges: tuple[JudgeSpec, ...]  # checkpoints resolved; calibrated values once init is written
     batch_size: int = 64
     judge_options: LoadOptions = field(default_factory=LoadOptions)
 
@@ -55,14 +51,13 @@ class Worker:
             from attacks.registry import get_attack
 
             self._attacks[attack_id] = (get_attack(name)(**params), budget)
-        self._gold: Scorer | None = None
+        self._judge_scorers: dict[str, Scorer] = {}
         self._judges: list[Judge] | None = None
 
     def reconfigure(self, spec: WorkerSpec) -> None:
         """Take a new spec (e.g. with the calibrated gold margin); loaded models stay."""
-        if spec.checkpoints != self.spec.checkpoints or spec.gold != self.spec.gold:
+        if spec.checkpoints != self.spec.checkpoints:
             self._models.clear()
-            self._gold = None
         self.spec = spec
         self._judges = None
 
@@ -85,44 +80,43 @@ class Worker:
         """A fresh scorer (own cache, own budget): units must not depend on each other."""
         return Scorer(self.model(checkpoint), batch_size=self.spec.batch_size, budget=budget)
 
-    def gold_scorer(self) -> Scorer | None:
-        if self.spec.gold and self._gold is None:
-            model = load_reward_model(self.spec.gold, self.spec.judge_options)
-            self._gold = Scorer(model, batch_size=self.spec.batch_size)
-        return self._gold
+    def judge_scorer(self, spec: str) -> Scorer:
+        """A judge's reward model, loaded once per worker whatever judge asks for it."""
+        if spec not in self._judge_scorers:
+            model = load_reward_model(spec, self.spec.judge_options)
+            self._judge_scorers[spec] = Scorer(model, batch_size=self.spec.batch_size)
+        return self._judge_scorers[spec]
 
     def judges(self) -> list[Judge]:
         if self._judges is None:
-            judges: list[Judge] = [HeuristicJudge()] if self.spec.heuristic else []
-            gold = self.gold_scorer()
-            if gold is not None:
-                judges.append(GoldRMJudge(gold, margin=self.spec.gold_margin or 0.0))
-            if self.spec.ensemble:
-                scorers = [
-                    Scorer(load_reward_model(p, self.spec.judge_options), self.spec.batch_size)
-                    for p in self.spec.ensemble
-                ]
-                judges.append(EnsembleJudge(scorers, quorum=self.spec.ensemble_quorum))
-            self._judges = judges
+            self._judges = build_judges(self.spec.judges, self.judge_scorer)
         return self._judges
 
     def check_judges(self, checkpoint: int) -> None:
         """A judge must not be the attacked model itself."""
         attacked = self.model(checkpoint).fingerprint
         for judge in self.judges():
-            scorers = [getattr(judge, "scorer", None), *getattr(judge, "scorers", ())]
-            if any(s is not None and s.model.fingerprint == attacked for s in scorers):
+            if any(s.model.fingerprint == attacked for s in judge.rm_scorers()):
                 raise HarnessError(
                     f"judge {judge.name!r} uses the attacked checkpoint "
                     f"{self.spec.checkpoints[checkpoint]}; a judge must be independent"
                 )
 
-    # ------------------------------------------------------------------- work
-    def calibrate_gold(self, pairs: list[PreferencePair]) -> float | None:
-        from harness.judges import calibrate_gold_margin
+    def check_access(self, checkpoint: int) -> None:
+        """White-box attacks need gradients: refuse the run now, not unit by unit."""
+        scorer = self._scorer(checkpoint)
+        for attack, _budget in self._attacks.values():
+            attack.check_access(scorer)
 
-        gold = self.gold_scorer()
-        return None if gold is None else calibrate_gold_margin(gold, pairs)
+    # ------------------------------------------------------------------- work
+    def calibrate_judges(self, pairs: list[PreferencePair]) -> tuple[JudgeSpec, ...]:
+        """The judge specs with every ``"calibrate"`` parameter fixed from the clean pairs."""
+        calibrated = []
+        for spec, judge in zip(self.spec.judges, self.judges(), strict=True):
+            if "calibrate" in spec.params.values():
+                spec = JudgeSpec(spec.name, {**spec.params, **judge.calibrate(pairs)})
+            calibrated.append(spec)
+        return tuple(calibrated)
 
     def run_units(self, units: list[Unit]) -> list[UnitResult]:
         return [self.run_unit(unit) for unit in units]

@@ -206,6 +206,26 @@ class Scorer:
             yield batch
 
     # -------------------------------------------------------------- white box
+    # What a white-box attack may know of the model, asked through the scorer so that
+    # attacks never hold the model itself. None of these score, so none is a query.
+    @property
+    def supports_gradients(self) -> bool:
+        return self.model.supports_gradients
+
+    @property
+    def vocab_size(self) -> int:
+        return self.model.vocab_size
+
+    def decode(self, token_ids: Sequence[int]) -> str:
+        return self.model.decode(token_ids)
+
+    def encode_response(self, text: str) -> list[int]:
+        return self.model.encode_response(text)
+
+    def round_trip_tokens(self) -> np.ndarray:
+        """Token ids a token search may propose (see ``RewardModel.round_trip_tokens``)."""
+        return self.model.round_trip_tokens()
+
     def gradients(self, prompt: str, response: str) -> TokenGradients:
         """Gradient of the reward w.r.t. the response's one-hot tokens; one query.
 

@@ -20,10 +20,10 @@ Example::
     source = "prefs.jsonl"      # or "demo:heldout"; relative paths are from this file
     sample = 20                 # distinct prompts drawn (seeded); omit for all
 
-    [judges]
-    heuristic = true
-    gold = "gold-ckpt/"         # or "demo"; optional
-    gold_margin = "calibrate"   # or a number
+    [judges.heuristic]          # on unless "heuristic = false"; thresholds may be set here
+    [judges.gold-rm]            # any registered judge (rmh judges list), with its params
+    checkpoint = "gold-ckpt/"   # or "demo"
+    margin = "calibrate"        # or a number; "calibrate" is fixed once when a run starts
 
     [[attacks]]
     name = "gcg"
@@ -36,13 +36,14 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.core.data import PreferencePair, read_pairs
 from harness.core.errors import HarnessError
 from harness.core.toml_config import parse_toml_model, where
+from harness.judges import JudgeSpec, check_spec
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 
@@ -56,12 +57,13 @@ class DataConfig(_Strict):
     sample: int | None = Field(default=None, gt=0)
 
 
-class JudgesConfig(_Strict):
-    heuristic: bool = True
-    gold: str | None = None
-    gold_margin: float | Literal["calibrate"] = "calibrate"
-    ensemble: list[str] = Field(default_factory=list)
-    ensemble_quorum: float = Field(default=0.5, gt=0, le=1)
+#: The flat ``[judges]`` keys of the first suite format, as (judge, parameter).
+LEGACY_JUDGE_KEYS = {
+    "gold": ("gold-rm", "checkpoint"),
+    "gold_margin": ("gold-rm", "margin"),
+    "ensemble": ("ensemble", "checkpoints"),
+    "ensemble_quorum": ("ensemble", "quorum"),
+}
 
 
 class InstabilityConfig(_Strict):
@@ -90,7 +92,7 @@ class SuiteConfig(_Strict):
     replicates: int = Field(default=1, gt=0)
     margin: float = Field(default=0.0, ge=0)
     data: DataConfig
-    judges: JudgesConfig = JudgesConfig()
+    judges: dict[str, Any] = Field(default_factory=dict)
     instability: InstabilityConfig = InstabilityConfig(enabled=False)
     attacks: list[AttackConfig] = Field(min_length=1)
 
@@ -107,6 +109,10 @@ class Suite:
     @property
     def name(self) -> str:
         return self.config.name
+
+    def judge_specs(self) -> list[JudgeSpec]:
+        """The suite's judges in order (checked when the suite was parsed)."""
+        return judge_specs(self.config.judges, self.text, self.origin)
 
     def pairs(self) -> list[PreferencePair]:
         """Every preference pair of the suite's data (clean accuracy uses them all)."""
@@ -166,7 +172,44 @@ def parse_suite(text: str, *, origin: str, base_dir: Path | None) -> Suite:
     """Parse and validate suite TOML; every error is one line naming key and line."""
     config, _raw = parse_toml_model(text, SuiteConfig, f"suite {origin}")
     _check_attacks(config, text, origin)
+    judge_specs(config.judges, text, origin)
     return Suite(config, text, origin, base_dir)
+
+
+def judge_specs(table: dict[str, Any], text: str, origin: str) -> list[JudgeSpec]:
+    """``[judges]`` as judge specs: ``[judges.NAME]`` tables, ``NAME = true|false``, and the
+    first format's flat keys (``gold``, ``gold_margin``, ``ensemble``, ``ensemble_quorum``).
+
+    The heuristic judge is on unless ``heuristic = false``, as it always was.
+    """
+    params: dict[str, dict[str, Any]] = {"heuristic": {}}
+    for key, value in table.items():
+        if key in LEGACY_JUDGE_KEYS:
+            name, param = LEGACY_JUDGE_KEYS[key]
+            if key == "gold" and value == "demo":
+                value = "gold-demo"  # the first format's "demo" gold was the demo's gold RM
+            params.setdefault(name, {})[param] = value
+        elif value is False:
+            params.pop(key, None)
+        elif value is True or isinstance(value, dict):
+            params.setdefault(key, {}).update(value if isinstance(value, dict) else {})
+        else:
+            raise HarnessError(
+                f"{_where(text, origin, ('judges', key))}: judges.{key} must be a table of "
+                "parameters, or true/false"
+            )
+    # The first format named no gold RM or ensemble with "gold_margin" / "ensemble = []".
+    if "checkpoint" not in params.get("gold-rm", {"checkpoint": ""}):
+        del params["gold-rm"]
+    if params.get("ensemble", {"checkpoints": [1]}).get("checkpoints") in (None, []):
+        del params["ensemble"]
+    specs = [JudgeSpec(name, values) for name, values in params.items()]
+    for spec in specs:
+        try:
+            check_spec(spec)
+        except HarnessError as exc:
+            raise HarnessError(f"{_where(text, origin, ('judges', spec.name))}: {exc}") from None
+    return specs
 
 
 def _where(text: str, origin: str, loc: tuple[object, ...]) -> str:

@@ -10,8 +10,8 @@ from harness.judges import (
     EnsembleJudge,
     GoldRMJudge,
     HeuristicJudge,
+    Judgement,
     ReviewQueue,
-    Verdict,
     combine,
 )
 from harness.models import CallableRewardModel
@@ -98,9 +98,9 @@ def test_review_queue_rejects_unknown_labels(tmp_path):
 
 
 def test_combine_keeps_only_bad_reasons():
-    bad, reasons = combine([Verdict("a", False, ("fine",)), Verdict("b", True, ("junk",))])
+    bad, reasons = combine([Judgement("a", False, ("fine",)), Judgement("b", True, ("junk",))])
     assert bad and reasons == ("b: junk",)
-    assert combine([Verdict("a", None, ("?",))]) == (False, ())
+    assert combine([Judgement("a", None, ("?",))]) == (False, ())
 
 
 def test_gold_margin_is_calibrated_on_meaning_preserving_edits():

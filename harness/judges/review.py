@@ -1,0 +1,105 @@
+"""The human review queue: undecided candidates go out to reviewers, labels come back."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from harness.core.errors import DataError
+from harness.core.tabular import FORMULA_PREFIXES, neutralize_cell
+from harness.judges.base import Judge, Judgement, ModelLoader, register
+
+
+@register
+@dataclass
+class ReviewQueue(Judge):
+    """Human labels: undecided candidates go out to a file, labels come back in.
+
+    ``judge`` answers from labels already imported (``None`` for the rest, which are
+    queued). ``export`` writes the queue as CSV or JSONL with an empty ``label`` column;
+    reviewers fill it with ``bad`` or ``ok``; ``import_labels`` reads it back.
+    """
+
+    labels: dict[tuple[str, str], bool] = field(default_factory=dict)
+    pending: dict[tuple[str, str], str] = field(default_factory=dict)
+    name: ClassVar[str] = "human"
+
+    @dataclass(frozen=True)
+    class Params:
+        labels: str = ""  # a reviewed CSV or JSONL file to answer from
+
+    @classmethod
+    def create(cls, params: Params, load: ModelLoader) -> ReviewQueue:
+        queue = cls()
+        if params.labels:
+            queue.import_labels(params.labels)
+        return queue
+
+    def judge(self, prompt: str, reference: str, candidates: Sequence[str]) -> list[Judgement]:
+        judgements = []
+        for text in candidates:
+            key = (prompt, text)
+            if key in self.labels:
+                bad = self.labels[key]
+                judgements.append(
+                    Judgement(self.name, bad, ("labelled bad" if bad else "labelled ok",))
+                )
+            else:
+                self.pending[key] = reference
+                judgements.append(Judgement(self.name, None, ("awaiting human review",)))
+        return judgements
+
+    def export(self, path: str | Path) -> int:
+        path = Path(path)
+        rows = [
+            {"prompt": p, "reference": ref, "candidate": c, "label": ""}
+            for (p, c), ref in self.pending.items()
+        ]
+        if path.suffix == ".csv":
+            with path.open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.DictWriter(
+                    handle, fieldnames=["prompt", "reference", "candidate", "label"]
+                )
+                writer.writeheader()
+                for row in rows:
+                    writer.writerow({k: neutralize_cell(v) for k, v in row.items()})
+        else:
+            with path.open("w", encoding="utf-8") as handle:
+                for row in rows:
+                    handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return len(rows)
+
+    def import_labels(self, path: str | Path) -> int:
+        path = Path(path)
+        if path.suffix == ".csv":
+            with path.open(encoding="utf-8", newline="") as handle:
+                rows = list(csv.DictReader(handle))
+            rows = [{k: _unneutralize(v) for k, v in row.items()} for row in rows]
+        else:
+            rows = [
+                json.loads(line)
+                for line in path.read_text(encoding="utf-8").splitlines()
+                if line.strip()
+            ]
+        count = 0
+        for number, row in enumerate(rows, start=1):
+            label = (row.get("label") or "").strip().lower()
+            if not label:
+                continue
+            if label not in ("bad", "ok"):
+                raise DataError(f"{path}: row {number}: label must be 'bad' or 'ok', got {label!r}")
+            key = (row["prompt"], row["candidate"])
+            self.labels[key] = label == "bad"
+            self.pending.pop(key, None)
+            count += 1
+        return count
+
+
+def _unneutralize(value: str) -> str:
+    if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
+        return value[1:]
+    return value
