@@ -30,13 +30,14 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from transformers.utils import logging as hf_logging
 
 from attacks import get_attack
-from attacks.base import normalize
 from attacks.textattack_adapter import TextAttackParams, build_recipe, import_textattack
-from harness.attack_cli import load_prompts
+from harness.cli.attack import load_prompts
+from harness.core.text import normalize
 from harness.demo.build import DEMO, GOLD, build_demo_checkpoint
-from harness.judges import GoldRMJudge, HeuristicJudge, calibrate_gold_margin, judge_candidates
+from harness.judges import build_judges, calibrate_judges, judge_candidates
 from harness.models import load_reward_model
 from harness.scoring import Scorer
+from harness.suite import resolve_suite
 
 
 def run_ours(name, scorer, pairs, budget, judges):
@@ -97,12 +98,14 @@ def main() -> None:
     rm = load_reward_model(build_demo_checkpoint(DEMO, progress=False).path)
     gold = load_reward_model(build_demo_checkpoint(GOLD, progress=False).path)
     pairs = load_prompts(None, args.prompts)
-    gold_scorer = Scorer(gold)
-    gold_margin = calibrate_gold_margin(gold_scorer, pairs)
-    judges = [HeuristicJudge(), GoldRMJudge(gold_scorer, margin=gold_margin)]
+    # The judges of the quick suite (heuristic + the demo's gold RM), built as a run does.
+    specs = resolve_suite("quick").judge_specs()
+    scorers = {"gold-demo": Scorer(gold)}
+    judges = build_judges(specs, scorers.__getitem__)
+    calibrated = calibrate_judges(specs, judges, pairs)
     print(
-        f"demo RM, {len(pairs)} prompts, budget {args.budget}/prompt, judges heuristic + gold "
-        f"(gold margin {gold_margin:.3f}, calibrated on meaning-preserving edits)"
+        f"demo RM, {len(pairs)} prompts, budget {args.budget}/prompt, judges "
+        f"{'; '.join(f'{s.name} {dict(s.params)}' for s in calibrated)}"
     )
     rows = {}
     for label, name in (

@@ -27,6 +27,14 @@ def build_params(params_cls: type, given: dict[str, Any], owner: str) -> Any:
         raise HarnessError(
             f"{owner} has no parameter {unknown[0]!r}; parameters: {', '.join(fields) or 'none'}"
         )
+    required = [
+        name
+        for name, f in fields.items()
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    absent = [name for name in required if name not in given]
+    if absent:
+        raise HarnessError(f"{owner} needs parameter {absent[0]!r}")
     hints = typing.get_type_hints(params_cls)
     checked = {}
     for key, value in given.items():

@@ -152,6 +152,23 @@ def build_judges(specs: Sequence[JudgeSpec], load: ModelLoader) -> list[Judge]:
     return [JUDGES.get(spec.name).create(check_spec(spec), load) for spec in specs]
 
 
+def calibrate_judges(
+    specs: Sequence[JudgeSpec], judges: Sequence[Judge], pairs: Sequence[PreferencePair]
+) -> tuple[JudgeSpec, ...]:
+    """The specs with every ``"calibrate"`` parameter fixed from the clean ``pairs``.
+
+    ``judges`` are the judges built from ``specs`` (same order); each one asked to calibrate
+    updates itself and returns the values, which replace "calibrate" in its spec, so that
+    a run records them and a resumed run judges exactly as before.
+    """
+    calibrated = []
+    for spec, judge in zip(specs, judges, strict=True):
+        if "calibrate" in spec.params.values():
+            spec = JudgeSpec(spec.name, {**spec.params, **judge.calibrate(pairs)})
+        calibrated.append(spec)
+    return tuple(calibrated)
+
+
 def resolve_checkpoints(spec: JudgeSpec, resolve: Callable[[str], str]) -> JudgeSpec:
     """The spec with every checkpoint parameter passed through ``resolve``."""
     cls = JUDGES.get(spec.name)

@@ -37,7 +37,7 @@ class GoldRMJudge(Judge):
 
     @dataclass(frozen=True)
     class Params:
-        checkpoint: str = "demo"
+        checkpoint: str  # required: a folder, "gold-demo", or module:function
         margin: float | Literal["calibrate"] = "calibrate"
 
     @classmethod

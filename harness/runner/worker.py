@@ -16,7 +16,7 @@ import numpy as np
 from attacks.base import Attack, AttackOutcome
 from harness.core.data import PreferencePair
 from harness.core.errors import HarnessError
-from harness.judges import Judge, JudgeSpec, build_judges
+from harness.judges import Judge, JudgeSpec, build_judges, calibrate_judges
 from harness.models import LoadOptions, RewardModel, load_reward_model
 from harness.runner.plan import Unit
 from harness.scoring import Scorer
@@ -111,12 +111,7 @@ class Worker:
     # ------------------------------------------------------------------- work
     def calibrate_judges(self, pairs: list[PreferencePair]) -> tuple[JudgeSpec, ...]:
         """The judge specs with every ``"calibrate"`` parameter fixed from the clean pairs."""
-        calibrated = []
-        for spec, judge in zip(self.spec.judges, self.judges(), strict=True):
-            if "calibrate" in spec.params.values():
-                spec = JudgeSpec(spec.name, {**spec.params, **judge.calibrate(pairs)})
-            calibrated.append(spec)
-        return tuple(calibrated)
+        return calibrate_judges(self.spec.judges, self.judges(), pairs)
 
     def run_units(self, units: list[Unit]) -> list[UnitResult]:
         return [self.run_unit(unit) for unit in units]

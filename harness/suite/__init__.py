@@ -183,12 +183,13 @@ def judge_specs(table: dict[str, Any], text: str, origin: str) -> list[JudgeSpec
     The heuristic judge is on unless ``heuristic = false``, as it always was.
     """
     params: dict[str, dict[str, Any]] = {"heuristic": {}}
+    legacy: dict[str, dict[str, Any]] = {}
     for key, value in table.items():
-        if key in LEGACY_JUDGE_KEYS:
+        if key in LEGACY_JUDGE_KEYS and not isinstance(value, dict):
             name, param = LEGACY_JUDGE_KEYS[key]
             if key == "gold" and value == "demo":
                 value = "gold-demo"  # the first format's "demo" gold was the demo's gold RM
-            params.setdefault(name, {})[param] = value
+            legacy.setdefault(name, {})[param] = value
         elif value is False:
             params.pop(key, None)
         elif value is True or isinstance(value, dict):
@@ -198,11 +199,11 @@ def judge_specs(table: dict[str, Any], text: str, origin: str) -> list[JudgeSpec
                 f"{_where(text, origin, ('judges', key))}: judges.{key} must be a table of "
                 "parameters, or true/false"
             )
-    # The first format named no gold RM or ensemble with "gold_margin" / "ensemble = []".
-    if "checkpoint" not in params.get("gold-rm", {"checkpoint": ""}):
-        del params["gold-rm"]
-    if params.get("ensemble", {"checkpoints": [1]}).get("checkpoints") in (None, []):
-        del params["ensemble"]
+    # The first format's defaults, a lone "gold_margin" or "ensemble = []", add no judge.
+    if legacy.get("gold-rm", {}).get("checkpoint"):
+        params.setdefault("gold-rm", {}).update(legacy["gold-rm"])
+    if legacy.get("ensemble", {}).get("checkpoints"):
+        params.setdefault("ensemble", {}).update(legacy["ensemble"])
     specs = [JudgeSpec(name, values) for name, values in params.items()]
     for spec in specs:
         try:

@@ -120,3 +120,61 @@ def test_locate_handles_arrays_of_tables_and_subtables():
     assert locate(text, ("attacks", 0, "params", "x")) == 4
     assert locate(text, ("attacks", 1, "name")) == 6
     assert locate(text, ("attacks", 1, "budget")) == 5
+
+
+def judges_of(judges_toml: str) -> list[tuple[str, dict]]:
+    text = GOOD.replace("[judges]\nheuristic = true\n", judges_toml)
+    suite = parse_suite(text, origin="s.toml", base_dir=None)
+    return [(spec.name, dict(spec.params)) for spec in suite.judge_specs()]
+
+
+def test_judge_tables_name_registered_judges_with_their_params():
+    specs = judges_of(
+        '[judges.gold-rm]\ncheckpoint = "gold/"\nmargin = 0.25\n\n'
+        '[judges.ensemble]\ncheckpoints = ["a/", "b/"]\n'
+    )
+    assert specs == [
+        ("heuristic", {}),
+        ("gold-rm", {"checkpoint": "gold/", "margin": 0.25}),
+        ("ensemble", {"checkpoints": ["a/", "b/"]}),
+    ]
+
+
+def test_the_heuristic_judge_is_on_unless_switched_off():
+    assert judges_of("") == [("heuristic", {})]
+    assert judges_of("[judges]\nheuristic = false\n") == []
+    assert judges_of("[judges.heuristic]\nmax_repetition = 0.4\n") == [
+        ("heuristic", {"max_repetition": 0.4})
+    ]
+
+
+def test_the_first_formats_flat_judge_keys_still_read():
+    specs = judges_of(
+        '[judges]\nheuristic = true\ngold = "demo"\ngold_margin = "calibrate"\n'
+        'ensemble = ["a/", "b/"]\nensemble_quorum = 0.75\n'
+    )
+    assert specs == [
+        ("heuristic", {}),
+        ("gold-rm", {"checkpoint": "gold-demo", "margin": "calibrate"}),
+        ("ensemble", {"checkpoints": ["a/", "b/"], "quorum": 0.75}),
+    ]
+    # No gold RM named: a lone margin (the old default) adds no judge.
+    assert judges_of('[judges]\ngold_margin = "calibrate"\nensemble = []\n') == [("heuristic", {})]
+
+
+@pytest.mark.parametrize(
+    ("judges_toml", "fragment"),
+    [
+        ("[judges.oracle]\n", "line 8: judges.oracle: unknown judge 'oracle'; choose one of:"),
+        (
+            "[judges.gold-rm]\ncheckpoint = 'g/'\nmargin = 'wide'\n",
+            "parameter 'margin' must be float or 'calibrate'",
+        ),
+        ("[judges.gold-rm]\nmargin = 0.1\n", "judge 'gold-rm' needs parameter 'checkpoint'"),
+        ("[judges.heuristic]\nmax_repetiton = 0.4\n", "has no parameter 'max_repetiton'"),
+        ("[judges]\ngold-rm = 3\n", "judges.gold-rm must be a table of parameters, or true/false"),
+    ],
+)
+def test_bad_judge_config_is_one_line_naming_the_judge(judges_toml, fragment):
+    message = error_of(GOOD.replace("[judges]\nheuristic = true\n", judges_toml))
+    assert fragment in message
