@@ -11,112 +11,28 @@ IMMEDIATE`` transaction per batch of writes, and a busy timeout, so two runs can
 the same store at once. A store that stays locked past the timeout, a file that is not
 SQLite, and a store written by a newer version of this code are clear errors.
 
-Schema versions live in ``PRAGMA user_version``; ``MIGRATIONS[i]`` upgrades version
-``i`` to ``i + 1`` and runs in the same transaction as the version bump.
+The schema and its migrations are in ``schema``; the records a run hands in, in ``records``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from harness.core.errors import HarnessError
-from harness.core.text import normalize
+from harness.store.records import NewFinding, Sighting
+from harness.store.schema import MIGRATIONS, SCHEMA_VERSION
 
-MIGRATIONS: tuple[str, ...] = (
-    # 0 -> 1: findings, their sightings, and the runs that made them.
-    """
-    CREATE TABLE findings (
-        id INTEGER PRIMARY KEY,
-        key TEXT NOT NULL UNIQUE,
-        kind TEXT NOT NULL CHECK (kind IN ('finding', 'instability')),
-        prompt TEXT NOT NULL,
-        reference TEXT NOT NULL,
-        text TEXT NOT NULL,
-        family TEXT NOT NULL,
-        attack TEXT NOT NULL,
-        reasons TEXT NOT NULL,
-        detail TEXT NOT NULL,
-        first_run TEXT NOT NULL,
-        first_checkpoint TEXT NOT NULL,
-        created_at TEXT NOT NULL
-    );
-    CREATE TABLE runs (
-        id TEXT PRIMARY KEY,
-        folder TEXT NOT NULL,
-        suite TEXT NOT NULL,
-        started_at TEXT NOT NULL
-    );
-    CREATE TABLE sightings (
-        id INTEGER PRIMARY KEY,
-        finding_id INTEGER NOT NULL REFERENCES findings(id),
-        run_id TEXT NOT NULL,
-        checkpoint TEXT NOT NULL,
-        source TEXT NOT NULL CHECK (source IN ('search', 'replay', 'transfer')),
-        score REAL NOT NULL,
-        reference_score REAL NOT NULL,
-        is_open INTEGER NOT NULL,
-        seen_at TEXT NOT NULL,
-        UNIQUE (finding_id, run_id, checkpoint, source)
-    );
-    CREATE INDEX sightings_by_checkpoint ON sightings (checkpoint, finding_id);
-    CREATE INDEX findings_by_family ON findings (family);
-    """,
-    # 1 -> 2: a human-readable label per checkpoint fingerprint (path or name).
-    """
-    CREATE TABLE checkpoints (
-        fingerprint TEXT PRIMARY KEY,
-        label TEXT NOT NULL
-    );
-    """,
-)
-SCHEMA_VERSION = len(MIGRATIONS)
 DEFAULT_TIMEOUT = 30.0
-
-
-def finding_key(kind: str, prompt: str, family: str, text: str) -> str:
-    """The dedup key: two spellings of one text (case, spacing, NFKC) are one finding."""
-    raw = json.dumps([kind, prompt, family, normalize(text)], ensure_ascii=False)
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True)
-class NewFinding:
-    """What a run hands the store: a finding (or instability) and the sighting that made it."""
-
-    kind: str
-    prompt: str
-    reference: str
-    text: str
-    family: str
-    attack: str
-    reasons: tuple[str, ...]
-    score: float
-    reference_score: float
-    detail: dict[str, Any]
-
-    @property
-    def key(self) -> str:
-        return finding_key(self.kind, self.prompt, self.family, self.text)
-
-
-@dataclass(frozen=True)
-class Sighting:
-    finding_id: int
-    score: float
-    reference_score: float
-    is_open: bool
 
 
 class FindingStore:
