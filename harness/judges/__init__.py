@@ -18,9 +18,11 @@ from harness.judges.base import (
     check_spec,
     combine,
     judge_candidates,
+    needs_calibration,
     register,
     resolve_checkpoints,
 )
+from harness.judges.disagreement import DisagreementJudge
 from harness.judges.ensemble import EnsembleJudge
 from harness.judges.gold import GoldRMJudge, calibrate_gold_margin
 from harness.judges.heuristic import HeuristicJudge, TextStats
@@ -28,6 +30,7 @@ from harness.judges.review import ReviewQueue
 
 __all__ = [
     "JUDGES",
+    "DisagreementJudge",
     "EnsembleJudge",
     "GoldRMJudge",
     "HeuristicJudge",
@@ -43,6 +46,7 @@ __all__ = [
     "check_spec",
     "combine",
     "judge_candidates",
+    "needs_calibration",
     "register",
     "resolve_checkpoints",
 ]

@@ -163,10 +163,16 @@ def calibrate_judges(
     """
     calibrated = []
     for spec, judge in zip(specs, judges, strict=True):
-        if "calibrate" in spec.params.values():
+        if needs_calibration(spec):
             spec = JudgeSpec(spec.name, {**spec.params, **judge.calibrate(pairs)})
         calibrated.append(spec)
     return tuple(calibrated)
+
+
+def needs_calibration(spec: JudgeSpec) -> bool:
+    """Whether any parameter, given or defaulted, is ``"calibrate"``."""
+    params = check_spec(spec)
+    return any(getattr(params, f.name) == "calibrate" for f in dataclasses.fields(params))
 
 
 def resolve_checkpoints(spec: JudgeSpec, resolve: Callable[[str], str]) -> JudgeSpec:
