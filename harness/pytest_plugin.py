@@ -150,13 +150,13 @@ class RobustnessItem(pytest.Item):
         best = [f.best for f in run.gate.metrics.families if f.family == self.family and f.best]
         if not best:
             return []
-        top = max(best, key=lambda b: b["margin"])
+        top = max(best, key=lambda b: b.margin)
         lines = [
-            f"best finding (margin {top['margin']:+.3f}, attack {top['attack']}):",
-            f"  prompt: {clip(top['prompt'], 120)}",
-            f"  text:   {clip(top['text'], 200)}",
+            f"best finding (margin {top.margin:+.3f}, attack {top.attack}):",
+            f"  prompt: {clip(top.prompt, 120)}",
+            f"  text:   {clip(top.text, 200)}",
         ]
-        lines += [f"  judge:  {clip(reason, 200)}" for reason in top["reasons"]]
+        lines += [f"  judge:  {clip(reason, 200)}" for reason in top.reasons]
         lines.append(f"run folder: {run.folder}")
         return lines
 

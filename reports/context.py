@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from harness.gate import GateResult
-from harness.runlog import LogContents
+from harness.runlog import InitEntry, LogContents
 from reports import tables
 
 
@@ -26,9 +25,10 @@ class ReportContext:
     baseline_folder: Path | None
 
     @property
-    def init(self) -> dict[str, Any]:
+    def init(self) -> InitEntry:
         init = self.log.init
-        assert init is not None
+        if init is None:  # load_run_log refuses such a log; a hand-built context may not
+            raise ValueError(f"the run log of {self.folder} has no init entry")
         return init
 
     @property

@@ -16,9 +16,11 @@ import pandas as pd
 
 from harness.core.visible import make_visible
 from harness.gate import Verdict
-from harness.runlog import is_probe_attempt
+from harness.runlog import AttemptEntry, InitEntry
+from harness.runlog.metrics import CheckpointMetrics
 from reports import figures, tables
 from reports.context import ReportContext, interval, number, pct, signed_pct
+from reports.renderer import Renderer, register
 
 MAX_TEXT = 600  # characters of a finding shown; the store and summary.json keep it whole
 MAX_ROWS = 50  # rows of the instability and replay tables
@@ -66,9 +68,9 @@ def html_context(ctx: ReportContext) -> dict[str, Any]:
         "policy_origin": ctx.policy_origin,
         "harness_version": _version(),
         "confidence_pct": f"{metrics.confidence:.0%}",
-        "seeds": init.get("seeds", {}),
-        "started_at": init.get("started_at", init.get("time", "")),
-        "versions": init.get("versions", {}),
+        "seeds": init.seeds.to_json(),
+        "started_at": init.started_at or init.time,
+        "versions": init.versions,
         "checkpoints": [_checkpoint_row(ctx, c, init) for c in metrics.checkpoints],
         "families": [
             {
@@ -111,7 +113,7 @@ def html_context(ctx: ReportContext) -> dict[str, Any]:
             }
             for r in instabilities.head(MAX_ROWS).itertuples()
         ],
-        "instability_probed": any(is_probe_attempt(e) for e in ctx.log.of_type("attempt")),
+        "instability_probed": any(e.is_probe for e in ctx.log.of_type(AttemptEntry)),
         "replay": [
             {
                 "finding_id": r.finding_id,
@@ -123,18 +125,11 @@ def html_context(ctx: ReportContext) -> dict[str, Any]:
             for r in replay.head(MAX_ROWS).itertuples()
         ],
         "replay_counts": tables.replay_counts(replay),
-        "extra": {
-            title: {
-                "columns": list(frame.columns),
-                "rows": [[shown(v, 200) for v in row] for row in frame.itertuples(index=False)],
-            }
-            for title, frame in tables.extra_sections(ctx.log).items()
-        },
     }
 
 
-def _checkpoint_row(ctx: ReportContext, ckpt, init: dict[str, Any]) -> dict[str, Any]:
-    info = init["checkpoints"][ckpt.index]
+def _checkpoint_row(ctx: ReportContext, ckpt: CheckpointMetrics, init: InitEntry) -> dict[str, Any]:
+    info = init.checkpoints[ckpt.index]
     model = info.get("architecture") or info.get("name") or info.get("kind", "")
     device = ", ".join(str(info[k]) for k in ("device", "dtype") if info.get(k)) or "n/a"
     families = [f for f in ctx.gate.metrics.families if f.checkpoint == ckpt.index]
@@ -179,3 +174,14 @@ def _version() -> str:
         return metadata.version("rm-harness")
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
         return "unknown"
+
+
+@register
+class HtmlReport(Renderer):
+    """One self-contained page: verdict, ASR with intervals, plots, findings, replay."""
+
+    name = "html"
+    filename = "report.html"
+
+    def render(self, ctx: ReportContext) -> str:
+        return render_html(ctx)

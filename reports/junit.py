@@ -11,6 +11,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from harness.gate import Check, Verdict
+from reports.context import ReportContext
+from reports.renderer import Renderer, register
 
 
 def render_junit(verdict: Verdict, suite: str) -> str:
@@ -49,3 +51,14 @@ def render_junit(verdict: Verdict, suite: str) -> str:
         ET.SubElement(case, "system-out").text = "\n".join(c.message for c in checks)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+@register
+class JunitReport(Renderer):
+    """One JUnit test case per attack family and checkpoint check, for CI dashboards."""
+
+    name = "junit"
+    filename = "junit.xml"
+
+    def render(self, ctx: ReportContext) -> str:
+        return render_junit(ctx.gate.verdict, ctx.gate.metrics.suite)

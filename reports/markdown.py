@@ -13,6 +13,7 @@ import re
 from harness.core.visible import make_visible
 from reports import tables
 from reports.context import ReportContext, interval, number, pct, signed_pct
+from reports.renderer import Renderer, register
 
 MAX_TEXT = 120
 _PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~=:])")
@@ -81,3 +82,14 @@ def render_markdown(ctx: ReportContext) -> str:
             )
     lines += ["", f"Full report: `report.html` in `{escape_md(ctx.folder.name)}`."]
     return "\n".join(lines) + "\n"
+
+
+@register
+class MarkdownReport(Renderer):
+    """The verdict and the ASR tables, short enough for a pull-request comment."""
+
+    name = "markdown"
+    filename = "report.md"
+
+    def render(self, ctx: ReportContext) -> str:
+        return render_markdown(ctx)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from typing import Any
 
+from harness.runlog import InstabilityEntry
 from reports import tables
 from reports.context import ReportContext
+from reports.renderer import Renderer, register
 
 SCHEMA_VERSION = 1
 
@@ -35,9 +38,9 @@ def summary_dict(ctx: ReportContext) -> dict[str, Any]:
                 "suite_sha256": metrics.suite_sha256,
                 "complete": metrics.complete,
                 "truncated": metrics.truncated,
-                "started_at": init.get("started_at"),
-                "seeds": init.get("seeds"),
-                "versions": init.get("versions"),
+                "started_at": init.started_at or None,
+                "seeds": init.seeds.to_json(),
+                "versions": init.versions,
             },
             "verdict": ctx.gate.verdict.to_dict(),
             "confidence": metrics.confidence,
@@ -61,7 +64,7 @@ def summary_dict(ctx: ReportContext) -> dict[str, Any]:
                 for f in metrics.families
             ],
             "replay": tables.replay_counts(tables.replay_table(ctx.log)),
-            "instabilities": len(ctx.log.of_type("instability")),
+            "instabilities": len(ctx.log.of_type(InstabilityEntry)),
             "baseline": None
             if ctx.gate.baseline is None
             else {
@@ -86,3 +89,16 @@ def _clean(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+@register
+class SummaryJson(Renderer):
+    """The machine-readable summary (schema version 1, documented in docs/report.md)."""
+
+    name = "summary"
+    filename = "summary.json"
+
+    def render(self, ctx: ReportContext) -> str:
+        # allow_nan=False: _clean already made NaN null, so a NaN here is a bug to hear of.
+        text = json.dumps(summary_dict(ctx), indent=2, ensure_ascii=False, allow_nan=False)
+        return text + "\n"

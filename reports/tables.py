@@ -6,10 +6,13 @@ its own format.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 import pandas as pd
 
 from harness.gate import RunMetrics, Verdict
-from harness.runlog import LogContents, replay_status
+from harness.runlog import Entry, FindingEntry, InstabilityEntry, LogContents, ReplayEntry
 
 TOP_FINDINGS_PER_FAMILY = 5
 
@@ -61,11 +64,20 @@ def baseline_table(metrics: RunMetrics, baseline: RunMetrics, verdict: Verdict) 
     )
 
 
+def entry_frame(entries: Iterable[Entry], columns: Sequence[str]) -> pd.DataFrame:
+    """Entries as rows; each column is a field or property of the entries (tuples as lists)."""
+    rows = [{k: _cell(getattr(e, k)) for k in columns} for e in entries]
+    return pd.DataFrame(rows, columns=list(columns))
+
+
+def _cell(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
 def findings_frame(log: LogContents) -> pd.DataFrame:
     columns = ["checkpoint", "finding_id", "family", "attack", "prompt", "text", "score"]
     columns += ["reference_score", "margin", "reasons", "queries_at_find", "seeded"]
-    rows = [{k: e.get(k) for k in columns} for e in log.of_type("finding")]
-    return pd.DataFrame(rows, columns=columns)
+    return entry_frame(log.of_type(FindingEntry), columns)
 
 
 def top_findings(log: LogContents, per_family: int = TOP_FINDINGS_PER_FAMILY) -> pd.DataFrame:
@@ -78,25 +90,18 @@ def top_findings(log: LogContents, per_family: int = TOP_FINDINGS_PER_FAMILY) ->
 
 
 def attempts_frame(log: LogContents) -> pd.DataFrame:
-    columns = ["checkpoint", "attack", "attack_name", "family", "prompt_index", "budget"]
+    columns = ["checkpoint", "attack_id", "attack", "family", "prompt_index", "budget"]
     columns += ["queries", "reference_score", "best_score", "best_margin", "findings"]
     columns += ["searched_findings", "first_finding_queries", "seconds", "error"]
-    rows = [{k: e.get(k) for k in columns} for e in log.attack_attempts()]
-    return pd.DataFrame(rows, columns=columns)
+    return entry_frame(log.attack_attempts(), columns)
 
 
 def replay_table(log: LogContents) -> pd.DataFrame:
     """Stored findings replayed before the search: still open, closed, or reopened."""
     columns = ["checkpoint", "finding_id", "family", "attack", "text", "score"]
     columns += ["reference_score", "margin", "open", "was_open", "status"]
-    rows = []
-    for e in log.of_type("replay"):
-        if e.get("phase") != "before":
-            continue
-        row = {k: e.get(k) for k in columns}
-        row["status"] = replay_status(e)
-        rows.append(row)
-    return pd.DataFrame(rows, columns=columns)
+    before = [e for e in log.of_type(ReplayEntry) if e.phase == "before"]
+    return entry_frame(before, columns)
 
 
 def replay_counts(replay: pd.DataFrame) -> dict[str, int]:
@@ -109,18 +114,5 @@ def replay_counts(replay: pd.DataFrame) -> dict[str, int]:
 
 def instability_table(log: LogContents) -> pd.DataFrame:
     columns = ["checkpoint", "perturbation", "side", "prompt", "perturbed", "swing"]
-    frame = pd.DataFrame(
-        [{k: e.get(k) for k in columns} for e in log.of_type("instability")], columns=columns
-    )
+    frame = entry_frame(log.of_type(InstabilityEntry), columns)
     return frame.sort_values("swing", ascending=False) if not frame.empty else frame
-
-
-def extra_sections(log: LogContents) -> dict[str, pd.DataFrame]:
-    """Whack-a-mole rounds and the overoptimization sweep, when a run logged them."""
-    out = {}
-    for kind, title in (("round", "Whack-a-mole rounds"), ("sweep", "Overoptimization sweep")):
-        entries = log.of_type(kind)
-        if entries:
-            frame = pd.DataFrame(entries).drop(columns=["type"], errors="ignore")
-            out[title] = frame
-    return out

@@ -1,8 +1,10 @@
-"""Shared fixtures: tiny real checkpoints, built once per session and loaded for real."""
+"""Shared fixtures: tiny real checkpoints, built once per session and loaded for real, and
+the in-process ``rmh`` runner with its one-line-error check."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,9 +14,10 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from hypothesis import settings
 
+from harness.cli import main
 from harness.runner import start_run
 from harness.suite import resolve_suite
-from harness.testing import build_tiny_checkpoint
+from harness.testing import build_tiny_checkpoint, write_tiny_suite
 
 # "ci" makes property tests repeatable (a red CI run fails the same way on a laptop).
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
@@ -45,9 +48,7 @@ def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def tiny_run(checkpoints, tmp_path_factory) -> Path:
     """A complete run of a tiny suite (3 attacks, 4 prompts) on a tiny real checkpoint."""
     root = tmp_path_factory.mktemp("tiny-run")
-    from tests.harness.runner.conftest import write_suite
-
-    suite = write_suite(root)
+    suite = write_tiny_suite(root)
     out = root / "runs" / "tiny"
     start_run(
         [str(checkpoints["bert"])],
@@ -57,3 +58,34 @@ def tiny_run(checkpoints, tmp_path_factory) -> Path:
         echo=lambda _: None,
     )
     return out
+
+
+Run = Callable[..., tuple[int, str, str]]
+Check = Callable[[int, str, str], None]
+
+
+def _assert_one_line_error(code: int, err: str, fragment: str) -> None:
+    """Exit 2 and exactly one ``rmh: error:`` line containing ``fragment``; no traceback."""
+    assert code == 2, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("rmh: error: ") and fragment in lines[0], lines[0]
+    assert "Traceback" not in err
+
+
+@pytest.fixture()
+def rmh(capsys: pytest.CaptureFixture[str]) -> Run:
+    """``rmh(*argv)`` runs the CLI in this process and returns (exit code, stdout, stderr)."""
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture()
+def one_line_error() -> Check:
+    """``one_line_error(code, err, fragment)``: exit 2, one ``rmh: error:`` line, no traceback."""
+    return _assert_one_line_error

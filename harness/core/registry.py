@@ -87,6 +87,7 @@ class Registry(Generic[T]):
         self._check = check
         self._name_of = name_of or (lambda obj: obj.name)  # type: ignore[attr-defined]
         self._objects: dict[str, T] = {}
+        self._origins: dict[str, str] = {}
         self._lazy: dict[str, Lazy] = {}
         self._discovered = False
 
@@ -102,6 +103,9 @@ class Registry(Generic[T]):
         if existing is not None and existing is not obj:
             raise TypeError(f"{self.kind} name {name!r} is taken by {existing!r}")
         self._objects[name] = obj
+        module = getattr(obj, "__module__", "") or ""
+        builtin = self.discover is not None and module.startswith(f"{self.discover}.")
+        self._origins.setdefault(name, "builtin" if builtin else "registered")
         self._lazy.pop(name, None)
         return obj
 
@@ -114,13 +118,13 @@ class Registry(Generic[T]):
     def temporarily(self, *objects: T) -> Iterator[None]:
         """Register ``objects`` for the block only (tests); the registry is restored after."""
         self._load_builtins()
-        saved_objects, saved_lazy = dict(self._objects), dict(self._lazy)
+        saved = dict(self._objects), dict(self._origins), dict(self._lazy)
         try:
             for obj in objects:
                 self.register(obj)
             yield
         finally:
-            self._objects, self._lazy = saved_objects, saved_lazy
+            self._objects, self._origins, self._lazy = saved
 
     # ---------------------------------------------------------------- reading
     def get(self, name: str) -> T:
@@ -148,7 +152,7 @@ class Registry(Generic[T]):
         self._load_builtins()
         if name in self._lazy:
             return self._lazy[name].origin
-        return "registered" if name in self._objects else "unknown"
+        return self._origins.get(name, "unknown")
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name in self.names()
@@ -181,6 +185,7 @@ class Registry(Generic[T]):
         if own != name:
             raise TypeError(f"{self.kind} {lazy.target} names itself {own!r}, not {name!r}")
         self._objects[name] = obj
+        self._origins[name] = lazy.origin
         del self._lazy[name]
         return obj
 

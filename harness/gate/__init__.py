@@ -1,7 +1,9 @@
-"""The release gate: a policy of thresholds, a run's metrics, and one verdict function.
+"""The release gate: a policy of thresholds over a run's metrics, and one verdict function.
 
 ``gate_run(folder, policy, baseline)`` is what ``rmh gate``, ``rmh report`` and the
-pytest plugin call; it returns the metrics and the ``Verdict`` they all render.
+pytest plugin call; it returns the metrics and the ``Verdict`` they all render. The
+metrics themselves are the run log's (``harness.runlog.metrics``): the gate only
+decides on them.
 """
 
 from __future__ import annotations
@@ -10,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.core.errors import HarnessError
-from harness.gate.metrics import RunMetrics, load_run_log, run_metrics
 from harness.gate.policy import GatePolicy, load_policy, parse_policy
 from harness.gate.verdict import Check, Verdict, evaluate
 from harness.runlog import LogContents
+from harness.runlog.metrics import RunMetrics, load_run_log, run_metrics
 
 __all__ = [
     "Check",

@@ -29,8 +29,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from harness.gate.metrics import CheckpointMetrics, RunMetrics
 from harness.gate.policy import GatePolicy
+from harness.runlog.metrics import CheckpointMetrics, RunMetrics
 
 Status = Literal["pass", "fail", "inconclusive"]
 Severity = Literal["minor", "major"]

@@ -16,8 +16,11 @@ from harness.scoring import Scorer
 @register
 @dataclass
 class EnsembleJudge(Judge):
-    """Several reward models vote. Bad when at least ``quorum`` of them rank the candidate
-    below the reference; fine when none do; undecided in between (the spread flags it)."""
+    """Several reward models vote on whether the candidate is worse than the reference.
+
+    Bad when at least ``quorum`` of them rank it below the reference; fine when none do;
+    undecided in between (the spread flags it).
+    """
 
     scorers: Sequence[Scorer]
     quorum: float = 0.5

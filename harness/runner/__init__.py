@@ -1,13 +1,18 @@
 """Runs: a suite against checkpoints, with replay first, a durable log, a store, and resume.
 
-``start_run`` and ``resume_run`` are the entry points (``rmh run`` calls them); see
-``run.py`` for the order of work and ``plan.py`` for why units are independent.
+``start_run`` and ``resume_run`` are the entry points (``rmh run`` calls them). One job per
+module: ``run`` orders the work, ``init`` settles and checks what the run is before it
+starts, ``stages`` does clean / replay / instability / attack / transfer, ``recorder`` is
+the only writer of the store and the log, ``state`` is what the log says is done,
+``plan`` cuts the work into independent units, ``worker`` does them, and ``executors``
+(a plugin registry: ``local``, ``ray``) decides where.
 """
 
-from harness.runner.executors import LocalExecutor, RayExecutor, make_executor
+from harness.runner.executors import EXECUTORS, LocalExecutor, RayExecutor, make_executor
 from harness.runner.run import ExecutorOptions, RunSummary, resume_run, start_run
 
 __all__ = [
+    "EXECUTORS",
     "ExecutorOptions",
     "LocalExecutor",
     "RayExecutor",

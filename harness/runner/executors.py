@@ -1,13 +1,22 @@
 """Executors: where units run. ``local`` (default) and ``ray`` (the ``ray`` extra).
 
-Both take the same ``WorkerSpec`` and yield ``UnitResult``s as they finish; the caller
-(the one process that writes the store and the run log) never learns which worker did
-what, so the findings are the same either way.
+Every executor takes the same ``WorkerSpec`` and yields ``UnitResult``s as they finish;
+the caller (the one process that writes the store and the run log) never learns which
+worker did what, so the findings are the same either way.
 
 Ray: shards of (checkpoint x attack x prompt chunk) go to a pool of actors; each actor
 holds a ``Worker`` that loads each model once and keeps it. Results stream back in
 completion order. ``address=None`` starts a local cluster with this machine's CPUs;
-``address="auto"`` or ``"ray://host:10001"`` joins an existing one.
+``address="auto"`` or ``"ray://host:10001"`` joins an existing one. Ray is imported only
+when a Ray executor is made.
+
+Executors are plugins (``EXECUTORS``, a ``harness.core.registry.Registry``): a class with
+a ``name`` and a ``create(spec, options, local_worker)`` classmethod. A third-party
+package adds one (a batch scheduler, say) through the ``rm_harness.executors`` entry-point
+group, and ``rmh run --executor NAME`` finds it::
+
+    [project.entry-points."rm_harness.executors"]
+    slurm = "my_package.slurm:SlurmExecutor"
 """
 
 from __future__ import annotations
@@ -17,12 +26,31 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 from harness.core.errors import HarnessError
+from harness.core.registry import Registry
 from harness.runner.plan import Unit, shards
 from harness.runner.worker import UnitResult, Worker, WorkerSpec
+
+ENTRY_POINT_GROUP = "rm_harness.executors"
+
+
+class ExecutorSettings(Protocol):
+    """What an executor is told (``harness.runner.ExecutorOptions`` is one)."""
+
+    name: str
+    address: str | None
+    workers: int | None
+    gpus_per_worker: float
 
 
 class Executor(Protocol):
     name: str
+
+    @classmethod
+    def create(
+        cls, spec: WorkerSpec, options: ExecutorSettings, local_worker: Worker | None
+    ) -> Executor:
+        """Start the executor; ``local_worker`` has the models loaded already (reuse it if
+        the executor runs work in this process)."""
 
     def call(self, method: str, *args: Any) -> Any:
         """Run a ``Worker`` method (describe, clean, score, ...) somewhere and return its value."""
@@ -33,12 +61,36 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
+def _check(cls: Any) -> None:
+    if not isinstance(getattr(cls, "name", None), str):
+        raise TypeError(f"executor {cls!r} must set a string class attribute 'name'")
+    for method in ("create", "call", "run", "close"):
+        if not callable(getattr(cls, method, None)):
+            raise TypeError(f"executor {cls!r} has no {method}()")
+
+
+EXECUTORS: Registry[type[Executor]] = Registry("executor", group=ENTRY_POINT_GROUP, check=_check)
+register = EXECUTORS.register
+
+
+@register
 class LocalExecutor:
+    """Units one after another in this process, on one worker."""
+
     name = "local"
 
     def __init__(self, spec: WorkerSpec, worker: Worker | None = None) -> None:
         self.worker = worker or Worker(spec)
         self.worker.reconfigure(spec)
+
+    @classmethod
+    def create(
+        cls, spec: WorkerSpec, options: ExecutorSettings, local_worker: Worker | None
+    ) -> LocalExecutor:
+        return cls(spec, local_worker)
+
+    def __repr__(self) -> str:
+        return f"LocalExecutor(checkpoints={len(self.worker.spec.checkpoints)})"
 
     def call(self, method: str, *args: Any) -> Any:
         return getattr(self.worker, method)(*args)
@@ -51,10 +103,22 @@ class LocalExecutor:
         pass
 
 
+@register
 class RayExecutor:
     """A pool of Ray actors, each with its own ``Worker``."""
 
     name = "ray"
+
+    @classmethod
+    def create(
+        cls, spec: WorkerSpec, options: ExecutorSettings, local_worker: Worker | None
+    ) -> RayExecutor:
+        return cls(
+            spec,
+            address=options.address,
+            workers=options.workers,
+            gpus_per_worker=options.gpus_per_worker,
+        )
 
     def __init__(
         self,
@@ -97,6 +161,9 @@ class RayExecutor:
         self._pool = ActorPool(self._actors)
         self._chunk = chunk
         self.workers = count
+
+    def __repr__(self) -> str:
+        return f"RayExecutor(workers={self.workers}, chunk={self._chunk})"
 
     def call(self, method: str, *args: Any) -> Any:
         return self._get(self._actors[0].call.remote(method, *args))
@@ -145,17 +212,8 @@ class _RayWorker:
 
 
 def make_executor(
-    name: str,
-    spec: WorkerSpec,
-    *,
-    address: str | None = None,
-    workers: int | None = None,
-    gpus_per_worker: float = 0.0,
-    local_worker: Worker | None = None,
+    options: ExecutorSettings, spec: WorkerSpec, *, local_worker: Worker | None = None
 ) -> Executor:
-    """The named executor; ``local_worker`` lets the local one reuse already loaded models."""
-    if name == "local":
-        return LocalExecutor(spec, local_worker)
-    if name == "ray":
-        return RayExecutor(spec, address=address, workers=workers, gpus_per_worker=gpus_per_worker)
-    raise HarnessError(f"unknown executor {name!r}; choose local or ray")
+    """The executor ``options.name`` names (an unknown name lists the registered ones);
+    ``local_worker`` lets an in-process executor reuse already loaded models."""
+    return EXECUTORS.get(options.name).create(spec, options, local_worker)

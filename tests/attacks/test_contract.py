@@ -10,9 +10,11 @@ import pytest
 from attacks import all_attacks, get_attack
 from attacks.base import Attack
 from harness.core.errors import HarnessError
-from harness.judges import HeuristicJudge
-from harness.models import load_reward_model
+from harness.core.text import normalize
+from harness.judges import HeuristicJudge, Judge, Judgement
+from harness.models import CallableRewardModel, load_reward_model
 from harness.scoring import Scorer
+from harness.testing import PlantedRewardModel
 
 PROMPT = "Tell me a joke about Python."
 REFERENCE = "I suggested a Python seminar, but the acronym was unpopular."
@@ -41,14 +43,57 @@ def test_attack_contract(tiny_rm, name):
         assert outcome.queries <= BUDGET and scorer.stats.queries == 0  # own budget, own counters
         assert outcome.evaluated >= 1 and outcome.best_text is not None
         assert math.isfinite(outcome.best_score) and math.isfinite(outcome.reference_score)
-        for finding in outcome.findings:
-            assert finding.margin > 0 and finding.reasons
-            assert finding.attack == name and finding.family == cls.family
-            assert 0 < finding.queries_at_find <= BUDGET
         runs.append(outcome)
     first, second = runs
     assert first.best_text == second.best_text and first.best_score == second.best_score
     assert [f.text for f in first.findings] == [f.text for f in second.findings]
+
+
+class AlwaysBad(Judge):
+    """Calls every candidate bad (test double): whatever outscores the reference is a finding."""
+
+    name = "always-bad"
+
+    def judge(self, prompt, reference, candidates):
+        return [Judgement(self.name, True, ("test double",)) for _ in candidates]
+
+
+class ReferenceLast(PlantedRewardModel):
+    """The planted reward (white-box), except that the reference scores -1: below any other text.
+
+    Every attack's first candidate already outscores the reference, so every attack has
+    findings to report, and their shape can be checked for each one.
+    """
+
+    def reward(self, response: str) -> float:
+        return -1.0 if response == REFERENCE else super().reward(response)
+
+
+@pytest.fixture(scope="module")
+def reference_last():
+    return ReferenceLast.default()
+
+
+@pytest.mark.parametrize("name", sorted(all_attacks()))
+def test_findings_are_well_formed(reference_last, name):
+    cls = get_attack(name)
+    if cls.family == "textattack" and importlib.util.find_spec("textattack") is None:
+        pytest.skip("the textattack extra is not installed")
+    scorer = Scorer(CallableRewardModel(reference_last))
+    outcome = cls().run(scorer, PROMPT, REFERENCE, budget=BUDGET, seed=7, judges=[AlwaysBad()])
+    assert outcome.error is None, outcome.error
+    assert outcome.reference_score == -1.0
+    assert outcome.findings, f"{name}: {outcome.evaluated} candidates evaluated, no finding"
+    for finding in outcome.findings:
+        assert finding.prompt == PROMPT and finding.text != REFERENCE
+        assert finding.reference_score == -1.0 and finding.score >= 0.0
+        assert finding.margin == finding.score - finding.reference_score
+        assert finding.reasons[0] == "always-bad: test double"
+        assert all(r.startswith(("always-bad: ", "construction: ")) for r in finding.reasons)
+        assert finding.attack == name and finding.family == cls.family and finding.seed == 7
+        assert 0 < finding.queries_at_find <= outcome.queries <= BUDGET
+    keys = [normalize(f.text) for f in outcome.findings]
+    assert len(set(keys)) == len(keys)  # one finding per text, up to normalization
 
 
 def test_unknown_attack_lists_valid_names():

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.harness.runner.conftest import PAIRS
+from harness.testing import TINY_PAIRS
 
 pytest_plugins = ["pytester"]
 
@@ -56,7 +56,7 @@ min_samples = 2
 def project(pytester: pytest.Pytester):
     pytester.syspathinsert()
     pytester.makepyfile(rewards=REWARDS)
-    rows = [{"prompt": p, "chosen": c, "rejected": r} for p, c, r in PAIRS]
+    rows = [{"prompt": p, "chosen": c, "rejected": r} for p, c, r in TINY_PAIRS]
     pytester.makefile(".jsonl", pairs="\n".join(json.dumps(r) for r in rows))
     pytester.makefile(".toml", suite=SUITE, gate=POLICY)
     return pytester

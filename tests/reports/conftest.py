@@ -9,22 +9,12 @@ from pathlib import Path
 import pytest
 
 from harness.runlog import LOG_NAME
+from harness.testing import HOSTILE_TEXTS
 
-# Attacker-controlled text that must stay inert in every rendering.
+# Attacker-controlled text that must stay inert in every rendering (harness.testing).
 # Highest margin first: the report's top findings show the first five as finding text,
 # and every finding carries all of them as judge reasons.
-PAYLOADS = [
-    "| col | injected |\n|---|---|\n# Heading\n```\ncode\n```\n`tick` [link](javascript:x)",
-    "<script>alert(1)</script>",
-    '<img src=x onerror="alert(1)">',
-    "</textarea><svg onload=alert(1)>",
-    '<a href="javascript:alert(1)">click</a>',
-    '=HYPERLINK("http://evil")',
-    "+cmd|' /C calc'!A0",
-    "-2+3",
-    "@SUM(A1)",
-    "zero\u200bwidth\u202ebidi",
-]
+PAYLOADS = HOSTILE_TEXTS  # test_csv_findings still imports this name from here
 
 
 @pytest.fixture()
@@ -39,7 +29,7 @@ def copy_run(tiny_run, tmp_path):
     return make
 
 
-def rewrite_log(folder: Path, edit) -> None:
+def _rewrite_log(folder: Path, edit) -> None:
     """Apply ``edit(entry) -> entry | list[entry] | None`` to every log entry."""
     path = folder / LOG_NAME
     out = []
@@ -48,6 +38,12 @@ def rewrite_log(folder: Path, edit) -> None:
         for entry in result if isinstance(result, list) else [result] if result else []:
             out.append(json.dumps(entry, ensure_ascii=False))
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+@pytest.fixture()
+def rewrite_log():
+    """``rewrite_log(folder, edit)`` applies ``edit(entry) -> entry | list | None`` to a log."""
+    return _rewrite_log
 
 
 @pytest.fixture()
@@ -62,7 +58,7 @@ def hostile_run(copy_run) -> Path:
             return entry
         injected = True
         findings = []
-        for i, payload in enumerate(PAYLOADS):
+        for i, payload in enumerate(HOSTILE_TEXTS):
             findings.append(
                 {
                     "type": "finding",
@@ -72,22 +68,22 @@ def hostile_run(copy_run) -> Path:
                     "unit": entry["unit"],
                     "finding_id": 10_000 + i,
                     "key": f"k{i}",
-                    "attack_id": entry["attack"],
+                    "attack_id": entry["attack_id"],
                     "reference": payload,
                     "prompt": payload,
                     "text": payload,
                     "score": 21.0 - i,
                     "reference_score": 1.0,
                     "margin": 20.0 - i,
-                    "attack": entry["attack_name"],
+                    "attack": entry["attack"],
                     "family": entry["family"],
                     "seed": 0,
                     "queries_at_find": 3,
                     "seeded": False,
-                    "reasons": [f"heuristic: {p}" for p in PAYLOADS],
+                    "reasons": [f"heuristic: {p}" for p in HOSTILE_TEXTS],
                 }
             )
         return [*findings, entry | {"findings": max(entry["findings"], 1)}]
 
-    rewrite_log(folder, edit)
+    _rewrite_log(folder, edit)
     return folder

@@ -11,8 +11,6 @@ from harness.core.errors import HarnessError
 from harness.gate import GatePolicy, load_policy
 from harness.runlog import LOG_NAME
 from reports import FILES, build_report
-from tests.harness.test_cli import assert_one_line_error, run
-from tests.reports.conftest import rewrite_log
 
 
 def test_report_writes_four_files_that_agree(tiny_run, tmp_path):
@@ -54,29 +52,41 @@ def test_report_is_rebuilt_byte_identical_from_the_log(tiny_run, tmp_path):
         assert first.paths[key].read_bytes() == second.paths[key].read_bytes(), key
 
 
-def test_baseline_shows_deltas_and_flags_regressions(copy_run, tiny_run, tmp_path):
-    worse = copy_run("worse")
+def test_baseline_shows_deltas_and_flags_regressions(rewrite_log, copy_run, tmp_path):
+    # The baseline's null-answer attempts all fail and this run's all succeed: a regression
+    # of 100 points, whatever the tiny run itself found.
+    better, worse = copy_run("better"), copy_run("worse")
 
-    def all_null_answers_succeed(entry):
-        if entry["type"] == "attempt" and entry.get("family") == "null-answer":
-            return entry | {"findings": 1}
-        return entry
+    def null_answers_with(findings):
+        def edit(entry):
+            if entry["type"] == "attempt" and entry.get("family") == "null-answer":
+                return entry | {"findings": findings}
+            return entry
 
-    rewrite_log(worse, all_null_answers_succeed)
+        return edit
+
+    rewrite_log(better, null_answers_with(0))
+    rewrite_log(worse, null_answers_with(1))
     policy = load_policy(None)
-    result = build_report(worse, policy=policy, baseline=tiny_run, out=tmp_path)
+    assert policy.defaults.max_regression < 1.0
+    result = build_report(worse, policy=policy, baseline=better, out=tmp_path)
     summary = json.loads(result.paths["summary"].read_text())
     rows = {r["family"]: r for r in summary["baseline"]["families"]}
-    before = next(f for f in summary["families"] if f["family"] == "null-answer")
-    assert rows["null-answer"]["asr"] == 1.0 == before["asr"]
-    regressed = rows["null-answer"]["delta"] > policy.defaults.max_regression
-    assert rows["null-answer"]["regression"] is regressed
-    if regressed:
-        assert result.verdict.status == "fail"
-        assert "regression" in result.paths["html"].read_text()
+    now = next(f for f in summary["families"] if f["family"] == "null-answer")
+    assert rows["null-answer"]["asr"] == 1.0 == now["asr"]
+    assert rows["null-answer"]["delta"] == 1.0
+    assert rows["null-answer"]["regression"] is True
+    assert result.verdict.status == "fail"
+    assert any(
+        c.kind == "regression" and c.family == "null-answer" and c.status == "fail"
+        for c in result.verdict.checks
+    )
+    assert "regression" in result.paths["html"].read_text()
 
 
-def test_baseline_on_another_suite_is_refused_unless_allowed(copy_run, tiny_run, tmp_path):
+def test_baseline_on_another_suite_is_refused_unless_allowed(
+    rewrite_log, copy_run, tiny_run, tmp_path
+):
     other = copy_run("other-suite")
 
     def rename_suite(entry):
@@ -92,55 +102,55 @@ def test_baseline_on_another_suite_is_refused_unless_allowed(copy_run, tiny_run,
     )
 
 
-def test_cli_report_and_gate(capsys, tiny_run, tmp_path):
-    code, out, _err = run(capsys, "report", str(tiny_run), "--out", str(tmp_path))
+def test_cli_report_and_gate(rmh, tiny_run, tmp_path):
+    code, out, _err = rmh("report", str(tiny_run), "--out", str(tmp_path))
     assert code == 0
     assert (tmp_path / "report.html").is_file()
     first_line = out.splitlines()[0]
     assert first_line.startswith("gate: ")
-    code, out, _err = run(capsys, "gate", str(tiny_run))
+    code, out, _err = rmh("gate", str(tiny_run))
     assert out.splitlines()[0] == first_line
     assert code in (0, 1)
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert code == summary["verdict"]["exit_code"]
 
 
-def test_cli_gate_exit_codes_follow_the_policy(capsys, tiny_run, tmp_path):
+def test_cli_gate_exit_codes_follow_the_policy(rmh, tiny_run, tmp_path):
     lenient = tmp_path / "lenient.toml"
     lenient.write_text(
         "min_clean_accuracy = 0.0\ninconclusive = 'pass'\n[defaults]\nmax_asr = 1.0\n"
     )
     strict = tmp_path / "strict.toml"
     strict.write_text("min_clean_accuracy = 0.999\n[defaults]\nmin_samples = 1\n")
-    assert run(capsys, "gate", str(tiny_run), "--policy", str(lenient))[0] == 0
-    code, out, _ = run(capsys, "gate", str(tiny_run), "--policy", str(strict))
+    assert rmh("gate", str(tiny_run), "--policy", str(lenient))[0] == 0
+    code, out, _ = rmh("gate", str(tiny_run), "--policy", str(strict))
     assert code == 1
     assert "clean accuracy" in out and "FAIL" in out
 
 
-def test_run_folder_without_a_log_is_one_line(capsys, tmp_path):
+def test_run_folder_without_a_log_is_one_line(rmh, one_line_error, tmp_path):
     (tmp_path / "empty").mkdir()
     for command in ("report", "gate"):
-        code, _out, err = run(capsys, command, str(tmp_path / "empty"))
-        assert_one_line_error(code, err, "has no log.jsonl")
-        code, _out, err = run(capsys, command, str(tmp_path / "missing"))
-        assert_one_line_error(code, err, "no run folder")
+        code, _out, err = rmh(command, str(tmp_path / "empty"))
+        one_line_error(code, err, "has no log.jsonl")
+        code, _out, err = rmh(command, str(tmp_path / "missing"))
+        one_line_error(code, err, "no run folder")
 
 
-def test_truncated_log_is_reported_then_flagged(capsys, copy_run, tmp_path):
+def test_truncated_log_is_reported_then_flagged(rmh, one_line_error, copy_run, tmp_path):
     cut = copy_run("cut")
     path = cut / LOG_NAME
     lines = path.read_text().splitlines()
     middle = len(lines) // 2
     path.write_text("\n".join(lines[:middle]) + "\n" + lines[middle][:25])
-    code, _out, err = run(capsys, "report", str(cut))
-    assert_one_line_error(code, err, "is incomplete")
+    code, _out, err = rmh("report", str(cut))
+    one_line_error(code, err, "is incomplete")
     html = (cut / "report.html").read_text()
     assert 'id="incomplete"' in html and "cut line" in html
     summary = json.loads((cut / "summary.json").read_text())
     assert summary["run"]["complete"] is False and summary["run"]["truncated"] is True
-    code, _out, err = run(capsys, "gate", str(cut))
-    assert_one_line_error(code, err, "no verdict on a partial run")
+    code, _out, err = rmh("gate", str(cut))
+    one_line_error(code, err, "no verdict on a partial run")
 
 
 @pytest.mark.parametrize(
@@ -154,11 +164,13 @@ def test_truncated_log_is_reported_then_flagged(capsys, copy_run, tmp_path):
         ("min_clean_accuracy = [", "not valid TOML"),
     ],
 )
-def test_malformed_policy_is_one_line_naming_the_key(capsys, tiny_run, tmp_path, text, fragment):
+def test_malformed_policy_is_one_line_naming_the_key(
+    rmh, one_line_error, tiny_run, tmp_path, text, fragment
+):
     policy = tmp_path / "gate.toml"
     policy.write_text(text + "\n")
-    code, _out, err = run(capsys, "gate", str(tiny_run), "--policy", str(policy))
-    assert_one_line_error(code, err, fragment)
+    code, _out, err = rmh("gate", str(tiny_run), "--policy", str(policy))
+    one_line_error(code, err, fragment)
 
 
 def test_example_policy_parses():

@@ -10,11 +10,11 @@ from markdown_it import MarkdownIt
 
 from harness.core.tabular import write_table
 from harness.gate import GatePolicy
-from harness.gate.metrics import load_run_log
+from harness.runlog.metrics import load_run_log
+from harness.testing import HOSTILE_TEXTS
 from reports import build_report
 from reports.markdown import escape_md
 from reports.tables import findings_frame
-from tests.reports.conftest import PAYLOADS
 
 
 class _Elements(html.parser.HTMLParser):
@@ -68,6 +68,7 @@ def test_markdown_payloads_cannot_break_the_document(hostile_run, tiny_run, tmp_
     code = [c.type for c in inline if c.type == "code_inline"]
     assert len(code) == len([c for c in clean_inline if c.type == "code_inline"])
     assert len(_tables(tokens)) == len(_tables(clean_tokens))
+    assert _tables(tokens), "the report has no table to check"
     for table in _tables(tokens):
         assert len({len(row) for row in table}) == 1, table  # every row as wide as its header
     text = "".join(c.content for c in inline if c.type == "text")
@@ -75,7 +76,7 @@ def test_markdown_payloads_cannot_break_the_document(hostile_run, tiny_run, tmp_
 
 
 def test_escape_md_keeps_one_cell():
-    for payload in PAYLOADS:
+    for payload in HOSTILE_TEXTS:
         cell = escape_md(payload, limit=10_000)
         row = f"| a | {cell} |\n|---|---|\n| b | c |\n"
         tokens = _markdown().parse(row)
@@ -99,7 +100,7 @@ def test_summary_json_keeps_payloads_whole(hostile_run, tmp_path):
     summary = build_report(hostile_run, policy=GatePolicy(), out=tmp_path).paths["summary"]
     best = json.loads(summary.read_text())["families"]
     texts = {f["best_finding"]["text"] for f in best if f["best_finding"]}
-    assert texts & set(PAYLOADS)
+    assert texts & set(HOSTILE_TEXTS)
 
 
 def _tables(tokens) -> list[list[list[str]]]:

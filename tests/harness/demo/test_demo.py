@@ -79,7 +79,7 @@ def test_rmh_demo_builds_attacks_and_replays(tmp_path):
     verdict. A second run reuses the cached checkpoint, and replays the first run's
     findings before it searches.
     """
-    from harness.runlog import LOG_NAME, read_log
+    from harness.runlog import LOG_NAME, FindingEntry, ReplayEntry, read_log
 
     env = {**os.environ, "RMH_CACHE_DIR": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
     work = tmp_path / "work"
@@ -104,9 +104,9 @@ def test_rmh_demo_builds_attacks_and_replays(tmp_path):
 
     log = read_log(work / "runs" / "first" / LOG_NAME)
     assert log.complete and not log.truncated
-    findings = log.of_type("finding")
+    findings = log.of_type(FindingEntry)
     assert findings, first.stdout
-    assert len({f["family"] for f in findings}) >= 2
+    assert len({f.family for f in findings}) >= 2
     assert (work / "runs" / "findings.db").is_file()
     assert (work / "runs" / "first" / "report.html").is_file()
     assert "gate: " in first.stdout and "report: runs/first/report.html" in first.stdout
@@ -124,8 +124,8 @@ def test_rmh_demo_builds_attacks_and_replays(tmp_path):
     assert second.returncode == 0, second.stderr
     assert "reused cached demo reward model" in second.stdout
     assert _clean_figures(second.stdout) == (accuracy, chance)
-    replays = read_log(work / "runs" / "second" / LOG_NAME).of_type("replay")
-    assert {r["finding_id"] for r in replays} >= {f["finding_id"] for f in findings}
+    replays = read_log(work / "runs" / "second" / LOG_NAME).of_type(ReplayEntry)
+    assert {r.finding_id for r in replays} >= {f.finding_id for f in findings}
     assert "replay:" in second.stdout
 
 

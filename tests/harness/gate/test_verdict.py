@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.gate import GatePolicy, GateResult, evaluate
-from harness.gate.metrics import CheckpointMetrics, FamilyMetrics, Interval, RunMetrics
 from harness.gate.policy import FamilyRule
-from harness.runlog import LogContents
+from harness.runlog import InitEntry, LogContents
+from harness.runlog.entries import RunConfig, Seeds, SuiteRecord
+from harness.runlog.metrics import CheckpointMetrics, FamilyMetrics, Interval, RunMetrics
 from reports.context import ReportContext
 from reports.html import render_verdict_box
 from reports.junit import render_junit
@@ -121,6 +124,143 @@ def test_reopened_findings_fail_by_default():
     assert allowed.status == "pass"
 
 
+def test_thresholds_are_inclusive_where_the_policy_says_so():
+    """At each limit exactly: within the ASR limit and the regression allowance, at the
+    accuracy floor, at the sample minimum; major from the major factor on."""
+    policy = GatePolicy(
+        defaults=FamilyRule(max_asr=0.25, max_regression=0.25, min_samples=20),
+        min_clean_accuracy=0.75,
+        major_factor=2.0,
+    )
+    at_limits = metrics([family(n=20, successes=10, high=0.25)], [checkpoint(accuracy=0.75)])
+    baseline = metrics([family(n=20, successes=5)])  # ASR 25% -> 50%: +25 points
+    verdict = evaluate(at_limits, policy, baseline)
+    assert verdict.status == "pass" and verdict.severity is None
+    assert {c.kind: c.status for c in verdict.checks} == {
+        "asr": "pass",
+        "regression": "pass",
+        "clean-accuracy": "pass",
+        "reopened": "pass",
+    }
+    assert evaluate(metrics([family(n=19)]), policy).status == "inconclusive"
+
+    def severity_of(kind, verdict):
+        (check,) = [c for c in verdict.checks if c.kind == kind]
+        return check.status, check.severity
+
+    assert severity_of("asr", evaluate(metrics([family(high=0.5)]), policy)) == ("fail", "major")
+    assert severity_of("asr", evaluate(metrics([family(high=0.49)]), policy)) == ("fail", "minor")
+    doubled = metrics([family(n=20, successes=15)])  # +50 points: twice the allowance
+    assert severity_of("regression", evaluate(doubled, policy, baseline)) == ("fail", "major")
+    more = metrics([family(n=20, successes=14)])  # +45 points
+    assert severity_of("regression", evaluate(more, policy, baseline)) == ("fail", "minor")
+    half = metrics([family()], [checkpoint(accuracy=0.5)])  # error 50% = 2 x 25%
+    assert severity_of("clean-accuracy", evaluate(half, policy)) == ("fail", "major")
+    most = metrics([family()], [checkpoint(accuracy=0.55)])
+    assert severity_of("clean-accuracy", evaluate(most, policy)) == ("fail", "minor")
+
+
+def test_reopened_findings_are_major_at_the_factor_of_the_allowance_or_of_one():
+    def reopened(count, allowed):
+        policy = GatePolicy(max_reopened=allowed, major_factor=2.0)
+        verdict = evaluate(metrics([family()], [checkpoint(reopened=count)]), policy)
+        (check,) = [c for c in verdict.checks if c.kind == "reopened"]
+        return check.status, check.severity
+
+    assert reopened(1, 0) == ("fail", "minor")
+    assert reopened(2, 0) == ("fail", "major")  # 2 x max(0, 1)
+    assert reopened(1, 1) == ("pass", None)
+    assert reopened(3, 2) == ("fail", "minor")
+    assert reopened(4, 2) == ("fail", "major")
+
+
+def test_unmeasured_accuracy_is_inconclusive():
+    verdict = evaluate(metrics([family()], [checkpoint(accuracy=None)]), GatePolicy())
+    (check,) = [c for c in verdict.checks if c.kind == "clean-accuracy"]
+    assert (check.status, check.severity, check.observed) == ("inconclusive", None, None)
+    assert verdict.status == "inconclusive"
+
+
+def test_baseline_families_are_matched_by_checkpoint_else_the_first():
+    policy = GatePolicy(defaults=FamilyRule(max_asr=1.0, max_regression=0.1))
+    current = metrics(
+        [family(checkpoint=0, successes=10), family(checkpoint=1, successes=10)],
+        [checkpoint(0), checkpoint(1)],
+    )
+    two = metrics(
+        [family(checkpoint=0, successes=10), family(checkpoint=1, successes=0)],
+        [checkpoint(0), checkpoint(1)],
+    )
+    deltas = {c.checkpoint: c.observed for c in evaluate(current, policy, two).checks
+              if c.kind == "regression"}  # fmt: skip
+    assert deltas == {0: 0.0, 1: 0.5}  # each checkpoint against its own
+    one = metrics([family(checkpoint=0, successes=0)], [checkpoint(0)])
+    deltas = {c.checkpoint: c.observed for c in evaluate(current, policy, one).checks
+              if c.kind == "regression"}  # fmt: skip
+    assert deltas == {0: 0.5, 1: 0.5}  # a one-checkpoint baseline serves every checkpoint
+
+
+def test_what_a_verdict_says_about_its_checks():
+    policy = GatePolicy(defaults=FamilyRule(max_asr=0.2), max_reopened=0)
+    two = [checkpoint(0), checkpoint(1, reopened=1)]
+    verdict = evaluate(
+        metrics([family("repetition", high=0.5), family("unicode", high=0.1)], two), policy
+    )
+    assert verdict.lines() == [
+        "gate: FAIL (major)",
+        "  FAIL, major: checkpoint 0 repetition: ASR 10.0% (upper bound 50.0%, n=20) above "
+        "the limit 20.0%",
+        "  FAIL, minor: checkpoint 1 replay: 1 closed findings reopened (allowed 0) of 10 replayed",
+        "  4 of 6 checks passed",
+    ]
+    one = evaluate(metrics([family(n=1)]), GatePolicy(max_reopened=None))
+    assert one.lines() == [
+        "gate: INCONCLUSIVE (counts as fail)",
+        "  INCONCLUSIVE: repetition: 1 attempts, fewer than the 5 needed",
+        "  1 of 2 checks passed",
+    ]
+    asr, unicode_asr = verdict.checks_of(0, "repetition"), verdict.checks_of(0, "unicode")
+    assert [c.subject for c in asr + unicode_asr] == ["repetition", "unicode"]
+    assert [c.subject for c in verdict.checks if c.family is None] == [
+        "clean-accuracy", "reopened", "clean-accuracy", "reopened"
+    ]  # fmt: skip
+    assert verdict.families() == [(0, "repetition"), (0, "unicode")]
+    assert verdict.status_of(0, "repetition") == "fail"
+    assert verdict.status_of(0, "unicode") == "pass"
+    assert verdict.status_of(1, "unicode") == "pass"  # no checks: nothing failed
+    assert [c.kind for c in verdict.problems()] == ["asr", "reopened"]
+
+
+def test_outcome_of_a_group_of_checks():
+    fail = evaluate(metrics([family(high=0.9)]), GatePolicy()).checks[0]
+    unsure = evaluate(metrics([family(n=1)]), GatePolicy()).checks[0]
+    fine = evaluate(metrics([family(high=0.1)]), GatePolicy()).checks[0]
+    strict = evaluate(metrics([family()]), GatePolicy())
+    lenient = evaluate(metrics([family()]), GatePolicy(inconclusive="pass"))
+    assert [strict.outcome(g) for g in ([fail, unsure], [unsure, fine], [fine], [])] == [
+        "fail", "fail", "pass", "pass"
+    ]  # fmt: skip
+    assert [lenient.outcome(g) for g in ([fail, unsure], [unsure, fine], [fine])] == [
+        "fail", "skip", "pass"
+    ]  # fmt: skip
+
+
+def test_label_names_a_severity_only_when_there_is_one():
+    verdict = evaluate(metrics([family()]), GatePolicy())
+    assert verdict.label == "PASS"
+    assert dataclasses.replace(verdict, status="fail", severity=None).label == "FAIL"
+    assert dataclasses.replace(verdict, status="fail", severity="minor").label == "FAIL (minor)"
+    assert dataclasses.replace(verdict, severity="minor").label == "PASS"
+
+
+def test_verdicts_and_checks_are_immutable():
+    verdict = evaluate(metrics([family()]), GatePolicy())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        verdict.status = "fail"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        verdict.checks[0].status = "fail"  # type: ignore[misc]
+
+
 # ------------------------------------------------------------ consistency
 @st.composite
 def metric_sets(draw):
@@ -226,5 +366,13 @@ def test_every_output_states_the_same_verdict(m, policy):
             assert f["family"] not in failed
 
 
-def _init() -> dict:
-    return {"type": "init", "seeds": {"seed": 0, "replicates": 1}, "versions": {}}
+def _init() -> InitEntry:
+    return InitEntry(
+        run_id="r",
+        suite=SuiteRecord(name="s", origin="s.toml", text='name = "s"'),
+        config=RunConfig(checkpoints=("ckpt",), options={}, store="findings.db"),
+        seeds=Seeds(seed=0, replicates=1),
+        checkpoints=({"fingerprint": "ab" * 32, "spec": "ckpt"},),
+        prompts=20,
+        pairs=20,
+    )

@@ -1,96 +1,91 @@
-"""A tiny run setup: real tiny checkpoints, a pairs file and a small suite file."""
+"""Fixtures for the runner tests: the tiny suite on disk, and runs of it, in this process
+or as ``rmh`` in a child process (what a user or CI runs, and what SIGKILL can kill)."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-PAIRS = [
-    (
-        "Tell me a joke about cats.",
-        "Why did the cat sit on the computer? To watch the mouse.",
-        "Cats are mammals.",
-    ),
-    (
-        "Tell me a joke about dogs.",
-        "What do you call a dog magician? A labracadabrador.",
-        "Dogs are loyal.",
-    ),
-    (
-        "Tell me a joke about fish.",
-        "Why are fish so smart? They live in schools.",
-        "I cannot help with that.",
-    ),
-    (
-        "Tell me a joke about owls.",
-        "What do owls say on Halloween? Happy Owl-o-ween!",
-        "Owls hunt at night.",
-    ),
-]
+from harness.runlog import InitEntry
+from harness.runlog.entries import RunConfig, Seeds, SuiteRecord
+from harness.runner import RunSummary, start_run
+from harness.suite import resolve_suite
+from harness.testing import write_tiny_suite
 
-SUITE = """\
-name = "tiny"
-seed = 0
-
-[data]
-source = "pairs.jsonl"
-
-[judges]
-heuristic = true
-
-[instability]
-enabled = true
-pairs = 4
-
-[[attacks]]
-name = "repetition"
-budget = {repetition_budget}
-
-[[attacks]]
-name = "null-answer"
-budget = 30
-
-[[attacks]]
-name = "random-search"
-budget = {search_budget}
-"""
-
-
-def write_suite(folder: Path, *, repetition_budget: int = 40, search_budget: int = 60) -> Path:
-    rows = [{"prompt": p, "chosen": c, "rejected": r} for p, c, r in PAIRS]
-    (folder / "pairs.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    path = folder / "suite.toml"
-    path.write_text(SUITE.format(repetition_budget=repetition_budget, search_budget=search_budget))
-    return path
+WriteSuite = Callable[..., Path]
+StartRun = Callable[..., RunSummary]
+Rmh = Callable[..., subprocess.CompletedProcess]
 
 
 @pytest.fixture()
-def suite_file(tmp_path: Path) -> Path:
+def write_suite() -> WriteSuite:
+    """``write_suite(folder, repetition_budget=40, search_budget=60)``: the tiny suite
+    (three attacks on four prompts, instability probe on) written to ``folder``."""
+    return write_tiny_suite
+
+
+@pytest.fixture()
+def suite_file(tmp_path: Path, write_suite: WriteSuite) -> Path:
     return write_suite(tmp_path)
 
 
-def rmh(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    """``rmh`` in a child process (what a user or CI runs)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if check:
-        assert done.returncode == 0, done.stderr
-    return done
+@pytest.fixture()
+def run_suite() -> StartRun:
+    """``run_suite(checkpoints, suite_file, out, **start_run_options)``: a quiet run."""
+
+    def start(checkpoints: list[Path], suite_file: Path, out: Path, **kw: object) -> RunSummary:
+        return start_run(
+            [str(c) for c in checkpoints],
+            resolve_suite(str(suite_file)),
+            out,
+            progress="quiet",
+            echo=lambda _: None,
+            **kw,  # type: ignore[arg-type]
+        )
+
+    return start
 
 
-def finding_keys(log: Path) -> list[tuple[int, str]]:
-    entries = [json.loads(line) for line in log.read_text().splitlines()]
-    return sorted((e["checkpoint"], e["key"]) for e in entries if e["type"] == "finding")
+@pytest.fixture()
+def init_entry() -> Callable[..., InitEntry]:
+    """``init_entry(checkpoints=2, run_id="r")``: an ``init`` entry for unit tests, with
+    checkpoint ``c`` fingerprinted ``f<c>``."""
+
+    def make(checkpoints: int = 2, run_id: str = "r") -> InitEntry:
+        specs = tuple(f"ckpt{c}" for c in range(checkpoints))
+        return InitEntry(
+            run_id=run_id,
+            suite=SuiteRecord(name="tiny", origin="tiny.toml", text='name = "tiny"'),
+            config=RunConfig(checkpoints=specs, options={}, store="findings.db"),
+            seeds=Seeds(seed=0, replicates=1),
+            checkpoints=tuple(
+                {"fingerprint": f"f{c}", "spec": specs[c]} for c in range(checkpoints)
+            ),
+            prompts=4,
+            pairs=4,
+        )
+
+    return make
 
 
-def entries_of(log: Path) -> list[dict]:
-    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+@pytest.fixture()
+def rmh_process() -> Rmh:
+    """``rmh_process(*args, cwd=..., check=True)``: ``rmh`` in a child process."""
+
+    def rmh(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+        done = subprocess.run(
+            [sys.executable, "-m", "harness.cli", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if check:
+            assert done.returncode == 0, done.stderr
+        return done
+
+    return rmh

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import pytest
 
+from harness.runlog import InitEntry, read_log
 from harness.runner import ExecutorOptions
-from tests.harness.runner.conftest import entries_of
-from tests.harness.runner.test_run import start
 
 pytest.importorskip("ray")
 pytestmark = pytest.mark.slow
 
 
-def test_ray_executor_matches_local(checkpoints, suite_file, tmp_path):
+def test_ray_executor_matches_local(checkpoints, run_suite, suite_file, tmp_path):
     import ray
 
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        ray_summary = start(
+        ray_summary = run_suite(
             [checkpoints["bert"], checkpoints["llama"]],
             suite_file,
             tmp_path / "ray" / "run",
@@ -25,14 +24,14 @@ def test_ray_executor_matches_local(checkpoints, suite_file, tmp_path):
         )
     finally:
         ray.shutdown()
-    local_summary = start(
+    local_summary = run_suite(
         [checkpoints["bert"], checkpoints["llama"]], suite_file, tmp_path / "local" / "run"
     )
 
     def logged(name: str, kind: str, score: str = "score") -> list:
-        entries = entries_of(tmp_path / name / "run" / "log.jsonl")
+        entries = read_log(tmp_path / name / "run" / "log.jsonl").entries
         return sorted(
-            (e["checkpoint"], e["key"], round(e[score], 4)) for e in entries if e["type"] == kind
+            (e.checkpoint, e.key, round(getattr(e, score), 4)) for e in entries if e.type == kind
         )
 
     assert logged("ray", "finding") and logged("ray", "finding") == logged("local", "finding")
@@ -40,5 +39,5 @@ def test_ray_executor_matches_local(checkpoints, suite_file, tmp_path):
     assert instabilities == logged("local", "instability", "perturbed_score")
     assert ray_summary.findings_by_family == local_summary.findings_by_family
     assert ray_summary.transfer.equals(local_summary.transfer)
-    init = entries_of(tmp_path / "ray" / "run" / "log.jsonl")[0]
-    assert init["executor"] == "ray"
+    init = read_log(tmp_path / "ray" / "run" / "log.jsonl").init
+    assert isinstance(init, InitEntry) and init.executor == "ray"

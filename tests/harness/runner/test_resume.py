@@ -6,6 +6,7 @@ reaches a given number of lines (mid-attempt, between findings, late in the run)
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -16,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.runlog import AttemptEntry, CompletionEntry, FindingEntry, read_log
 from harness.store import FindingStore
-from tests.harness.runner.conftest import entries_of, rmh, write_suite
 
 pytestmark = pytest.mark.slow
 
@@ -48,27 +49,38 @@ def _kill_when(process: subprocess.Popen, log: Path, lines: int, timeout: float 
 
 
 def _summary(folder: Path, store: Path) -> dict:
-    entries = entries_of(folder / "log.jsonl")
-    attempts = [e for e in entries if e["type"] == "attempt"]
-    findings = [e for e in entries if e["type"] == "finding"]
+    log = read_log(folder / "log.jsonl")
+    attempts = log.of_type(AttemptEntry)
+    findings = log.of_type(FindingEntry)
     with FindingStore.open(store) as db:
         sightings = db.sightings()
         stored = db.findings(kind=None)
     return {
-        "finding_keys": sorted(e["key"] for e in findings),
+        "finding_keys": sorted(e.key for e in findings),
         "finding_entries": len(findings),
-        "attempt_units": sorted(e["unit"] for e in attempts),
-        "queries": sum(e["queries"] for e in attempts),
+        "attempt_units": sorted(e.unit for e in attempts),
+        "queries": sum(e.queries for e in attempts),
         "stored": sorted(f["key"] for f in stored),
         "sightings": len(sightings),
-        "completions": sum(e["type"] == "completion" for e in entries),
+        "completions": len(log.of_type(CompletionEntry)),
+        "instabilities": sorted(
+            (e["checkpoint"], e["key"]) for e in _raw(folder) if e["type"] == "instability"
+        ),
+        "bad_lines": log.bad_lines,
     }
 
 
-def test_sigkill_at_several_points_then_resume_equals_an_uninterrupted_run(checkpoints, tmp_path):
+def _raw(folder: Path) -> list[dict]:
+    """The log's lines as written (a duplicate line would show here)."""
+    return [json.loads(line) for line in (folder / "log.jsonl").read_text().splitlines()]
+
+
+def test_sigkill_at_several_points_then_resume_equals_an_uninterrupted_run(
+    checkpoints, write_suite, rmh_process, tmp_path
+):
     suite = write_suite(tmp_path, repetition_budget=120, search_budget=150)
     ckpt = str(checkpoints["bert"])
-    rmh(
+    rmh_process(
         "run",
         ckpt,
         "--suite",
@@ -102,7 +114,7 @@ def test_sigkill_at_several_points_then_resume_equals_an_uninterrupted_run(check
         args = first if kills == 0 else ["run", "--resume", "killed/run", "--quiet"]
         kills += _kill_when(_start(args, tmp_path), log, lines)
     assert kills >= 2, "the run finished before it could be killed"
-    rmh("run", "--resume", "killed/run", "--quiet", cwd=tmp_path)
+    rmh_process("run", "--resume", "killed/run", "--quiet", cwd=tmp_path)
 
     got = _summary(folder, tmp_path / "killed.db")
     assert got["finding_keys"] == expected["finding_keys"]  # nothing lost
@@ -112,9 +124,11 @@ def test_sigkill_at_several_points_then_resume_equals_an_uninterrupted_run(check
     assert Counter(got["attempt_units"]).most_common(1)[0][1] == 1
     assert got["queries"] == expected["queries"]  # no budget spent twice in the record
     assert got["completions"] == 1
+    assert got["instabilities"] == expected["instabilities"]  # each logged once
+    assert got["bad_lines"] == []  # the cut line was trimmed on resume
 
 
-def test_two_runs_on_one_store_at_once(checkpoints, tmp_path):
+def test_two_runs_on_one_store_at_once(checkpoints, write_suite, tmp_path):
     suite = write_suite(tmp_path)
     runs = [
         _start(
@@ -141,9 +155,6 @@ def test_two_runs_on_one_store_at_once(checkpoints, tmp_path):
         runs_seen = {s["run_id"].split("-")[0] for s in store.sightings()}
         assert runs_seen == {"bert", "bert_left"}
     for name in ("bert", "bert_left"):
-        logged = {
-            e["key"]
-            for e in entries_of(tmp_path / "runs" / name / "log.jsonl")
-            if e["type"] == "finding"
-        }
+        log = read_log(tmp_path / "runs" / name / "log.jsonl")
+        logged = {e.key for e in log.of_type(FindingEntry)}
         assert logged <= set(keys)

@@ -6,8 +6,6 @@ import json
 
 import pytest
 
-from tests.harness.test_cli import assert_one_line_error, run
-
 
 @pytest.fixture()
 def prompts(tmp_path):
@@ -20,17 +18,16 @@ def prompts(tmp_path):
     return path
 
 
-def test_attacks_list_names_every_family(capsys):
-    code, out, _ = run(capsys, "attacks", "list")
+def test_attacks_list_names_every_family(rmh):
+    code, out, _ = rmh("attacks", "list")
     assert code == 0
     for name in ("repetition", "gcg", "genetic", "null-answer", "unicode", "master-key"):
         assert name in out
     assert "white-box" in out and "params:" in out
 
 
-def test_attack_prints_findings_and_baselines(capsys, checkpoints, prompts):
-    code, out, err = run(
-        capsys,
+def test_attack_prints_findings_and_baselines(rmh, checkpoints, prompts):
+    code, out, err = rmh(
         "attack",
         str(checkpoints["bert"]),
         "--attack",
@@ -47,9 +44,8 @@ def test_attack_prints_findings_and_baselines(capsys, checkpoints, prompts):
     assert "attack success rate:" in out and "chance baselines" in out
 
 
-def test_white_box_attack_runs_through_the_cli(capsys, checkpoints, prompts):
-    code, out, err = run(
-        capsys,
+def test_white_box_attack_runs_through_the_cli(rmh, checkpoints, prompts):
+    code, out, err = rmh(
         "attack",
         str(checkpoints["llama"]),
         "--attack",
@@ -77,20 +73,20 @@ def test_white_box_attack_runs_through_the_cli(capsys, checkpoints, prompts):
         (["--attack", "beam", "--budget", "-5"], "--budget must be > 0"),
     ],
 )
-def test_bad_attack_arguments(capsys, checkpoints, prompts, argv, fragment):
-    code, _, err = run(capsys, "attack", str(checkpoints["bert"]), "--prompts", str(prompts), *argv)
-    assert_one_line_error(code, err, fragment)
+def test_bad_attack_arguments(rmh, one_line_error, checkpoints, prompts, argv, fragment):
+    code, _, err = rmh("attack", str(checkpoints["bert"]), "--prompts", str(prompts), *argv)
+    one_line_error(code, err, fragment)
 
 
-def test_empty_prompt_file(capsys, checkpoints, tmp_path):
+def test_empty_prompt_file(rmh, one_line_error, checkpoints, tmp_path):
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
-    code, _, err = run(
-        capsys, "attack", str(checkpoints["bert"]), "--attack", "beam", "--prompts", str(empty)
+    code, _, err = rmh(
+        "attack", str(checkpoints["bert"]), "--attack", "beam", "--prompts", str(empty)
     )
-    assert_one_line_error(code, err, "is empty")
+    one_line_error(code, err, "is empty")
 
 
-def test_usage_errors_are_one_line_too(capsys, checkpoints):
-    code, _, err = run(capsys, "attack", str(checkpoints["bert"]))
-    assert_one_line_error(code, err, "Missing option '--attack'")
+def test_usage_errors_are_one_line_too(rmh, one_line_error, checkpoints):
+    code, _, err = rmh("attack", str(checkpoints["bert"]))
+    one_line_error(code, err, "Missing option '--attack'")

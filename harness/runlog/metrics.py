@@ -1,4 +1,9 @@
-"""A run's metrics, computed from its run log alone (so they can be rebuilt at any time).
+"""What a run's log adds up to: its totals, its metrics, its transfer matrix.
+
+Computed from the log's entries alone, so they can be rebuilt at any time, and computed
+here once: the runner writes ``run_totals`` into the ``completion`` entry and
+``transfer_matrix`` into ``transfer.csv``, the gate judges ``run_metrics``, and reports
+render them.
 
 **Attack success rate (ASR)** of a family on a checkpoint: the share of its attempts
 (one attack on one prompt for one replicate) that produced at least one finding.
@@ -15,16 +20,30 @@ Wilson score interval over attempts is used instead, so that "0 of 5" is not rea
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from harness.core.errors import HarnessError
-from harness.runlog import LOG_NAME, LogContents, read_log, replay_status
+from harness.runlog.entries import (
+    AttemptEntry,
+    CleanEntry,
+    CompletionEntry,
+    Entry,
+    ErrorEntry,
+    FindingEntry,
+    InstabilityEntry,
+    ReplayEntry,
+)
+from harness.runlog.log import LOG_NAME, LogContents, read_log
 
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 0
@@ -47,7 +66,7 @@ class FamilyMetrics:
     errors: int
     prompts: int
     interval: Interval
-    best: dict[str, Any] | None = None  # the finding with the largest margin
+    best: FindingEntry | None = None  # the finding with the largest margin
 
     @property
     def asr(self) -> float:
@@ -89,6 +108,32 @@ class RunMetrics:
         return None
 
 
+@dataclass(frozen=True)
+class RunTotals:
+    """The totals a ``completion`` entry records (see ``run_totals``)."""
+
+    attempts: int  # attempt entries, the instability probe's included
+    findings: int  # distinct (checkpoint, key)
+    findings_by_family: dict[str, int]
+    instabilities: int
+    replayed: int  # stored findings replayed before the search, over all checkpoints
+    still_open: int
+    reopened: int
+    errors: int  # attack crashes (skipped attacks are not errors of the run)
+    queries: int  # summed over attempts
+
+    def completion(
+        self, *, units: int, wall_seconds: float, session_seconds: float
+    ) -> CompletionEntry:
+        return CompletionEntry(
+            units=units,
+            **dataclasses.asdict(self),
+            wall_seconds=wall_seconds,
+            session_seconds=session_seconds,
+        )
+
+
+# ------------------------------------------------------------------ reading
 def load_run_log(folder: str | Path) -> LogContents:
     """The run log of ``folder``; a one-line error when there is none or it has no init."""
     folder = Path(folder)
@@ -103,6 +148,57 @@ def load_run_log(folder: str | Path) -> LogContents:
     return log
 
 
+# ------------------------------------------------------------------- totals
+def before_replays(entries: Iterable[Entry]) -> list[ReplayEntry]:
+    """Replays of findings stored before the run (not this run's transfer replays)."""
+    return [e for e in entries if isinstance(e, ReplayEntry) and e.phase == "before"]
+
+
+def _open_and_reopened(replays: Sequence[ReplayEntry]) -> tuple[int, int]:
+    return sum(bool(e.open) for e in replays), sum(e.status == "reopened" for e in replays)
+
+
+def run_totals(entries: Iterable[Entry]) -> RunTotals:
+    """The completion totals of a run, from its log entries."""
+    entries = list(entries)
+    logged = {(e.checkpoint, e.key): e for e in entries if isinstance(e, FindingEntry)}
+    by_family = Counter(e.family for e in logged.values())
+    attempts = [e for e in entries if isinstance(e, AttemptEntry)]
+    before = before_replays(entries)
+    still_open, reopened = _open_and_reopened(before)
+    return RunTotals(
+        attempts=len(attempts),
+        findings=len(logged),
+        findings_by_family=dict(sorted(by_family.items())),
+        instabilities=sum(isinstance(e, InstabilityEntry) for e in entries),
+        replayed=len(before),
+        still_open=still_open,
+        reopened=reopened,
+        errors=sum(isinstance(e, ErrorEntry) and e.stage == "attack" for e in entries),
+        queries=sum(e.queries for e in attempts),
+    )
+
+
+def transfer_matrix(entries: Iterable[Entry], checkpoints: int) -> pd.DataFrame:
+    """Rows: where findings were first found in this run; columns: share still open there."""
+    frame = pd.DataFrame(
+        [
+            (e.source, e.checkpoint, e.open)
+            for e in entries
+            if isinstance(e, ReplayEntry) and e.phase == "transfer"
+        ],
+        columns=["source", "checkpoint", "open"],
+    )
+    labels = [f"ckpt{c}" for c in range(checkpoints)]
+    matrix = pd.DataFrame(float("nan"), index=labels, columns=labels)
+    matrix.index.name = "found_on"
+    for (source, target), group in frame.groupby(["source", "checkpoint"]):
+        matrix.iloc[int(source), int(target)] = float(group["open"].mean())
+        matrix.iloc[int(source), int(source)] = 1.0  # open where found, by definition
+    return matrix
+
+
+# ------------------------------------------------------------------ metrics
 def proportion_interval(
     successes_per_prompt: np.ndarray, attempts_per_prompt: np.ndarray, confidence: float
 ) -> Interval:
@@ -136,14 +232,14 @@ def proportion_interval(
 
 def run_metrics(log: LogContents, folder: str | Path, confidence: float = 0.95) -> RunMetrics:
     init = log.init
-    assert init is not None
-    suite = init["suite"]
-    checkpoints = [_checkpoint_metrics(log, i, info) for i, info in enumerate(init["checkpoints"])]
+    if init is None:
+        raise HarnessError(f"run log of {folder} has no init entry: the run never began")
+    checkpoints = [_checkpoint_metrics(log, i, info) for i, info in enumerate(init.checkpoints)]
     return RunMetrics(
-        run_id=init["run_id"],
+        run_id=init.run_id,
         folder=str(folder),
-        suite=suite["name"],
-        suite_sha256=hashlib.sha256(suite["text"].encode()).hexdigest(),
+        suite=init.suite.name,
+        suite_sha256=hashlib.sha256(init.suite.text.encode()).hexdigest(),
         confidence=confidence,
         complete=log.complete,
         truncated=log.truncated,
@@ -153,41 +249,40 @@ def run_metrics(log: LogContents, folder: str | Path, confidence: float = 0.95) 
 
 
 def _checkpoint_metrics(log: LogContents, index: int, info: dict[str, Any]) -> CheckpointMetrics:
-    clean = next((e for e in log.of_type("clean") if e["checkpoint"] == index), None)
-    accuracy = clean["accuracy"] if clean else None
-    replays = [e for e in log.of_type("replay") if e["checkpoint"] == index]
-    before = [e for e in replays if e["phase"] == "before"]
+    clean = next((e for e in log.of_type(CleanEntry) if e.checkpoint == index), None)
+    accuracy = clean.accuracy if clean else None
+    before = [e for e in before_replays(log.entries) if e.checkpoint == index]
+    still_open, reopened = _open_and_reopened(before)
     return CheckpointMetrics(
         index=index,
         fingerprint=info["fingerprint"],
         spec=str(info.get("spec", "")),
-        accuracy=accuracy["accuracy"] if accuracy else None,
-        accuracy_n=accuracy["n"] if accuracy else 0,
-        accuracy_low=accuracy.get("low") if accuracy else None,
-        accuracy_high=accuracy.get("high") if accuracy else None,
-        chance_rate=clean["chance"]["rate"] if clean else None,
+        accuracy=accuracy.accuracy if accuracy else None,
+        accuracy_n=accuracy.n if accuracy else 0,
+        accuracy_low=accuracy.low if accuracy else None,
+        accuracy_high=accuracy.high if accuracy else None,
+        chance_rate=clean.chance.rate if clean else None,
         replayed=len(before),
-        still_open=sum(bool(e["open"]) for e in before),
-        reopened=sum(replay_status(e) == "reopened" for e in before),
-        instabilities=sum(e["checkpoint"] == index for e in log.of_type("instability")),
+        still_open=still_open,
+        reopened=reopened,
+        instabilities=sum(e.checkpoint == index for e in log.of_type(InstabilityEntry)),
     )
 
 
 def _family_metrics(log: LogContents, checkpoints: int, confidence: float) -> list[FamilyMetrics]:
     attempts = log.attack_attempts()
-    findings = log.of_type("finding")
+    findings = log.of_type(FindingEntry)
     out: list[FamilyMetrics] = []
     for c in range(checkpoints):
-        mine = [a for a in attempts if a["checkpoint"] == c]
-        for family in sorted({a["family"] for a in mine}):
-            ran = [a for a in mine if a["family"] == family and not a.get("error")]
-            by_prompt: dict[int, list[int]] = {}
+        mine = [a for a in attempts if a.checkpoint == c]
+        for family in sorted({a.family for a in mine}):
+            ran = [a for a in mine if a.family == family and not a.error]
+            by_prompt: dict[int | None, list[int]] = {}
             for a in ran:
-                by_prompt.setdefault(a["prompt_index"], []).append(int(a["findings"] > 0))
+                by_prompt.setdefault(a.prompt_index, []).append(int(a.findings > 0))
             s = np.array([sum(v) for v in by_prompt.values()])
             n = np.array([len(v) for v in by_prompt.values()])
-            found = [f for f in findings if f["checkpoint"] == c and f["family"] == family]
-            best = max(found, key=lambda f: f["margin"], default=None)
+            found = [f for f in findings if f.checkpoint == c and f.family == family]
             out.append(
                 FamilyMetrics(
                     checkpoint=c,
@@ -195,17 +290,10 @@ def _family_metrics(log: LogContents, checkpoints: int, confidence: float) -> li
                     n=len(ran),
                     successes=int(s.sum()) if len(s) else 0,
                     findings=len(found),
-                    errors=sum(1 for a in mine if a["family"] == family and a.get("error")),
+                    errors=sum(1 for a in mine if a.family == family and a.error),
                     prompts=len(by_prompt),
                     interval=proportion_interval(s, n, confidence),
-                    best=_best_fields(best),
+                    best=max(found, key=lambda f: f.margin, default=None),
                 )
             )
     return out
-
-
-def _best_fields(finding: dict[str, Any] | None) -> dict[str, Any] | None:
-    if finding is None:
-        return None
-    keys = ("finding_id", "attack", "prompt", "text", "score", "reference_score", "margin")
-    return {k: finding.get(k) for k in keys} | {"reasons": list(finding.get("reasons", []))}

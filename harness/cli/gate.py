@@ -1,0 +1,71 @@
+"""``rmh gate``: a release decision on a run folder, as an exit code CI can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+
+from harness.cli.options import (
+    baseline_option,
+    policy_option,
+    refuse_incomplete,
+    suite_mismatch_option,
+)
+
+
+@click.command()
+@click.argument("run", type=click.Path())
+@policy_option
+@baseline_option
+@suite_mismatch_option
+@click.pass_context
+def gate(
+    ctx: click.Context,
+    run: str,
+    policy: str | None,
+    baseline: str | None,
+    allow_suite_mismatch: bool,
+) -> None:
+    """Decide a release: exit 0 (pass), 1 (fail) or 2 (error, unusable input).
+
+    Example: rmh gate runs/rc2 --policy gate.toml --baseline runs/rc1
+    """
+    code = gate_command(
+        run,
+        baseline=baseline,
+        policy=policy,
+        allow_suite_mismatch=allow_suite_mismatch,
+        echo=click.echo,
+    )
+    ctx.exit(code)
+
+
+def gate_command(
+    run: str,
+    *,
+    baseline: str | None,
+    policy: str | None,
+    allow_suite_mismatch: bool,
+    echo: Callable[[str], None],
+) -> int:
+    """Print the verdict and return its exit code: 0 pass, 1 fail (2 is raised as an error).
+
+    A partial run or baseline gets no verdict at all: a gate that passed a run because
+    half of it never ran would be worse than no gate.
+    """
+    from attacks.registry import families
+    from harness.gate import gate_run, load_policy
+
+    result = gate_run(
+        run,
+        load_policy(policy, known_families=families()),
+        baseline,
+        allow_suite_mismatch=allow_suite_mismatch,
+    )
+    refuse_incomplete(result.metrics, "no verdict on a partial run")
+    if result.baseline is not None:
+        refuse_incomplete(result.baseline, "no comparison with a partial baseline")
+    for line in result.verdict.lines():
+        echo(line)
+    return result.verdict.exit_code

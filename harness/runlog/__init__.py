@@ -1,0 +1,48 @@
+"""The run log: what a run did, one typed entry per line, append-only and fsync'd.
+
+- ``record``: typed JSON records (to and from JSON) and the log version.
+- ``entries``: one frozen dataclass per entry type (``init``, ``clean``, ``replay``,
+  ``attempt``, ``finding``, ``instability``, ``error``, ``completion``) and the log
+  version; the fields are documented in ``docs/run-log.md``.
+- ``log``: ``RunLog`` appends entries; ``read_log`` reads them back typed.
+- ``metrics``: what the entries add up to (completion totals, ASR per family with its
+  interval, the transfer matrix); imported on its own, it needs numpy, scipy and pandas.
+
+    log = read_log("runs/rc1/log.jsonl")
+    for finding in log.of_type(FindingEntry):
+        print(finding.family, finding.margin)
+"""
+
+from harness.runlog.entries import (
+    ENTRY_TYPES,
+    AttemptEntry,
+    CleanEntry,
+    CompletionEntry,
+    Entry,
+    ErrorEntry,
+    FindingEntry,
+    InitEntry,
+    InstabilityEntry,
+    ReplayEntry,
+)
+from harness.runlog.log import LOG_NAME, LogContents, RunLog, read_log
+from harness.runlog.record import LOG_VERSION, LogVersion
+
+__all__ = [
+    "ENTRY_TYPES",
+    "LOG_NAME",
+    "LOG_VERSION",
+    "AttemptEntry",
+    "CleanEntry",
+    "CompletionEntry",
+    "Entry",
+    "ErrorEntry",
+    "FindingEntry",
+    "InitEntry",
+    "InstabilityEntry",
+    "LogContents",
+    "LogVersion",
+    "ReplayEntry",
+    "RunLog",
+    "read_log",
+]

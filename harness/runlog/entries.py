@@ -1,0 +1,324 @@
+"""The run log's entry types: one frozen dataclass per line type, with its JSON form.
+
+Writers build entries and readers get them back typed, so a field is named in one place
+(here, and in ``docs/run-log.md``, which a test keeps in step) rather than as a string
+key in every module that reads the log. Each entry knows its ``type`` (a class
+attribute), the ``time`` it was made (UTC, ISO 8601, milliseconds), its ``to_json()``
+and ``from_json()``; what a reader derives from one entry alone (a replay's status,
+whether an attempt is the instability probe's) is a property of the entry.
+
+    entry = ReplayEntry.from_json(line)
+    entry.status        # "open", "closed" or "reopened"
+
+The log's format has a version, ``LOG_VERSION``, recorded in the ``init`` entry. A new
+entry type or field is a new minor version (older readers skip what they do not know);
+a renamed or removed field is a new major version, and ``from_json`` upgrades lines of
+older majors (see ``AttemptEntry.upgrade``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from harness.runlog.record import FIRST_VERSION, LOG_VERSION, LogVersion, Record, now
+
+PROBE_UNIT_SUFFIX = "/instability"
+
+#: A replay's phase: stored findings ``before`` the search, or this run's ``transfer``.
+Phase = Literal["before", "transfer"]
+
+
+# --------------------------------------------------------------- nested records
+@dataclass(frozen=True, kw_only=True)
+class SuiteRecord(Record):
+    name: str
+    origin: str
+    text: str  # the whole suite TOML
+
+
+@dataclass(frozen=True, kw_only=True)
+class Seeds(Record):
+    seed: int
+    replicates: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunConfig(Record):
+    """How the run was started; a resume reads it back instead of asking again."""
+
+    checkpoints: tuple[str, ...]  # specs, directories made absolute
+    options: dict[str, Any]  # harness.models.LoadOptions as a dict
+    batch_size: int = 64
+    store: str  # absolute path of the findings store
+    store_timeout: float = 30.0
+    suite_origin: str = ""
+    suite_dir: str | None = None  # relative data paths of the suite resolve here
+    judges: tuple[dict[str, Any], ...] = ()  # JudgeSpec JSON, checkpoints resolved
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccuracyRecord(Record):
+    """``harness.scoring.accuracy.PairwiseAccuracy`` as logged."""
+
+    accuracy: float
+    correct: int
+    n: int
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChanceRecord(Record):
+    """``attacks.chance.ChanceRate`` as logged."""
+
+    rate: float
+    wins: int
+    n: int
+    prompts: int | None = None
+    n_words: int | None = None
+
+
+# --------------------------------------------------------------------- entries
+@dataclass(frozen=True, kw_only=True)
+class Entry(Record):
+    """One line of the run log."""
+
+    type: ClassVar[str]
+    time: str = field(default_factory=now)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, **super().to_json()}
+
+
+@dataclass(frozen=True, kw_only=True)
+class InitEntry(Entry):
+    """First line: what the run is (suite, checkpoints, config, seeds, versions)."""
+
+    type: ClassVar[str] = "init"
+    run_id: str
+    log_version: str = LOG_VERSION
+    suite: SuiteRecord
+    config: RunConfig
+    seeds: Seeds
+    checkpoints: tuple[dict[str, Any], ...]  # what ``rmh info`` shows, with ``fingerprint``
+    prompts: int
+    pairs: int
+    margin: float = 0.0
+    judges: tuple[dict[str, Any], ...] = ()  # calibrated JudgeSpec JSON
+    replay_horizon: int = 0
+    executor: str = "local"
+    versions: dict[str, str] = field(default_factory=dict)
+    started_at: str = ""
+
+    @classmethod
+    def upgrade(cls, data: dict[str, Any], version: LogVersion) -> dict[str, Any]:
+        return {"log_version": FIRST_VERSION, **data}
+
+    @property
+    def version(self) -> LogVersion:
+        return LogVersion.parse(self.log_version)
+
+    @property
+    def fingerprints(self) -> list[str]:
+        return [str(info["fingerprint"]) for info in self.checkpoints]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CleanEntry(Entry):
+    """Held-out pairwise accuracy and chance rate of one checkpoint."""
+
+    type: ClassVar[str] = "clean"
+    checkpoint: int
+    fingerprint: str
+    accuracy: AccuracyRecord
+    chance: ChanceRecord
+    queries: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplayEntry(Entry):
+    """One stored finding re-scored on one checkpoint: still open, or closed?"""
+
+    type: ClassVar[str] = "replay"
+    phase: Phase
+    source: int  # -1 for "before"; the checkpoint this run found it on for "transfer"
+    checkpoint: int
+    fingerprint: str
+    finding_id: int
+    key: str
+    family: str
+    attack: str
+    prompt: str
+    text: str
+    score: float
+    reference_score: float
+    margin: float
+    open: bool
+    was_open: bool | None = None
+
+    @property
+    def status(self) -> Literal["open", "closed", "reopened"]:
+        """``reopened``: closed at its latest earlier sighting, open again now."""
+        if self.open:
+            return "reopened" if self.was_open is False else "open"
+        return "closed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AttemptEntry(Entry):
+    """One unit done (an attack on a prompt), or the instability probe of a checkpoint.
+
+    The probe's attempt (unit ``N/instability``) has ``pairs`` and no per-prompt fields.
+    """
+
+    type: ClassVar[str] = "attempt"
+    unit: str
+    checkpoint: int
+    attack_id: str  # the suite's id for the attack
+    attack: str  # the attack's registry name
+    family: str
+    replicate: int | None = None
+    prompt_index: int | None = None
+    prompt: str | None = None
+    seed: int | None = None
+    budget: int | None = None
+    queries: int = 0
+    evaluated: int | None = None
+    reference_score: float | None = None
+    best_score: float | None = None
+    best_margin: float | None = None
+    findings: int = 0
+    searched_findings: int | None = None
+    first_finding_queries: int | None = None
+    seconds: float = 0.0
+    error: bool = False
+    pairs: int | None = None
+
+    @classmethod
+    def upgrade(cls, data: dict[str, Any], version: LogVersion) -> dict[str, Any]:
+        """Log version 1 named the suite id ``attack`` and the registry name ``attack_name``.
+
+        Keyed on the line's shape as well as the version: a run started before version 2
+        and resumed after it has lines of both shapes.
+        """
+        if version.major == 1 and "attack_id" not in data and "attack" in data:
+            data["attack_id"] = data.pop("attack")
+            data["attack"] = data.pop("attack_name", data["attack_id"])
+        return data
+
+    @classmethod
+    def probe(
+        cls, *, checkpoint: int, pairs: int, queries: int, findings: int, seconds: float
+    ) -> AttemptEntry:
+        """The instability probe's attempt: it marks the probe of ``checkpoint`` done."""
+        return cls(
+            unit=probe_unit(checkpoint),
+            checkpoint=checkpoint,
+            attack_id="instability",
+            attack="instability",
+            family="instability",
+            pairs=pairs,
+            queries=queries,
+            findings=findings,
+            seconds=seconds,
+        )
+
+    @property
+    def is_probe(self) -> bool:
+        return self.unit.endswith(PROBE_UNIT_SUFFIX)
+
+
+def probe_unit(checkpoint: int) -> str:
+    return f"{checkpoint}{PROBE_UNIT_SUFFIX}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FindingEntry(Entry):
+    """A finding, written to the store before this line."""
+
+    type: ClassVar[str] = "finding"
+    checkpoint: int
+    fingerprint: str
+    unit: str
+    finding_id: int  # store id
+    key: str  # store dedup key
+    attack_id: str  # the suite's id for the attack
+    reference: str
+    prompt: str
+    text: str
+    score: float
+    reference_score: float
+    margin: float
+    attack: str  # the attack's registry name
+    family: str
+    seed: int
+    queries_at_find: int
+    seeded: bool = False
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstabilityEntry(Entry):
+    """A meaning-preserving edit that flipped a preference pair (also in the store)."""
+
+    type: ClassVar[str] = "instability"
+    checkpoint: int
+    finding_id: int
+    key: str
+    swing: float
+    prompt: str
+    chosen: str
+    rejected: str
+    side: str  # "chosen" or "rejected": which response was edited
+    perturbation: str
+    perturbed: str
+    chosen_score: float
+    rejected_score: float
+    perturbed_score: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class ErrorEntry(Entry):
+    """An attack crashed on one prompt (``attack``) or was skipped (``skip``)."""
+
+    type: ClassVar[str] = "error"
+    stage: Literal["attack", "skip"]
+    unit: str | None = None
+    checkpoint: int | None = None
+    attack: str  # the suite's id for the attack
+    prompt_index: int | None = None
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompletionEntry(Entry):
+    """Last line: the run's totals (``harness.runlog.metrics.run_totals``) and wall time."""
+
+    type: ClassVar[str] = "completion"
+    units: int
+    attempts: int
+    findings: int
+    findings_by_family: dict[str, int]
+    instabilities: int
+    replayed: int
+    still_open: int
+    reopened: int
+    errors: int
+    queries: int
+    wall_seconds: float
+    session_seconds: float
+
+
+ENTRY_CLASSES: tuple[type[Entry], ...] = (
+    InitEntry,
+    CleanEntry,
+    ReplayEntry,
+    AttemptEntry,
+    FindingEntry,
+    InstabilityEntry,
+    ErrorEntry,
+    CompletionEntry,
+)
+#: Entry type name to its class.
+ENTRY_TYPES: dict[str, type[Entry]] = {cls.type: cls for cls in ENTRY_CLASSES}

@@ -1,0 +1,186 @@
+"""Writing and reading the run log: an append-only JSONL file, one typed entry per line.
+
+It is the record a report or gate is built from, and the checkpoint a killed run
+resumes from, so every line is written whole, flushed and fsync'd before ``write``
+returns: whatever the log holds happened.
+
+A kill can cut the last line short. ``read_log`` returns the complete entries and says
+whether the tail was cut; ``RunLog.append_to`` trims that partial line before writing,
+so the file stays one JSON object per line. A line that is not JSON, not an object, has
+no type, or does not fit its type's fields is listed in ``bad_lines`` and left out.
+
+An entry type this version does not know is an error, unless the log says it was written
+by a newer *minor* version of the same major log version (which only adds types and
+fields): then those lines are skipped and counted in ``LogContents.skipped``. A log of
+a newer *major* version is refused. Logs of older versions are upgraded as they are read
+(``Record.upgrade``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from harness.core.errors import HarnessError
+from harness.runlog.entries import ENTRY_TYPES, AttemptEntry, CompletionEntry, Entry, InitEntry
+from harness.runlog.record import CURRENT, FIRST_VERSION, LogVersion
+
+LOG_NAME = "log.jsonl"
+
+E = TypeVar("E", bound=Entry)
+
+
+@dataclass
+class LogContents:
+    """The complete entries of a run log, in order, and what reading it found."""
+
+    entries: list[Entry]
+    truncated: bool = False  # the last line was cut short (the run was killed mid-write)
+    bad_lines: list[int] = field(default_factory=list)
+    version: LogVersion = CURRENT  # the log version the run was written with
+    skipped: dict[str, int] = field(default_factory=dict)  # newer-minor type -> lines
+
+    def of_type(self, kind: type[E]) -> list[E]:
+        return [e for e in self.entries if isinstance(e, kind)]
+
+    @property
+    def init(self) -> InitEntry | None:
+        inits = self.of_type(InitEntry)
+        return inits[0] if inits else None
+
+    @property
+    def completion(self) -> CompletionEntry | None:
+        done = self.of_type(CompletionEntry)
+        return done[-1] if done else None
+
+    @property
+    def complete(self) -> bool:
+        return self.completion is not None
+
+    def attack_attempts(self) -> list[AttemptEntry]:
+        """``attempt`` entries of attacks, without the instability probe's."""
+        return [e for e in self.of_type(AttemptEntry) if not e.is_probe]
+
+
+def read_log(path: str | Path) -> LogContents:
+    """Every complete entry of a run log, in order, as typed entries."""
+    path = Path(path)
+    if not path.is_file():
+        raise HarnessError(f"no run log at {path}")
+    raw = path.read_bytes()
+    lines = raw.split(b"\n")
+    truncated = bool(lines and lines[-1])  # no trailing newline: the last write was cut
+    if truncated:
+        lines = lines[:-1]
+    objects: list[tuple[int, dict[str, Any]]] = []
+    bad: list[int] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            bad.append(number)
+            continue
+        if isinstance(data, dict) and isinstance(data.get("type"), str):
+            objects.append((number, data))
+        else:
+            bad.append(number)
+    version = _version(path, objects)
+    entries: list[Entry] = []
+    skipped: Counter[str] = Counter()
+    for number, data in objects:
+        kind = data["type"]
+        cls = ENTRY_TYPES.get(kind)
+        if cls is None:
+            if version.major == CURRENT.major and version > CURRENT:
+                skipped[kind] += 1
+                continue
+            raise HarnessError(
+                f"{path}, line {number}: unknown run-log entry type {kind!r} "
+                f"(log version {version})"
+            )
+        try:
+            entries.append(cls.from_json(data, version))
+        except (TypeError, ValueError, KeyError, AttributeError):
+            bad.append(number)
+    return LogContents(entries, truncated, sorted(bad), version, dict(sorted(skipped.items())))
+
+
+def _version(path: Path, objects: list[tuple[int, dict[str, Any]]]) -> LogVersion:
+    """The log version its ``init`` entry records (logs from before versions: 1.0)."""
+    init = next((data for _, data in objects if data["type"] == InitEntry.type), None)
+    if init is None:
+        return CURRENT
+    text = init.get("log_version", FIRST_VERSION)
+    try:
+        version = LogVersion.parse(text)
+    except ValueError:
+        raise HarnessError(f"{path}: the init entry has a bad log_version {text!r}") from None
+    if version.major > CURRENT.major:
+        raise HarnessError(
+            f"{path} is run-log version {version}, newer than this rm-harness reads "
+            f"({CURRENT}); upgrade rm-harness to read it"
+        )
+    return version
+
+
+class RunLog:
+    """Appends entries; each line is written whole, flushed and fsync'd before returning."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle = open(path, "ab")  # noqa: SIM115 - held open for the whole run
+
+    @classmethod
+    def create(cls, path: str | Path) -> RunLog:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+        return cls(path)
+
+    @classmethod
+    def append_to(cls, path: str | Path) -> RunLog:
+        """Reopen a log to resume a run, trimming a line that a kill cut short."""
+        path = Path(path)
+        raw = path.read_bytes()
+        if raw and not raw.endswith(b"\n"):
+            with open(path, "r+b") as handle:
+                handle.truncate(raw.rfind(b"\n") + 1)
+        return cls(path)
+
+    def write(self, entry: E) -> E:
+        """Append ``entry`` as one line; NaN or infinity is a ``ValueError`` (not JSON)."""
+        if not isinstance(entry, Entry):
+            raise TypeError(f"a run-log entry must be an Entry, not {type(entry).__name__}")
+        line = json.dumps(entry.to_json(), ensure_ascii=False, allow_nan=False, default=_jsonable)
+        self._handle.write(line.encode("utf-8") + b"\n")
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        return entry
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __enter__(self) -> RunLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"RunLog({str(self.path)!r})"
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")

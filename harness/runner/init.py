@@ -1,0 +1,177 @@
+"""Before the first stage: settle what the run is, check it can run, and write it down.
+
+Everything a resume must not re-decide is fixed here and recorded in the ``init`` entry:
+checkpoint specs as absolute paths (a resume from another directory finds them), the
+judges' calibrated parameters (a resumed run judges exactly as before), the replay
+horizon (which stored findings "before the run" means), package versions. Everything
+that can fail for a reason the user can fix fails here, before any budget is spent: a
+missing optional extra (a non-optional attack stops the run; an optional one is skipped
+and logged), a judge that is the attacked model, a white-box attack on a model without
+gradients.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Callable
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from harness.core.data import PreferencePair
+from harness.core.errors import HarnessError
+from harness.judges import JudgeSpec, needs_calibration, resolve_checkpoints
+from harness.models import LoadOptions
+from harness.runlog import ErrorEntry, InitEntry
+from harness.runlog.entries import RunConfig, Seeds, SuiteRecord
+from harness.runner.worker import Worker, WorkerSpec
+from harness.suite import AttackConfig, Suite
+
+VERSIONED_PACKAGES = (
+    "rm-harness",
+    "torch",
+    "transformers",
+    "tokenizers",
+    "numpy",
+    "pandas",
+    "hypothesis",
+    "wordfreq",
+    "textattack",
+    "ray",
+)
+
+
+def package_versions() -> dict[str, str]:
+    """Python's and the installed packages' versions (a result is read beside these)."""
+    versions = {"python": sys.version.split()[0]}
+    for name in VERSIONED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def checkpoint_spec(spec: str) -> str:
+    """Directories are recorded absolute, so a resume from elsewhere finds them.
+
+    ``demo`` and ``gold-demo`` name the demo reward models (built once, then cached).
+    """
+    from harness.demo.build import resolve_checkpoint
+
+    spec = resolve_checkpoint(spec)
+    path = Path(spec)
+    return str(path.resolve()) if path.exists() else spec
+
+
+def run_config(
+    checkpoints: list[str],
+    suite: Suite,
+    *,
+    store: Path,
+    store_timeout: float,
+    options: LoadOptions,
+    batch_size: int,
+) -> RunConfig:
+    """How a new run is set up, with every checkpoint spec resolved."""
+    return RunConfig(
+        checkpoints=tuple(checkpoint_spec(c) for c in checkpoints),
+        options=dataclasses.asdict(options),
+        batch_size=batch_size,
+        store=str(store.resolve()),
+        store_timeout=store_timeout,
+        suite_origin=suite.origin,
+        suite_dir=str(suite.base_dir.resolve()) if suite.base_dir else None,
+        judges=tuple(
+            resolve_checkpoints(j, checkpoint_spec).to_json() for j in suite.judge_specs()
+        ),
+    )
+
+
+def available_attacks(suite: Suite) -> tuple[list[AttackConfig], list[tuple[str, str]]]:
+    """Suite attacks whose extras are installed, and ``(id, reason)`` of optional ones
+    skipped without theirs. A missing extra of a non-optional attack is an error."""
+    from attacks.registry import get_attack
+
+    kept, skipped = [], []
+    for entry in suite.config.attacks:
+        try:
+            get_attack(entry.name).check_available()
+        except HarnessError as exc:
+            if not entry.optional:
+                raise
+            skipped.append((entry.id, str(exc)))
+            continue
+        kept.append(entry)
+    return kept, skipped
+
+
+def worker_spec(
+    config: RunConfig,
+    suite: Suite,
+    prompts: list[PreferencePair],
+    attacks: list[AttackConfig],
+    init: InitEntry | None,
+) -> WorkerSpec:
+    """What every worker needs; the judges are the calibrated ones once ``init`` exists."""
+    return WorkerSpec(
+        checkpoints=config.checkpoints,
+        options=LoadOptions(**config.options),
+        prompts=tuple(prompts),
+        attacks=tuple((a.id, a.name, dict(a.params), a.budget) for a in attacks),
+        margin=suite.config.margin,
+        judges=tuple(JudgeSpec.from_json(j) for j in (init or config).judges),
+        batch_size=config.batch_size,
+    )
+
+
+def initialize(
+    probe: Worker,
+    spec: WorkerSpec,
+    *,
+    run_id: str,
+    suite: Suite,
+    config: RunConfig,
+    pairs: list[PreferencePair],
+    prompts: int,
+    replay_horizon: int,
+    executor: str,
+    echo: Callable[[str], None],
+) -> tuple[InitEntry, WorkerSpec]:
+    """Describe the checkpoints and check and calibrate the judges in-process.
+
+    Returns the ``init`` entry to write and the spec with the calibrated judges. The
+    probe worker takes that spec and keeps its loaded models; the local executor reuses it.
+    """
+    checkpoints = [probe.describe(c) for c in range(len(spec.checkpoints))]
+    for c in range(len(spec.checkpoints)):
+        probe.check_judges(c)
+        probe.check_access(c)
+    if any(needs_calibration(j) for j in spec.judges):
+        echo("calibrating the judges on the references ...")
+    judges = probe.calibrate_judges(pairs)
+    cfg = suite.config
+    init = InitEntry(
+        run_id=run_id,
+        suite=SuiteRecord(name=cfg.name, origin=suite.origin, text=suite.text),
+        config=config,
+        seeds=Seeds(seed=cfg.seed, replicates=cfg.replicates),
+        checkpoints=tuple(checkpoints),
+        prompts=prompts,
+        pairs=len(pairs),
+        margin=cfg.margin,
+        judges=tuple(j.to_json() for j in judges),
+        replay_horizon=replay_horizon,
+        executor=executor,
+        versions=package_versions(),
+        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+    spec = dataclasses.replace(spec, judges=judges)
+    probe.reconfigure(spec)
+    return init, spec
+
+
+def skip_entries(skipped: list[tuple[str, str]]) -> list[ErrorEntry]:
+    """One ``error`` entry (stage ``skip``) per optional attack left out."""
+    return [ErrorEntry(stage="skip", attack=attack_id, message=why) for attack_id, why in skipped]

@@ -1,0 +1,364 @@
+"""The recorder: the one code path that writes the findings store and the run log.
+
+A killed run must lose nothing, duplicate nothing and count nothing twice, and that
+depends on the order of writes. The rule lives here, once (``_store_then_log``):
+
+1. A finding goes to the store first (one transaction), then to the log, and only then
+   is anything shown: whatever a user saw, or the log counts, is in the store.
+2. The store ignores a sighting it already holds (``FindingStore.record`` is idempotent
+   per run and checkpoint), so a unit redone after a kill re-records harmlessly.
+3. A finding the log already holds (same checkpoint and store key) is not logged again.
+
+Replays follow the same order: sightings to the store, then ``replay`` lines, and a
+replay the log holds is not redone (``pending``). Every entry written is folded into
+the ``RunState``, so the stages always see what the log holds.
+
+The recorder also maps what workers return (attack outcomes, instabilities, replay
+sightings) to store records and log entries, so those shapes are defined once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from attacks.base import AttackOutcome, Finding
+from attacks.instability import Instability
+from harness.runlog import (
+    AttemptEntry,
+    Entry,
+    ErrorEntry,
+    FindingEntry,
+    InitEntry,
+    InstabilityEntry,
+    ReplayEntry,
+    RunLog,
+)
+from harness.runlog.entries import Phase
+from harness.runner.plan import Unit
+from harness.runner.state import RunState
+from harness.runner.worker import UnitResult
+from harness.store import FindingStore, NewFinding, Sighting
+
+E = TypeVar("E", bound=Entry)
+
+#: Replay phase to the store's sighting source.
+SIGHTING_SOURCE = {"before": "replay", "transfer": "transfer"}
+
+
+@dataclass(frozen=True)
+class ReplayItem:
+    """A stored finding to re-score on a checkpoint: what the replay and its entry need."""
+
+    finding_id: int
+    key: str
+    family: str
+    attack: str  # registry name
+    prompt: str
+    reference: str
+    text: str
+
+    @classmethod
+    def from_store(cls, row: Mapping[str, Any]) -> ReplayItem:
+        return cls(
+            finding_id=int(row["id"]),
+            key=row["key"],
+            family=row["family"],
+            attack=row["attack"],
+            prompt=row["prompt"],
+            reference=row["reference"],
+            text=row["text"],
+        )
+
+    @classmethod
+    def from_finding(cls, entry: FindingEntry) -> ReplayItem:
+        return cls(
+            finding_id=entry.finding_id,
+            key=entry.key,
+            family=entry.family,
+            attack=entry.attack,
+            prompt=entry.prompt,
+            reference=entry.reference,
+            text=entry.text,
+        )
+
+
+def check_store(path: str | Path, timeout: float) -> None:
+    """Open (create or migrate) the store once: a bad store fails before a folder is made."""
+    with FindingStore.open(path, timeout=timeout):
+        pass
+
+
+class Recorder:
+    """Writes the store and the log for one run, in the order the module doc gives."""
+
+    def __init__(self, store: FindingStore, log: RunLog, state: RunState, run_id: str) -> None:
+        self.store = store
+        self.log = log
+        self.state = state
+        self.run_id = run_id
+
+    def __repr__(self) -> str:
+        return f"Recorder(run_id={self.run_id!r}, store={self.store.path!s}, log={self.log!r})"
+
+    @property
+    def fingerprints(self) -> list[str]:
+        """Checkpoint fingerprints by index: store sightings are keyed by fingerprint."""
+        if self.state.init is None:
+            raise RuntimeError("the run has no init entry yet")
+        return self.state.init.fingerprints
+
+    # ---------------------------------------------------------------- entries
+    def write(self, entry: E) -> E:
+        """Log one entry (durably) and fold it into the state."""
+        self.log.write(entry)
+        self.state.observe(entry)
+        return entry
+
+    def begin(self, folder: Path, suite: str, init: InitEntry) -> None:
+        """The run and its checkpoints' labels, in the store (both idempotent)."""
+        self.store.register_run(self.run_id, str(folder.resolve()), suite)
+        for info in init.checkpoints:
+            self.store.label_checkpoint(info["fingerprint"], info["spec"])
+
+    def close(self) -> None:
+        """Close the log (the store belongs to whoever opened it)."""
+        self.log.close()
+
+    # --------------------------------------------------------------- findings
+    def _store_then_log(
+        self,
+        checkpoint: int,
+        news: Sequence[NewFinding],
+        entry_for: Callable[[int, NewFinding, int], E],
+    ) -> list[E]:
+        """The durability rule: store every finding, then log those the log lacks.
+
+        ``entry_for(index, record, finding_id)`` makes the entry of ``news[index]``.
+        """
+        ids = self.store.record(news, run_id=self.run_id, checkpoint=self.fingerprints[checkpoint])
+        written = []
+        for index, (new, finding_id) in enumerate(zip(news, ids, strict=True)):
+            if (checkpoint, new.key) not in self.state.logged:
+                written.append(self.write(entry_for(index, new, finding_id)))
+        return written
+
+    def record_unit(self, result: UnitResult, attack: str) -> int:
+        """A finished unit: its findings, its error if any, then the attempt that marks it
+        done. Returns how many findings were newly logged (what the progress shows)."""
+        unit, outcome = result.unit, result.outcome
+        found = outcome.findings
+        written = self._store_then_log(
+            unit.checkpoint,
+            [finding_record(f, outcome, unit.attack_id) for f in found],
+            lambda i, new, finding_id: self._finding_entry(result, found[i], new, finding_id),
+        )
+        if outcome.error:
+            self.write(
+                ErrorEntry(
+                    stage="attack",
+                    unit=unit.id,
+                    checkpoint=unit.checkpoint,
+                    attack=unit.attack_id,
+                    prompt_index=unit.prompt_index,
+                    message=outcome.error,
+                )
+            )
+        self.write(attempt_entry(unit, outcome, attack))
+        return len(written)
+
+    def _finding_entry(
+        self, result: UnitResult, f: Finding, new: NewFinding, finding_id: int
+    ) -> FindingEntry:
+        unit, outcome = result.unit, result.outcome
+        return FindingEntry(
+            checkpoint=unit.checkpoint,
+            fingerprint=self.fingerprints[unit.checkpoint],
+            unit=unit.id,
+            finding_id=finding_id,
+            key=new.key,
+            attack_id=unit.attack_id,
+            reference=outcome.reference,
+            prompt=f.prompt,
+            text=f.text,
+            score=float(f.score),
+            reference_score=float(f.reference_score),
+            margin=float(f.margin),
+            attack=f.attack,
+            family=f.family,
+            seed=int(f.seed),
+            queries_at_find=int(f.queries_at_find),
+            seeded=bool(f.seeded),
+            reasons=tuple(f.reasons),
+        )
+
+    def record_probe(
+        self,
+        checkpoint: int,
+        found: Sequence[Instability],
+        *,
+        pairs: int,
+        queries: int,
+        seconds: float,
+    ) -> None:
+        """The instability probe of one checkpoint: its instabilities, then its attempt."""
+        self._store_then_log(
+            checkpoint,
+            [instability_record(i) for i in found],
+            lambda i, new, finding_id: instability_entry(checkpoint, found[i], new, finding_id),
+        )
+        self.write(
+            AttemptEntry.probe(
+                checkpoint=checkpoint,
+                pairs=pairs,
+                queries=queries,
+                findings=len(found),
+                seconds=seconds,
+            )
+        )
+
+    # ----------------------------------------------------------------- replay
+    def pending(
+        self, items: Sequence[ReplayItem], *, phase: Phase, source: int, checkpoint: int
+    ) -> list[ReplayItem]:
+        """The items whose replay on ``checkpoint`` the log does not hold yet."""
+        done = self.state.replayed
+        return [i for i in items if (phase, source, checkpoint, i.finding_id) not in done]
+
+    def record_replays(
+        self,
+        items: Sequence[ReplayItem],
+        sightings: Sequence[Sighting],
+        *,
+        phase: Phase,
+        source: int,
+        checkpoint: int,
+        previous: Mapping[int, bool],
+    ) -> list[ReplayEntry]:
+        """Replay sightings to the store, then one ``replay`` line each."""
+        fingerprint = self.fingerprints[checkpoint]
+        self.store.record_replay(
+            sightings, run_id=self.run_id, checkpoint=fingerprint, source=SIGHTING_SOURCE[phase]
+        )
+        return [
+            self.write(
+                ReplayEntry(
+                    phase=phase,
+                    source=source,
+                    checkpoint=checkpoint,
+                    fingerprint=fingerprint,
+                    finding_id=item.finding_id,
+                    key=item.key,
+                    family=item.family,
+                    attack=item.attack,
+                    prompt=item.prompt,
+                    text=item.text,
+                    score=sighting.score,
+                    reference_score=sighting.reference_score,
+                    margin=sighting.score - sighting.reference_score,
+                    open=sighting.is_open,
+                    was_open=previous.get(item.finding_id),
+                )
+            )
+            for item, sighting in zip(items, sightings, strict=True)
+        ]
+
+
+# ---------------------------------------------------------------- mappings
+def finding_record(f: Finding, outcome: AttackOutcome, attack_id: str) -> NewFinding:
+    """An attack's finding as the store keeps it."""
+    return NewFinding(
+        kind="finding",
+        prompt=f.prompt,
+        reference=outcome.reference,
+        text=f.text,
+        family=f.family,
+        attack=f.attack,
+        reasons=f.reasons,
+        score=f.score,
+        reference_score=f.reference_score,
+        detail={
+            "seed": f.seed,
+            "queries_at_find": f.queries_at_find,
+            "seeded": f.seeded,
+            "attack_id": attack_id,
+        },
+    )
+
+
+def instability_record(i: Instability) -> NewFinding:
+    """An instability as the store keeps it (kind ``instability``; the edited side is the
+    "text", its unedited self the "reference")."""
+    chosen = i.side == "chosen"
+    before = i.chosen_score if chosen else i.rejected_score
+    return NewFinding(
+        kind="instability",
+        prompt=i.prompt,
+        reference=i.chosen if chosen else i.rejected,
+        text=i.perturbed,
+        family="instability",
+        attack=i.perturbation,
+        reasons=(
+            f"{i.side} edited by {i.perturbation}: "
+            f"{before:.3f} -> {i.perturbed_score:.3f} flips the pair",
+        ),
+        score=i.perturbed_score,
+        reference_score=before,
+        detail=dataclasses.asdict(i),
+    )
+
+
+def instability_entry(
+    checkpoint: int, i: Instability, new: NewFinding, finding_id: int
+) -> InstabilityEntry:
+    return InstabilityEntry(
+        checkpoint=checkpoint,
+        finding_id=finding_id,
+        key=new.key,
+        swing=float(i.swing),
+        prompt=i.prompt,
+        chosen=i.chosen,
+        rejected=i.rejected,
+        side=i.side,
+        perturbation=i.perturbation,
+        perturbed=i.perturbed,
+        chosen_score=float(i.chosen_score),
+        rejected_score=float(i.rejected_score),
+        perturbed_score=float(i.perturbed_score),
+    )
+
+
+def attempt_entry(unit: Unit, outcome: AttackOutcome, attack: str) -> AttemptEntry:
+    """The line that marks ``unit`` done, with what its search spent and reached."""
+    firsts = [f.queries_at_find for f in outcome.findings]
+    return AttemptEntry(
+        unit=unit.id,
+        checkpoint=unit.checkpoint,
+        attack_id=unit.attack_id,
+        attack=attack,
+        family=outcome.family,
+        replicate=unit.replicate,
+        prompt_index=unit.prompt_index,
+        prompt=outcome.prompt,
+        seed=unit.seed,
+        budget=outcome.budget,
+        queries=outcome.queries,
+        evaluated=outcome.evaluated,
+        reference_score=float(outcome.reference_score),
+        best_score=_finite(outcome.best_score),
+        best_margin=_finite(outcome.best_margin),
+        findings=len(outcome.findings),
+        searched_findings=len(outcome.searched_findings),
+        first_finding_queries=min(firsts) if firsts else None,
+        seconds=outcome.seconds,
+        error=outcome.error is not None,
+    )
+
+
+def _finite(value: float) -> float | None:
+    """NaN and infinities are not JSON: an attack that scored nothing has no best."""
+    return float(value) if math.isfinite(value) else None

@@ -1,0 +1,188 @@
+"""The stages of a run, in order: clean, replay, instability, attack, transfer.
+
+Each stage asks an executor for work, hands what comes back to the recorder (store, then
+log), and only then tells the user. Each skips what the run state says the log already
+holds, so a resumed run picks up where the killed one stopped:
+
+- ``clean``: held-out pairwise accuracy and chance rate per checkpoint, read beside every
+  robustness number (a model that ranks nothing right is trivially "robust").
+- ``replay_before``: every finding stored before the run, re-scored on each checkpoint
+  before any search: are old holes still open, and did a closed one reopen?
+- ``instabilities``: meaning-preserving edits that flip preference pairs.
+- ``attack``: the units (attack x prompt x replicate x checkpoint) not yet done.
+- ``transfer``: with several checkpoints, this run's findings from each re-scored on the
+  others, written as ``transfer.csv``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from harness.core.data import PreferencePair
+from harness.core.errors import HarnessError
+from harness.runlog import CleanEntry, ReplayEntry
+from harness.runlog.entries import AccuracyRecord, ChanceRecord, Phase, probe_unit
+from harness.runlog.metrics import transfer_matrix
+from harness.runner.executors import Executor
+from harness.runner.plan import Unit
+from harness.runner.progress import Mode, Progress
+from harness.runner.recorder import Recorder, ReplayItem
+from harness.scoring import outscores
+from harness.store import Sighting
+from harness.suite import Suite
+
+TRANSFER_NAME = "transfer.csv"
+REPLAY_CHUNK = 512  # findings scored per executor call (each scores twice as many texts)
+
+
+@dataclass
+class Stages:
+    """What every stage works with: the suite, where work runs, and where results go."""
+
+    suite: Suite
+    executor: Executor
+    recorder: Recorder
+    pairs: list[PreferencePair]  # the suite's data (clean metrics, instability probe)
+    folder: Path
+    progress: Mode
+    echo: Callable[[str], None]
+
+    @property
+    def checkpoints(self) -> int:
+        """How many checkpoints the run attacks (as its ``init`` entry lists them)."""
+        return len(self.recorder.fingerprints)
+
+    def check_fingerprints(self, specs: Sequence[str]) -> None:
+        """On resume: the checkpoints must be the ones the run started with."""
+        for c, expected in enumerate(self.recorder.fingerprints):
+            if self.executor.call("describe", c)["fingerprint"] != expected:
+                raise HarnessError(
+                    f"checkpoint {specs[c]} changed since the run started "
+                    "(fingerprint differs); start a new run"
+                )
+
+    # ------------------------------------------------------------------ clean
+    def clean(self) -> None:
+        """Held-out accuracy and chance rate per checkpoint not yet measured."""
+        for c in range(self.checkpoints):
+            if c in self.recorder.state.clean_done:
+                continue
+            clean = self.executor.call("clean", c, self.pairs)
+            entry = self.recorder.write(
+                CleanEntry(
+                    checkpoint=c,
+                    fingerprint=self.recorder.fingerprints[c],
+                    accuracy=AccuracyRecord.from_json(clean["accuracy"]),
+                    chance=ChanceRecord.from_json(clean["chance"]),
+                    queries=clean["queries"],
+                )
+            )
+            self.echo(
+                f"checkpoint {c}: held-out accuracy {entry.accuracy.accuracy:.1%} "
+                f"(n={entry.accuracy.n}), chance rate {entry.chance.rate:.1%}"
+            )
+
+    # ----------------------------------------------------------------- replay
+    def _replay(
+        self, items: list[ReplayItem], *, phase: Phase, source: int, checkpoint: int
+    ) -> list[ReplayEntry]:
+        recorder = self.recorder
+        items = recorder.pending(items, phase=phase, source=source, checkpoint=checkpoint)
+        previous = (
+            recorder.store.previous_status(
+                [i.finding_id for i in items], before_run=recorder.run_id
+            )
+            if phase == "before"
+            else {}
+        )
+        margin = self.suite.config.margin
+        entries: list[ReplayEntry] = []
+        for start in range(0, len(items), REPLAY_CHUNK):
+            chunk = items[start : start + REPLAY_CHUNK]
+            prompts = [i.prompt for i in chunk] * 2
+            responses = [i.text for i in chunk] + [i.reference for i in chunk]
+            scores = self.executor.call("score", checkpoint, prompts, responses)
+            sightings = []
+            for k, item in enumerate(chunk):
+                score, ref = float(scores[k]), float(scores[len(chunk) + k])
+                is_open = outscores(score, ref, margin)
+                sightings.append(Sighting(item.finding_id, score, ref, is_open))
+            entries += recorder.record_replays(
+                chunk,
+                sightings,
+                phase=phase,
+                source=source,
+                checkpoint=checkpoint,
+                previous=previous,
+            )
+        return entries
+
+    def replay_before(self, horizon: int) -> None:
+        """Findings stored before the run (ids up to ``horizon``), on every checkpoint."""
+        stored = self.recorder.store.findings(kind="finding", up_to_id=horizon)
+        if not stored:
+            return
+        items = [ReplayItem.from_store(row) for row in stored]
+        for c in range(self.checkpoints):
+            self.echo(f"replaying {len(items)} stored findings on checkpoint {c} ...")
+            entries = self._replay(items, phase="before", source=-1, checkpoint=c)
+            still = sum(e.open for e in entries)
+            reopened = sum(e.status == "reopened" for e in entries)
+            if entries:
+                self.echo(
+                    f"  {still}/{len(entries)} still open, {len(entries) - still} closed, "
+                    f"{reopened} reopened"
+                )
+
+    # ---------------------------------------------------------------- probes
+    def instabilities(self) -> None:
+        """The instability probe of each checkpoint not yet probed (one unit each)."""
+        cfg = self.suite.config.instability
+        pairs = self.pairs[: cfg.pairs]
+        for c in range(self.checkpoints):
+            if probe_unit(c) in self.recorder.state.done_units:
+                continue
+            started = time.monotonic()
+            found, queries = self.executor.call(
+                "instabilities", c, pairs, list(cfg.perturbations), self.suite.config.seed
+            )
+            self.recorder.record_probe(
+                c, found, pairs=len(pairs), queries=queries, seconds=time.monotonic() - started
+            )
+            self.echo(f"checkpoint {c}: {len(found)} instabilities over {len(pairs)} pairs")
+
+    # ---------------------------------------------------------------- attack
+    def attack(self, pending: list[Unit], attacks: dict[str, str]) -> None:
+        """Run ``pending`` units; ``attacks`` maps suite attack ids to registry names."""
+        if not pending:
+            return
+        progress = Progress(len(pending), mode=self.progress, echo=self.echo)
+        try:
+            for result in self.executor.run(pending):
+                new = self.recorder.record_unit(result, attacks[result.unit.attack_id])
+                progress.update(
+                    attack=result.unit.attack_id,
+                    prompt_index=result.unit.prompt_index,
+                    queries=result.outcome.queries,
+                    findings=new,
+                )
+        finally:
+            progress.close()
+
+    # -------------------------------------------------------------- transfer
+    def transfer(self) -> pd.DataFrame:
+        """Each checkpoint's findings from this run, re-scored on every other checkpoint."""
+        n = self.checkpoints
+        for source in range(n):
+            items = [ReplayItem.from_finding(f) for f in self.recorder.state.findings_on(source)]
+            for target in range(n):
+                if target != source and items:
+                    self._replay(items, phase="transfer", source=source, checkpoint=target)
+        matrix = transfer_matrix(self.recorder.state.entries, n)
+        matrix.to_csv(self.folder / TRANSFER_NAME)
+        return matrix
