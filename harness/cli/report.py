@@ -1,4 +1,5 @@
-"""``rmh report``: the report files of a run folder (one per registered renderer), rebuilt from its log alone."""
+"""``rmh report``: a run folder's report files, one per registered renderer, rebuilt from
+its log alone."""
 
 from __future__ import annotations
 
@@ -48,7 +49,8 @@ def report_command(
     allow_suite_mismatch: bool,
     echo: Callable[[str], None],
 ) -> None:
-    """Write the report files (one per registered renderer); an incomplete run is reported, then flagged (exit 2)."""
+    """Write the report files (one per renderer); an incomplete run is reported, then flagged
+    (exit 2)."""
     from attacks.registry import families
     from harness.gate import load_policy
     from reports import build_report

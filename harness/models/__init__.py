@@ -12,7 +12,8 @@ from pathlib import Path
 
 from harness.models.base import Prepared, RewardModel, TokenGradients
 from harness.models.callable import CallableRewardModel
-from harness.models.hf import HFRewardModel, LoadOptions
+from harness.models.hf import HFRewardModel
+from harness.models.options import LoadOptions
 
 __all__ = [
     "CallableRewardModel",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -31,85 +31,11 @@ from harness.models.base import Prepared, RewardModel, TokenGradients
 from harness.models.device import pick_device, pick_dtype
 from harness.models.fingerprint import fingerprint_checkpoint
 from harness.models.formatting import Encoded, make_formatter
+from harness.models.options import LoadOptions
 
 log = logging.getLogger(__name__)
 
 _HUGE = 1_000_000
-
-
-@dataclass(frozen=True)
-class LoadOptions:
-    """How to load and read a checkpoint. Every field is also a CLI option.
-
-    The option's help lives in each field's metadata: ``harness.cli.options`` builds the
-    ``rmh`` options from these fields, so a new field becomes an option without re-typing.
-
-    Attributes:
-        allow_pickle: load ``pytorch_model.bin`` (pickle can run code) when no
-            safetensors weights exist. Off: only safetensors load.
-        trust_remote_code: run the checkpoint's own modelling code. Off unless asked.
-        device: "auto" (CUDA when available), "cpu", "cuda:1", ... (None means "auto").
-        dtype: "auto" (fp32 on CPU; bf16, else fp16, on CUDA), or a dtype name (None
-            means "auto").
-        format: "chat", "pair", or a template with ``{prompt}`` and ``{response}``;
-            None picks chat when the tokenizer has a template, else pair.
-        head_index: read this logit as the reward (needed when num_labels > 2).
-        good_label, bad_label: for two-label heads the reward is
-            ``logit[good_label] - logit[bad_label]`` (default 1 - 0: label 1 is "chosen"/
-            "positive", as in binary classifiers fine-tuned on preference data). Only
-            ``good_label`` is an option: on the command line ``bad_label`` is the other one.
-        tokenizer: a separate tokenizer directory, when the checkpoint has none.
-        max_length: cap on tokens; default is the model's own limit.
-    """
-
-    allow_pickle: bool = field(
-        default=False,
-        metadata={
-            "help": "Load pickle (.bin) weights when no safetensors exist. Pickle can run code."
-        },
-    )
-    trust_remote_code: bool = field(
-        default=False,
-        metadata={"help": "Run the checkpoint's own modelling code (off by default)."},
-    )
-    device: str | None = field(
-        default="auto", metadata={"help": "auto (CUDA when available), cpu, cuda:0, ..."}
-    )
-    dtype: str | None = field(
-        default="auto",
-        metadata={"help": "auto (fp32 on CPU; bf16/fp16 on GPU), float32, bfloat16, float16."},
-    )
-    format: str | None = field(
-        default=None,
-        metadata={
-            "help": "chat, pair, or a template with {prompt} and {response}. "
-            "Default: chat when the tokenizer has a template, else pair."
-        },
-    )
-    head_index: int | None = field(
-        default=None,
-        metadata={"help": "Read this logit as the reward (needed for heads with >2 labels)."},
-    )
-    good_label: int = field(
-        default=1,
-        metadata={
-            "help": "Two-label heads: reward = logit[good] - logit[bad].",
-            "min": 0,
-            "max": 1,
-        },
-    )
-    bad_label: int = field(default=0, metadata={"cli": False})
-    tokenizer: str | None = field(
-        default=None,
-        metadata={"help": "Tokenizer directory, when the checkpoint has none.", "path": True},
-    )
-    max_length: int | None = field(
-        default=None,
-        metadata={
-            "help": "Truncate inputs to this many tokens (default: the model's limit).",
-            "min": 1,
-        },
-    )
 
 
 def _check_directory(path: Path) -> None:
