@@ -35,6 +35,23 @@ class NewFinding:
     def key(self) -> str:
         return finding_key(self.kind, self.prompt, self.family, self.text)
 
+    def row(self, run_id: str, checkpoint: str, now: str) -> tuple[Any, ...]:
+        """The ``findings`` row of this finding, in the column order the store inserts."""
+        return (
+            self.key,
+            self.kind,
+            self.prompt,
+            self.reference,
+            self.text,
+            self.family,
+            self.attack,
+            json.dumps(list(self.reasons), ensure_ascii=False),
+            json.dumps(self.detail, ensure_ascii=False),
+            run_id,
+            checkpoint,
+            now,
+        )
+
 
 @dataclass(frozen=True)
 class Sighting:

@@ -11,7 +11,15 @@ IMMEDIATE`` transaction per batch of writes, and a busy timeout, so two runs can
 the same store at once. A store that stays locked past the timeout, a file that is not
 SQLite, and a store written by a newer version of this code are clear errors.
 
-The schema and its migrations are in ``schema``; the records a run hands in, in ``records``.
+Exploits (schema v3): every finding is signed (``harness.core.signature``) and joins, as
+it is recorded, the exploit of the signatures it is within the threshold of; a finding
+that bridges two exploits merges them (``harness.store.exploits`` says why and how ids
+behave). The clustering graph is kept in memory per open store, built from the
+``signatures`` table on first use and rebuilt when another connection has written
+since (``PRAGMA data_version``), so two runs writing one store stay exact.
+
+The schema and its migrations are in ``schema``; the records a run hands in, in ``records``;
+the write handle and the exploit tables' SQL, in ``library``.
 """
 
 from __future__ import annotations
@@ -20,19 +28,29 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from harness.core.errors import HarnessError
+from harness.core.signature import band_keys, signature
+from harness.store.exploits import CLUSTERING, SignatureGraph
+from harness.store.library import (
+    CLUSTERING_SQL,
+    MEMBERS_SQL,
+    REPRESENTATIVES_SQL,
+    Tx,
+    decode_exploit,
+    exploits_sql,
+    join_exploit,
+    load_graph,
+    now,
+    recluster,
+    refresh_exploits,
+)
 from harness.store.records import NewFinding, Sighting
-from harness.store.schema import MIGRATIONS, SCHEMA_VERSION
+from harness.store.schema import SCHEMA_VERSION, migrate
 
 DEFAULT_TIMEOUT = 30.0
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 class FindingStore:
@@ -42,6 +60,8 @@ class FindingStore:
         self.path = path
         self._db = connection
         self._timeout = timeout
+        self._graph: SignatureGraph | None = None
+        self._graph_version = -1
 
     # ------------------------------------------------------------------ open
     @classmethod
@@ -80,14 +100,12 @@ class FindingStore:
                 f"rm-harness understands ({SCHEMA_VERSION}); upgrade rm-harness"
             )
         if version < SCHEMA_VERSION:
-            self._migrate()
-
-    def _migrate(self) -> None:
-        with self.transaction() as db:
-            version = db.execute("PRAGMA user_version").fetchone()[0]  # re-read under lock
-            for target in range(version, SCHEMA_VERSION):
-                db.executescript_in_tx(MIGRATIONS[target])
-                db.execute(f"PRAGMA user_version = {target + 1}")
+            with self.transaction() as db:
+                migrate(db)
+        if self._query(CLUSTERING_SQL) != [{"value": CLUSTERING}]:
+            with self.transaction() as db:  # made with other parameters: cluster anew
+                if db.execute(CLUSTERING_SQL).fetchall() != [(CLUSTERING,)]:  # under lock
+                    recluster(db)
 
     @property
     def schema_version(self) -> int:
@@ -122,12 +140,12 @@ class FindingStore:
             ) from None
 
     @contextmanager
-    def transaction(self) -> Iterator[_Tx]:
+    def transaction(self) -> Iterator[Tx]:
         """One write transaction, taken up front (``BEGIN IMMEDIATE``) so writers queue."""
         with self._errors("write"):
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield _Tx(self._db)
+                yield Tx(self._db)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -138,7 +156,7 @@ class FindingStore:
         with self.transaction() as db:
             db.execute(
                 "INSERT OR IGNORE INTO runs (id, folder, suite, started_at) VALUES (?, ?, ?, ?)",
-                (run_id, folder, suite, _now()),
+                (run_id, folder, suite, now()),
             )
 
     def label_checkpoint(self, fingerprint: str, label: str) -> None:
@@ -152,45 +170,57 @@ class FindingStore:
     def record(self, findings: Sequence[NewFinding], *, run_id: str, checkpoint: str) -> list[int]:
         """Add findings (deduplicated) and one search sighting each; returns their ids.
 
-        Idempotent: recording the same findings for the same run and checkpoint again
-        (a resumed run redoing an unfinished attempt) adds nothing.
+        A new finding joins (or merges) exploits; a finding found again by a search
+        updates its best margin. Idempotent: recording the same findings for the same
+        run and checkpoint again (a resumed run redoing an unfinished attempt) adds nothing.
         """
+        signatures = [signature(item.reference, item.text) for item in findings]  # unlocked
+        bands = band_keys([sig.shingles for sig in signatures])
         ids: list[int] = []
+        touched: set[int] = set()
         with self.transaction() as db:
-            for item in findings:
-                db.execute(
-                    "INSERT INTO findings (key, kind, prompt, reference, text, family, attack, "
-                    "reasons, detail, first_run, first_checkpoint, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-                    (
-                        item.key,
-                        item.kind,
-                        item.prompt,
-                        item.reference,
-                        item.text,
-                        item.family,
-                        item.attack,
-                        json.dumps(list(item.reasons), ensure_ascii=False),
-                        json.dumps(item.detail, ensure_ascii=False),
-                        run_id,
-                        checkpoint,
-                        _now(),
-                    ),
-                )
-                (finding_id,) = db.execute(
-                    "SELECT id FROM findings WHERE key = ?", (item.key,)
-                ).fetchone()
-                ids.append(finding_id)
-                db.add_sighting(
-                    finding_id,
-                    run_id,
-                    checkpoint,
-                    "search",
-                    item.score,
-                    item.reference_score,
-                    True,
-                )
+            try:
+                graph = self._synced_graph(db)
+                for item, sig, row in zip(findings, signatures, bands, strict=True):
+                    stamp = now()
+                    cursor = db.execute(
+                        "INSERT INTO findings (key, kind, prompt, reference, text, family, "
+                        "attack, reasons, detail, first_run, first_checkpoint, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                        item.row(run_id, checkpoint, stamp),
+                    )
+                    inserted = cursor.rowcount == 1
+                    (finding_id,) = db.execute(
+                        "SELECT id FROM findings WHERE key = ?", (item.key,)
+                    ).fetchone()
+                    ids.append(finding_id)
+                    margin = item.score - item.reference_score
+                    sighted = db.add_sighting(
+                        finding_id, run_id, checkpoint, "search", item.score,
+                        item.reference_score, True, stamp,
+                    )  # fmt: skip
+                    if inserted:
+                        join_exploit(db, graph, finding_id, item.kind, sig, row, margin, stamp)
+                    elif sighted:
+                        db.execute(
+                            "UPDATE members SET margin = MAX(margin, ?), last_found = ? "
+                            "WHERE finding_id = ?",
+                            (margin, stamp, finding_id),
+                        )
+                    if inserted or sighted:
+                        touched.add(finding_id)
+                refresh_exploits(db, touched)
+            except BaseException:
+                self._graph = None  # the transaction rolls back: so must the graph
+                raise
         return ids
+
+    def _synced_graph(self, db: Tx) -> SignatureGraph:
+        """The clustering graph, rebuilt if another connection has written since we last did."""
+        version = db.execute("PRAGMA data_version").fetchone()[0]
+        if self._graph is None or version != self._graph_version:
+            self._graph, self._graph_version = load_graph(db), version
+        return self._graph
 
     def record_replay(
         self,
@@ -296,6 +326,56 @@ class FindingStore:
             sql += " WHERE " + " AND ".join(where)
         return self._query(sql + " ORDER BY s.id", args)
 
+    def exploits(
+        self,
+        *,
+        kind: str | None = "finding",
+        family: str | None = None,
+        prompt: str | None = None,
+        checkpoint: str | None = None,
+        status: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Exploits by id: summary rows (lists decoded) with the representative's ``text``.
+
+        ``family``/``prompt``: a member has it. ``checkpoint`` (fingerprint or label): a
+        member was sighted on it, and ``status`` is then the representative's latest
+        state there ("open", "closed", or None if it was never sighted there);
+        ``status="open"``/``"closed"`` keeps only those.
+        """
+        sql, args = exploits_sql(kind, family, prompt, checkpoint, status)
+        return [decode_exploit(row) for row in self._query(sql, args)]
+
+    def exploit(self, exploit_id: int) -> dict[str, Any]:
+        """One exploit with its ``members`` (oldest first); an absorbed id finds its survivor."""
+        merged = self._query("SELECT into_id FROM exploit_merges WHERE absorbed = ?", (exploit_id,))
+        wanted = merged[0]["into_id"] if merged else exploit_id
+        rows = self._query("SELECT e.*, f.text FROM exploits e JOIN findings f "
+                           "ON f.id = e.representative WHERE e.id = ?", (wanted,))  # fmt: skip
+        if not rows:
+            raise HarnessError(f"no exploit with id {exploit_id} in {self.path}")
+        exploit = decode_exploit(rows[0])
+        exploit["members"] = self._query(MEMBERS_SQL, (wanted,))
+        absorbed = self._query("SELECT absorbed FROM exploit_merges WHERE into_id = ?", (wanted,))
+        exploit["absorbed"] = sorted(row["absorbed"] for row in absorbed)
+        return exploit
+
+    def representatives(
+        self, *, kind: str | None = "finding", up_to_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """One finding per exploit, what replay scores: like ``findings()``, plus ``exploit_id``.
+
+        ``up_to_id`` (a replay horizon) picks each exploit's representative among its
+        members up to that id. Exploits merge when later findings bridge them, so the
+        same horizon can give fewer representatives later: a resumed run should replay
+        the ids it logged, not ask again.
+        """
+        rows = self._query(REPRESENTATIVES_SQL, (kind, kind, up_to_id, up_to_id))
+        for row in rows:
+            row.pop("rank")
+            row["reasons"] = json.loads(row["reasons"])
+            row["detail"] = json.loads(row["detail"])
+        return rows
+
     def summary(self) -> list[dict[str, Any]]:
         """One row per finding with its sighting counts: what ``rmh findings list`` shows."""
         return self._query(
@@ -312,36 +392,3 @@ class FindingStore:
 
     def integrity_ok(self) -> bool:
         return self._query("PRAGMA integrity_check")[0]["integrity_check"] == "ok"
-
-
-class _Tx:
-    """The write handle inside ``FindingStore.transaction``."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def execute(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
-        return self._db.execute(sql, args)
-
-    def executescript_in_tx(self, script: str) -> None:
-        """Run a multi-statement script inside the open transaction (executescript commits)."""
-        for statement in script.split(";"):
-            if statement.strip():
-                self._db.execute(statement)
-
-    def add_sighting(
-        self,
-        finding_id: int,
-        run_id: str,
-        checkpoint: str,
-        source: str,
-        score: float,
-        reference_score: float,
-        is_open: bool,
-    ) -> None:
-        self._db.execute(
-            "INSERT INTO sightings (finding_id, run_id, checkpoint, source, score, "
-            "reference_score, is_open, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (finding_id, run_id, checkpoint, source) DO NOTHING",
-            (finding_id, run_id, checkpoint, source, score, reference_score, int(is_open), _now()),
-        )

@@ -11,11 +11,6 @@ import pytest
 from harness.runlog import LOG_NAME
 from harness.testing import HOSTILE_TEXTS
 
-# Attacker-controlled text that must stay inert in every rendering (harness.testing).
-# Highest margin first: the report's top findings show the first five as finding text,
-# and every finding carries all of them as judge reasons.
-PAYLOADS = HOSTILE_TEXTS  # test_csv_findings still imports this name from here
-
 
 @pytest.fixture()
 def copy_run(tiny_run, tmp_path):
@@ -58,6 +53,8 @@ def hostile_run(copy_run) -> Path:
             return entry
         injected = True
         findings = []
+        # Highest margin first: the report's top findings show the first five as finding
+        # text, and every finding carries all of them as judge reasons.
         for i, payload in enumerate(HOSTILE_TEXTS):
             findings.append(
                 {

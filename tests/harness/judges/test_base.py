@@ -283,3 +283,15 @@ def test_judgements_specs_and_params_are_immutable_values():
         with pytest.raises(dataclasses.FrozenInstanceError):
             value.name = "changed"  # type: ignore[misc]
     assert hash(Judgement("a", True, ("r",))) == hash(Judgement("a", True, ("r",)))
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [("heuristic", {}), ("gold-rm", {"checkpoint": "g/"}), ("ensemble", {}), ("human", {})],
+)
+def test_every_judges_params_are_frozen(name, params):
+    """Params are what a run records: once checked they cannot change under the judge."""
+    checked = check_spec(JudgeSpec(name, params))
+    field = dataclasses.fields(checked)[0].name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(checked, field, None)

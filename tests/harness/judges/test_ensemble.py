@@ -74,3 +74,13 @@ def test_built_from_checkpoints_with_the_loader():
 def test_bad_parameters_are_one_line(params, message):
     with pytest.raises(HarnessError, match=message):
         build_judges([JudgeSpec("ensemble", params)], lambda spec: scorer(length_rm))
+
+
+def test_default_quorum_is_half_the_models():
+    (judge,) = build_judges([JudgeSpec("ensemble", {"checkpoints": ["a/"]})], scorer_of_length)
+    assert judge.quorum == 0.5
+    assert EnsembleJudge([scorer(length_rm)]).quorum == 0.5
+
+
+def scorer_of_length(spec: str) -> Scorer:
+    return scorer(length_rm)

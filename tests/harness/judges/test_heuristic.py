@@ -199,3 +199,14 @@ def test_text_stats_are_an_immutable_value():
     with pytest.raises(dataclasses.FrozenInstanceError):
         stats.words = 3  # type: ignore[misc]
     assert stats == TextStats.of("a joke")
+
+
+def test_an_empty_reference_counts_as_one_character():
+    judge = HeuristicJudge(min_length_for_length_rule=1, max_length_factor=6.0)
+    assert not has(judge.reasons("abcdef", ""), "length")  # 6 is not more than 6 x 1
+    assert has(judge.reasons("abcdefg", ""), "7x the reference's length")
+
+
+def test_non_ascii_starts_above_127():
+    stats = TextStats.of("~\x7f\x80")  # 126, 127 (DEL) and 128
+    assert stats.non_ascii_share == pytest.approx(1 / 3)

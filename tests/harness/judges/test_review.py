@@ -84,3 +84,11 @@ def test_built_from_a_reviewed_file(tmp_path):
     assert isinstance(queue, ReviewQueue) and queue.labels == {("p", "c"): False}
     (empty,) = build_judges([JudgeSpec("human")], lambda spec: None)
     assert empty.labels == {} and empty.pending == {}
+
+
+def test_jsonl_export_keeps_text_as_written(tmp_path):
+    queue = ReviewQueue()
+    queue.judge("Une blague ?", "ref", ["café 😂"])
+    path = tmp_path / "q.jsonl"
+    queue.export(path)
+    assert "café 😂" in path.read_text(encoding="utf-8")  # readable, not \\u escapes

@@ -49,3 +49,11 @@ def test_pairs_are_scored_with_their_own_prompt():
 def test_reads_as_a_sentence():
     result = PairwiseAccuracy(0.75, 3, 4, 0.300642, 0.954413)
     assert str(result) == "75.0% (3/4, 95% CI 30.1%-95.4%)"
+
+
+def test_an_accuracy_is_an_immutable_value():
+    import dataclasses
+
+    result = accuracy_from_scores(np.array([1.0]), np.array([0.0]))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.accuracy = 0.0  # type: ignore[misc]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -274,10 +275,12 @@ def test_white_box_questions_go_to_the_model(planted):
 def test_gradients_are_one_query_and_cache_the_score(planted):
     scorer = Scorer(CallableRewardModel(planted), budget=2)
     word = sorted(planted.planted)[0]
+    started = time.perf_counter()
     result = scorer.gradients("p", f"the {word}")
+    elapsed = time.perf_counter() - started
     assert result.score == 1.0 and result.grad.shape == (2, planted.vocab_size)
     assert (scorer.stats.queries, scorer.stats.gradient_queries, scorer.remaining) == (1, 1, 1)
-    assert scorer.stats.model_seconds > 0
+    assert 0 < scorer.stats.model_seconds <= elapsed
     assert scorer.score_one("p", f"the {word}") == 1.0 and scorer.stats.queries == 1  # cached
     scorer.gradients("p", "the")
     with pytest.raises(BudgetExhausted):
@@ -288,9 +291,11 @@ def test_gradients_are_one_query_and_cache_the_score(planted):
 def test_gradients_of_a_black_box_model_are_refused():
     scorer = Scorer(counting_model())
     assert not scorer.supports_gradients
-    with pytest.raises(NotImplementedError, match="does not expose gradients"):
+    with pytest.raises(NotImplementedError, match=r"CallableRewardModel\(name=.* does not expose"):
         scorer.gradients("p", "r")
     assert scorer.stats.queries == 0
+    with pytest.raises(NotImplementedError):  # refused before the budget is asked
+        Scorer(counting_model(), budget=0).gradients("p", "r")
 
 
 def test_repr_names_the_model_and_the_counters():
@@ -323,8 +328,6 @@ def test_a_fresh_scorer_has_counted_nothing():
 
 
 def test_model_time_is_the_time_spent_in_the_model():
-    import time
-
     def slow(prompts, responses):
         time.sleep(0.01)
         return [0.0] * len(responses)
@@ -400,3 +403,16 @@ def test_non_finite_score_message_clips_long_text():
     message = str(info.value)
     assert f"prompt '{'p' * 39}…' / response '{'r' * 39}…'" in message
     assert "try --dtype float32" in message
+
+
+def test_a_model_that_reports_no_length_still_fills_batches_by_rows():
+    """A length of 0 counts as 1 token, so the token limit still bounds a batch."""
+
+    class NoLength(CallableRewardModel):
+        def prepare(self, prompts, responses):
+            return [Prepared(item.payload, 0) for item in super().prepare(prompts, responses)]
+
+    seen: list[list[str]] = []
+    scorer = Scorer(NoLength(counting_model(seen).fn), max_batch_tokens=2)
+    scorer.score(["p"] * 5, ["a", "b", "c", "d", "e"])
+    assert [len(batch) for batch in seen] == [2, 2, 1]

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
+import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
 from harness.core.errors import HarnessError
 from harness.store import MIGRATIONS, SCHEMA_VERSION, FindingStore, NewFinding, Sighting
+from tests.harness.store.test_exploits import REFS
+from tests.harness.store.test_store_exploits import assert_consistent, news
 
 
 def new(text: str, prompt: str = "p", family: str = "repetition", score: float = 1.0):
@@ -155,3 +162,60 @@ def test_two_processes_writing_at_once_do_not_corrupt_the_store(tmp_path):
         shared, own = count // 2, count // 2
         assert len(store.findings()) == shared + 2 * own
         assert len(store.sightings()) == 2 * count
+        assert_consistent(store)  # each writer's graph caught up with the other's writes
+
+
+# ------------------------------------------------------------------ v2 -> v3 migration
+def v2_fixture(tmp_path: Path) -> Path:
+    path = tmp_path / "store_v2.db"
+    shutil.copyfile(Path(__file__).parent / "data" / "store_v2.db", path)
+    return path
+
+
+def dump(path: Path, table: str) -> list[tuple]:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+    finally:
+        db.close()
+
+
+def test_a_v2_store_written_by_v2_code_is_upgraded_and_clustered(tmp_path):
+    path = v2_fixture(tmp_path)
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2
+    before = {t: dump(path, t) for t in ("findings", "sightings", "runs", "checkpoints")}
+    assert len(before["findings"]) == 16 and len(before["sightings"]) == 35
+    with FindingStore.open(path) as store:
+        assert store.schema_version == 3
+        assert_consistent(store)
+        families = sorted(tuple(e["families"]) for e in store.exploits())
+        assert families == [
+            ("black-box-search",), ("formatting",), ("null-answer",), ("repetition",),
+            ("self-praise",), ("unicode",),
+        ]  # fmt: skip
+        assert [e["size"] for e in store.exploits(kind="instability")] == [1]
+        ids = store.record(
+            news([(REFS[0], REFS[0] + "\u200b" * 9, "unicode")]), run_id="r3", checkpoint="fp-a"
+        )
+        assert_consistent(store)
+    assert {t: dump(path, t)[: len(rows)] for t, rows in before.items()} == before
+    assert ids == [17]
+
+
+def test_v2_code_refuses_a_v3_store_with_its_one_line_error(tmp_path):
+    make = importlib.import_module("tests.harness.store.make_v2_store")
+    (tmp_path / "code").mkdir()
+    try:
+        v2 = make.load_v2(tmp_path / "code")
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("the git history with the v2 store code is not available")
+    try:
+        path = tmp_path / "f.db"
+        FindingStore.open(path).close()
+        with pytest.raises(HarnessError, match="newer than this rm-harness understands") as err:
+            v2.FindingStore.open(path)
+        assert "\n" not in str(err.value) and "version 3" in str(err.value)
+    finally:
+        sys.path.remove(str(tmp_path / "code"))
+        for name in [m for m in sys.modules if m == "v2store" or m.startswith("v2store.")]:
+            del sys.modules[name]
