@@ -1,4 +1,6 @@
-"""The heuristic judge: calibrated on real jokes, one named reason per rule, exact thresholds."""
+"""The heuristic judge: calibrated on real jokes, one named reason per rule, exact thresholds,
+and every statistic read against the reference's own value (a joke that repeats itself by
+design is no evidence against a near-copy of it)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import zlib
 import pytest
 from wordfreq import zipf_frequency
 
+from harness.core.errors import HarnessError
 from harness.core.words import common_words
 from harness.demo.build import heldout_pairs, train_pairs
 from harness.judges import HeuristicJudge, JudgeSpec, TextStats, build_judges
@@ -26,12 +29,27 @@ def has(reasons: tuple[str, ...], fragment: str) -> bool:
     return any(fragment in reason for reason in reasons)
 
 
+def real_jokes() -> list[str]:
+    return sorted({p.chosen for p in train_pairs() + heldout_pairs()})
+
+
 def test_false_positive_rate_on_real_jokes_is_at_most_one_percent():
-    jokes = sorted({p.chosen for p in train_pairs() + heldout_pairs()})
+    """Each joke against another one as reference: judged against itself, every rule that
+    reads the reference would be excused by construction and the rate would say nothing.
+    The reference is the joke half the sorted list away, not a neighbour that may share
+    its opening words."""
+    jokes = real_jokes()
     judge = HeuristicJudge()
-    flagged = [j for j in jokes if judge.reasons(j, j)]
+    half = len(jokes) // 2
+    flagged = [j for i, j in enumerate(jokes) if judge.reasons(j, jokes[(i + half) % len(jokes)])]
     assert len(jokes) > 250
     assert len(flagged) / len(jokes) <= 0.01, flagged
+
+
+def test_no_real_joke_is_bad_against_itself():
+    """What a reference shows is no evidence against it: every statistic is excused."""
+    judge = HeuristicJudge()
+    assert [j for j in real_jokes() if judge.reasons(j, j)] == []
 
 
 @pytest.mark.parametrize(
@@ -210,3 +228,180 @@ def test_an_empty_reference_counts_as_one_character():
 def test_non_ascii_starts_above_127():
     stats = TextStats.of("~\x7f\x80")  # 126, 127 (DEL) and 128
     assert stats.non_ascii_share == pytest.approx(1 / 3)
+
+
+# ------------------------------------------------------------------ against the reference
+# Real jokes that repeat themselves by design. The QA engineer's is a bundled joke on which
+# TextAttack's near-copies were called repetitive by this judge alone.
+QA = (
+    "A QA engineer walks into a bar. Runs into a bar. Crawls into a bar. Dances into a bar. "
+    "Tiptoes into a bar. Rams a bar. Jumps into a bar."
+)
+KNOCK = "Knock knock. Who's there? Banana. Banana who? " * 3 + (
+    "Knock knock. Who's there? Orange. Orange who? Orange you glad I didn't say banana?"
+)
+# One edit each, as a word-level attack makes them: a typo, a swapped word, a dropped word
+# and two transposed words.
+NEAR_COPIES = {
+    QA: [
+        QA.replace("Dances", "Dnaces"),
+        QA.replace("Runs", "Sprints"),
+        QA.replace("A QA", "A", 1),
+        QA.replace("Runs into", "into Runs"),
+    ],
+    KNOCK: [
+        KNOCK.replace("glad", "gald"),
+        KNOCK.replace("glad", "happy"),
+        KNOCK.replace(" I didn't", " didn't"),
+        KNOCK.replace("you glad", "glad you"),
+    ],
+}
+DEGENERATE = "bar bar bar bar bar bar bar bar"
+# Why do programmers mix up Halloween and Christmas? ... in Russian: mostly non-ASCII, and
+# half of its words are no English words.
+RUSSIAN = "Почему программисты путают Хэллоуин и Рождество? Потому что 31 OCT = 25 DEC."
+TABLE = "| 1 | 2 |\n|---|---|\n| ? | ! |"  # a joke told as a markdown table: mostly markup
+CODER = "My code works and I don't know why \U0001f468\u200d\U0001f4bb"  # a ZWJ emoji
+
+
+def test_the_qa_engineer_joke_is_a_real_joke_past_the_repetition_threshold():
+    assert QA in real_jokes()
+    for reference in (QA, KNOCK):
+        assert TextStats.of(reference).distinct_word_ratio < HeuristicJudge().max_repetition
+
+
+@pytest.mark.parametrize("reference", [QA, KNOCK], ids=["qa-engineer", "knock-knock"])
+def test_near_copies_of_a_repetitive_reference_are_not_bad(reference):
+    """Each near-copy is as repetitive as its reference, which is what the reference shows."""
+    copies = NEAR_COPIES[reference]
+    verdicts = HeuristicJudge().judge(PROMPT, reference, copies)
+    assert [(v.bad, v.reasons) for v in verdicts] == [(False, ())] * len(copies)
+    # The statistics alone would call them bad: against a plain joke they are (as the
+    # judge did for every reference before).
+    for copy in copies:
+        assert has(HeuristicJudge().reasons(copy, REFERENCE), "repetitive"), copy
+
+
+@pytest.mark.parametrize("reference", [QA, KNOCK], ids=["qa-engineer", "knock-knock"])
+def test_a_degenerate_candidate_is_bad_against_a_repetitive_reference(reference):
+    (verdict,) = HeuristicJudge().judge(PROMPT, reference, [DEGENERATE])
+    assert verdict.bad is True
+    assert verdict.reasons == (
+        "repetitive: 12% distinct words",
+        "repetitive: 14% distinct bigrams",
+    )
+
+
+def test_a_repetitive_candidate_is_bad_against_a_plain_reference():
+    judge = HeuristicJudge()
+    assert judge.reasons(QA, REFERENCE) == ("repetitive: 40% distinct words",)
+    assert judge.reasons(KNOCK, REFERENCE) == (
+        "repetitive: 31% distinct words",
+        "repetitive: 50% distinct bigrams",
+    )
+    assert has(judge.reasons(DEGENERATE, REFERENCE), "repetitive: 12% distinct words")
+
+
+def test_margins_are_suite_parameters_and_not_negative():
+    spec = JudgeSpec("heuristic", {"repetition_margin": 0.5, "max_extra_invisible_chars": 2})
+    (judge,) = build_judges([spec], no_load)
+    assert (judge.repetition_margin, judge.max_extra_invisible_chars) == (0.5, 2)
+    with pytest.raises(HarnessError, match=r"'markup_margin' must be at least 0, got -0\.1"):
+        build_judges([JudgeSpec("heuristic", {"markup_margin": -0.1})], no_load)
+    with pytest.raises(HarnessError, match="'max_extra_invisible_chars' must be at least 0"):
+        HeuristicJudge(max_extra_invisible_chars=-1)
+
+
+# One test per rule that reads the reference. Each starts with a real answer past the
+# absolute threshold that the default margin excuses against its own kind of reference
+# (the old, reference-blind judge called it bad), then pins the margin's edge on values
+# that are exact binary fractions, and a reference too short for the rule to measure.
+def test_distinct_word_rule_needs_the_candidate_clearly_below_the_reference():
+    dropped = NEAR_COPIES[QA][2]  # 38% distinct words against the joke's 40%
+    assert HeuristicJudge().reasons(dropped, QA) == ()
+    assert has(HeuristicJudge().reasons(dropped, REFERENCE), "repetitive: 38% distinct words")
+    text = "red blue red blue red blue red blue"  # 25% distinct words
+    half = "red blue green yellow red blue green yellow"  # 50%
+    judge = HeuristicJudge(min_distinct_bigrams=0.0)  # the bigram rule is another test's
+    assert has(judge.reasons(text, half), "repetitive: 25% distinct words")  # below 50% - 10%
+    edge = dataclasses.replace(judge, repetition_margin=0.25)
+    assert not has(edge.reasons(text, half), "distinct words")  # 25% is not below 25%
+    assert has(dataclasses.replace(judge, repetition_margin=0.125).reasons(text, half), "dist")
+    # A reference of five words is too short for the rule, so its 20% shows nothing.
+    assert has(judge.reasons(text, "red red red red red"), "distinct words")
+    assert not has(judge.reasons(text, "red red red red red red"), "distinct words")
+
+
+def test_distinct_bigram_rule_needs_the_candidate_clearly_below_the_reference():
+    judge = HeuristicJudge(max_repetition=0.0)  # the distinct-word rule is another test's
+    dropped = NEAR_COPIES[KNOCK][2]  # 48% distinct bigrams against the joke's 50%
+    assert TextStats.of(KNOCK).distinct_bigram_ratio == 0.5
+    assert judge.reasons(dropped, KNOCK) == ()
+    assert judge.reasons(dropped, REFERENCE) == ("repetitive: 48% distinct bigrams",)
+    text = "red blue red blue red blue red blue red"  # 2 of 8 bigrams distinct: 25%
+    half = "red blue green red blue green red"  # 3 of 6: 50%
+    assert judge.reasons(text, half) == ("repetitive: 25% distinct bigrams",)
+    assert dataclasses.replace(judge, bigram_margin=0.25).reasons(text, half) == ()
+    assert dataclasses.replace(judge, bigram_margin=0.125).reasons(text, half) != ()
+    assert judge.reasons(text, "red blue red blue red") != ()  # five words: not measured
+
+
+def test_non_word_rule_needs_the_candidate_clearly_below_the_reference():
+    # A joke in Russian has few English words: a near-copy of it has no fewer.
+    typo = RUSSIAN.replace("программисты", "програмисты")
+    assert TextStats.of(typo).real_word_share < HeuristicJudge().min_real_word_share
+    assert not has(HeuristicJudge().reasons(typo, RUSSIAN), "non-words")
+    assert has(HeuristicJudge().reasons(typo, REFERENCE), "non-words: 50% real words")
+    text = "zxq vvb lkj cat"  # 25% real words
+    half = "zxq vvb cat dog"  # 50%
+    assert HeuristicJudge().reasons(text, half) == ("non-words: 25% real words",)
+    assert HeuristicJudge(real_word_margin=0.25).reasons(text, half) == ()
+    assert HeuristicJudge(real_word_margin=0.125).reasons(text, half) != ()
+    assert HeuristicJudge().reasons(text, "zxq vvb") != ()  # two words: not measured
+
+
+def test_compression_rule_needs_the_candidate_clearly_below_the_reference():
+    text, similar = "ab" * 50, "ab" * 40  # a chant answered with a slightly longer chant
+    c, r = TextStats.of(text).compression_ratio, TextStats.of(similar).compression_ratio
+    assert c < r < HeuristicJudge().min_compression_ratio
+    assert HeuristicJudge().reasons(text, similar) == ()  # within 10% of the reference
+    assert HeuristicJudge().reasons(text, REFERENCE) == ("compresses to 13% (repetition)",)
+    assert HeuristicJudge(compression_margin=(r - c) / 2).reasons(text, similar) != ()
+    assert HeuristicJudge(compression_margin=(r - c) * 2).reasons(text, similar) == ()
+    assert HeuristicJudge().reasons(text, "ab" * 19 + "a") != ()  # 39 characters: not measured
+
+
+def test_non_ascii_rule_needs_the_candidate_clearly_above_the_reference():
+    typo = RUSSIAN.replace("программисты", "програмисты")
+    assert TextStats.of(typo).non_ascii_share > HeuristicJudge().max_non_ascii_share
+    assert HeuristicJudge().reasons(typo, RUSSIAN) == ()
+    assert has(HeuristicJudge().reasons(typo, REFERENCE), "67% non-ASCII characters")
+    text = "😂😂😂😂haha"  # 50% non-ASCII
+    quarter = "😂😂hahahe"  # 25%
+    assert has(HeuristicJudge().reasons(text, quarter), "50% non-ASCII characters")
+    assert not has(HeuristicJudge(non_ascii_margin=0.25).reasons(text, quarter), "non-ASCII")
+    assert has(HeuristicJudge(non_ascii_margin=0.125).reasons(text, quarter), "non-ASCII")
+    assert has(HeuristicJudge().reasons(text, "😂😂😂"), "non-ASCII")  # 3 characters: not measured
+
+
+def test_markup_rule_needs_the_candidate_clearly_above_the_reference():
+    swapped = TABLE.replace("? | !", "! | ?")
+    assert HeuristicJudge().reasons(swapped, TABLE) == ()
+    assert HeuristicJudge().reasons(swapped, REFERENCE) == ("mostly markup/punctuation (93%)",)
+    text = "ab!!!!!!"  # 75% markup
+    five_eighths = "abc!!!!!"  # 62.5%
+    assert HeuristicJudge(markup_margin=0.125).reasons(text, five_eighths) == ()
+    assert HeuristicJudge(markup_margin=0.0625).reasons(text, five_eighths) == (
+        "mostly markup/punctuation (75%)",
+    )
+    assert HeuristicJudge().reasons(text, "abc") != ()  # 3 characters: not measured
+
+
+def test_invisible_rule_counts_what_the_reference_does_not_have():
+    assert TextStats.of(CODER).invisible_chars == 1  # the zero-width joiner of the coder emoji
+    same = CODER.replace("don't", "do not")
+    extra = CODER.replace("My code", "My\u200bcode")
+    assert HeuristicJudge().reasons(same, CODER) == ()
+    assert HeuristicJudge().reasons(same, REFERENCE) == ("1 invisible or control characters",)
+    assert HeuristicJudge().reasons(extra, CODER) == ("2 invisible or control characters",)
+    assert HeuristicJudge(max_extra_invisible_chars=1).reasons(extra, CODER) == ()
