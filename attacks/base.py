@@ -2,9 +2,11 @@
 
 An attack proposes candidate responses for one prompt; ``AttackContext.evaluate`` scores
 them through the budgeted scorer, keeps the best, and turns every candidate that
-outscores the reference by the margin *and* is called bad by a judge into a finding.
-Attacks therefore never see a model, never count queries and never decide findings
-themselves: they only search.
+outscores the reference by the margin *and* is called bad by a judge into a finding
+(``harness.core.finding.Finding``). When the search is over, ``Attack.run`` keeps at most
+``keep`` of them, as different from each other as it can (``keep_diverse``). Attacks
+therefore never see a model, never count queries and never decide findings themselves:
+they only search.
 
 Example (a new attack)::
 
@@ -36,7 +38,9 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from harness.core.errors import BudgetExhausted, HarnessError
+from harness.core.finding import DEFAULT_KEEP, Finding
 from harness.core.params import build_params
+from harness.core.signature import distance
 from harness.core.text import normalize
 from harness.judges import Judge, judge_candidates
 from harness.scoring import Scorer, outscores
@@ -44,30 +48,14 @@ from harness.scoring import Scorer, outscores
 Access = Literal["black-box", "white-box"]
 
 
-@dataclass(frozen=True)
-class Finding:
-    """A candidate that outscored the reference and that a judge calls bad.
-
-    ``seeded`` marks candidates that the starting point already had (before any search
-    step): they are counted apart from what the search made.
-    """
-
-    prompt: str
-    text: str
-    score: float
-    reference_score: float
-    margin: float
-    attack: str
-    family: str
-    seed: int
-    queries_at_find: int
-    seeded: bool
-    reasons: tuple[str, ...]
-
-
 @dataclass
 class AttackOutcome:
-    """What one attack did on one prompt."""
+    """What one attack did on one prompt.
+
+    ``findings`` are the kept ones (at most ``keep``, see ``keep_diverse``); ``crossed``
+    counts every judged-bad candidate that crossed the bar, and ``first_finding_queries``
+    is the query count of the first of those, kept or not.
+    """
 
     attack: str
     family: str
@@ -81,6 +69,9 @@ class AttackOutcome:
     best_text: str | None = None
     best_score: float = -np.inf
     findings: list[Finding] = field(default_factory=list)
+    crossed: int = 0
+    searched_crossed: int = 0  # of ``crossed``, those the search made (not the start)
+    first_finding_queries: int | None = None
     seconds: float = 0.0
     error: str | None = None
 
@@ -123,6 +114,8 @@ class AttackContext:
         self.outcome = outcome
         self.reference_score = outcome.reference_score
         self._seen: set[str] = set()
+        #: Every judged-bad candidate that crossed the bar, in the order found.
+        self.found: list[Finding] = []
 
     @property
     def remaining(self) -> int:
@@ -187,21 +180,57 @@ class AttackContext:
             if not bad or self.is_finding(text):  # a batch may hold two spellings of one text
                 continue
             self._seen.add(normalize(text))
-            out.findings.append(
+            self.found.append(
                 Finding(
                     prompt=self.prompt,
+                    reference=self.reference,
                     text=text,
+                    family=self.attack.family,
+                    attack=self.attack.name,
                     score=score,
                     reference_score=self.reference_score,
-                    margin=score - self.reference_score,
-                    attack=self.attack.name,
-                    family=self.attack.family,
+                    reasons=reasons,
                     seed=self.seed,
                     queries_at_find=self.scorer.stats.queries,
                     seeded=seeded,
-                    reasons=reasons,
                 )
             )
+
+    def conclude(self, keep: int) -> None:
+        """Put the findings in the outcome: how many crossed, the first, and the kept ones."""
+        out = self.outcome
+        out.crossed = len(self.found)
+        out.searched_crossed = sum(not f.seeded for f in self.found)
+        out.first_finding_queries = self.found[0].queries_at_find if self.found else None
+        out.findings = keep_diverse(self.found, keep)
+
+
+def keep_diverse(found: Sequence[Finding], keep: int) -> list[Finding]:
+    """At most ``keep`` findings: the best margin, then farthest-first; in the order found.
+
+    After the best margin, each pick is the finding whose signature distance to the
+    nearest one already kept is largest (ties: the better margin, then the earlier
+    found), so one trick spelled fifty ways does not crowd out a second trick. Every
+    step is a pure function of the findings, so the same seed keeps the same findings
+    in every process.
+    """
+    if keep <= 0:
+        raise HarnessError(f"keep must be > 0, got {keep}")
+    if len(found) <= keep:
+        return list(found)
+    # Preference order: best margin first, then the earlier found.
+    rank = sorted(range(len(found)), key=lambda i: (-found[i].margin, i))
+    first = rank[0]
+    nearest = {i: distance(found[i].signature, found[first].signature) for i in rank[1:]}
+    kept = [first]
+    position = {i: r for r, i in enumerate(rank)}
+    while len(kept) < keep:
+        pick = max(nearest, key=lambda i: (nearest[i], -position[i]))
+        kept.append(pick)
+        del nearest[pick]
+        for i in nearest:
+            nearest[i] = min(nearest[i], distance(found[i].signature, found[pick].signature))
+    return [found[i] for i in sorted(kept)]
 
 
 class Attack(ABC):
@@ -271,14 +300,18 @@ class Attack(ABC):
         seed: int = 0,
         judges: Sequence[Judge] = (),
         margin: float = 0.0,
+        keep: int = DEFAULT_KEEP,
     ) -> AttackOutcome:
         """Run on one prompt with its own budget; never raises for the attack's own bugs.
 
         The reference is scored first (one query from the budget). A crash inside the
-        search is recorded in ``outcome.error`` so that other prompts go on.
+        search is recorded in ``outcome.error`` so that other prompts go on. Of the
+        findings, at most ``keep`` are kept (``keep_diverse``); the judges see them all.
         """
         if budget <= 0:
             raise HarnessError(f"budget must be > 0, got {budget}")
+        if keep <= 0:
+            raise HarnessError(f"keep must be > 0, got {keep}")
         self.check_access(scorer)
         own = scorer.with_budget(budget)
         started = time.perf_counter()
@@ -308,6 +341,7 @@ class Attack(ABC):
             pass
         except Exception as exc:
             outcome.error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
+        ctx.conclude(keep)
         outcome.queries = own.stats.queries
         outcome.seconds = time.perf_counter() - started
         return outcome

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -41,6 +42,18 @@ class ReportContext:
             return None
         return tables.baseline_table(self.gate.metrics, self.gate.baseline, self.gate.verdict)
 
+    @property
+    def exploits(self) -> pd.DataFrame:
+        return tables.exploit_table(self.gate.metrics, len(self.gate.metrics.checkpoints))
+
+    @property
+    def judges(self) -> pd.DataFrame:
+        return tables.judge_table(self.gate.metrics)
+
+    def top_findings(self, per_family: int = tables.TOP_FINDINGS_PER_FAMILY) -> pd.DataFrame:
+        """The best findings per family and checkpoint, one per exploit."""
+        return tables.top_findings(self.log, self.gate.metrics.exploit_ids(), per_family)
+
     def mean_asr(self, checkpoint: int) -> float | None:
         mine = [f.asr for f in self.gate.metrics.families if f.checkpoint == checkpoint]
         return sum(mine) / len(mine) if mine else None
@@ -62,3 +75,12 @@ def signed_pct(value: float | None) -> str:
 
 def number(value: float | None, digits: int = 3) -> str:
     return "n/a" if value is None or pd.isna(value) else f"{value:+.{digits}f}"
+
+
+def states(row: Any, checkpoints: int) -> str:
+    """An exploit's state per checkpoint (``open_0``, ... of ``tables.exploit_table``):
+    "open", or "0: open, 1: closed" with several checkpoints; "n/a" where unknown."""
+    values = [getattr(row, f"open_{c}") or "n/a" for c in range(checkpoints)]
+    if checkpoints == 1:
+        return values[0]
+    return ", ".join(f"{c}: {v}" for c, v in enumerate(values))

@@ -19,7 +19,7 @@ from harness.gate import Verdict
 from harness.runlog import AttemptEntry, InitEntry
 from harness.runlog.metrics import CheckpointMetrics
 from reports import figures, tables
-from reports.context import ReportContext, interval, number, pct, signed_pct
+from reports.context import ReportContext, interval, number, pct, signed_pct, states
 from reports.renderer import Renderer, register
 
 MAX_TEXT = 600  # characters of a finding shown; the store and summary.json keep it whole
@@ -54,7 +54,8 @@ def html_context(ctx: ReportContext) -> dict[str, Any]:
     family_frame = ctx.families
     attempts = tables.attempts_frame(ctx.log)
     findings = tables.findings_frame(ctx.log)
-    top = tables.top_findings(ctx.log)
+    top = ctx.top_findings()
+    exploits = ctx.exploits
     replay = tables.replay_table(ctx.log)
     instabilities = tables.instability_table(ctx.log)
     references = (
@@ -80,6 +81,7 @@ def html_context(ctx: ReportContext) -> dict[str, Any]:
                 "ci": interval(r.low, r.high),
                 "n": r.n,
                 "findings": r.findings,
+                "exploits": "n/a" if pd.isna(r.exploits) else int(r.exploits),
                 "errors": r.errors,
                 "gate": r.gate,
             }
@@ -92,8 +94,32 @@ def html_context(ctx: ReportContext) -> dict[str, Any]:
             "margins": figures.margin_plot(findings["margin"].dropna()),
             "first_finding": figures.first_finding_plot(attempts),
         },
+        "exploits": [
+            {
+                "id": r.exploit,
+                "text": shown(r.text, 300),
+                "size": r.size,
+                "families": ", ".join(r.families),
+                "prompts": r.prompts,
+                "margin": number(r.best_margin),
+                "state": states(r, len(metrics.checkpoints)),
+            }
+            for r in exploits.head(MAX_ROWS).itertuples()
+        ],
+        "exploit_count": len(exploits),
+        "exploit_findings": int(exploits["size"].sum()) if not exploits.empty else 0,
+        "judges": [
+            {
+                "judge": shown(r.judge, 60),
+                "confirmed": r.confirmed,
+                "alone": r.alone,
+                "share": pct(r.share),
+            }
+            for r in ctx.judges.itertuples()
+        ],
         "findings": [
             {
+                "exploit": r.exploit,
                 "family": r.family,
                 "attack": r.attack,
                 "prompt": shown(r.prompt, 200),

@@ -1,5 +1,6 @@
 """``junit.xml``: one test case per attack family (per checkpoint), failing where the gate
-fails it, plus one case per checkpoint-level check (clean accuracy, reopened findings).
+fails it, plus one case per checkpoint-level check (clean accuracy, reopened findings,
+new exploits against a baseline).
 
 An ``inconclusive`` family is a failure when the policy counts inconclusive as a fail,
 and a skip when it counts as a pass, so a CI dashboard agrees with the exit code.

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 
 from harness.core.visible import make_visible
-from reports import tables
-from reports.context import ReportContext, interval, number, pct, signed_pct
+from reports.context import ReportContext, interval, number, pct, signed_pct, states
 from reports.renderer import Renderer, register
 
 MAX_TEXT = 120
+MAX_EXPLOITS = 10  # rows of the exploits table (largest first); report.html shows more
 _PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~=:])")
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
@@ -51,15 +51,15 @@ def render_markdown(ctx: ReportContext) -> str:
     level = f"{metrics.confidence:.0%}"
     lines += [
         "",
-        f"| family | ASR | {level} CI | n | findings | gate |",
-        "|---|---|---|---|---|---|",
+        f"| family | ASR | {level} CI | n | findings | exploits | gate |",
+        "|---|---|---|---|---|---|---|",
     ]
     multi = verdict.checkpoints > 1
     for r in ctx.families.itertuples():
         name = f"{r.family} [{r.checkpoint}]" if multi else r.family
         lines.append(
             f"| {escape_md(name)} | {pct(r.asr)} | {interval(r.low, r.high)} | {r.n} | "
-            f"{r.findings} | {r.gate} |"
+            f"{r.findings} | {_count(r.exploits)} | {r.gate} |"
         )
     baseline = ctx.baseline_rows
     if baseline is not None:
@@ -70,7 +70,8 @@ def render_markdown(ctx: ReportContext) -> str:
                 f"| {escape_md(r.family)} | {pct(r.baseline_asr)} | {pct(r.asr)} | "
                 f"{signed_pct(r.delta)}{flag} |"
             )
-    top = tables.top_findings(ctx.log, per_family=1)
+    lines += _exploits(ctx)
+    top = ctx.top_findings(per_family=1)
     if not top.empty:
         lines += ["", "Best finding per family:", ""]
         lines += ["| family | finding | margin | reasons |", "|---|---|---|---|"]
@@ -80,8 +81,41 @@ def render_markdown(ctx: ReportContext) -> str:
                 f"| {escape_md(r.family)} | {escape_md(r.text)} | {number(r.margin)} | "
                 f"{escape_md(reasons, 200)} |"
             )
+    lines += _judges(ctx)
     lines += ["", f"Full report: `report.html` in `{escape_md(ctx.folder.name)}`."]
     return "\n".join(lines) + "\n"
+
+
+def _count(value: object) -> str:
+    return "n/a" if value is None or value != value else str(int(value))  # None or NaN
+
+
+def _exploits(ctx: ReportContext) -> list[str]:
+    """The largest exploits: findings clustered by their trick, one row per trick."""
+    frame, checkpoints = ctx.exploits, len(ctx.gate.metrics.checkpoints)
+    if frame.empty:
+        return []
+    findings = int(frame["size"].sum())
+    lines = ["", f"{len(frame)} distinct exploits among {findings} findings (largest first):", ""]
+    lines += ["| exploit | representative | size | families | prompts | best margin | state |"]
+    lines += ["|---|---|---|---|---|---|---|"]
+    for r in frame.head(MAX_EXPLOITS).itertuples():
+        lines.append(
+            f"| {r.exploit} | {escape_md(r.text)} | {r.size} | {escape_md(', '.join(r.families))} "
+            f"| {r.prompts} | {number(r.best_margin)} | {states(r, checkpoints)} |"
+        )
+    return lines
+
+
+def _judges(ctx: ReportContext) -> list[str]:
+    """Per judge, the share of findings it alone confirmed: a noisy judge stands out."""
+    frame = ctx.judges
+    if frame.empty:
+        return []
+    lines = ["", "| judge | confirmed | confirmed alone | share of findings |", "|---|---|---|---|"]
+    for r in frame.itertuples():
+        lines.append(f"| {escape_md(r.judge)} | {r.confirmed} | {r.alone} | {pct(r.share)} |")
+    return lines
 
 
 @register

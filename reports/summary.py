@@ -8,16 +8,17 @@ import math
 from typing import Any
 
 from harness.runlog import InstabilityEntry
+from harness.runlog.metrics import ExploitMetrics
 from reports import tables
 from reports.context import ReportContext
 from reports.renderer import Renderer, register
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: exploits, judges, families[].exploits (docs/report.md)
 
 
 def summary_dict(ctx: ReportContext) -> dict[str, Any]:
     metrics, init = ctx.gate.metrics, ctx.init
-    top = tables.top_findings(ctx.log, per_family=1)
+    top = ctx.top_findings(per_family=1)
     best = {
         (int(r.checkpoint), r.family): {
             "finding_id": int(r.finding_id),
@@ -57,11 +58,24 @@ def summary_dict(ctx: ReportContext) -> dict[str, Any]:
                     "successes": f.successes,
                     "prompts": f.prompts,
                     "findings": f.findings,
+                    "exploits": f.exploits,
                     "errors": f.errors,
                     "gate": ctx.gate.verdict.status_of(f.checkpoint, f.family),
                     "best_finding": best.get((f.checkpoint, f.family)),
                 }
                 for f in metrics.families
+            ],
+            "exploits": None
+            if metrics.exploits is None
+            else [_exploit(e) for e in metrics.exploits],
+            "judges": [
+                {
+                    "judge": j.judge,
+                    "confirmed": j.confirmed,
+                    "alone": j.alone,
+                    "share": j.alone_share,
+                }
+                for j in metrics.judges
             ],
             "replay": tables.replay_counts(tables.replay_table(ctx.log)),
             "instabilities": len(ctx.log.of_type(InstabilityEntry)),
@@ -76,6 +90,23 @@ def summary_dict(ctx: ReportContext) -> dict[str, Any]:
             },
         }
     )
+
+
+def _exploit(e: ExploitMetrics) -> dict[str, Any]:
+    """One exploit of the run, its representative's text whole."""
+    return {
+        "id": e.id,
+        "representative": e.representative.finding_id,
+        "text": e.representative.text,
+        "size": e.size,
+        "members": [f.finding_id for f in e.findings],
+        "families": list(e.families),
+        "attacks": list(e.attacks),
+        "prompts": list(e.prompts),
+        "best_margin": e.best_margin,
+        "found_on": list(e.found_on),
+        "status": list(e.status),
+    }
 
 
 def _clean(value: Any) -> Any:
@@ -93,7 +124,7 @@ def _clean(value: Any) -> Any:
 
 @register
 class SummaryJson(Renderer):
-    """The machine-readable summary (schema version 1, documented in docs/report.md)."""
+    """The machine-readable summary (schema version 2, documented in docs/report.md)."""
 
     name = "summary"
     filename = "summary.json"

@@ -6,7 +6,7 @@ its own format.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -18,7 +18,8 @@ TOP_FINDINGS_PER_FAMILY = 5
 
 
 def family_table(metrics: RunMetrics, verdict: Verdict) -> pd.DataFrame:
-    """ASR per family with its interval, n, findings, errors and the gate's status."""
+    """ASR per family with its interval, n, findings, distinct exploits, errors and the
+    gate's status (``exploits`` is missing, None, when the findings were not clustered)."""
     rows = [
         {
             "checkpoint": f.checkpoint,
@@ -31,13 +32,14 @@ def family_table(metrics: RunMetrics, verdict: Verdict) -> pd.DataFrame:
             "successes": f.successes,
             "prompts": f.prompts,
             "findings": f.findings,
+            "exploits": f.exploits,
             "errors": f.errors,
             "gate": verdict.status_of(f.checkpoint, f.family),
         }
         for f in metrics.families
     ]
     columns = ["checkpoint", "family", "asr", "low", "high", "interval", "n", "successes"]
-    columns += ["prompts", "findings", "errors", "gate"]
+    columns += ["prompts", "findings", "exploits", "errors", "gate"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -80,13 +82,60 @@ def findings_frame(log: LogContents) -> pd.DataFrame:
     return entry_frame(log.of_type(FindingEntry), columns)
 
 
-def top_findings(log: LogContents, per_family: int = TOP_FINDINGS_PER_FAMILY) -> pd.DataFrame:
-    """The highest-margin findings of each family on each checkpoint."""
+def top_findings(
+    log: LogContents,
+    exploit_of: Mapping[int, int] | None = None,
+    per_family: int = TOP_FINDINGS_PER_FAMILY,
+) -> pd.DataFrame:
+    """The highest-margin findings of each family on each checkpoint, one per exploit.
+
+    ``exploit_of`` (finding id -> exploit id, ``RunMetrics.exploit_ids()``): only the best
+    finding of each exploit is shown, so five spellings of one trick leave room for four
+    other tricks. Without it (not clustered) every finding is its own exploit. Ties in
+    margin go to the earlier finding, so a rebuilt report is the same.
+    """
     frame = findings_frame(log)
+    mapping = exploit_of or {}
+    frame["exploit"] = [mapping.get(int(i), int(i)) for i in frame["finding_id"]]
     if frame.empty:
         return frame
-    frame = frame.sort_values(["checkpoint", "family", "margin"], ascending=[True, True, False])
+    frame = frame.sort_values(
+        ["checkpoint", "family", "margin"], ascending=[True, True, False], kind="stable"
+    )
+    frame = frame.drop_duplicates(["checkpoint", "family", "exploit"])
     return frame.groupby(["checkpoint", "family"], sort=True).head(per_family)
+
+
+def exploit_table(metrics: RunMetrics, checkpoints: int) -> pd.DataFrame:
+    """The run's exploits, largest first: representative, size, families, prompts, best
+    margin and the state on each checkpoint (``open_0``, ``open_1``, ...: "open",
+    "closed" or None where nothing was found or replayed there)."""
+    rows = [
+        {
+            "exploit": e.id,
+            "representative": e.representative.finding_id,
+            "text": e.representative.text,
+            "size": e.size,
+            "families": list(e.families),
+            "attacks": list(e.attacks),
+            "prompts": len(e.prompts),
+            "best_margin": e.best_margin,
+            **{f"open_{c}": e.status[c] for c in range(checkpoints)},
+        }
+        for e in sorted(metrics.exploits or (), key=lambda e: (-e.size, -e.best_margin, e.id))
+    ]
+    columns = ["exploit", "representative", "text", "size", "families", "attacks", "prompts"]
+    columns += ["best_margin", *(f"open_{c}" for c in range(checkpoints))]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def judge_table(metrics: RunMetrics) -> pd.DataFrame:
+    """Per judge: findings it confirmed, findings it alone confirmed, and that share of all."""
+    rows = [
+        {"judge": j.judge, "confirmed": j.confirmed, "alone": j.alone, "share": j.alone_share}
+        for j in metrics.judges
+    ]
+    return pd.DataFrame(rows, columns=["judge", "confirmed", "alone", "share"])
 
 
 def attempts_frame(log: LogContents) -> pd.DataFrame:
@@ -97,7 +146,8 @@ def attempts_frame(log: LogContents) -> pd.DataFrame:
 
 
 def replay_table(log: LogContents) -> pd.DataFrame:
-    """Stored findings replayed before the search: still open, closed, or reopened."""
+    """Stored findings replayed before the search (by default one representative per
+    stored exploit and prompt): still open, closed, or reopened."""
     columns = ["checkpoint", "finding_id", "family", "attack", "text", "score"]
     columns += ["reference_score", "margin", "open", "was_open", "status"]
     before = [e for e in log.of_type(ReplayEntry) if e.phase == "before"]

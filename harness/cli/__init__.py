@@ -1,10 +1,11 @@
 """The ``rmh`` command line: one module per verb, each owning its declaration and its body.
 
 Where things go: a verb's click declaration and the code behind it live in its module
-(``info``, ``score``, ``attack``, ``run``, ``suites``, ``findings``, ``report``, ``gate``,
-``demo``); inputs used by several verbs (options generated from config dataclasses, the
-store option, the progress mode) in ``options``; printing used by several verbs in
-``output``. This module holds only the group, the error handling and the registration.
+(``info``, ``score``, ``attack``, ``run``, ``suites``, ``findings``, ``exploits``,
+``report``, ``gate``, ``demo``); inputs used by several verbs (options generated from
+config dataclasses, the store option, the progress mode) in ``options``; printing used
+by several verbs in ``output``. This module holds only the group, the error handling
+and the registration.
 
 Bad input never shows a traceback: a ``HarnessError`` prints as one line on stderr
 (``rmh: error: ...``) and exits 2. Verb modules import heavy libraries (torch, pandas,
@@ -18,7 +19,19 @@ import logging
 import click
 
 from harness import __version__
-from harness.cli import attack, demo, findings, gate, info, judges, report, run, score, suites
+from harness.cli import (
+    attack,
+    demo,
+    exploits,
+    findings,
+    gate,
+    info,
+    judges,
+    report,
+    run,
+    score,
+    suites,
+)
 from harness.core.errors import HarnessError
 
 __all__ = ["EXIT_BAD_INPUT", "cli", "main"]
@@ -64,6 +77,7 @@ for _command in (
     run.run_command,
     suites.suites_group,
     findings.findings_group,
+    exploits.exploits_group,
     report.report,
     gate.gate,
     demo.demo,

@@ -21,6 +21,7 @@ from harness.cli.options import (
     model_options,
 )
 from harness.core.errors import HarnessError
+from harness.core.finding import DEFAULT_KEEP
 
 if TYPE_CHECKING:
     from attacks.base import Attack, AttackOutcome
@@ -102,6 +103,13 @@ def parse_params(items: tuple[str, ...]) -> dict[str, Any]:
     help="A finding must outscore the reference by more than this.",
 )
 @click.option(
+    "--keep",
+    type=int,
+    default=DEFAULT_KEEP,
+    show_default=True,
+    help="Findings kept per prompt: the best margin, then the most different (a suite's keep).",
+)
+@click.option(
     "--param",
     "params",
     multiple=True,
@@ -130,6 +138,7 @@ def attack(
     budget: int,
     seed: int,
     margin: float,
+    keep: int,
     params: tuple[str, ...],
     gold: str | None,
     baseline: bool,
@@ -147,6 +156,8 @@ def attack(
 
     if budget <= 0:
         raise HarnessError(f"--budget must be > 0, got {budget}")
+    if keep <= 0:
+        raise HarnessError(f"--keep must be > 0, got {keep}")
     attack_cls = get_attack(attack_name)
     attack_obj = attack_cls(**parse_params(params))
     attack_cls.check_available()  # fails fast, one line, when an extra is missing
@@ -170,6 +181,7 @@ def attack(
         baseline=baseline,
         batch_size=batch_size,
         echo=click.echo,
+        keep=keep,
     )
 
 
@@ -202,6 +214,7 @@ def run_attack_command(
     baseline: bool,
     batch_size: int,
     echo: Callable[[str], None],
+    keep: int = DEFAULT_KEEP,
 ) -> list[AttackOutcome]:
     """Attack each prompt in turn, printing as it goes, then the success and chance rates."""
     from attacks.chance import random_baseline
@@ -242,9 +255,12 @@ def run_attack_command(
             seed=seed + index,
             judges=judges,
             margin=margin,
+            keep=keep,
         )
         outcomes.append(outcome)
         status = "ERROR" if outcome.error else f"{len(outcome.findings)} findings"
+        if outcome.crossed > len(outcome.findings):
+            status += f" kept of {outcome.crossed}"
         echo(
             f"[{index + 1}/{len(pairs)}] {clip(pair.prompt, 50)}  best margin "
             f"{outcome.best_margin:+.3f}, {outcome.queries} queries, {status}"
@@ -273,7 +289,7 @@ def run_attack_command(
             best_of_n_wins += base.best_of_n
     n = len(outcomes)
     succeeded = sum(o.succeeded for o in outcomes)
-    searched = sum(bool(o.searched_findings) for o in outcomes)
+    searched = sum(o.searched_crossed > 0 for o in outcomes)
     errors = sum(o.error is not None for o in outcomes)
     echo(
         f"attack success rate: {succeeded}/{n} prompts ({succeeded / n:.0%}); "

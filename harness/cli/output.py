@@ -11,11 +11,13 @@ if TYPE_CHECKING:
 
 def terminal_table(frame: Any, width: int = 40) -> str:
     """A compact view of a DataFrame: text clipped, control characters made visible."""
+    import pandas as pd
+
     from harness.core.visible import clip
 
     view = frame.copy()
     for column in view.columns:
-        if view[column].dtype == object:
+        if pd.api.types.is_object_dtype(view[column]) or pd.api.types.is_string_dtype(view[column]):
             view[column] = view[column].map(lambda s: clip(str(s), width))
     return view.to_string(index=False, float_format=lambda x: f"{x:.4f}")
 
@@ -24,8 +26,8 @@ def print_summary(summary: RunSummary, echo: Callable[[str], None]) -> None:
     """What a finished run did: replay, findings per family, transfer, where it is."""
     if summary.replayed:
         echo(
-            f"replay: {summary.replayed} stored findings re-scored; {summary.still_open} still "
-            f"open, {summary.reopened} reopened"
+            f"replay: {summary.replayed} stored findings (exploit representatives) re-scored; "
+            f"{summary.still_open} still open, {summary.reopened} reopened"
         )
     total = sum(summary.findings_by_family.values())
     per_family = ", ".join(f"{k} {v}" for k, v in summary.findings_by_family.items()) or "none"

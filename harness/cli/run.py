@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from harness.models import LoadOptions
     from harness.runner import ExecutorOptions, RunSummary
     from harness.runner.progress import Mode
+    from harness.runner.stages import ReplayMode
 
 
 def _executor_options_class() -> type:
@@ -60,6 +61,14 @@ def _executor_options_class() -> type:
     help="Continue the killed or failed run in this folder (no checkpoints needed).",
 )
 @click.option("--overwrite", is_flag=True, help="Delete an existing run folder and start again.")
+@click.option(
+    "--replay",
+    type=click.Choice(["representatives", "all"]),
+    default=None,
+    help="Before the search, re-score one representative per stored exploit and prompt "
+    "(representatives, the default) or every stored finding (all). A resumed run keeps "
+    "the mode it began with.",
+)
 @dataclass_options(_executor_options_class)
 @click.option("--quiet", is_flag=True, help="No progress output (for CI logs).")
 @model_options
@@ -71,10 +80,11 @@ def run_command(
     store_timeout: float,
     resume: str | None,
     overwrite: bool,
+    replay: ReplayMode | None,
     quiet: bool,
     **kw: Any,
 ) -> None:
-    """Run an attack suite against CHECKPOINTS: replay stored findings, attack, log.
+    """Run an attack suite against CHECKPOINTS: replay stored exploits, attack, log.
 
     Findings go to the store (deduplicated) before they are logged or shown; the run
     log in the run folder records everything. A killed run continues with --resume.
@@ -97,6 +107,7 @@ def run_command(
         store_timeout=store_timeout,
         resume=resume,
         overwrite=overwrite,
+        replay=replay,
         executor=dataclass_from_kwargs(ExecutorOptions, kw),
         progress=progress_mode(quiet),
         options=load_options_from(kw),
@@ -115,6 +126,7 @@ def run_suite_command(
     resume: str | None,
     overwrite: bool,
     executor: ExecutorOptions,
+    replay: ReplayMode | None = None,
     progress: Mode,
     options: LoadOptions,
     batch_size: int,
@@ -127,6 +139,10 @@ def run_suite_command(
     if resume:
         if checkpoints or out:
             raise HarnessError("--resume takes the run folder only; drop the checkpoints/--out")
+        if replay:
+            raise HarnessError(
+                "--resume replays as the run began (its log records the mode); drop --replay"
+            )
         summary = resume_run(resume, executor=executor, progress=progress, echo=echo)
     else:
         if not checkpoints:
@@ -141,6 +157,7 @@ def run_suite_command(
             store_timeout=store_timeout,
             options=options,
             batch_size=batch_size,
+            replay=replay or "representatives",
             executor=executor,
             overwrite=overwrite,
             progress=progress,

@@ -13,11 +13,16 @@ Checks, per checkpoint:
 - ``clean-accuracy``: held-out pairwise accuracy at least ``min_clean_accuracy``.
 - ``reopened``: findings closed at their last sighting and open again on replay, at most
   ``max_reopened``.
+- ``new-exploits`` (with a baseline run and ``max_new_exploits`` set): the exploits this
+  run found on the checkpoint that no finding of the baseline run is within the
+  clustering threshold of (``exploits.new_exploits``), at most ``max_new_exploits``.
+  Off by default: a fresh random search finds a fresh soup each run, so the count means
+  something only where the suite's searches are comparable (same seeds, same budgets).
 
 A failing check is ``major`` when it misses by the policy's ``major_factor``: an ASR at
 or above ``major_factor`` times its limit, a regression likewise, an error rate
 (1 - accuracy) at or above ``major_factor`` times the allowed one, or reopened findings
-at or above ``major_factor`` times the allowance (at least one).
+or new exploits at or above ``major_factor`` times the allowance (at least one).
 
 The overall status is ``fail`` if any check fails, else ``inconclusive`` if any is, else
 ``pass``. The exit code is 0 for ``pass``, 0 for ``inconclusive`` only when the policy
@@ -29,6 +34,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from harness.gate.exploits import new_exploits
 from harness.gate.policy import GatePolicy
 from harness.runlog.metrics import CheckpointMetrics, RunMetrics
 
@@ -39,7 +45,7 @@ _RANK: dict[str, int] = {"pass": 0, "inconclusive": 1, "fail": 2}
 
 @dataclass(frozen=True)
 class Check:
-    kind: str  # "asr", "regression", "clean-accuracy", "reopened"
+    kind: str  # "asr", "regression", "clean-accuracy", "reopened", "new-exploits"
     checkpoint: int
     family: str | None  # the attack family, for per-family checks
     status: Status
@@ -167,6 +173,7 @@ def evaluate(
             )
     for ckpt in metrics.checkpoints:
         checks.extend(_checkpoint_checks(ckpt, policy))
+    checks.extend(_new_exploit_checks(metrics, policy, baseline))
     status: Status = max((c.status for c in checks), key=_RANK.__getitem__, default="pass")
     passed = status == "pass" or (status == "inconclusive" and policy.inconclusive == "pass")
     severities = {c.severity for c in checks if c.status == "fail"}
@@ -211,6 +218,37 @@ def _checkpoint_checks(ckpt: CheckpointMetrics, policy: GatePolicy) -> list[Chec
         )
         major = ckpt.reopened >= factor * max(allowed, 1)
         checks.append(_check("reopened", c, None, failed, major, ckpt.reopened, allowed, message))
+    return checks
+
+
+def _new_exploit_checks(
+    metrics: RunMetrics, policy: GatePolicy, baseline: RunMetrics | None
+) -> list[Check]:
+    """Per checkpoint, the exploits found there that the baseline run never reached."""
+    allowed = policy.max_new_exploits
+    if allowed is None or baseline is None:
+        return []
+    if metrics.exploits is None or baseline.exploits is None:
+        message = "new exploits: not counted (the findings were not clustered)"
+        return [
+            _inconclusive("new-exploits", c.index, None, None, allowed, message)
+            for c in metrics.checkpoints
+        ]
+    known = [f for e in baseline.exploits for f in e.findings]
+    new = new_exploits(metrics.exploits, known)
+    checks = []
+    for ckpt in metrics.checkpoints:
+        c = ckpt.index
+        found = sum(c in e.found_on for e in metrics.exploits)
+        ids = [str(e.id) for e in new if c in e.found_on]
+        failed = len(ids) > allowed
+        listed = f" (ids {', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''})" if ids else ""
+        message = (
+            f"new exploits: {len(ids)} of {found} beyond every baseline finding{listed}, "
+            f"allowed {allowed}"
+        )
+        major = len(ids) >= policy.major_factor * max(allowed, 1)
+        checks.append(_check("new-exploits", c, None, failed, major, len(ids), allowed, message))
     return checks
 
 

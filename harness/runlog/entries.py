@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+from harness.core.finding import Finding
 from harness.runlog.record import FIRST_VERSION, LOG_VERSION, LogVersion, Record, now
 
 PROBE_UNIT_SUFFIX = "/instability"
@@ -55,6 +56,7 @@ class RunConfig(Record):
     suite_origin: str = ""
     suite_dir: str | None = None  # relative data paths of the suite resolve here
     judges: tuple[dict[str, Any], ...] = ()  # JudgeSpec JSON, checkpoints resolved
+    replay: str = "all"  # "representatives" or "all"; a log without it replayed all
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -170,6 +172,9 @@ class AttemptEntry(Entry):
     """One unit done (an attack on a prompt), or the instability probe of a checkpoint.
 
     The probe's attempt (unit ``N/instability``) has ``pairs`` and no per-prompt fields.
+    ``findings`` counts the findings kept, ``crossed`` every judged-bad candidate that
+    crossed the bar (log version 2.1; a line without it, from an older version or built
+    without it, reads ``crossed`` as ``findings``: before 2.1 every one was kept).
     """
 
     type: ClassVar[str] = "attempt"
@@ -189,11 +194,16 @@ class AttemptEntry(Entry):
     best_score: float | None = None
     best_margin: float | None = None
     findings: int = 0
+    crossed: int | None = None  # None: as ``findings`` (see __post_init__)
     searched_findings: int | None = None
     first_finding_queries: int | None = None
     seconds: float = 0.0
     error: bool = False
     pairs: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.crossed is None:
+            object.__setattr__(self, "crossed", self.findings)
 
     @classmethod
     def upgrade(cls, data: dict[str, Any], version: LogVersion) -> dict[str, Any]:
@@ -256,6 +266,33 @@ class FindingEntry(Entry):
     queries_at_find: int
     seeded: bool = False
     reasons: tuple[str, ...] = ()
+
+    @classmethod
+    def of(
+        cls, finding: Finding, *, checkpoint: int, fingerprint: str, unit: str, finding_id: int
+    ) -> FindingEntry:
+        """The line of ``finding`` (stored under ``finding_id``) found by ``unit``: the one
+        conversion from the finding record to the log."""
+        return cls(
+            checkpoint=checkpoint,
+            fingerprint=fingerprint,
+            unit=unit,
+            finding_id=finding_id,
+            key=finding.key,
+            attack_id=finding.attack_id,
+            reference=finding.reference,
+            prompt=finding.prompt,
+            text=finding.text,
+            score=float(finding.score),
+            reference_score=float(finding.reference_score),
+            margin=float(finding.margin),
+            attack=finding.attack,
+            family=finding.family,
+            seed=int(finding.seed),
+            queries_at_find=int(finding.queries_at_find),
+            seeded=bool(finding.seeded),
+            reasons=tuple(finding.reasons),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

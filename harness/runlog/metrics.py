@@ -5,6 +5,11 @@ here once: the runner writes ``run_totals`` into the ``completion`` entry and
 ``transfer_matrix`` into ``transfer.csv``, the gate judges ``run_metrics``, and reports
 render them.
 
+**Exploits** and **judges** (``exploit_metrics``): the run's findings clustered by their
+trick, so that each family counts distinct exploits beside its ASR, and per judge the
+findings that it alone confirmed. ``run_metrics`` clusters only when given ``cluster``
+(the store's pure clustering, which this layer may not import; the gate passes it).
+
 **Attack success rate (ASR)** of a family on a checkpoint: the share of its attempts
 (one attack on one prompt for one replicate) that produced at least one finding.
 Attempts that crashed are left out of ``n`` and counted in ``errors``.
@@ -24,7 +29,7 @@ import dataclasses
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +48,33 @@ from harness.runlog.entries import (
     InstabilityEntry,
     ReplayEntry,
 )
+from harness.runlog.exploit_metrics import (
+    Clustered,
+    Clusterer,
+    ExploitMetrics,
+    JudgeMetrics,
+    exploit_ids,
+    exploit_metrics,
+    judge_metrics,
+)
 from harness.runlog.log import LOG_NAME, LogContents, read_log
+
+__all__ = [
+    "CheckpointMetrics",
+    "Clustered",
+    "Clusterer",
+    "ExploitMetrics",
+    "FamilyMetrics",
+    "Interval",
+    "JudgeMetrics",
+    "RunMetrics",
+    "RunTotals",
+    "load_run_log",
+    "proportion_interval",
+    "run_metrics",
+    "run_totals",
+    "transfer_matrix",
+]
 
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 0
@@ -67,6 +98,7 @@ class FamilyMetrics:
     prompts: int
     interval: Interval
     best: FindingEntry | None = None  # the finding with the largest margin
+    exploits: int | None = None  # distinct exploits among its findings (None: not clustered)
 
     @property
     def asr(self) -> float:
@@ -100,6 +132,12 @@ class RunMetrics:
     truncated: bool  # the log's last line was cut short
     checkpoints: list[CheckpointMetrics]
     families: list[FamilyMetrics]
+    exploits: list[ExploitMetrics] | None = None  # None: not clustered
+    judges: list[JudgeMetrics] = field(default_factory=list)
+
+    def exploit_ids(self) -> dict[int, int]:
+        """Finding id -> the id of its exploit in this run (empty when not clustered)."""
+        return exploit_ids(self.exploits or ())
 
     def family(self, checkpoint: int, family: str) -> FamilyMetrics | None:
         for f in self.families:
@@ -230,11 +268,22 @@ def proportion_interval(
     return Interval(float(min(low, point)), float(max(high, point)), "bootstrap")
 
 
-def run_metrics(log: LogContents, folder: str | Path, confidence: float = 0.95) -> RunMetrics:
+def run_metrics(
+    log: LogContents,
+    folder: str | Path,
+    confidence: float = 0.95,
+    cluster: Clusterer | None = None,
+) -> RunMetrics:
+    """Everything the gate judges and reports show; exploits only with a ``cluster``."""
     init = log.init
     if init is None:
         raise HarnessError(f"run log of {folder} has no init entry: the run never began")
     checkpoints = [_checkpoint_metrics(log, i, info) for i, info in enumerate(init.checkpoints)]
+    families = _family_metrics(log, len(checkpoints), confidence)
+    exploits = None
+    if cluster is not None:
+        exploits = exploit_metrics(log, len(checkpoints), cluster)
+        families = _with_exploits(families, log, exploits)
     return RunMetrics(
         run_id=init.run_id,
         folder=str(folder),
@@ -244,7 +293,9 @@ def run_metrics(log: LogContents, folder: str | Path, confidence: float = 0.95) 
         complete=log.complete,
         truncated=log.truncated,
         checkpoints=checkpoints,
-        families=_family_metrics(log, len(checkpoints), confidence),
+        families=families,
+        exploits=exploits,
+        judges=judge_metrics(log.of_type(FindingEntry)),
     )
 
 
@@ -297,3 +348,17 @@ def _family_metrics(log: LogContents, checkpoints: int, confidence: float) -> li
                 )
             )
     return out
+
+
+def _with_exploits(
+    families: list[FamilyMetrics], log: LogContents, exploits: list[ExploitMetrics]
+) -> list[FamilyMetrics]:
+    """Each family with the number of distinct exploits among its findings on its checkpoint."""
+    exploit_of = exploit_ids(exploits)
+    seen: dict[tuple[int, str], set[int]] = {}
+    for f in log.of_type(FindingEntry):
+        seen.setdefault((f.checkpoint, f.family), set()).add(exploit_of[f.finding_id])
+    return [
+        dataclasses.replace(f, exploits=len(seen.get((f.checkpoint, f.family), ())))
+        for f in families
+    ]

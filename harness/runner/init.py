@@ -3,11 +3,11 @@
 Everything a resume must not re-decide is fixed here and recorded in the ``init`` entry:
 checkpoint specs as absolute paths (a resume from another directory finds them), the
 judges' calibrated parameters (a resumed run judges exactly as before), the replay
-horizon (which stored findings "before the run" means), package versions. Everything
-that can fail for a reason the user can fix fails here, before any budget is spent: a
-missing optional extra (a non-optional attack stops the run; an optional one is skipped
-and logged), a judge that is the attacked model, a white-box attack on a model without
-gradients.
+horizon (which stored findings "before the run" means) and mode (representatives or
+all: a resume replays as the run began), package versions. Everything that can fail for
+a reason the user can fix fails here, before any budget is spent: a missing optional
+extra (a non-optional attack stops the run; an optional one is skipped and logged), a
+judge that is the attacked model, a white-box attack on a model without gradients.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from harness.judges import JudgeSpec, needs_calibration, resolve_checkpoints
 from harness.models import LoadOptions
 from harness.runlog import ErrorEntry, InitEntry
 from harness.runlog.entries import RunConfig, Seeds, SuiteRecord
+from harness.runner.stages import REPLAY_MODES, ReplayMode
 from harness.runner.worker import Worker, WorkerSpec
 from harness.suite import AttackConfig, Suite
 
@@ -65,6 +66,17 @@ def checkpoint_spec(spec: str) -> str:
     return str(path.resolve()) if path.exists() else spec
 
 
+def replay_mode(config: RunConfig, log: Path) -> ReplayMode:
+    """The replay mode a run began with, from its ``init`` config (in ``log``).
+
+    A run logged before modes existed replayed every stored finding: ``all``.
+    """
+    mode = config.replay
+    if mode not in REPLAY_MODES:
+        raise HarnessError(f"run log {log}: unknown replay mode {mode!r}")
+    return mode
+
+
 def run_config(
     checkpoints: list[str],
     suite: Suite,
@@ -73,9 +85,13 @@ def run_config(
     store_timeout: float,
     options: LoadOptions,
     batch_size: int,
+    replay: ReplayMode = "representatives",
 ) -> RunConfig:
     """How a new run is set up, with every checkpoint spec resolved."""
+    if replay not in REPLAY_MODES:
+        raise HarnessError(f"unknown replay mode {replay!r}; allowed: {', '.join(REPLAY_MODES)}")
     return RunConfig(
+        replay=replay,
         checkpoints=tuple(checkpoint_spec(c) for c in checkpoints),
         options=dataclasses.asdict(options),
         batch_size=batch_size,
@@ -123,6 +139,7 @@ def worker_spec(
         margin=suite.config.margin,
         judges=tuple(JudgeSpec.from_json(j) for j in (init or config).judges),
         batch_size=config.batch_size,
+        keep=suite.config.keep,
     )
 
 

@@ -13,7 +13,9 @@ Replays follow the same order: sightings to the store, then ``replay`` lines, an
 replay the log holds is not redone (``pending``). Every entry written is folded into
 the ``RunState``, so the stages always see what the log holds.
 
-The recorder also maps what workers return (attack outcomes, instabilities, replay
+A finding is one record (``harness.core.finding.Finding``) that the store takes as it
+is and the log's line is built from (``FindingEntry.of``); the recorder only stamps the
+suite's attack id on it. It also maps what else workers return (instabilities, replay
 sightings) to store records and log entries, so those shapes are defined once.
 """
 
@@ -26,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from attacks.base import AttackOutcome, Finding
+from attacks.base import AttackOutcome
 from attacks.instability import Instability
+from harness.core.finding import Finding
 from harness.runlog import (
     AttemptEntry,
     Entry,
@@ -42,7 +45,7 @@ from harness.runlog.entries import Phase
 from harness.runner.plan import Unit
 from harness.runner.state import RunState
 from harness.runner.worker import UnitResult
-from harness.store import FindingStore, NewFinding, Sighting
+from harness.store import FindingStore, Sighting
 
 E = TypeVar("E", bound=Entry)
 
@@ -133,29 +136,35 @@ class Recorder:
     def _store_then_log(
         self,
         checkpoint: int,
-        news: Sequence[NewFinding],
-        entry_for: Callable[[int, NewFinding, int], E],
+        found: Sequence[Finding],
+        entry_for: Callable[[int, Finding, int], E],
     ) -> list[E]:
         """The durability rule: store every finding, then log those the log lacks.
 
-        ``entry_for(index, record, finding_id)`` makes the entry of ``news[index]``.
+        ``entry_for(index, finding, finding_id)`` makes the entry of ``found[index]``.
         """
-        ids = self.store.record(news, run_id=self.run_id, checkpoint=self.fingerprints[checkpoint])
+        ids = self.store.record(found, run_id=self.run_id, checkpoint=self.fingerprints[checkpoint])
         written = []
-        for index, (new, finding_id) in enumerate(zip(news, ids, strict=True)):
-            if (checkpoint, new.key) not in self.state.logged:
-                written.append(self.write(entry_for(index, new, finding_id)))
+        for index, (finding, finding_id) in enumerate(zip(found, ids, strict=True)):
+            if (checkpoint, finding.key) not in self.state.logged:
+                written.append(self.write(entry_for(index, finding, finding_id)))
         return written
 
     def record_unit(self, result: UnitResult, attack: str) -> int:
         """A finished unit: its findings, its error if any, then the attempt that marks it
         done. Returns how many findings were newly logged (what the progress shows)."""
         unit, outcome = result.unit, result.outcome
-        found = outcome.findings
+        fingerprint = self.fingerprints[unit.checkpoint]
         written = self._store_then_log(
             unit.checkpoint,
-            [finding_record(f, outcome, unit.attack_id) for f in found],
-            lambda i, new, finding_id: self._finding_entry(result, found[i], new, finding_id),
+            [dataclasses.replace(f, attack_id=unit.attack_id) for f in outcome.findings],
+            lambda _, finding, finding_id: FindingEntry.of(
+                finding,
+                checkpoint=unit.checkpoint,
+                fingerprint=fingerprint,
+                unit=unit.id,
+                finding_id=finding_id,
+            ),
         )
         if outcome.error:
             self.write(
@@ -170,31 +179,6 @@ class Recorder:
             )
         self.write(attempt_entry(unit, outcome, attack))
         return len(written)
-
-    def _finding_entry(
-        self, result: UnitResult, f: Finding, new: NewFinding, finding_id: int
-    ) -> FindingEntry:
-        unit, outcome = result.unit, result.outcome
-        return FindingEntry(
-            checkpoint=unit.checkpoint,
-            fingerprint=self.fingerprints[unit.checkpoint],
-            unit=unit.id,
-            finding_id=finding_id,
-            key=new.key,
-            attack_id=unit.attack_id,
-            reference=outcome.reference,
-            prompt=f.prompt,
-            text=f.text,
-            score=float(f.score),
-            reference_score=float(f.reference_score),
-            margin=float(f.margin),
-            attack=f.attack,
-            family=f.family,
-            seed=int(f.seed),
-            queries_at_find=int(f.queries_at_find),
-            seeded=bool(f.seeded),
-            reasons=tuple(f.reasons),
-        )
 
     def record_probe(
         self,
@@ -269,33 +253,12 @@ class Recorder:
 
 
 # ---------------------------------------------------------------- mappings
-def finding_record(f: Finding, outcome: AttackOutcome, attack_id: str) -> NewFinding:
-    """An attack's finding as the store keeps it."""
-    return NewFinding(
-        kind="finding",
-        prompt=f.prompt,
-        reference=outcome.reference,
-        text=f.text,
-        family=f.family,
-        attack=f.attack,
-        reasons=f.reasons,
-        score=f.score,
-        reference_score=f.reference_score,
-        detail={
-            "seed": f.seed,
-            "queries_at_find": f.queries_at_find,
-            "seeded": f.seeded,
-            "attack_id": attack_id,
-        },
-    )
-
-
-def instability_record(i: Instability) -> NewFinding:
-    """An instability as the store keeps it (kind ``instability``; the edited side is the
-    "text", its unedited self the "reference")."""
+def instability_record(i: Instability) -> Finding:
+    """An instability as a finding (kind ``instability``; the edited side is the "text",
+    its unedited self the "reference", the pair the ``detail``)."""
     chosen = i.side == "chosen"
     before = i.chosen_score if chosen else i.rejected_score
-    return NewFinding(
+    return Finding(
         kind="instability",
         prompt=i.prompt,
         reference=i.chosen if chosen else i.rejected,
@@ -313,12 +276,12 @@ def instability_record(i: Instability) -> NewFinding:
 
 
 def instability_entry(
-    checkpoint: int, i: Instability, new: NewFinding, finding_id: int
+    checkpoint: int, i: Instability, finding: Finding, finding_id: int
 ) -> InstabilityEntry:
     return InstabilityEntry(
         checkpoint=checkpoint,
         finding_id=finding_id,
-        key=new.key,
+        key=finding.key,
         swing=float(i.swing),
         prompt=i.prompt,
         chosen=i.chosen,
@@ -333,8 +296,11 @@ def instability_entry(
 
 
 def attempt_entry(unit: Unit, outcome: AttackOutcome, attack: str) -> AttemptEntry:
-    """The line that marks ``unit`` done, with what its search spent and reached."""
-    firsts = [f.queries_at_find for f in outcome.findings]
+    """The line that marks ``unit`` done, with what its search spent and reached.
+
+    ``findings`` are the kept ones; ``crossed`` and ``first_finding_queries`` count every
+    finding the search made, kept or not (``attacks.base.keep_diverse``).
+    """
     return AttemptEntry(
         unit=unit.id,
         checkpoint=unit.checkpoint,
@@ -352,8 +318,9 @@ def attempt_entry(unit: Unit, outcome: AttackOutcome, attack: str) -> AttemptEnt
         best_score=_finite(outcome.best_score),
         best_margin=_finite(outcome.best_margin),
         findings=len(outcome.findings),
+        crossed=outcome.crossed,
         searched_findings=len(outcome.searched_findings),
-        first_finding_queries=min(firsts) if firsts else None,
+        first_finding_queries=outcome.first_finding_queries,
         seconds=outcome.seconds,
         error=outcome.error is not None,
     )

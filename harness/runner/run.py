@@ -5,11 +5,12 @@ Order of work (each step skipped on resume when the log says it is done):
 1. ``init`` (``init.py``): the suite text, checkpoints with fingerprints, seeds,
    versions, the judges' calibrated parameters and the replay horizon (the newest stored
    finding id).
-2. The stages (``stages.py``): ``clean`` per checkpoint; ``replay`` of the findings
-   stored before the run; ``instability`` probes when the suite enables them; one
-   ``attempt`` per unit (attack x prompt x replicate x checkpoint) with its ``finding``
-   and ``error`` entries; with several checkpoints, ``replay`` of this run's findings
-   across them (``transfer.csv``).
+2. The stages (``stages.py``): ``clean`` per checkpoint; ``replay`` of the exploits
+   stored before the run (one representative per exploit and prompt, or with
+   ``replay="all"`` every stored finding; the mode is in ``init`` too); ``instability``
+   probes when the suite enables them; one ``attempt`` per unit (attack x prompt x
+   replicate x checkpoint) with its ``finding`` and ``error`` entries; with several
+   checkpoints, ``replay`` of this run's findings across them (``transfer.csv``).
 3. ``completion``: the totals (``harness.runlog.metrics.run_totals``).
 
 Findings go to the store first, then to the log, then to the screen (``recorder.py``,
@@ -45,7 +46,7 @@ from harness.runner.executors import make_executor
 from harness.runner.plan import plan_units
 from harness.runner.progress import Mode
 from harness.runner.recorder import Recorder, check_store
-from harness.runner.stages import TRANSFER_NAME, Stages
+from harness.runner.stages import TRANSFER_NAME, ReplayMode, Stages
 from harness.runner.state import RunState
 from harness.runner.worker import Worker, WorkerSpec
 from harness.store import FindingStore
@@ -127,12 +128,17 @@ def start_run(
     store_timeout: float = 30.0,
     options: LoadOptions | None = None,
     batch_size: int = 64,
+    replay: ReplayMode = "representatives",
     executor: ExecutorOptions = ExecutorOptions(),
     overwrite: bool = False,
     progress: Mode = "lines",
     echo: Callable[[str], None] = print,
 ) -> RunSummary:
-    """Start a run in a new folder ``out``; ``store`` defaults to ``findings.db`` beside it."""
+    """Start a run in a new folder ``out``; ``store`` defaults to ``findings.db`` beside it.
+
+    ``replay``: re-score one representative per stored exploit and prompt, or ``all``
+    stored findings; recorded in the ``init`` entry, so a resume replays the same way.
+    """
     if not checkpoints:
         raise HarnessError("give at least one checkpoint")
     out = Path(out)
@@ -147,9 +153,11 @@ def start_run(
         store_timeout=store_timeout,
         options=options or LoadOptions(),
         batch_size=batch_size,
+        replay=replay,
     )
     log = RunLog.create(out / LOG_NAME)
-    return _Run(out, suite, config, log, RunState(), executor, progress, echo).execute()
+    state = RunState()
+    return _Run(out, suite, config, replay, log, state, executor, progress, echo).execute()
 
 
 def resume_run(
@@ -190,9 +198,10 @@ def resume_run(
         origin=init.suite.origin,
         base_dir=Path(config.suite_dir) if config.suite_dir else None,
     )
+    replay = setup.replay_mode(config, out / LOG_NAME)
     log = RunLog.append_to(out / LOG_NAME)
     state = RunState.from_entries(contents.entries)
-    return _Run(out, suite, config, log, state, executor, progress, echo).execute()
+    return _Run(out, suite, config, replay, log, state, executor, progress, echo).execute()
 
 
 def summary_from(
@@ -223,6 +232,7 @@ class _Run:
         out: Path,
         suite: Suite,
         config: RunConfig,
+        replay: ReplayMode,
         log: RunLog,
         state: RunState,
         executor: ExecutorOptions,
@@ -232,6 +242,7 @@ class _Run:
         self.out = out
         self.suite = suite
         self.config = config
+        self.replay = replay
         self.log = log
         self.state = state
         self.executor_options = executor
@@ -306,7 +317,7 @@ class _Run:
             stages.check_fingerprints(self.config.checkpoints)
         stages.recorder.begin(self.out, self.suite.name, init)
         stages.clean()
-        stages.replay_before(init.replay_horizon)
+        stages.replay_before(init.replay_horizon, self.replay)
         cfg = self.suite.config
         if cfg.instability.enabled:
             stages.instabilities()

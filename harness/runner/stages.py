@@ -6,8 +6,10 @@ holds, so a resumed run picks up where the killed one stopped:
 
 - ``clean``: held-out pairwise accuracy and chance rate per checkpoint, read beside every
   robustness number (a model that ranks nothing right is trivially "robust").
-- ``replay_before``: every finding stored before the run, re-scored on each checkpoint
-  before any search: are old holes still open, and did a closed one reopen?
+- ``replay_before``: the exploits stored before the run, re-scored on each checkpoint
+  before any search: are old holes still open, and did a closed one reopen? By default
+  one representative per exploit and prompt (``FindingStore.representatives`` as of the
+  run's horizon, the same ids on every resume); ``all`` replays every stored finding.
 - ``instabilities``: meaning-preserving edits that flip preference pairs.
 - ``attack``: the units (attack x prompt x replicate x checkpoint) not yet done.
 - ``transfer``: with several checkpoints, this run's findings from each re-scored on the
@@ -20,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
 import pandas as pd
 
@@ -38,6 +41,10 @@ from harness.suite import Suite
 
 TRANSFER_NAME = "transfer.csv"
 REPLAY_CHUNK = 512  # findings scored per executor call (each scores twice as many texts)
+
+#: What replay re-scores: one representative per exploit and prompt, or every finding.
+ReplayMode = Literal["representatives", "all"]
+REPLAY_MODES: tuple[str, ...] = get_args(ReplayMode)
 
 
 @dataclass
@@ -122,14 +129,25 @@ class Stages:
             )
         return entries
 
-    def replay_before(self, horizon: int) -> None:
-        """Findings stored before the run (ids up to ``horizon``), on every checkpoint."""
-        stored = self.recorder.store.findings(kind="finding", up_to_id=horizon)
+    def replay_before(self, horizon: int, mode: ReplayMode = "representatives") -> None:
+        """What was stored before the run (ids up to ``horizon``), on every checkpoint.
+
+        ``representatives``: a whole exploit is one finding per prompt, so a trick found
+        in a thousand spellings costs as many replays as prompts it beat, not a thousand.
+        """
+        store = self.recorder.store
+        if mode == "all":
+            stored = store.findings(kind="finding", up_to_id=horizon)
+            what = f"{len(stored)} stored findings"
+        else:
+            stored = store.representatives(kind="finding", up_to_id=horizon)
+            exploits = len({row["exploit_id"] for row in stored})
+            what = f"{len(stored)} representatives of {exploits} stored exploits"
         if not stored:
             return
         items = [ReplayItem.from_store(row) for row in stored]
         for c in range(self.checkpoints):
-            self.echo(f"replaying {len(items)} stored findings on checkpoint {c} ...")
+            self.echo(f"replaying {what} on checkpoint {c} ...")
             entries = self._replay(items, phase="before", source=-1, checkpoint=c)
             still = sum(e.open for e in entries)
             reopened = sum(e.status == "reopened" for e in entries)

@@ -16,6 +16,7 @@ import numpy as np
 from attacks.base import Attack, AttackOutcome
 from harness.core.data import PreferencePair
 from harness.core.errors import HarnessError
+from harness.core.finding import DEFAULT_KEEP
 from harness.judges import Judge, JudgeSpec, build_judges, calibrate_judges
 from harness.models import LoadOptions, RewardModel, load_reward_model
 from harness.runner.plan import Unit
@@ -34,6 +35,7 @@ class WorkerSpec:
     judges: tuple[JudgeSpec, ...]  # checkpoints resolved; calibrated values once init is written
     batch_size: int = 64
     judge_options: LoadOptions = field(default_factory=LoadOptions)
+    keep: int = DEFAULT_KEEP  # the suite's ``keep``: findings kept per attempt
 
 
 @dataclass
@@ -127,6 +129,7 @@ class Worker:
             seed=unit.seed,
             judges=self.judges(),
             margin=self.spec.margin,
+            keep=self.spec.keep,
         )
         return UnitResult(unit, outcome)
 

@@ -11,7 +11,7 @@ from harness.store.exploits import (
     cluster,
     novelty,
 )
-from harness.store.records import NewFinding, Sighting, finding_key
+from harness.store.records import Sighting, finding_key
 from harness.store.schema import MIGRATIONS, SCHEMA_VERSION
 from harness.store.store import DEFAULT_TIMEOUT, FindingStore
 
@@ -24,7 +24,6 @@ __all__ = [
     "ExploitIndex",
     "FindingStore",
     "Member",
-    "NewFinding",
     "Novelty",
     "Sighting",
     "cluster",

@@ -4,9 +4,10 @@
 ``refresh_exploits`` rewrites the summary rows of the exploits a write touched,
 ``recluster`` rebuilds the tables from the findings (the v3 migration, and a store
 clustered with other signature or threshold parameters), ``load_graph`` rebuilds the
-in-memory clustering graph from them. The read queries behind ``FindingStore.exploits``,
-``exploit`` and ``representatives`` are here too. What an exploit is, and how its id
-behaves, is ``harness.store.exploits``; the table layout is ``schema``'s v3 step.
+in-memory clustering graph from them. The read queries behind ``FindingStore.exploits``
+and ``exploit`` are here too (``representatives``, what replay scores, is ``horizon``'s).
+What an exploit is, and how its id behaves, is ``harness.store.exploits``; the table
+layout is ``schema``'s v3 step.
 """
 
 from __future__ import annotations
@@ -285,8 +286,10 @@ def exploits_sql(
 ) -> tuple[str, list[Any]]:
     """The query behind ``FindingStore.exploits`` (see there), with its arguments.
 
-    A checkpoint is a fingerprint or a label. ``open_on`` is the representative's
-    latest sighting on it (1 open, 0 closed, NULL never sighted there).
+    A checkpoint is a fingerprint or a label. ``open_on``: 1 when some member's latest
+    sighting on it is open, 0 when members were sighted there and none is, NULL when none
+    was. Replay scores one representative per prompt, so: open while the trick still
+    works on one of its prompts, and a member a search found there is open there.
     """
     if status not in (None, "open", "closed"):
         raise ValueError(f"status must be 'open' or 'closed', got {status!r}")
@@ -310,8 +313,10 @@ def exploits_sql(
         )
         args += [checkpoint, checkpoint]
         status_column = (
-            "(SELECT x.is_open FROM sightings x WHERE x.finding_id = e.representative "
-            f"AND x.checkpoint IN {_CHECKPOINT} ORDER BY x.id DESC LIMIT 1)"
+            "(SELECT MAX(x.is_open) FROM finding_exploits fx JOIN sightings x "
+            "ON x.finding_id = fx.finding_id WHERE fx.exploit_id = e.id AND x.id = "
+            "(SELECT MAX(y.id) FROM sightings y WHERE y.finding_id = x.finding_id "
+            f"AND y.checkpoint IN {_CHECKPOINT}))"
         )
         args = [checkpoint, checkpoint, *args]
     sql = (
@@ -337,15 +342,4 @@ MEMBERS_SQL = """
            f.created_at AS first_seen, m.last_found AS last_seen
     FROM finding_exploits fe JOIN findings f ON f.id = fe.finding_id
     JOIN members m ON m.finding_id = f.id WHERE fe.exploit_id = ? ORDER BY f.id
-"""
-
-REPRESENTATIVES_SQL = """
-    SELECT * FROM (
-        SELECT f.*, fe.exploit_id, m.margin, ROW_NUMBER() OVER (
-            PARTITION BY fe.exploit_id ORDER BY m.margin DESC, length(f.text), f.text, f.id
-        ) AS rank
-        FROM findings f JOIN finding_exploits fe ON fe.finding_id = f.id
-        JOIN members m ON m.finding_id = f.id
-        WHERE (? IS NULL OR f.kind = ?) AND (? IS NULL OR f.id <= ?)
-    ) WHERE rank = 1 ORDER BY exploit_id
 """

@@ -19,7 +19,8 @@ behave). The clustering graph is kept in memory per open store, built from the
 since (``PRAGMA data_version``), so two runs writing one store stay exact.
 
 The schema and its migrations are in ``schema``; the records a run hands in, in ``records``;
-the write handle and the exploit tables' SQL, in ``library``.
+the write handle and the exploit tables' SQL, in ``library``; what replay scores (one
+representative per exploit and prompt, as of a horizon), in ``horizon``.
 """
 
 from __future__ import annotations
@@ -32,12 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.errors import HarnessError
-from harness.core.signature import band_keys, signature
+from harness.core.finding import Finding
+from harness.core.signature import band_keys
+from harness.store import horizon
 from harness.store.exploits import CLUSTERING, SignatureGraph
 from harness.store.library import (
     CLUSTERING_SQL,
     MEMBERS_SQL,
-    REPRESENTATIVES_SQL,
     Tx,
     decode_exploit,
     exploits_sql,
@@ -47,7 +49,7 @@ from harness.store.library import (
     recluster,
     refresh_exploits,
 )
-from harness.store.records import NewFinding, Sighting
+from harness.store.records import Sighting, finding_row
 from harness.store.schema import SCHEMA_VERSION, migrate
 
 DEFAULT_TIMEOUT = 30.0
@@ -167,14 +169,14 @@ class FindingStore:
                 (fingerprint, label),
             )
 
-    def record(self, findings: Sequence[NewFinding], *, run_id: str, checkpoint: str) -> list[int]:
+    def record(self, findings: Sequence[Finding], *, run_id: str, checkpoint: str) -> list[int]:
         """Add findings (deduplicated) and one search sighting each; returns their ids.
 
         A new finding joins (or merges) exploits; a finding found again by a search
         updates its best margin. Idempotent: recording the same findings for the same
         run and checkpoint again (a resumed run redoing an unfinished attempt) adds nothing.
         """
-        signatures = [signature(item.reference, item.text) for item in findings]  # unlocked
+        signatures = [item.signature for item in findings]  # unlocked
         bands = band_keys([sig.shingles for sig in signatures])
         ids: list[int] = []
         touched: set[int] = set()
@@ -187,7 +189,7 @@ class FindingStore:
                         "INSERT INTO findings (key, kind, prompt, reference, text, family, "
                         "attack, reasons, detail, first_run, first_checkpoint, created_at) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-                        item.row(run_id, checkpoint, stamp),
+                        finding_row(item, run_id, checkpoint, stamp),
                     )
                     inserted = cursor.rowcount == 1
                     (finding_id,) = db.execute(
@@ -338,9 +340,9 @@ class FindingStore:
         """Exploits by id: summary rows (lists decoded) with the representative's ``text``.
 
         ``family``/``prompt``: a member has it. ``checkpoint`` (fingerprint or label): a
-        member was sighted on it, and ``status`` is then the representative's latest
-        state there ("open", "closed", or None if it was never sighted there);
-        ``status="open"``/``"closed"`` keeps only those.
+        member was sighted on it, and ``status`` is then "open" if some member's latest
+        sighting there is open (replay scores one representative per prompt), "closed" if
+        none is, None if none was sighted there; ``status="open"``/``"closed"`` keeps those.
         """
         sql, args = exploits_sql(kind, family, prompt, checkpoint, status)
         return [decode_exploit(row) for row in self._query(sql, args)]
@@ -362,19 +364,11 @@ class FindingStore:
     def representatives(
         self, *, kind: str | None = "finding", up_to_id: int | None = None
     ) -> list[dict[str, Any]]:
-        """One finding per exploit, what replay scores: like ``findings()``, plus ``exploit_id``.
-
-        ``up_to_id`` (a replay horizon) picks each exploit's representative among its
-        members up to that id. Exploits merge when later findings bridge them, so the
-        same horizon can give fewer representatives later: a resumed run should replay
-        the ids it logged, not ask again.
-        """
-        rows = self._query(REPRESENTATIVES_SQL, (kind, kind, up_to_id, up_to_id))
-        for row in rows:
-            row.pop("rank")
-            row["reasons"] = json.loads(row["reasons"])
-            row["detail"] = json.loads(row["detail"])
-        return rows
+        """One finding per exploit and prompt, what replay scores: like ``findings()``, plus
+        ``exploit_id`` and the ``margin`` it was chosen by. With ``up_to_id`` (a replay
+        horizon), the store as it stood then, whatever was added since (``horizon``)."""
+        with self._errors("read"):
+            return horizon.representatives(self._db, kind, up_to_id)
 
     def summary(self) -> list[dict[str, Any]]:
         """One row per finding with its sighting counts: what ``rmh findings list`` shows."""

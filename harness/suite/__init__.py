@@ -15,6 +15,7 @@ Example::
     seed = 0
     replicates = 1
     margin = 0.0
+    keep = 16                   # findings kept per attempt: the best, then the most different
 
     [data]
     source = "prefs.jsonl"      # or "demo:heldout"; relative paths are from this file
@@ -42,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.core.data import PreferencePair, read_pairs
 from harness.core.errors import HarnessError
+from harness.core.finding import DEFAULT_KEEP
 from harness.core.toml_config import parse_toml_model, where
 from harness.judges import JudgeSpec, check_spec
 
@@ -91,6 +93,8 @@ class SuiteConfig(_Strict):
     seed: int = 0
     replicates: int = Field(default=1, gt=0)
     margin: float = Field(default=0.0, ge=0)
+    # Findings an attempt keeps (attacks.base.keep_diverse): near-duplicates are one trick.
+    keep: int = Field(default=DEFAULT_KEEP, gt=0)
     data: DataConfig
     judges: dict[str, Any] = Field(default_factory=dict)
     instability: InstabilityConfig = InstabilityConfig(enabled=False)

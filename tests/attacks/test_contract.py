@@ -96,6 +96,24 @@ def test_findings_are_well_formed(reference_last, name):
     assert len(set(keys)) == len(keys)  # one finding per text, up to normalization
 
 
+@pytest.mark.parametrize("name", sorted(all_attacks()))
+def test_an_attempt_keeps_at_most_keep_and_counts_what_crossed(reference_last, name):
+    """Whatever the attack, the choice of findings is made for it (``keep_diverse``)."""
+    cls = get_attack(name)
+    if cls.family == "textattack" and importlib.util.find_spec("textattack") is None:
+        pytest.skip("the textattack extra is not installed")
+    outcome = cls().run(
+        Scorer(CallableRewardModel(reference_last)), PROMPT, REFERENCE, budget=BUDGET, seed=7,
+        judges=[AlwaysBad()], keep=2,
+    )  # fmt: skip
+    assert outcome.error is None, outcome.error
+    assert 0 < len(outcome.findings) <= 2 and outcome.crossed >= len(outcome.findings)
+    assert outcome.first_finding_queries is not None
+    assert outcome.first_finding_queries <= min(f.queries_at_find for f in outcome.findings)
+    best = max(f.margin for f in outcome.findings)
+    assert best == outcome.best_margin  # the best margin is always kept
+
+
 def test_unknown_attack_lists_valid_names():
     with pytest.raises(HarnessError, match=r"unknown attack 'nope'; choose one of: .*repetition"):
         get_attack("nope")

@@ -92,8 +92,16 @@ def echo_reward(prompts, responses):
 
 def test_fuzz_finds_and_shrinks_planted_repetition():
     scorer = Scorer(CallableRewardModel(echo_reward))
+    # Every finding is kept (keep=400): this test is about shrinking, not the diverse few.
     outcome = get_attack("hypothesis-fuzz")().run(
-        scorer, PROMPT, REFERENCE, budget=400, seed=3, judges=[HeuristicJudge()], margin=2.5
+        scorer,
+        PROMPT,
+        REFERENCE,
+        budget=400,
+        seed=3,
+        judges=[HeuristicJudge()],
+        margin=2.5,
+        keep=400,
     )
     assert outcome.error is None, outcome.error
     assert outcome.findings and outcome.queries <= 400

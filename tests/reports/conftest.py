@@ -66,7 +66,7 @@ def hostile_run(copy_run) -> Path:
                     "finding_id": 10_000 + i,
                     "key": f"k{i}",
                     "attack_id": entry["attack_id"],
-                    "reference": payload,
+                    "reference": "A plain answer to the prompt.",
                     "prompt": payload,
                     "text": payload,
                     "score": 21.0 - i,

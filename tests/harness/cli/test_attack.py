@@ -71,11 +71,32 @@ def test_white_box_attack_runs_through_the_cli(rmh, checkpoints, prompts):
         (["--attack", "beam", "--param", "width"], "is not KEY=VALUE"),
         (["--attack", "beam", "--budget", "0"], "--budget must be > 0"),
         (["--attack", "beam", "--budget", "-5"], "--budget must be > 0"),
+        (["--attack", "beam", "--keep", "0"], "--keep must be > 0"),
     ],
 )
 def test_bad_attack_arguments(rmh, one_line_error, checkpoints, prompts, argv, fragment):
     code, _, err = rmh("attack", str(checkpoints["bert"]), "--prompts", str(prompts), *argv)
     one_line_error(code, err, fragment)
+
+
+@pytest.mark.parametrize(("argv", "keep"), [([], 16), (["--keep", "3"], 3)])
+def test_keep_reaches_the_attack(rmh, checkpoints, prompts, monkeypatch, argv, keep):
+    from attacks.base import Attack
+
+    seen = []
+    run = Attack.run
+
+    def spy(self, *args, **kw):
+        seen.append(kw["keep"])
+        return run(self, *args, **kw)
+
+    monkeypatch.setattr(Attack, "run", spy)
+    code, _, err = rmh(
+        "attack", str(checkpoints["bert"]), "--attack", "null-answer", "--prompts", str(prompts),
+        "--budget", "10", "--no-baseline", *argv,
+    )  # fmt: skip
+    assert code == 0, err
+    assert seen == [keep, keep]  # one attempt per prompt
 
 
 def test_empty_prompt_file(rmh, one_line_error, checkpoints, tmp_path):

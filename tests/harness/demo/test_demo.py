@@ -124,8 +124,17 @@ def test_rmh_demo_builds_attacks_and_replays(tmp_path):
     assert second.returncode == 0, second.stderr
     assert "reused cached demo reward model" in second.stdout
     assert _clean_figures(second.stdout) == (accuracy, chance)
-    replays = read_log(work / "runs" / "second" / LOG_NAME).of_type(ReplayEntry)
-    assert {r.finding_id for r in replays} >= {f.finding_id for f in findings}
+    from harness.store import FindingStore
+
+    second_log = read_log(work / "runs" / "second" / LOG_NAME)
+    replays = second_log.of_type(ReplayEntry)
+    assert second_log.init is not None
+    with FindingStore.open(work / "runs" / "findings.db") as store:  # first run's exploits,
+        horizon = second_log.init.replay_horizon  # one representative per prompt each
+        expected = {r["id"] for r in store.representatives(up_to_id=horizon)}
+        exploits = {r["exploit_id"] for r in store.representatives(up_to_id=horizon)}
+    assert {r.finding_id for r in replays} == expected
+    assert len(exploits) >= len({f.family for f in findings})
     assert "replay:" in second.stdout
 
 

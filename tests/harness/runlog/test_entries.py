@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from attacks.base import Finding
 from attacks.chance import ChanceRate
 from attacks.instability import Instability
+from harness.core.finding import Finding
 from harness.runlog import (
     ENTRY_TYPES,
     AttemptEntry,
@@ -113,5 +113,21 @@ def test_clean_records_keep_every_field_of_what_they_record(record, source):
 
 
 def test_finding_and_instability_entries_keep_every_field_of_what_they_record():
-    assert field_names(Finding) <= field_names(FindingEntry)
+    # A finding line is always of kind "finding"; "detail" is the store's (instabilities).
+    assert field_names(Finding) - {"kind", "detail"} <= field_names(FindingEntry)
     assert field_names(Instability) <= field_names(InstabilityEntry)
+
+
+def test_a_finding_line_is_its_finding():
+    finding = Finding(
+        prompt="p", reference="r", text="haha haha", family="repetition", attack="repetition",
+        score=2.5, reference_score=0.5, reasons=("heuristic: repetitive",), seed=7,
+        queries_at_find=9, seeded=True, attack_id="rep",
+    )  # fmt: skip
+    entry = FindingEntry.of(finding, checkpoint=1, fingerprint="fp", unit="1/rep/0/0", finding_id=4)
+    for name in field_names(Finding) - {"kind", "detail"}:
+        assert getattr(entry, name) == getattr(finding, name), name
+    assert (entry.key, entry.margin) == (finding.key, 2.0)
+    assert (entry.checkpoint, entry.fingerprint, entry.unit, entry.finding_id) == (
+        1, "fp", "1/rep/0/0", 4,
+    )  # fmt: skip

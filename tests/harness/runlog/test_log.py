@@ -18,6 +18,7 @@ from harness.runlog import (
     RunLog,
     read_log,
 )
+from harness.runlog.entries import RunConfig
 
 
 def attempt(unit: str, **changes) -> AttemptEntry:
@@ -154,3 +155,37 @@ def test_a_resumed_old_log_reads_both_shapes(tmp_path, old_shape_lines, write_li
         ("0/loud/0/0", "loud", "repetition"),
         ("0/loud/0/1", "loud", "repetition"),
     ]
+
+
+def test_a_2_0_log_reads_crossed_as_findings(tmp_path, init_entry, write_lines):
+    """Before 2.1 every finding was kept, so what crossed the bar is what was found."""
+    init = init_entry(log_version="2.0").to_json()
+    old = attempt("0/a/0/0", findings=3).to_json()
+    del old["crossed"]  # a 2.0 line has no such field
+    new = attempt("0/a/0/1", findings=2, crossed=7).to_json()
+    path = write_lines(tmp_path / "log.jsonl", [init, old, new])
+    contents = read_log(path)
+    assert contents.version == LogVersion(2, 0) and not contents.bad_lines
+    old_entry, new_entry = contents.attack_attempts()
+    assert (old_entry.findings, old_entry.crossed) == (3, 3)
+    assert (new_entry.findings, new_entry.crossed) == (2, 7)
+    assert LogVersion.parse(LOG_VERSION) >= LogVersion(2, 1)  # crossed is 2.1's addition
+
+
+def test_a_log_from_before_versions_reads_crossed_as_findings(
+    tmp_path, old_shape_lines, write_lines
+):
+    path = write_lines(tmp_path / "log.jsonl", old_shape_lines)
+    probe, unit = read_log(path).of_type(AttemptEntry)
+    assert (probe.crossed, unit.crossed) == (probe.findings, unit.findings) == (0, 1)
+
+
+def test_a_config_from_before_2_2_replayed_all(tmp_path, init_entry, write_lines):
+    """Before 2.2 a run replayed every stored finding; its config has no replay mode."""
+    init = init_entry(log_version="2.1").to_json()
+    del init["config"]["replay"]
+    path = write_lines(tmp_path / "log.jsonl", [init])
+    assert read_log(path).init.config.replay == "all"
+    fresh = init_entry(config=RunConfig(checkpoints=("m",), options={}, store="s", replay="x"))
+    path = write_lines(tmp_path / "new.jsonl", [fresh.to_json()])
+    assert read_log(path).init.config.replay == "x"

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from attacks.base import AttackOutcome, Finding
+from attacks.base import AttackOutcome
 from attacks.instability import Instability
+from harness.core.finding import Finding
 from harness.runlog import Entry, FindingEntry, InstabilityEntry, ReplayEntry, RunLog, read_log
 from harness.runner.plan import Unit
 from harness.runner.recorder import Recorder, ReplayItem
@@ -48,11 +49,20 @@ def recorder(tmp_path, init_entry):
     store.close()
 
 
-def unit_result(texts: list[str], checkpoint: int = 0, error: str | None = None) -> UnitResult:
+def unit_result(
+    texts: list[str],
+    checkpoint: int = 0,
+    error: str | None = None,
+    crossed: int | None = None,
+    first: int | None = None,
+) -> UnitResult:
+    """A unit that kept a finding per text (found after 5, 6, ... queries); ``crossed`` and
+    ``first`` say how many crossed the bar and when the first did (default: as kept)."""
     unit = Unit(checkpoint, "rep", 0, 0, 123)
     findings = [
-        Finding("Tell me a joke.", t, 2.0 + i, 0.5, 1.5 + i, "repetition", "repetition", 123, 5 + i,
-                False, ("heuristic: repetitive",))
+        Finding(prompt="Tell me a joke.", reference="A joke.", text=t, family="repetition",
+                attack="repetition", score=2.0 + i, reference_score=0.5,
+                reasons=("heuristic: repetitive",), seed=123, queries_at_find=5 + i)
         for i, t in enumerate(texts)
     ]  # fmt: skip
     outcome = AttackOutcome(
@@ -67,6 +77,8 @@ def unit_result(texts: list[str], checkpoint: int = 0, error: str | None = None)
         evaluated=8,
         best_score=3.0,
         findings=findings,
+        crossed=len(findings) if crossed is None else crossed,
+        first_finding_queries=(5 if findings else None) if first is None else first,
         error=error,
     )
     return UnitResult(unit, outcome)
@@ -88,6 +100,24 @@ def test_findings_reach_the_store_before_their_log_lines(recorder):
         "0/rep/0/0",
     )
     assert attempt["first_finding_queries"] == 5 and attempt["searched_findings"] == 2
+    assert attempt["findings"] == attempt["crossed"] == 2
+
+
+def test_a_finding_is_stored_and_logged_as_found_with_the_suite_id(recorder):
+    recorder.record_unit(unit_result(["funny funny"]), "repetition")
+    (line,) = [line for line in lines(recorder) if line["type"] == "finding"]
+    (row,) = recorder.store.findings()
+    assert line["attack_id"] == row["detail"]["attack_id"] == "rep"
+    assert row["detail"] == {"seed": 123, "queries_at_find": 5, "seeded": False, "attack_id": "rep"}
+    assert (line["reference"], line["margin"], line["queries_at_find"]) == ("A joke.", 1.5, 5)
+    assert line["key"] == row["key"] and line["text"] == row["text"] == "funny funny"
+
+
+def test_the_attempt_counts_what_crossed_and_when_the_first_did_kept_or_not(recorder):
+    """Two kept of five that crossed; the first of all came at query 2, before any kept one."""
+    recorder.record_unit(unit_result(["funny funny", "haha haha"], crossed=5, first=2), "rep")
+    attempt = lines(recorder)[-1]
+    assert (attempt["findings"], attempt["crossed"], attempt["first_finding_queries"]) == (2, 5, 2)
 
 
 def test_a_redone_unit_adds_no_line_and_no_sighting(recorder):

@@ -12,6 +12,7 @@ from attacks.base import Attack
 from attacks.registry import ATTACKS
 from harness.core.errors import HarnessError
 from harness.runlog import (
+    LOG_VERSION,
     AttemptEntry,
     ErrorEntry,
     FindingEntry,
@@ -32,7 +33,7 @@ def test_run_logs_every_stage_in_order_and_stores_findings(
     assert kinds[0] == "init" and kinds[-1] == "completion" and "clean" in kinds
     assert kinds.count("attempt") == 3 * 4 + 1  # 3 attacks x 4 prompts + instability probe
     init = log.init
-    assert isinstance(init, InitEntry) and init.log_version == "2.0" and not log.skipped
+    assert isinstance(init, InitEntry) and init.log_version == LOG_VERSION and not log.skipped
     assert init.checkpoints[0]["fingerprint"] and init.versions["torch"]
     assert (init.seeds.seed, init.seeds.replicates) == (0, 1)
     assert "repetition" in init.suite.text
@@ -281,17 +282,22 @@ def test_csv_export_neutralizes_formula_cells(tmp_path):
     import pandas as pd
 
     from harness.cli.findings import store_findings_frame as findings_frame
+    from harness.core.finding import Finding
     from harness.core.tabular import write_table
-    from harness.store import NewFinding
 
     store = tmp_path / "f.db"
     with FindingStore.open(store) as db:
         for text in ('=HYPERLINK("http://x")', "+1", "-cmd", "@SUM(A1)"):
-            db.record(
-                [NewFinding("finding", "p", "r", text, "f", "a", (), 1.0, 0.0, {})],
-                run_id="r",
-                checkpoint="c",
+            finding = Finding(
+                prompt="p",
+                reference="r",
+                text=text,
+                family="f",
+                attack="a",
+                score=1.0,
+                reference_score=0.0,
             )
+            db.record([finding], run_id="r", checkpoint="c")
     write_table(findings_frame(str(store), family=None, kind=None), tmp_path / "f.csv")
     texts = pd.read_csv(tmp_path / "f.csv")["text"].tolist()
     assert all(t.startswith("'") for t in texts)

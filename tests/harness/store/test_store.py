@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 
 from harness.core.errors import HarnessError
-from harness.store import MIGRATIONS, SCHEMA_VERSION, FindingStore, NewFinding, Sighting
+from harness.core.finding import Finding
+from harness.store import MIGRATIONS, SCHEMA_VERSION, FindingStore, Sighting
 from tests.harness.store.test_exploits import REFS
 from tests.harness.store.test_store_exploits import assert_consistent, news
 
 
 def new(text: str, prompt: str = "p", family: str = "repetition", score: float = 1.0):
-    return NewFinding(
+    return Finding(
         kind="finding",
         prompt=prompt,
         reference="ref",

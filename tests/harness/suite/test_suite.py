@@ -73,6 +73,21 @@ def test_non_positive_budget_is_refused():
     assert "attacks[0].budget" in message and "greater than 0" in message
 
 
+def test_keep_defaults_to_16_and_reads_a_positive_count():
+    assert parse_suite(GOOD, origin="s.toml", base_dir=None).config.keep == 16
+    kept = parse_suite(GOOD.replace("seed = 3", "seed = 3\nkeep = 4"), origin="s", base_dir=None)
+    assert kept.config.keep == 4
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [("0", "greater than 0"), ("-3", "greater than 0"), ('"many"', "valid integer")],
+)
+def test_bad_keep_is_one_line_naming_its_line(value, fragment):
+    message = error_of(GOOD.replace("seed = 3", f"seed = 3\nkeep = {value}"))
+    assert message.startswith("suite s.toml line 3: keep: ") and fragment in message
+
+
 def test_unknown_attack_lists_the_valid_names():
     message = error_of(GOOD.replace('name = "repetition"', 'name = "repetitoin"'))
     assert "line 12" in message and "unknown attack 'repetitoin'" in message
