@@ -33,7 +33,7 @@ register = ATTACKS.register
 
 
 def all_attacks() -> dict[str, type[Attack]]:
-    return ATTACKS.items()
+    return ATTACKS.load_all()
 
 
 def get_attack(name: str) -> type[Attack]:

@@ -39,7 +39,7 @@ class ReportResult:
 
 def report_files() -> dict[str, str]:
     """Renderer name to the file it writes, in name order (every registered renderer)."""
-    return {name: renderer.filename for name, renderer in RENDERERS.items().items()}
+    return {name: renderer.filename for name, renderer in RENDERERS.load_all().items()}
 
 
 def __getattr__(name: str) -> Any:
@@ -108,7 +108,7 @@ def build_report(
 
 def _renderers() -> dict[str, Renderer]:
     """One instance of every renderer, in name order; two writing one file is an error."""
-    renderers = {name: cls() for name, cls in RENDERERS.items().items()}
+    renderers = {name: cls() for name, cls in RENDERERS.load_all().items()}
     owners: dict[str, str] = {}
     for name, renderer in renderers.items():
         other = owners.setdefault(renderer.filename, name)

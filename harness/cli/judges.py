@@ -17,7 +17,7 @@ def judges_list() -> None:
     """List every registered judge: name, description, parameters ([judges.NAME] in a suite)."""
     from harness.judges import JUDGES
 
-    for name, cls in JUDGES.items().items():
+    for name, cls in JUDGES.load_all().items():
         click.echo(f"{name:<24} {JUDGES.origin(name):<12} {cls.description()}")
         params = []
         for field in dataclasses.fields(cls.Params):

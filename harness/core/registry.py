@@ -143,7 +143,7 @@ class Registry(Generic[T]):
         self._load_builtins()
         return sorted({*self._objects, *self._lazy})
 
-    def items(self) -> dict[str, T]:
+    def load_all(self) -> dict[str, T]:
         """Every entry by name, sorted; lazy entries are imported."""
         return {name: self.get(name) for name in self.names()}
 

@@ -31,7 +31,7 @@ class NeedsMissingExtra(Attack):
 def test_judges_list_shows_every_judge_and_its_params(rmh):
     code, out, _err = rmh("judges", "list")
     assert code == 0
-    for name, cls in JUDGES.items().items():
+    for name, cls in JUDGES.load_all().items():
         line = next(line for line in out.splitlines() if line.startswith(name + " "))
         assert "builtin" in line and cls.description() in line
     assert "checkpoint (required)" in out  # gold-rm's checkpoint has no default

@@ -168,7 +168,7 @@ def test_items_imports_every_lazy_entry(plugins):
     widgets = Registry("widget")
     widgets.add_lazy("first", "two_widgets:Holder.FIRST")  # a dotted attribute
     widgets.add_lazy("second", "two_widgets:SECOND")
-    loaded = widgets.items()
+    loaded = widgets.load_all()
     assert {name: w.name for name, w in loaded.items()} == {"first": "first", "second": "second"}
     assert list(loaded) == ["first", "second"]
 
