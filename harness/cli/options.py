@@ -243,8 +243,9 @@ def refuse_incomplete(metrics: RunMetrics, consequence: str) -> None:
 
     if metrics.complete and not metrics.truncated:
         return
-    cut = " and its log ends in a cut line" if metrics.truncated else ""
+    cut = " and ends in a cut line" if metrics.truncated else ""
     raise HarnessError(
-        f"run {metrics.folder} is incomplete (no completion entry{cut}); {consequence}; "
+        f"run {metrics.folder} is incomplete (its log.jsonl has no completion entry{cut}); "
+        f"{consequence}; "
         f"finish it with: rmh run --resume {metrics.folder}"
     )

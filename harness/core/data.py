@@ -7,6 +7,7 @@ empty answer too); an empty file, a missing field or a non-string field is not.
 
 from __future__ import annotations
 
+import codecs
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,10 +44,17 @@ def _read_lines(path: Path) -> list[tuple[int, dict]]:
     if path.is_dir():
         raise DataError(f"{path} is a directory; give a .jsonl file")
     rows = []
-    with path.open("rb") as handle:
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise DataError(f"cannot read data file {path}: {exc.strerror or exc}") from None
+    with handle:
         for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                raise DataError(f"{path} is UTF-16 text; re-save the file as UTF-8")
             try:
-                text = raw.decode("utf-8")
+                # a UTF-8 byte-order mark (and CRLF line ends) are harmless: accepted
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as exc:
                 raise DataError(
                     f"{path}:{number}: not valid UTF-8 (byte {exc.start}); "

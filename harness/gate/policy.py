@@ -81,7 +81,7 @@ def load_policy(
         return GatePolicy()
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM is harmless
     except FileNotFoundError:
         raise HarnessError(f"no gate policy at {path}") from None
     except (OSError, UnicodeDecodeError) as exc:

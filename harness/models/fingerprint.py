@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harness.core.errors import CheckpointError
+
 SCORE_FILES = (
     "config.json",
     "tokenizer.json",
@@ -33,9 +35,15 @@ _CHUNK = 1 << 20
 
 
 def _hash_file(digest: Any, path: Path) -> None:
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                digest.update(chunk)
+    except OSError as exc:
+        raise CheckpointError(
+            f"checkpoint file {path} cannot be read ({exc.strerror or exc}); "
+            "copy or save the checkpoint again"
+        ) from None
 
 
 def checkpoint_files(directory: Path) -> list[Path]:

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from harness.core.errors import CheckpointError
+from harness.models import files
 from harness.models.base import Prepared, RewardModel, TokenGradients
 from harness.models.device import pick_device, pick_dtype
 from harness.models.fingerprint import fingerprint_checkpoint
@@ -45,11 +46,13 @@ def _check_directory(path: Path) -> None:
         raise CheckpointError(
             f"{path} has no config.json; point to a directory written by save_pretrained"
         )
+    files.check_config(path)
 
 
 def _check_weights(path: Path, allow_pickle: bool) -> None:
     safetensors = list(path.glob("*.safetensors")) + list(path.glob("*.safetensors.index.json"))
     if safetensors:
+        files.check_weight_files(safetensors)
         return
     pickles = list(path.glob("*.bin")) + list(path.glob("*.bin.index.json"))
     if pickles and not allow_pickle:
@@ -58,7 +61,10 @@ def _check_weights(path: Path, allow_pickle: bool) -> None:
             "loaded; convert them to safetensors, or pass --allow-pickle if you trust the source"
         )
     if not pickles:
-        raise CheckpointError(f"{path} has no weights (*.safetensors); is the save complete?")
+        raise CheckpointError(
+            f"{path} has no weights (model.safetensors or another *.safetensors file); "
+            "is the save complete?"
+        )
 
 
 TOKENIZER_FILES = (
@@ -88,7 +94,19 @@ def _load_tokenizer(source: Path, trust_remote_code: bool) -> Any:
         return AutoTokenizer.from_pretrained(
             str(source), local_files_only=True, trust_remote_code=trust_remote_code
         )
-    except (OSError, ValueError, TypeError, KeyError) as exc:
+    except Exception as exc:
+        damaged = files.explain_tokenizer(source, TOKENIZER_FILES)
+        if damaged is not None:
+            raise damaged from None
+        if type(exc) is Exception and (source / "tokenizer.json").is_file():
+            # the tokenizers library raises a bare Exception for a tokenizer.json it cannot use
+            raise CheckpointError(
+                f"checkpoint file {source / 'tokenizer.json'} is not a tokenizer the tokenizers "
+                f"library reads ({str(exc).splitlines()[0] if str(exc) else 'no detail'}); "
+                "copy or save the checkpoint again"
+            ) from None
+        if not isinstance(exc, (OSError, ValueError, TypeError, KeyError)):
+            raise
         raise CheckpointError(
             f"no usable tokenizer in {source} ({type(exc).__name__}); "
             "save one beside the weights or pass --tokenizer DIR"
@@ -200,7 +218,12 @@ class HFRewardModel(RewardModel):
                 trust_remote_code=options.trust_remote_code,
                 use_safetensors=None if options.allow_pickle else True,
             )
-        except ValueError as exc:
+        except Exception as exc:
+            damaged = files.explain_weights(path)
+            if damaged is not None:
+                raise damaged from None
+            if not isinstance(exc, ValueError):
+                raise
             raise CheckpointError(
                 f"cannot load {path} as a sequence classifier: {str(exc).splitlines()[0]}"
             ) from None

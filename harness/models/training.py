@@ -34,6 +34,10 @@ class TrainConfig:
         max_length: tokens per (prompt, response) sequence; longer ones are truncated.
         freeze_embeddings: keep the input embeddings fixed (faster steps; on small data
             it also keeps rare-token embeddings from drifting).
+        trainable_layers: train only this many of the top transformer layers (and the
+            head); the lower ones stay frozen, so backward stops early. ``None`` trains
+            every layer. On a small preference set the top layers carry most of the
+            gain, at a fraction of the step time.
         group_by_length: batch pairs of similar length together (shuffled in chunks of
             50 batches), which cuts padding without ordering the data by length.
         seed: shuffling and dropout seed; the same seed gives the same weights on CPU.
@@ -46,6 +50,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     max_length: int = 128
     freeze_embeddings: bool = False
+    trainable_layers: int | None = None
     group_by_length: bool = True
     seed: int = 0
 
@@ -88,6 +93,29 @@ def _epoch_batches(lengths: list[int], config: TrainConfig, rng: random.Random) 
     return batches
 
 
+def transformer_layers(model: Any) -> torch.nn.ModuleList:
+    """The stack of transformer blocks: the largest ``ModuleList`` in the base model.
+
+    Found by size rather than by attribute name, so it works for BERT (``encoder.layer``),
+    DistilBERT (``transformer.layer``), GPT-2 (``h``) and Llama (``layers``) alike.
+    """
+    base = getattr(model, "base_model", model)
+    lists = [m for m in base.modules() if isinstance(m, torch.nn.ModuleList) and len(m) > 0]
+    if not lists:
+        raise ValueError(f"{type(model).__name__} has no stack of transformer layers")
+    return max(lists, key=lambda m: sum(p.numel() for p in m.parameters()))
+
+
+def freeze_lower_layers(model: Any, trainable: int) -> None:
+    """Freeze the embeddings and every transformer layer but the top ``trainable`` ones."""
+    layers = transformer_layers(model)
+    if not 0 <= trainable <= len(layers):
+        raise ValueError(f"trainable_layers={trainable}, but the model has {len(layers)} layers")
+    model.get_input_embeddings().requires_grad_(False)
+    for layer in layers[: len(layers) - trainable]:
+        layer.requires_grad_(False)
+
+
 def train_pairwise(
     model: Any,
     tokenizer: Any,
@@ -106,6 +134,10 @@ def train_pairwise(
     steps_per_epoch = math.ceil(len(pairs) / config.batch_pairs)
     total = steps_per_epoch * config.epochs
     warmup = max(1, int(total * config.warmup_fraction))
+    if config.freeze_embeddings:
+        model.get_input_embeddings().requires_grad_(False)
+    if config.trainable_layers is not None:
+        freeze_lower_layers(model, config.trainable_layers)
     optimizer = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad],
         lr=config.learning_rate,
@@ -115,8 +147,6 @@ def train_pairwise(
         optimizer,
         lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))),
     )
-    if config.freeze_embeddings:
-        model.get_input_embeddings().requires_grad_(False)
     lengths = [len(p.prompt) + max(len(p.chosen), len(p.rejected)) for p in pairs]
     loss_ema, correct, seen, step = None, 0, 0, 0
     bar = tqdm(total=total, desc=description, unit="step", disable=not progress)

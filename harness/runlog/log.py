@@ -6,8 +6,10 @@ returns: whatever the log holds happened.
 
 A kill can cut the last line short. ``read_log`` returns the complete entries and says
 whether the tail was cut; ``RunLog.append_to`` trims that partial line before writing,
-so the file stays one JSON object per line. A line that is not JSON, not an object, has
-no type, or does not fit its type's fields is listed in ``bad_lines`` and left out.
+so the file stays one JSON object per line. A line that is not UTF-8 JSON, not an object,
+has no type, or does not fit its type's fields is listed in ``bad_lines`` and left out;
+readers that build on the whole log (reports, gates, resume) pass ``strict=True``, which
+makes such a line a one-line error naming the file, the line and what is wrong.
 
 An entry type this version does not know is an error, unless the log says it was written
 by a newer *minor* version of the same major log version (which only adds types and
@@ -66,30 +68,51 @@ class LogContents:
         return [e for e in self.of_type(AttemptEntry) if not e.is_probe]
 
 
-def read_log(path: str | Path) -> LogContents:
-    """Every complete entry of a run log, in order, as typed entries."""
+def read_log(path: str | Path, *, strict: bool = False) -> LogContents:
+    """Every complete entry of a run log, in order, as typed entries.
+
+    ``strict``: a damaged line (anywhere but a cut last line) is a ``HarnessError`` naming
+    the file, the line and what is wrong, instead of a number in ``bad_lines``.
+    """
     path = Path(path)
     if not path.is_file():
         raise HarnessError(f"no run log at {path}")
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise HarnessError(f"cannot read run log {path}: {exc.strerror or exc}") from None
     lines = raw.split(b"\n")
     truncated = bool(lines and lines[-1])  # no trailing newline: the last write was cut
     if truncated:
         lines = lines[:-1]
     objects: list[tuple[int, dict[str, Any]]] = []
     bad: list[int] = []
+
+    def damaged(number: int, problem: str) -> None:
+        if strict:
+            raise HarnessError(
+                f"run log {path}, line {number}: {problem}; the log is damaged "
+                "(restore it from a copy, or start the run again in a new folder)"
+            )
+        bad.append(number)
+
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            data = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            bad.append(number)
+        try:  # a UTF-8 byte-order mark and CRLF line ends are harmless
+            data = json.loads(line.decode("utf-8-sig" if number == 1 else "utf-8"))
+        except UnicodeDecodeError as exc:
+            damaged(number, f"not UTF-8 text (byte {exc.start})")
             continue
-        if isinstance(data, dict) and isinstance(data.get("type"), str):
-            objects.append((number, data))
+        except json.JSONDecodeError as exc:
+            damaged(number, f"not JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if not isinstance(data, dict):
+            damaged(number, f"a JSON {type(data).__name__}, not an entry object")
+        elif not isinstance(data.get("type"), str):
+            damaged(number, "an object without an entry type")
         else:
-            bad.append(number)
+            objects.append((number, data))
     version = _version(path, objects)
     entries: list[Entry] = []
     skipped: Counter[str] = Counter()
@@ -106,8 +129,9 @@ def read_log(path: str | Path) -> LogContents:
             )
         try:
             entries.append(cls.from_json(data, version))
-        except (TypeError, ValueError, KeyError, AttributeError):
-            bad.append(number)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            detail = (str(exc).splitlines() or [type(exc).__name__])[0][:120]
+            damaged(number, f"a {kind!r} entry that does not fit its fields ({detail})")
     return LogContents(entries, truncated, sorted(bad), version, dict(sorted(skipped.items())))
 
 

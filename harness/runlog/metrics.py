@@ -180,7 +180,7 @@ def load_run_log(folder: str | Path) -> LogContents:
         raise HarnessError(f"no run folder at {folder}")
     if not path.is_file():
         raise HarnessError(f"run folder {folder} has no {LOG_NAME}: not a run, or it never began")
-    log = read_log(path)
+    log = read_log(path, strict=True)
     if log.init is None:
         raise HarnessError(f"run log {path} has no init entry: the run never began")
     return log

@@ -171,11 +171,12 @@ def resume_run(
     out = Path(out)
     if not (out / LOG_NAME).is_file():
         raise HarnessError(f"{out} is not a run folder (no {LOG_NAME}); nothing to resume")
-    contents = read_log(out / LOG_NAME)
+    contents = read_log(out / LOG_NAME, strict=True)
     init = contents.init
     if init is None:
         raise HarnessError(
-            f"{out} has no init entry (killed before it started); start it again with --overwrite"
+            f"{out / LOG_NAME} has no init entry (killed before it started); "
+            "start it again with --overwrite"
         )
     completion = contents.completion
     if completion is not None:

@@ -72,10 +72,19 @@ class FindingStore:
         path = Path(path)
         if path.is_dir():
             raise HarnessError(f"store {path} is a directory, not a SQLite file")
+        wal = Path(f"{path}-wal")
+        if wal.is_dir():
+            raise HarnessError(
+                f"store {path}: its write-ahead log {wal.name} is a directory; move it away"
+            )
         if path.exists() and path.stat().st_size > 0:
-            with open(path, "rb") as handle:
-                if handle.read(16) != b"SQLite format 3\x00":
-                    raise HarnessError(f"store {path} is not a SQLite database")
+            try:
+                with open(path, "rb") as handle:
+                    header = handle.read(16)
+            except OSError as exc:
+                raise HarnessError(f"cannot read store {path}: {exc.strerror or exc}") from None
+            if header != b"SQLite format 3\x00":
+                raise HarnessError(f"store {path} is not a SQLite database")
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
@@ -139,6 +148,11 @@ class FindingStore:
         except sqlite3.DatabaseError as exc:
             raise HarnessError(
                 f"store {self.path} is not a usable SQLite database: {exc}"
+            ) from None
+        except UnicodeDecodeError as exc:  # damaged text in its schema or rows
+            raise HarnessError(
+                f"store {self.path} is not a usable SQLite database: it holds text that is "
+                f"not UTF-8 (byte {exc.start}); is the file damaged?"
             ) from None
 
     @contextmanager

@@ -166,7 +166,7 @@ def resolve_suite(name_or_path: str) -> Suite:
             f"no suite {name_or_path!r}: not a builtin ({', '.join(builtins)}) and not a file"
         )
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM is harmless
     except (OSError, UnicodeDecodeError) as exc:
         raise HarnessError(f"cannot read suite {path}: {exc}") from None
     return parse_suite(text, origin=str(path), base_dir=path.parent)
