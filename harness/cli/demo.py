@@ -22,6 +22,8 @@ from harness.cli.options import progress_mode
 from harness.cli.output import print_summary
 
 if TYPE_CHECKING:
+    from harness.demo.build import DemoBuild
+    from harness.models import RewardModel
     from harness.runner import RunSummary
     from harness.runner.progress import Mode
 
@@ -94,23 +96,67 @@ def run_demo(
     progress: Mode = "lines",
     echo: Callable[[str], None] = print,
 ) -> RunSummary:
-    """Build (or reuse) the demo RM, show sample scores, and run the suite on it."""
-    from harness.demo.build import build_demo_checkpoint
+    """Build (or reuse) the demo RM, show its hole at once, build the gold RM, run the suite.
+
+    The order is for a first-time user: the demo RM trains first (about a minute on two
+    cores), and its hole is shown as soon as it exists, before the gold RM (the suite's
+    independent judge) trains and the suite searches.
+    """
+    from harness.demo.build import DEMO, GOLD, build_demo_checkpoint
     from harness.models import load_reward_model
     from harness.runner import start_run
-    from harness.scoring import Scorer
     from harness.suite import resolve_suite
 
-    build = build_demo_checkpoint(progress=progress == "bar", rebuild=rebuild)
-    verb = "built" if build.built else "reused cached"
-    echo(f"{verb} demo reward model: {build.path}")
+    bar = progress == "bar"
+    if not bar:
+        echo("building the demo reward model (MiniLM-L6 on the bundled jokes) ...")
+    build = build_demo_checkpoint(DEMO, progress=bar, rebuild=rebuild)
+    echo(_built("demo", build))
     model = load_reward_model(build.path)
     echo(f"loaded through the checkpoint loader: {model!r}")
-    echo("sample scores (a real joke first; the rest should score lower):")
-    scores = Scorer(model).score([p for p, _ in SAMPLES], [r for _, r in SAMPLES])
-    for (_prompt, response), value in zip(SAMPLES, scores, strict=True):
-        shown = response if len(response) <= 70 else response[:69] + "…"
-        echo(f"  {value:+8.3f}  {shown!r}")
+    show_samples(model, echo)
+    if not bar:
+        echo("building the gold reward model (the suite's independent judge) ...")
+    gold = build_demo_checkpoint(GOLD, progress=bar, rebuild=rebuild)
+    echo(_built("gold", gold))
     out = out or default_run_folder()
     echo(f"running the {suite!r} suite into {out} ...")
     return start_run([str(build.path)], resolve_suite(suite), out, progress=progress, echo=echo)
+
+
+def _built(name: str, build: DemoBuild) -> str:
+    seconds = build.summary.get("build_seconds")
+    took = f" in {seconds:.0f} s" if seconds is not None else ""
+    if build.built:
+        return f"built {name} reward model{took}: {build.path}"
+    return f"reused cached {name} reward model (built{took}): {build.path}"
+
+
+def show_samples(model: RewardModel, echo: Callable[[str], None]) -> None:
+    """Score the samples, and name the first one that outscores the real joke and that the
+    heuristic judge calls bad: the hole, shown before any search (the suite stores its own
+    findings; this line is a preview, not a stored finding)."""
+    from harness.judges import judge_candidates
+    from harness.judges.heuristic import HeuristicJudge
+    from harness.scoring import Scorer
+
+    echo("sample scores (a real joke first; the rest should score lower):")
+    scores = Scorer(model).score([p for p, _ in SAMPLES], [r for _, r in SAMPLES])
+    for (_prompt, response), value in zip(SAMPLES, scores, strict=True):
+        echo(f"  {value:+8.3f}  {_shown(response)}")
+    prompt, reference = SAMPLES[0]
+    candidates = [r for _, r in SAMPLES[2:]]
+    verdicts = judge_candidates([HeuristicJudge()], prompt, reference, candidates)
+    for response, score, (bad, reasons) in zip(candidates, scores[2:], verdicts, strict=True):
+        if bad and score > scores[0]:
+            why = "; ".join(reasons) or "judged bad"
+            echo(
+                f"the hole, before any search: {_shown(response)} outscores the real joke "
+                f"by {score - scores[0]:.3f} ({why})"
+            )
+            return
+    echo("no sample outscores the real joke: the suite searches for what does")
+
+
+def _shown(response: str) -> str:
+    return repr(response if len(response) <= 70 else response[:69] + "…")

@@ -69,38 +69,51 @@ class PairFormat(Formatter):
     The response is what is being judged, so it keeps its tokens as long as the prompt
     has any to give ("only_first"); a response longer than the whole window falls back
     to "longest_first".
+
+    Pairs are always encoded the way a batched call encodes them (``tok([prompt],
+    [response])``), because that is how training code tokenizes. The two differ for an
+    empty response: a lone ``text_pair=""`` counts as "no pair" (``[CLS] prompt [SEP]``),
+    while in a batch it is an empty second segment (``[CLS] prompt [SEP] [SEP]``), the
+    format the model was trained on. The null-answer attack scores exactly that text.
     """
 
     name = "pair"
 
     def encode(self, prompt: str, response: str, *, want_span: bool = False) -> Encoded:
-        tok = self.tokenizer
-        full = tok(prompt, response, add_special_tokens=True, truncation=False)
-        truncated = len(full["input_ids"]) > self.max_length
+        full = self._encode(prompt, response, truncation=False)
+        truncated = len(full["input_ids"][0]) > self.max_length
         enc = full
         if truncated:
             try:
-                enc = tok(prompt, response, truncation="only_first", max_length=self.max_length)
+                enc = self._encode(
+                    prompt, response, truncation="only_first", max_length=self.max_length
+                )
             except Exception:  # the response alone is longer than the window
                 enc = None
-            if enc is None or len(enc["input_ids"]) > self.max_length:
-                enc = tok(prompt, response, truncation="longest_first", max_length=self.max_length)
+            if enc is None or len(enc["input_ids"][0]) > self.max_length:
+                enc = self._encode(
+                    prompt, response, truncation="longest_first", max_length=self.max_length
+                )
         span = None
         if want_span:
-            seq_ids = enc.sequence_ids() if hasattr(enc, "sequence_ids") else None
-            if seq_ids is None:
+            if not getattr(self.tokenizer, "is_fast", False):
                 raise CheckpointError(
                     "gradients need a fast tokenizer (tokenizer.json) to locate the response"
                 )
+            seq_ids = enc.sequence_ids(0)
             positions = [i for i, s in enumerate(seq_ids) if s == 1]
             span = (positions[0], positions[-1] + 1) if positions else _empty_span(seq_ids)
         token_types = enc.get("token_type_ids")
         return Encoded(
-            input_ids=tuple(enc["input_ids"]),
-            token_type_ids=tuple(token_types) if token_types is not None else None,
+            input_ids=tuple(enc["input_ids"][0]),
+            token_type_ids=tuple(token_types[0]) if token_types is not None else None,
             truncated=truncated,
             response_span=span,
         )
+
+    def _encode(self, prompt: str, response: str, **kwargs: Any) -> Any:
+        """A batch of one: see the class docstring for why not ``tok(prompt, response)``."""
+        return self.tokenizer([prompt], [response], add_special_tokens=True, **kwargs)
 
 
 def _empty_span(seq_ids: list[int | None]) -> tuple[int, int]:

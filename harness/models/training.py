@@ -38,6 +38,9 @@ class TrainConfig:
             head); the lower ones stay frozen, so backward stops early. ``None`` trains
             every layer. On a small preference set the top layers carry most of the
             gain, at a fraction of the step time.
+        max_steps: stop after this many optimizer steps (the schedule ends there too),
+            even inside an epoch. Two jobs on data of different sizes then get the same
+            number of steps, which is what a fair comparison of training sets needs.
         group_by_length: batch pairs of similar length together (shuffled in chunks of
             50 batches), which cuts padding without ordering the data by length.
         seed: shuffling and dropout seed; the same seed gives the same weights on CPU.
@@ -51,6 +54,7 @@ class TrainConfig:
     max_length: int = 128
     freeze_embeddings: bool = False
     trainable_layers: int | None = None
+    max_steps: int | None = None
     group_by_length: bool = True
     seed: int = 0
 
@@ -133,6 +137,8 @@ def train_pairwise(
     model.train()
     steps_per_epoch = math.ceil(len(pairs) / config.batch_pairs)
     total = steps_per_epoch * config.epochs
+    if config.max_steps is not None:
+        total = min(total, config.max_steps)
     warmup = max(1, int(total * config.warmup_fraction))
     if config.freeze_embeddings:
         model.get_input_embeddings().requires_grad_(False)
@@ -152,6 +158,8 @@ def train_pairwise(
     bar = tqdm(total=total, desc=description, unit="step", disable=not progress)
     for _ in range(config.epochs):
         for indices in _epoch_batches(lengths, config, rng):
+            if step >= total:
+                break
             batch = [pairs[i] for i in indices]
             prompts = [p.prompt for p in batch] * 2
             responses = [p.chosen for p in batch] + [p.rejected for p in batch]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import json
 import os
 import re
 import subprocess
@@ -53,7 +54,6 @@ def test_bundled_data_is_split_by_joke_and_plausible():
 def test_demo_data_script_reproduces_the_committed_files(tmp_path):
     """The committed JSONL is exactly what the generator writes (no hand edits)."""
     import importlib.util
-    import json
     from pathlib import Path
 
     script = Path(__file__).resolve().parents[3] / "scripts" / "make_demo_data.py"
@@ -95,18 +95,21 @@ def test_rmh_demo_builds_attacks_and_replays(tmp_path):
     )
     assert first.returncode == 0, first.stderr
     assert "built demo reward model" in first.stdout
+    assert "the hole, before any search: 'python python" in first.stdout
     accuracy, chance = _clean_figures(first.stdout)
-    assert accuracy >= 75.0, first.stdout
+    assert accuracy >= 80.0, first.stdout
     assert chance <= 10.0, first.stdout
     (checkpoint,) = (tmp_path / "cache").glob("demo-rm-*")
     assert (checkpoint / "model.safetensors").is_file()
     assert not list(checkpoint.glob("*.bin"))
+    for built in (tmp_path / "cache").glob("*-rm-*"):  # demo and gold, each timed
+        assert json.loads((built / "rmh_demo.json").read_text())["build_seconds"] > 0
 
     log = read_log(work / "runs" / "first" / LOG_NAME)
     assert log.complete and not log.truncated
     findings = log.of_type(FindingEntry)
     assert findings, first.stdout
-    assert len({f.family for f in findings}) >= 2
+    assert len({f.family for f in findings}) >= 3
     assert (work / "runs" / "findings.db").is_file()
     assert (work / "runs" / "first" / "report.html").is_file()
     assert "gate: " in first.stdout and "report: runs/first/report.html" in first.stdout
