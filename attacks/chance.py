@@ -87,6 +87,41 @@ def chance_rate(
     seed: int = 0,
 ) -> ChanceRate:
     """Score random soups against each distinct (prompt, chosen) reference."""
+    references, wins = _soup_wins(scorer, pairs, soups_per_prompt, n_words, seed)
+    n = len(references) * soups_per_prompt
+    total = int(wins.sum())
+    return ChanceRate(total / n, total, n, len(references), n_words)
+
+
+def chance_by_prompt(
+    scorer: Scorer,
+    pairs: Sequence[PreferencePair],
+    *,
+    soups_per_prompt: int = 5,
+    n_words: int = SOUP_WORDS,
+    seed: int = 0,
+) -> dict[str, tuple[int, int]]:
+    """``chance_rate`` per prompt: ``{prompt: (wins, soups)}``, the same soups and wins.
+
+    Why per prompt: the whack-a-mole experiment resamples prompts for its intervals, so
+    it needs the wins of each prompt, not only their sum.
+    """
+    references, wins = _soup_wins(scorer, pairs, soups_per_prompt, n_words, seed)
+    out: dict[str, tuple[int, int]] = {}
+    for (prompt, _), won in zip(references, wins, strict=True):
+        before = out.get(prompt, (0, 0))
+        out[prompt] = (before[0] + int(won), before[1] + soups_per_prompt)
+    return out
+
+
+def _soup_wins(
+    scorer: Scorer,
+    pairs: Sequence[PreferencePair],
+    soups_per_prompt: int,
+    n_words: int,
+    seed: int,
+) -> tuple[list[tuple[str, str]], np.ndarray]:
+    """The distinct references and, per reference, how many of its soups outscored it."""
     rng = random.Random(seed)
     vocabulary = common_words()
     references = list(dict.fromkeys((p.prompt, p.chosen) for p in pairs))
@@ -98,5 +133,7 @@ def chance_rate(
             ref_index.append(index)
     ref_scores = scorer.score([p for p, _ in references], [c for _, c in references])
     soup_scores = scorer.score(prompts, responses)
-    wins = int(np.sum(soup_scores > ref_scores[np.array(ref_index)]))
-    return ChanceRate(wins / len(responses), wins, len(responses), len(references), n_words)
+    index = np.array(ref_index, dtype=int)
+    won = soup_scores > ref_scores[index]
+    wins = np.bincount(index, weights=won, minlength=len(references))
+    return references, wins.astype(int)

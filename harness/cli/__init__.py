@@ -2,7 +2,7 @@
 
 Where things go: a verb's click declaration and the code behind it live in its module
 (``info``, ``score``, ``attack``, ``run``, ``suites``, ``findings``, ``exploits``,
-``report``, ``gate``, ``demo``); inputs used by several verbs (options generated from
+``report``, ``gate``, ``rounds``, ``demo``); inputs used by several verbs (options generated from
 config dataclasses, the store option, the progress mode) in ``options``; printing used
 by several verbs in ``output``. This module holds only the group, the error handling
 and the registration.
@@ -28,6 +28,7 @@ from harness.cli import (
     info,
     judges,
     report,
+    rounds,
     run,
     score,
     suites,
@@ -75,6 +76,7 @@ for _command in (
     attack.attack,
     judges.judges_group,
     run.run_command,
+    rounds.rounds,
     suites.suites_group,
     findings.findings_group,
     exploits.exploits_group,

@@ -16,6 +16,11 @@ by a newer *minor* version of the same major log version (which only adds types 
 fields): then those lines are skipped and counted in ``LogContents.skipped``. A log of
 a newer *major* version is refused. Logs of older versions are upgraded as they are read
 (``Record.upgrade``).
+
+The machinery is not the run log's alone: a ``LogFormat`` names a log's entry types and
+version, and ``read_log(path, format=...)`` and ``RunLog`` serve any typed log built on
+``Entry`` (the whack-a-mole experiment's ``experiment.jsonl`` is one), with the same
+guarantees.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +40,23 @@ from harness.runlog.record import CURRENT, FIRST_VERSION, LogVersion
 LOG_NAME = "log.jsonl"
 
 E = TypeVar("E", bound=Entry)
+
+
+@dataclass(frozen=True)
+class LogFormat:
+    """What a typed JSONL log holds: its name (in messages), entry types and version.
+
+    The version is read from the ``log_version`` field of the first entry of type
+    ``init_type`` (none: ``FIRST_VERSION``; no such entry: ``current``).
+    """
+
+    name: str
+    types: Mapping[str, type[Entry]]
+    current: LogVersion
+    init_type: str = "init"
+
+
+RUN_LOG = LogFormat("run log", ENTRY_TYPES, CURRENT)
 
 
 @dataclass
@@ -68,19 +91,20 @@ class LogContents:
         return [e for e in self.of_type(AttemptEntry) if not e.is_probe]
 
 
-def read_log(path: str | Path, *, strict: bool = False) -> LogContents:
-    """Every complete entry of a run log, in order, as typed entries.
+def read_log(path: str | Path, *, strict: bool = False, format: LogFormat = RUN_LOG) -> LogContents:
+    """Every complete entry of a run log (or another ``format``), in order, typed.
 
     ``strict``: a damaged line (anywhere but a cut last line) is a ``HarnessError`` naming
     the file, the line and what is wrong, instead of a number in ``bad_lines``.
     """
     path = Path(path)
+    name = format.name
     if not path.is_file():
-        raise HarnessError(f"no run log at {path}")
+        raise HarnessError(f"no {name} at {path}")
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise HarnessError(f"cannot read run log {path}: {exc.strerror or exc}") from None
+        raise HarnessError(f"cannot read {name} {path}: {exc.strerror or exc}") from None
     lines = raw.split(b"\n")
     truncated = bool(lines and lines[-1])  # no trailing newline: the last write was cut
     if truncated:
@@ -91,7 +115,7 @@ def read_log(path: str | Path, *, strict: bool = False) -> LogContents:
     def damaged(number: int, problem: str) -> None:
         if strict:
             raise HarnessError(
-                f"run log {path}, line {number}: {problem}; the log is damaged "
+                f"{name} {path}, line {number}: {problem}; the log is damaged "
                 "(restore it from a copy, or start the run again in a new folder)"
             )
         bad.append(number)
@@ -113,18 +137,19 @@ def read_log(path: str | Path, *, strict: bool = False) -> LogContents:
             damaged(number, "an object without an entry type")
         else:
             objects.append((number, data))
-    version = _version(path, objects)
+    version = _version(path, objects, format)
+    current = format.current
     entries: list[Entry] = []
     skipped: Counter[str] = Counter()
     for number, data in objects:
         kind = data["type"]
-        cls = ENTRY_TYPES.get(kind)
+        cls = format.types.get(kind)
         if cls is None:
-            if version.major == CURRENT.major and version > CURRENT:
+            if version.major == current.major and version > current:
                 skipped[kind] += 1
                 continue
             raise HarnessError(
-                f"{path}, line {number}: unknown run-log entry type {kind!r} "
+                f"{path}, line {number}: unknown {name.replace(' ', '-')} entry type {kind!r} "
                 f"(log version {version})"
             )
         try:
@@ -135,26 +160,31 @@ def read_log(path: str | Path, *, strict: bool = False) -> LogContents:
     return LogContents(entries, truncated, sorted(bad), version, dict(sorted(skipped.items())))
 
 
-def _version(path: Path, objects: list[tuple[int, dict[str, Any]]]) -> LogVersion:
+def _version(
+    path: Path, objects: list[tuple[int, dict[str, Any]]], format: LogFormat
+) -> LogVersion:
     """The log version its ``init`` entry records (logs from before versions: 1.0)."""
-    init = next((data for _, data in objects if data["type"] == InitEntry.type), None)
+    init = next((data for _, data in objects if data["type"] == format.init_type), None)
     if init is None:
-        return CURRENT
+        return format.current
     text = init.get("log_version", FIRST_VERSION)
     try:
         version = LogVersion.parse(text)
     except ValueError:
         raise HarnessError(f"{path}: the init entry has a bad log_version {text!r}") from None
-    if version.major > CURRENT.major:
+    if version.major > format.current.major:
         raise HarnessError(
-            f"{path} is run-log version {version}, newer than this rm-harness reads "
-            f"({CURRENT}); upgrade rm-harness to read it"
+            f"{path} is {format.name.replace(' ', '-')} version {version}, newer than this "
+            f"rm-harness reads ({format.current}); upgrade rm-harness to read it"
         )
     return version
 
 
 class RunLog:
-    """Appends entries; each line is written whole, flushed and fsync'd before returning."""
+    """Appends entries; each line is written whole, flushed and fsync'd before returning.
+
+    Any ``Entry`` of any ``LogFormat``: the experiment log is written with it too.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path

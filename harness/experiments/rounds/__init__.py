@@ -1,6 +1,17 @@
 """The whack-a-mole experiment: arms, rounds, and the verdict on whether training on
 found exploits makes a reward model more robust (issue 12, ``docs/rounds.md``).
 
-``stats`` holds the statistics on per-prompt data, ``verdict`` the rules fixed before the
-data; both are pure (no model, no torch).
+One job per module:
+
+- ``experiment``: the orchestrator (``start_experiment``, ``resume_experiment``): round 0,
+  then per round and arm augment, retrain, re-attack, measure; the verdict at the end.
+- ``log``: the experiment log's typed entries (``experiment.jsonl``) and the resume state.
+- ``outcomes``: per-prompt ``RoundOutcomes`` rebuilt from the folder (run logs, the
+  experiment log, the augmentation files).
+- ``table``: the per-round table and the verdict lines, as text.
+- ``split``: attack and evaluation prompts; ``augment``: each arm's extra pairs;
+  ``pairfile``: pair files and their hash; ``trainer``: the built-in trainer and hooks;
+  ``roundsuite``: the suite each round runs.
+- ``stats`` (the statistics on per-prompt data) and ``verdict`` (the rules fixed before
+  the data) are pure: no model, no torch.
 """

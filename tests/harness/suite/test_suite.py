@@ -40,7 +40,7 @@ def error_of(text: str) -> str:
     return message
 
 
-@pytest.mark.parametrize("name", ["quick", "standard"])
+@pytest.mark.parametrize("name", ["quick", "rounds", "standard"])
 def test_builtin_suites_validate(name):
     suite = resolve_suite(name)
     assert suite.name == name
@@ -126,7 +126,7 @@ def test_data_resolves_from_the_suite_folder_and_samples_deterministically(tmp_p
 
 
 def test_unknown_suite_lists_builtins():
-    with pytest.raises(HarnessError, match="not a builtin \\(quick, standard\\)"):
+    with pytest.raises(HarnessError, match="not a builtin \\(quick, rounds, standard\\)"):
         resolve_suite("no-such-suite")
 
 

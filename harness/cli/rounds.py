@@ -1,0 +1,270 @@
+"""``rmh rounds``: the whack-a-mole experiment (attack, add the findings, retrain, re-attack).
+
+Everything but the command line lives in ``harness.experiments.rounds``; this verb reads
+the inputs (the data files, or the demo's bundled data with ``--demo``), prints the
+per-round table as rounds finish and the verdict at the end. The experiments layer must
+not use the demo package, so the demo's checkpoint and data are resolved here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from harness.cli.options import (
+    GeneratedOptionsCommand,
+    dataclass_from_kwargs,
+    dataclass_options,
+    progress_mode,
+)
+from harness.core.errors import HarnessError
+
+if TYPE_CHECKING:
+    from harness.core.data import PreferencePair
+    from harness.experiments.rounds.experiment import (
+        ExperimentConfig,
+        ExperimentData,
+        ExperimentResult,
+    )
+    from harness.runner import ExecutorOptions
+    from harness.runner.progress import Mode
+
+DEMO_OUT = "exp/demo"
+DEMO_ROUND_PAIRS = 256
+"""With ``--demo`` and no ``--round-pairs``: pairs per retraining (CPU-sized)."""
+DEMO_EVAL_SHARE = 0.5
+
+
+def _experiment_config_class() -> type:
+    from harness.experiments.rounds.experiment import ExperimentConfig
+
+    return ExperimentConfig
+
+
+def _executor_options_class() -> type:
+    from harness.runner import ExecutorOptions
+
+    return ExecutorOptions
+
+
+@click.command(name="rounds", cls=GeneratedOptionsCommand)
+@click.argument("checkpoint", required=False)
+@click.option(
+    "--train",
+    "train_file",
+    type=click.Path(),
+    default=None,
+    help="Clean training pairs (JSONL: prompt, chosen, rejected), retrained on every round.",
+)
+@click.option(
+    "--eval",
+    "eval_file",
+    type=click.Path(),
+    default=None,
+    help="Evaluation pairs: their prompts are never trained on; fresh ASR and "
+    "clean accuracy are measured on them.",
+)
+@click.option(
+    "--attack",
+    "attack_file",
+    type=click.Path(),
+    default=None,
+    help="Pairs whose prompts are attacked and whose findings are trained on "
+    "(default: the training pairs).",
+)
+@click.option(
+    "--suite",
+    default="rounds",
+    show_default=True,
+    help="A builtin suite name (rmh suites list) or a suite TOML file; its data "
+    "is replaced by the experiment's prompts.",
+)
+@click.option(
+    "--out",
+    type=click.Path(),
+    default=None,
+    help=f"Experiment folder, e.g. exp/NAME (--demo: {DEMO_OUT}).",
+)
+@click.option(
+    "--trainer",
+    default=None,
+    help="Retraining hook: module:function(init, pairs, out, config), or a "
+    "command with {init} {pairs} {out}. Default: the built-in pairwise trainer.",
+)
+@click.option(
+    "--demo", is_flag=True, help="The demo reward model, its bundled data and the rounds suite."
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the killed experiment in --out at its last finished step.",
+)
+@dataclass_options(_experiment_config_class)
+@dataclass_options(_executor_options_class)
+@click.option("--quiet", is_flag=True, help="No progress output (for CI logs).")
+def rounds(
+    checkpoint: str | None,
+    train_file: str | None,
+    eval_file: str | None,
+    attack_file: str | None,
+    suite: str,
+    out: str | None,
+    trainer: str | None,
+    demo: bool,
+    resume: bool,
+    quiet: bool,
+    **kw: Any,
+) -> None:
+    """The whack-a-mole experiment: does training on found exploits make CHECKPOINT robust?
+
+    Round 0 attacks CHECKPOINT. Each later round, each arm adds its extra rejected
+    pairs (findings: the new exploits; synthetic: as many cheap degenerate ones; clean:
+    none), retrains from its previous checkpoint for the same number of steps, and runs
+    the suite again with new seeds. A table per round, then the verdict (docs/rounds.md).
+
+    \b
+    Examples:
+      rmh rounds --demo
+      rmh rounds ckpt/ --train train.jsonl --eval eval.jsonl --suite my.toml --rounds 3 \\
+          --arms findings,clean,synthetic --out exp/rc1
+      rmh rounds --resume --out exp/rc1
+    """
+    from harness.experiments.rounds.experiment import ExperimentConfig
+    from harness.runner import ExecutorOptions
+
+    config = dataclass_from_kwargs(ExperimentConfig, kw)
+    executor = dataclass_from_kwargs(ExecutorOptions, kw)
+    rounds_command(
+        checkpoint=checkpoint,
+        train_file=train_file,
+        eval_file=eval_file,
+        attack_file=attack_file,
+        suite=suite,
+        out=out,
+        trainer=trainer,
+        demo=demo,
+        resume=resume,
+        config=config,
+        executor=executor,
+        progress=progress_mode(quiet),
+        echo=click.echo,
+    )
+
+
+def _read(path: str, what: str) -> list[PreferencePair]:
+    from harness.core.data import read_pairs
+
+    try:
+        return read_pairs(path)
+    except HarnessError as exc:
+        raise HarnessError(f"{what}: {exc}") from None
+
+
+def demo_data(seed: int) -> tuple[str, ExperimentData]:
+    """The demo checkpoint and its bundled data, split by ``seed``.
+
+    The demo's held-out prompts are split into attack and evaluation prompts; the
+    training pairs on evaluation prompts are left out (every held-out prompt also has
+    training pairs), so no arm ever trains on an evaluation prompt.
+    """
+    from harness.demo.build import build_demo_checkpoint, heldout_pairs, train_pairs
+    from harness.experiments.rounds.experiment import ExperimentData
+    from harness.experiments.rounds.split import prompt_key, split_prompts
+
+    heldout = heldout_pairs()
+    split = split_prompts(heldout, eval_share=DEMO_EVAL_SHARE, seed=seed)
+    evaluation = {prompt_key(p) for p in split.evaluation}
+    data = ExperimentData(
+        train=[p for p in train_pairs() if prompt_key(p.prompt) not in evaluation],
+        evaluation=[p for p in heldout if prompt_key(p.prompt) in evaluation],
+        attack=[p for p in heldout if prompt_key(p.prompt) not in evaluation],
+    )
+    return str(build_demo_checkpoint().path), data
+
+
+def rounds_command(
+    *,
+    checkpoint: str | None,
+    train_file: str | None,
+    eval_file: str | None,
+    attack_file: str | None,
+    suite: str,
+    out: str | None,
+    trainer: str | None,
+    demo: bool,
+    resume: bool,
+    config: ExperimentConfig,
+    executor: ExecutorOptions,
+    progress: Mode,
+    echo: Callable[[str], None],
+) -> ExperimentResult:
+    """Check the inputs (one-line errors), start or resume, print the table and verdict."""
+    import dataclasses
+
+    from harness.experiments.rounds.augment import parse_arms
+    from harness.experiments.rounds.experiment import (
+        ExperimentData,
+        resume_experiment,
+        start_experiment,
+    )
+    from harness.experiments.rounds.table import verdict_lines
+    from harness.suite import resolve_suite
+
+    if demo and not out:
+        out = DEMO_OUT
+    if not out:
+        raise HarnessError("give --out EXPERIMENT_FOLDER (e.g. exp/rc1)")
+    if resume:
+        given = [
+            n
+            for n, v in (
+                ("CHECKPOINT", checkpoint),
+                ("--train", train_file),
+                ("--eval", eval_file),
+                ("--attack", attack_file),
+            )
+            if v
+        ]
+        if given:
+            raise HarnessError(
+                f"--resume reads everything from the experiment log; drop {', '.join(given)}"
+            )
+        result = resume_experiment(out, executor=executor, progress=progress, echo=echo)
+    else:
+        parse_arms(config.arms)  # an unknown arm is refused before anything is read
+        if demo:
+            if checkpoint or train_file or eval_file or attack_file:
+                raise HarnessError("--demo brings its own checkpoint and data; drop them")
+            if config.round_pairs is None:
+                config = dataclasses.replace(config, round_pairs=DEMO_ROUND_PAIRS)
+            checkpoint, data = demo_data(config.seed)
+        else:
+            if not checkpoint:
+                raise HarnessError("give a CHECKPOINT (or --demo, or --resume)")
+            if not train_file or not eval_file:
+                raise HarnessError("give --train TRAIN.jsonl and --eval EVAL.jsonl (or --demo)")
+            data = ExperimentData(
+                train=_read(train_file, "--train"),
+                evaluation=_read(eval_file, "--eval"),
+                attack=_read(attack_file, "--attack") if attack_file else None,
+            )
+        from harness.demo.build import resolve_checkpoint
+
+        result = start_experiment(
+            Path(resolve_checkpoint(checkpoint)),
+            resolve_suite(suite),
+            data,
+            out,
+            config=config,
+            trainer_spec=trainer,
+            executor=executor,
+            progress=progress,
+            echo=echo,
+        )
+    for line in verdict_lines(result.verdict):
+        echo(line)
+    echo(f"experiment folder: {result.folder} ({result.seconds:.0f}s)")
+    return result

@@ -1,0 +1,345 @@
+"""The experiment log, ``experiment.jsonl``: what the whack-a-mole experiment did, typed.
+
+One frozen dataclass per line type, written and read with the run log's machinery
+(``harness.runlog.log``: ``RunLog`` appends a line whole, flushed and fsync'd;
+``read_log(path, format=EXPERIMENT_LOG)`` reads the lines back typed and tolerates a cut
+last line, which ``RunLog.append_to`` trims before a resume writes). Every field is
+documented in ``docs/rounds.md`` ("Experiment log"), which a test keeps in step.
+
+The log is the experiment's progress: a step is done when its line is there
+(``ExperimentState``), so a killed experiment resumes at the first step without one.
+
+    log = read_log("exp/demo/experiment.jsonl", format=EXPERIMENT_LOG)
+    for entry in log.of_type(RoundEntry):
+        print(entry.arm, entry.round, entry.run)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from harness.experiments.rounds.augment import Augmentation
+from harness.experiments.rounds.stats import Estimate, McNemar, Trend
+from harness.experiments.rounds.trainer import TrainResult
+from harness.experiments.rounds.verdict import Contrast, Verdict
+from harness.runlog.entries import Entry, SuiteRecord
+from harness.runlog.log import LogFormat
+from harness.runlog.record import LogVersion, Record
+
+__all__ = [
+    "ENTRY_TYPES",
+    "EXPERIMENT_LOG",
+    "LOG_NAME",
+    "LOG_VERSION",
+    "AugmentEntry",
+    "ContrastRecord",
+    "ErrorEntry",
+    "ExperimentState",
+    "InitEntry",
+    "NothingToAddEntry",
+    "RoundEntry",
+    "SplitEntry",
+    "TrainEntry",
+    "VerdictEntry",
+    "VerdictRecord",
+]
+
+LOG_NAME = "experiment.jsonl"
+LOG_VERSION = "1.0"
+
+#: Per prompt: (successes, trials), as JSON arrays.
+PerPrompt = dict[str, Any]
+
+
+def _finite(value: float | None) -> float | None:
+    """JSON has no NaN: a number that is not finite is written as null."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+# ------------------------------------------------------------------ entries
+@dataclass(frozen=True, kw_only=True)
+class InitEntry(Entry):
+    """First line: what the experiment is; a resume reads everything from here."""
+
+    type: ClassVar[str] = "init"
+    experiment_id: str
+    log_version: str = LOG_VERSION
+    seed: int
+    arms: tuple[str, ...]
+    rounds: int
+    trained_families: tuple[str, ...]
+    heldout_families: tuple[str, ...]
+    suite: SuiteRecord
+    suite_dir: str | None = None
+    checkpoint: str  # the starting checkpoint, absolute
+    fingerprint: str
+    trainer: str  # "builtin", "callable:module:function" or "command:..."
+    trainer_spec: str | None = None  # as given (None: the built-in trainer)
+    train: dict[str, Any]  # harness.models.training.TrainConfig, seed per round aside
+    config: dict[str, Any]  # the experiment's settings (ExperimentConfig)
+    data: dict[str, Any]  # per data file: path (in the folder), pairs, hash
+    versions: dict[str, str] = field(default_factory=dict)
+    started_at: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SplitEntry(Entry):
+    """The prompt split: attack prompts (trained on) and evaluation prompts (never)."""
+
+    type: ClassVar[str] = "split"
+    seed: int
+    attack: tuple[str, ...]
+    evaluation: tuple[str, ...]
+    attack_pairs: int
+    evaluation_pairs: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AugmentEntry(Entry):
+    """What one arm adds in one round (``augment.Augmentation``) and the file it trains on."""
+
+    type: ClassVar[str] = "augment"
+    arm: str
+    round: int
+    pairs: int
+    exploits: int
+    families: dict[str, int]
+    data_hash: str
+    file: str | None = None  # augment.jsonl, relative to the experiment folder
+    train_file: str | None = None  # train.jsonl: the pairs the trainer reads
+    train_pairs: int = 0  # pairs in train.jsonl: the same for every arm and round
+    clean_pairs: int = 0  # of which clean
+    dropped: int = 0  # extra pairs left out: more than train_pairs
+
+    @classmethod
+    def of(cls, augmentation: Augmentation, **files: Any) -> AugmentEntry:
+        return cls(**augmentation.to_json(), **files)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainEntry(Entry):
+    """One retraining (``trainer.TrainResult``): the arm's checkpoint for this round."""
+
+    type: ClassVar[str] = "train"
+    arm: str
+    round: int
+    checkpoint: str
+    trainer: str
+    pairs: int
+    data_hash: str
+    seconds: float
+    config: dict[str, Any]
+    steps: int | None = None
+    final_loss: float | None = None
+    train_accuracy: float | None = None
+
+    @classmethod
+    def of(cls, arm: str, round: int, result: TrainResult) -> TrainEntry:
+        return cls(arm=arm, round=round, **result.to_json())
+
+
+@dataclass(frozen=True, kw_only=True)
+class NothingToAddEntry(Entry):
+    """The arm had no extra pairs this round: not retrained, its checkpoint carries over."""
+
+    type: ClassVar[str] = "nothing_to_add"
+    arm: str
+    round: int
+    checkpoint: str  # the checkpoint carried over (the arm's previous one)
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ErrorEntry(Entry):
+    """The arm stopped: its trainer failed (or it could not augment). Other arms go on."""
+
+    type: ClassVar[str] = "error"
+    arm: str
+    round: int
+    stage: Literal["augment", "train"]
+    checkpoint: str  # the arm's last good checkpoint, kept
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoundEntry(Entry):
+    """One round of one arm measured: its run, and the per-prompt clean measurements.
+
+    ``arm`` is None for round 0, which is shared by every arm. ``clean`` and ``chance``
+    are per evaluation prompt ``[successes, trials]``; ``exploits`` (round 0 only) is per
+    evaluation prompt how many exploits round 0 found there, its replay baseline.
+    """
+
+    type: ClassVar[str] = "round"
+    arm: str | None = None
+    round: int
+    run: str  # the run folder, relative to the experiment folder
+    run_id: str
+    checkpoint: str
+    fingerprint: str
+    retrained: bool
+    clean: PerPrompt
+    chance: PerPrompt
+    exploits: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContrastRecord(Record):
+    """``verdict.Contrast`` as logged: not-finite numbers are null."""
+
+    key: str
+    label: str
+    estimate: float | None
+    low: float | None
+    high: float | None
+    n_prompts: int
+    thresholds: tuple[float, ...] = ()
+
+    @classmethod
+    def of(cls, contrast: Contrast) -> ContrastRecord:
+        e: Estimate = contrast.estimate
+        return cls(
+            key=contrast.key,
+            label=contrast.label,
+            estimate=_finite(e.estimate),
+            low=_finite(e.low),
+            high=_finite(e.high),
+            n_prompts=e.n_prompts,
+            thresholds=tuple(contrast.thresholds),
+        )
+
+
+def _trend(t: Trend) -> dict[str, Any]:
+    return {
+        "estimable": t.estimable,
+        "reason": t.reason,
+        "odds_ratio": _finite(t.odds_ratio),
+        "low": _finite(t.low),
+        "high": _finite(t.high),
+        "p_value": _finite(t.p_value),
+        "n_prompts": t.n_prompts,
+        "n_rounds": t.n_rounds,
+    }
+
+
+def _mcnemar(m: McNemar) -> dict[str, Any]:
+    return {
+        "before_only": m.before_only,
+        "after_only": m.after_only,
+        "both": m.both,
+        "neither": m.neither,
+        "p_value": _finite(m.p_value),
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerdictRecord(Record):
+    """``verdict.Verdict`` as logged."""
+
+    arm: str
+    control: str
+    outcome: str
+    final_round: int | None
+    reasons: tuple[str, ...]
+    contrasts: tuple[ContrastRecord, ...]
+    extra_prompts_needed: int | None = None
+    trends: dict[str, Any] = field(default_factory=dict)
+    mcnemar: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, verdict: Verdict) -> VerdictRecord:
+        return cls(
+            arm=verdict.arm,
+            control=verdict.control,
+            outcome=verdict.outcome,
+            final_round=verdict.final_round,
+            reasons=tuple(verdict.reasons),
+            contrasts=tuple(ContrastRecord.of(c) for c in verdict.contrasts),
+            extra_prompts_needed=verdict.extra_prompts_needed,
+            trends={k: _trend(v) for k, v in verdict.trends.items()},
+            mcnemar={k: [_mcnemar(m) for m in v] for k, v in verdict.mcnemar.items()},
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerdictEntry(Entry):
+    """Last line: the verdict of each arm decided against ``clean``, and findings vs synthetic."""
+
+    type: ClassVar[str] = "verdict"
+    verdicts: tuple[VerdictRecord, ...]
+    comparisons: tuple[ContrastRecord, ...] = ()  # findings against synthetic, not a rule
+    wall_seconds: float = 0.0
+
+
+ENTRY_CLASSES: tuple[type[Entry], ...] = (
+    InitEntry,
+    SplitEntry,
+    AugmentEntry,
+    TrainEntry,
+    NothingToAddEntry,
+    ErrorEntry,
+    RoundEntry,
+    VerdictEntry,
+)
+ENTRY_TYPES: dict[str, type[Entry]] = {cls.type: cls for cls in ENTRY_CLASSES}
+EXPERIMENT_LOG = LogFormat("experiment log", ENTRY_TYPES, LogVersion.parse(LOG_VERSION))
+
+
+# ------------------------------------------------------------------ the state
+Step = tuple[str | None, int]  # (arm, round); (None, 0) is round 0
+
+
+@dataclass
+class ExperimentState:
+    """What the log says is done, by (arm, round). No I/O: entries in, state out."""
+
+    init: InitEntry | None = None
+    split: SplitEntry | None = None
+    augments: dict[Step, AugmentEntry] = field(default_factory=dict)
+    trains: dict[Step, TrainEntry] = field(default_factory=dict)
+    nothing: dict[Step, NothingToAddEntry] = field(default_factory=dict)
+    errors: dict[str, ErrorEntry] = field(default_factory=dict)  # arm -> the error that stopped it
+    rounds: dict[Step, RoundEntry] = field(default_factory=dict)
+    verdict: VerdictEntry | None = None
+
+    @classmethod
+    def from_entries(cls, entries: Iterable[Entry]) -> ExperimentState:
+        state = cls()
+        for entry in entries:
+            state.observe(entry)
+        return state
+
+    def observe(self, entry: Entry) -> None:
+        if isinstance(entry, InitEntry):
+            self.init = self.init or entry
+        elif isinstance(entry, SplitEntry):
+            self.split = self.split or entry
+        elif isinstance(entry, AugmentEntry):
+            self.augments[(entry.arm, entry.round)] = entry
+        elif isinstance(entry, TrainEntry):
+            self.trains[(entry.arm, entry.round)] = entry
+        elif isinstance(entry, NothingToAddEntry):
+            self.nothing[(entry.arm, entry.round)] = entry
+        elif isinstance(entry, ErrorEntry):
+            self.errors.setdefault(entry.arm, entry)
+        elif isinstance(entry, RoundEntry):
+            self.rounds[(entry.arm, entry.round)] = entry
+        elif isinstance(entry, VerdictEntry):
+            self.verdict = entry
+
+    def stopped(self, arm: str, round: int) -> bool:
+        """The arm stopped at or before ``round``."""
+        error = self.errors.get(arm)
+        return error is not None and error.round <= round
+
+
+def per_prompt(counts: Mapping[str, Any]) -> dict[str, tuple[int, int]]:
+    """A logged ``{prompt: [successes, trials]}`` as tuples."""
+    return {p: (int(v[0]), int(v[1])) for p, v in counts.items()}

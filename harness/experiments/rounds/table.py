@@ -1,0 +1,90 @@
+"""The per-round table and the verdict lines, as text: what ``rmh rounds`` prints.
+
+One function per view, so the CLI, the report and a notebook print the same numbers the
+same way: ``round_table(summaries)`` (one row per arm and round: fresh ASR on trained and
+held-out families with their 95% prompt-bootstrap intervals, replay ASR, clean accuracy,
+novel share, extra pairs trained on, final training loss) and ``verdict_lines(entry)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from harness.experiments.rounds.log import VerdictEntry
+from harness.experiments.rounds.outcomes import RoundSummary
+from harness.experiments.rounds.stats import Counts, rate_interval
+
+__all__ = ["COLUMNS", "round_table", "verdict_lines"]
+
+COLUMNS = (
+    "arm",
+    "round",
+    "fresh trained",
+    "fresh held-out",
+    "replay",
+    "clean acc",
+    "novel",
+    "aug",
+    "loss",
+)
+
+
+def _rate(counts: Counts) -> str:
+    return "-" if not counts.total_trials else f"{counts.rate:.2f}"
+
+
+def _interval(counts: Counts, seed: int) -> str:
+    if not counts.total_trials:
+        return "-"
+    e = rate_interval(counts, seed=seed)
+    return f"{e.estimate:.2f} [{e.low:.2f},{e.high:.2f}]"
+
+
+def _number(value: float | None, spec: str) -> str:
+    return "-" if value is None or not math.isfinite(value) else format(value, spec)
+
+
+def round_row(summary: RoundSummary, seed: int = 0) -> tuple[str, ...]:
+    """One summary as the table's cells (strings)."""
+    o = summary.outcomes
+    aug = "-" if summary.augmented is None else str(summary.augmented)
+    if summary.round and not summary.retrained:
+        aug += " (not retrained)"
+    return (
+        o.arm,
+        str(o.round),
+        _interval(o.fresh_trained, seed),
+        _interval(o.fresh_heldout, seed),
+        _rate(o.replay),
+        _rate(o.clean_accuracy),
+        _number(o.novel_share, ".2f"),
+        aug,
+        _number(summary.loss, ".3f"),
+    )
+
+
+def round_table(summaries: Sequence[RoundSummary], seed: int = 0) -> str:
+    """A plain-text table, one row per (arm, round), columns ``COLUMNS``."""
+    rows = [COLUMNS, *(round_row(s, seed) for s in summaries)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+def verdict_lines(entry: VerdictEntry) -> list[str]:
+    """Each verdict's outcome and its deciding statement, then findings against synthetic."""
+    lines = []
+    for v in entry.verdicts:
+        lines.append(f"verdict for {v.arm} (against {v.control}): {v.outcome}")
+        lines.extend(f"  {reason}" for reason in v.reasons)
+    if entry.comparisons:
+        lines.append("findings against synthetic (not a rule):")
+        for c in entry.comparisons:
+            if c.estimate is None or c.low is None or c.high is None:
+                lines.append(f"  {c.label}: not estimable")
+            else:
+                lines.append(f"  {c.label}: {c.estimate:+.3f} [{c.low:+.3f}, {c.high:+.3f}]")
+    return lines

@@ -1,0 +1,115 @@
+"""``rmh rounds``: a whole two-round experiment through the command line, and bad input."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.experiments.rounds.log import EXPERIMENT_LOG, LOG_NAME, VerdictEntry
+from harness.runlog import read_log
+from tests.harness.experiments.rounds.planted import HELDOUT, write_inputs
+
+TRAINING = ("--epochs", "1", "--batch-pairs", "8", "--learning-rate", "1e-3", "--round-pairs", "32")
+
+
+@pytest.fixture
+def inputs(tmp_path) -> dict[str, Path]:
+    return write_inputs(tmp_path / "inputs")
+
+
+def args(checkpoint: Path, inputs: dict[str, Path], out: Path, *extra: str) -> list[str]:
+    return [
+        "rounds",
+        str(checkpoint),
+        "--train",
+        str(inputs["train"]),
+        "--eval",
+        str(inputs["eval"]),
+        "--suite",
+        str(inputs["suite"]),
+        "--out",
+        str(out),
+        "--heldout-families",
+        HELDOUT,
+        "--quiet",
+        *extra,
+    ]
+
+
+@pytest.mark.slow
+def test_a_two_round_two_arm_experiment_end_to_end(rmh, checkpoints, inputs, tmp_path):
+    out = tmp_path / "exp" / "ci"
+    started = time.monotonic()
+    code, stdout, err = rmh(
+        *args(
+            checkpoints["bert"], inputs, out, "--rounds", "2", "--arms", "findings,clean", *TRAINING
+        )
+    )
+    seconds = time.monotonic() - started
+    assert code == 0, err
+    assert seconds < 180, f"took {seconds:.0f}s, the CI budget is 3 minutes"
+    assert "fresh trained" in stdout and "round 2:" in stdout
+    assert "verdict for findings (against clean):" in stdout
+    for path in (
+        "experiment.jsonl",
+        "round-0/log.jsonl",
+        "findings.db",
+        "clean/findings.db",
+        "clean/round-2/checkpoint/config.json",
+        "clean/round-2/run/log.jsonl",
+        "data/prompts.jsonl",
+    ):
+        assert (out / path).is_file(), path
+    log = read_log(out / LOG_NAME, strict=True, format=EXPERIMENT_LOG)
+    assert [e.type for e in log.entries][:2] == ["init", "split"]
+    assert isinstance(log.entries[-1], VerdictEntry)
+    code, stdout, _ = rmh("rounds", "--resume", "--out", str(out), "--quiet")
+    assert code == 0 and "verdict for findings" in stdout  # a finished one: nothing redone
+    assert read_log(out / LOG_NAME, format=EXPERIMENT_LOG).entries == log.entries
+
+
+def test_training_data_without_chosen_and_rejected(
+    rmh, one_line_error, checkpoints, inputs, tmp_path
+):
+    inputs["train"].write_text(json.dumps({"prompt": "Tell me a joke.", "response": "No."}) + "\n")
+    out = tmp_path / "exp"
+    code, _, err = rmh(*args(checkpoints["bert"], inputs, out))
+    one_line_error(code, err, "--train")
+    assert "chosen" in err and not out.exists()
+
+
+def test_evaluation_prompts_that_are_trained_on(rmh, one_line_error, checkpoints, inputs, tmp_path):
+    lines = inputs["train"].read_text().splitlines()
+    inputs["eval"].write_text("\n".join(lines[:6]) + "\n")  # two training prompts, three pairs each
+    out = tmp_path / "exp"
+    code, _, err = rmh(*args(checkpoints["bert"], inputs, out))
+    one_line_error(code, err, "2 evaluation prompts also appear in the training data")
+    assert not out.exists()
+
+
+def test_unknown_arm(rmh, one_line_error, checkpoints, inputs, tmp_path):
+    out = tmp_path / "exp"
+    code, _, err = rmh(*args(checkpoints["bert"], inputs, out, "--arms", "findings,lucky"))
+    one_line_error(code, err, "unknown arm 'lucky'")
+    assert not out.exists()
+
+
+def test_synthetic_needs_findings_and_heldout_families_must_be_attacked(
+    rmh, one_line_error, checkpoints, inputs, tmp_path
+):
+    out = tmp_path / "exp"
+    code, _, err = rmh(*args(checkpoints["bert"], inputs, out, "--arms", "clean,synthetic"))
+    one_line_error(code, err, "the synthetic arm adds as many pairs as the findings arm")
+    code, _, err = rmh(*args(checkpoints["bert"], inputs, out, "--heldout-families", "emoji"))
+    one_line_error(code, err, "held-out family 'emoji' is not attacked")
+    assert not out.exists()
+
+
+def test_resume_takes_the_folder_only(rmh, one_line_error, checkpoints, tmp_path):
+    code, _, err = rmh("rounds", str(checkpoints["bert"]), "--resume", "--out", str(tmp_path))
+    one_line_error(code, err, "--resume reads everything from the experiment log; drop CHECKPOINT")
+    code, _, err = rmh("rounds", "--resume", "--out", str(tmp_path / "none"))
+    one_line_error(code, err, "is not an experiment folder")

@@ -1,0 +1,16 @@
+"""Trainer hooks for the experiment's tests (``module:function`` specs)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+
+def fail_findings(init: Path, pairs: Path, out: Path, config: dict[str, Any]) -> Path:
+    """Fails for the findings arm; for any other arm, the previous checkpoint unchanged."""
+    arm = Path(out).parent.parent.name  # <arm>/round-<r>/.checkpoint.staging
+    if arm == "findings":
+        raise RuntimeError("planted failure: out of memory")
+    shutil.copytree(init, out, dirs_exist_ok=True)
+    return out

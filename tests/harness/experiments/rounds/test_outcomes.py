@@ -1,0 +1,122 @@
+"""Per-prompt outcomes from a run log: which attempts and replays count, and where."""
+
+from __future__ import annotations
+
+from harness.core.signature import signature
+from harness.experiments.rounds.log import RoundEntry
+from harness.experiments.rounds.outcomes import round_outcomes
+from harness.runlog import AttemptEntry, FindingEntry, LogContents, ReplayEntry
+
+EVAL = ("Tell me a joke about owls.", "Tell me a joke about bees.")
+ATTACK = "Tell me a joke about cats."
+REFERENCE = "Why are owls wise? They give a hoot."
+
+
+def attempt(
+    prompt: str, family: str, findings: int, first: int | None = None, **kw
+) -> AttemptEntry:
+    return AttemptEntry(
+        unit="u",
+        checkpoint=0,
+        attack_id=family,
+        attack=family,
+        family=family,
+        prompt=prompt,
+        findings=findings,
+        first_finding_queries=first,
+        **kw,
+    )
+
+
+def replay(prompt: str, open: bool, phase: str = "before") -> ReplayEntry:
+    return ReplayEntry(
+        phase=phase,
+        source=-1,
+        checkpoint=0,
+        fingerprint="f",
+        finding_id=1,
+        key="k",
+        family="repetition",
+        attack="repetition",
+        prompt=prompt,
+        text="t",
+        score=1.0,
+        reference_score=0.0,
+        margin=1.0,
+        open=open,
+    )
+
+
+def finding(text: str) -> FindingEntry:
+    return FindingEntry(
+        checkpoint=0,
+        fingerprint="f",
+        unit="u",
+        finding_id=1,
+        key=text,
+        attack_id="repetition",
+        reference=REFERENCE,
+        prompt=EVAL[0],
+        text=text,
+        score=1.0,
+        reference_score=0.0,
+        margin=1.0,
+        attack="repetition",
+        family="repetition",
+        seed=0,
+        queries_at_find=3,
+    )
+
+
+def entry(round: int, **kw) -> RoundEntry:
+    return RoundEntry(
+        arm="findings",
+        round=round,
+        run="r",
+        run_id="r",
+        checkpoint="c",
+        fingerprint="f",
+        retrained=True,
+        clean={EVAL[0] + " ": [2, 3]},
+        chance={EVAL[1]: [1, 5], ATTACK: [5, 5]},
+        **kw,
+    )
+
+
+def test_fresh_replay_clean_and_queries_are_per_evaluation_prompt():
+    run = LogContents([
+        attempt(EVAL[0], "repetition", 2, first=7),
+        attempt(EVAL[0], "gradient", 0),
+        attempt(EVAL[0], "null-answer", 1, first=1),
+        attempt(EVAL[1], "gradient", 1, first=40),
+        attempt(EVAL[1], "gradient", 1, first=1, error=True),  # raised: not a trial
+        attempt(ATTACK, "gradient", 1, first=2),  # an attack prompt: not measured
+        AttemptEntry.probe(checkpoint=0, pairs=4, queries=8, findings=1, seconds=0.0),
+        replay(EVAL[0], True), replay(EVAL[0], False), replay(EVAL[1], True, phase="transfer"),
+        replay(ATTACK, False),
+    ])  # fmt: skip
+    outcomes, fresh = round_outcomes(
+        arm="findings", entry=entry(1), run=run, evaluation=EVAL,
+        heldout_families={"null-answer"}, earlier=(),
+    )  # fmt: skip
+    rows = lambda c: {p: (s, t) for p, s, t in c.rows()}  # noqa: E731
+    assert rows(outcomes.fresh_trained) == {EVAL[0]: (1, 2), EVAL[1]: (1, 1)}
+    assert rows(outcomes.fresh_heldout) == {EVAL[0]: (1, 1), EVAL[1]: (0, 0)}
+    assert rows(outcomes.replay) == {EVAL[0]: (1, 2), EVAL[1]: (0, 0)}
+    assert rows(outcomes.clean_accuracy) == {EVAL[0]: (2, 3), EVAL[1]: (0, 0)}  # prompt_key form
+    assert rows(outcomes.chance) == {EVAL[0]: (0, 0), EVAL[1]: (1, 5)}
+    assert outcomes.queries_to_first == {EVAL[0]: (7, None, 1), EVAL[1]: (40,)}
+    assert fresh == 0 and outcomes.novel_share is None and outcomes.new_exploits == 0
+
+
+def test_round_zero_replays_its_own_exploits_and_novelty_counts_new_tricks():
+    soup = "apple river stone cloud table green music paper"
+    run = LogContents([finding("haha haha haha haha"), finding(soup), finding(soup + " lol")])
+    earlier = [signature(REFERENCE, "haha haha haha")]  # the same trick, another count
+    outcomes, fresh = round_outcomes(
+        arm="clean", entry=entry(0, exploits={EVAL[1]: 3}), run=run, evaluation=EVAL,
+        heldout_families=(), earlier=earlier,
+    )  # fmt: skip
+    assert {p: (s, t) for p, s, t in outcomes.replay.rows()} == {EVAL[0]: (0, 0), EVAL[1]: (3, 3)}
+    assert fresh == 3 and outcomes.novel_share == 2 / 3
+    assert outcomes.new_exploits == 1  # the soup and its one-word variant: one new trick
