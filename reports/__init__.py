@@ -100,7 +100,7 @@ def build_report(
     except OSError as exc:
         raise HarnessError(f"cannot write the report to {target}: {exc.strerror or exc}") from None
     paths = {
-        name: _write_atomic(target / renderers[name].filename, content)
+        name: write_atomic(target / renderers[name].filename, content)
         for name, content in contents.items()
     }
     return ReportResult(paths, ctx.gate)
@@ -120,7 +120,7 @@ def _renderers() -> dict[str, Renderer]:
     return renderers
 
 
-def _write_atomic(path: Path, content: str | bytes) -> Path:
+def write_atomic(path: Path, content: str | bytes) -> Path:
     """Write beside, then rename: a reader never sees half a report."""
     temporary = path.with_name(f".{path.name}.tmp")
     data = content.encode("utf-8") if isinstance(content, str) else content

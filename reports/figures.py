@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
 import numpy as np
@@ -106,4 +107,46 @@ def first_finding_plot(attempts: pd.DataFrame) -> str | None:
         ax.set_ylabel("share of attempts with a finding")
         ax.legend(fontsize=7, ncol=2)
         ax.grid(alpha=0.3)
+        return _to_uri(fig)
+
+
+ARM_COLOURS = {"findings": "#c62828", "clean": "#616161", "synthetic": "#1565c0"}
+_OTHER_COLOURS = ("#6a1b9a", "#ef6c00", "#2e7d32")
+
+
+def round_curves(
+    series: Mapping[str, Sequence[tuple[int, float | None, float | None, float | None]]],
+    title: str,
+    axis: str,
+    *,
+    rate: bool = True,
+) -> str | None:
+    """One metric of the whack-a-mole experiment: a line per arm over the rounds, its 95%
+    interval as a band. ``series``: per arm, ``(round, estimate, low, high)``; None where
+    not measured (the line breaks there). Arms are nudged apart on x so that equal values
+    (every arm's round 0 is one checkpoint) stay visible."""
+    if not any(est is not None for points in series.values() for _, est, _, _ in points):
+        return None
+    with mpl.rc_context(_RC):
+        fig, ax = _figure(6.5, 3.0)
+        rounds: set[int] = set()
+        for i, (arm, points) in enumerate(series.items()):
+            colour = ARM_COLOURS.get(arm, _OTHER_COLOURS[i % len(_OTHER_COLOURS)])
+            nudge = 0.04 * (i - (len(series) - 1) / 2)
+            xs = np.array([r for r, *_ in points], dtype=float) + nudge
+            values = [[np.nan if v is None else v for v in p[1:]] for p in points]
+            est, low, high = np.array(values, dtype=float).reshape(-1, 3).T
+            rounds.update(r for r, *_ in points)
+            ax.plot(xs, est, marker="o", color=colour, label=arm)
+            ax.fill_between(xs, low, high, color=colour, alpha=0.15, linewidth=0)
+        ax.set_xticks(sorted(rounds))
+        ax.set_xlabel("round (0: the starting checkpoint)")
+        ax.set_ylabel(axis)
+        ax.set_title(title)
+        if rate:
+            ax.set_ylim(-0.03, 1.03)
+        else:
+            ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
         return _to_uri(fig)

@@ -25,7 +25,7 @@ from reports.renderer import Renderer, register
 MAX_TEXT = 600  # characters of a finding shown; the store and summary.json keep it whole
 MAX_ROWS = 50  # rows of the instability and replay tables
 
-_ENV = jinja2.Environment(
+TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("reports", "templates"),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
@@ -41,12 +41,14 @@ def shown(text: Any, limit: int = MAX_TEXT) -> str:
 
 
 def render_html(ctx: ReportContext) -> str:
-    return _ENV.get_template("report.html.j2").render(**html_context(ctx))
+    return TEMPLATES.get_template("report.html.j2").render(**html_context(ctx))
 
 
 def render_verdict_box(verdict: Verdict, policy_origin: str | None = None) -> str:
     """Only the verdict box, from the verdict alone (the page includes the same template)."""
-    return _ENV.get_template("verdict.html.j2").render(verdict=verdict, policy_origin=policy_origin)
+    return TEMPLATES.get_template("verdict.html.j2").render(
+        verdict=verdict, policy_origin=policy_origin
+    )
 
 
 def html_context(ctx: ReportContext) -> dict[str, Any]:
@@ -67,7 +69,7 @@ def html_context(ctx: ReportContext) -> dict[str, Any]:
         "run": metrics,
         "verdict": verdict,
         "policy_origin": ctx.policy_origin,
-        "harness_version": _version(),
+        "harness_version": harness_version(),
         "confidence_pct": f"{metrics.confidence:.0%}",
         "seeds": init.seeds.to_json(),
         "started_at": init.started_at or init.time,
@@ -195,7 +197,7 @@ def _baseline(ctx: ReportContext) -> dict[str, Any] | None:
     }
 
 
-def _version() -> str:
+def harness_version() -> str:
     try:
         return metadata.version("rm-harness")
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree

@@ -29,7 +29,7 @@ def summary_dict(ctx: ReportContext) -> dict[str, Any]:
         }
         for r in top.itertuples()
     }
-    return _clean(
+    return json_safe(
         {
             "schema_version": SCHEMA_VERSION,
             "run": {
@@ -109,12 +109,12 @@ def _exploit(e: ExploitMetrics) -> dict[str, Any]:
     }
 
 
-def _clean(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """JSON-safe: NaN becomes null, numpy scalars become Python numbers."""
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
+        return [json_safe(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -130,6 +130,6 @@ class SummaryJson(Renderer):
     filename = "summary.json"
 
     def render(self, ctx: ReportContext) -> str:
-        # allow_nan=False: _clean already made NaN null, so a NaN here is a bug to hear of.
+        # allow_nan=False: json_safe already made NaN null, so a NaN here is a bug to hear of.
         text = json.dumps(summary_dict(ctx), indent=2, ensure_ascii=False, allow_nan=False)
         return text + "\n"

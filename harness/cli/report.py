@@ -1,5 +1,6 @@
 """``rmh report``: a run folder's report files, one per registered renderer, rebuilt from
-its log alone."""
+its log alone; or, for an experiment folder (``experiment.jsonl``), the whack-a-mole
+experiment's report, rebuilt from its logs alone."""
 
 from __future__ import annotations
 
@@ -14,21 +15,31 @@ from harness.cli.options import (
     refuse_incomplete,
     suite_mismatch_option,
 )
+from harness.core.errors import HarnessError
 
 
 @click.command()
-@click.argument("run", type=click.Path())
+@click.argument("run", metavar="RUN|EXPERIMENT", type=click.Path())
 @baseline_option
 @policy_option
 @suite_mismatch_option
-@click.option("--out", type=click.Path(), default=None, help="Folder for the files (default: RUN).")
+@click.option(
+    "--out", type=click.Path(), default=None, help="Folder for the files (default: the folder)."
+)
 def report(
     run: str, baseline: str | None, policy: str | None, allow_suite_mismatch: bool, out: str | None
 ) -> None:
     """Write report.html, report.md, summary.json and junit.xml for a run folder.
 
     Built from the run log alone, so it can be rebuilt at any time. The verdict is the
-    gate's (--policy). Example: rmh report runs/rc2 --baseline runs/rc1
+    gate's (--policy). For an experiment folder of rmh rounds: report.html, report.md
+    and summary.json with the rounds, the curves and the experiment's verdict (each
+    round's run folder is a run, reported on its own).
+
+    \b
+    Examples:
+      rmh report runs/rc2 --baseline runs/rc1
+      rmh report exp/demo
     """
     report_command(
         run,
@@ -54,6 +65,25 @@ def report_command(
     from attacks.registry import families
     from harness.gate import load_policy
     from reports import build_report
+    from reports.rounds import is_experiment
+
+    if is_experiment(run):
+        given = [
+            name
+            for name, value in (
+                ("--baseline", baseline),
+                ("--policy", policy),
+                ("--allow-suite-mismatch", allow_suite_mismatch),
+            )
+            if value
+        ]
+        if given:
+            raise HarnessError(
+                f"{', '.join(given)}: for a run folder, and {run} is an experiment folder; "
+                f"report one of its run folders (e.g. {Path(run) / 'round-0'}) with it"
+            )
+        experiment_report_command(run, out=out, echo=echo)
+        return
 
     result = build_report(
         Path(run),
@@ -68,3 +98,24 @@ def report_command(
     for path in result.paths.values():
         echo(f"wrote {path}")
     refuse_incomplete(result.gate.metrics, "the report shows what is complete")
+
+
+def experiment_report_command(folder: str, *, out: str | None, echo: Callable[[str], None]) -> None:
+    """Write the experiment report; an incomplete experiment is reported, then flagged
+    (exit 2), as an incomplete run is."""
+    from harness.experiments.rounds.table import verdict_lines
+    from reports.rounds import build_experiment_report
+
+    result = build_experiment_report(folder, out=out)
+    if result.view.verdict is not None:
+        for line in verdict_lines(result.view.verdict):
+            echo(line)
+    for path in result.paths.values():
+        echo(f"wrote {path}")
+    if not result.complete:
+        missing = result.view.missing()
+        pending = f"; not measured yet: {', '.join(missing)}" if missing else ""
+        raise HarnessError(
+            f"experiment {folder} is incomplete (its experiment.jsonl has no verdict{pending}); "
+            f"the report shows what is done; finish it with: rmh rounds --resume --out {folder}"
+        )

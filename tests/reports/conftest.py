@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.runlog import LOG_NAME
-from harness.testing import HOSTILE_TEXTS
+from harness.testing import HOSTILE_TEXTS, build_tiny_checkpoint
 
 
 @pytest.fixture()
@@ -83,4 +83,88 @@ def hostile_run(copy_run) -> Path:
         return [*findings, entry | {"findings": max(entry["findings"], 1)}]
 
     _rewrite_log(folder, edit)
+    return folder
+
+
+# ------------------------------------------------------------------ experiment folders
+#: The smallest experiment with every section of its report: three arms (so findings
+#: against synthetic too), one retrained round (contrasts, trends and McNemar exist; the
+#: verdict is inconclusive by rule 0), two prompts of each kind, small budgets.
+EXPERIMENT_CONFIG = dict(
+    rounds=1,
+    arms="findings,clean,synthetic",
+    epochs=1,
+    batch_pairs=8,
+    learning_rate=1e-3,
+    round_pairs=16,
+    prompts=2,
+)
+
+
+@pytest.fixture(scope="session")
+def tiny_experiment(tmp_path_factory) -> Path:
+    """A finished whack-a-mole experiment on a tiny BERT, with the planted suite and data
+    of ``tests/harness/experiments/rounds/planted.py`` (15-20 s on two cores)."""
+    from harness.experiments.rounds.experiment import (
+        ExperimentConfig,
+        ExperimentData,
+        start_experiment,
+    )
+    from harness.suite import parse_suite
+    from tests.harness.experiments.rounds import planted
+
+    suite = planted.SUITE.replace("budget = 30", "budget = 12").replace("budget = 20", "budget = 8")
+    root = tmp_path_factory.mktemp("tiny-experiment")
+    out = root / "exp"
+    start_experiment(
+        build_tiny_checkpoint(root / "rm"),
+        parse_suite(suite, origin="planted", base_dir=None),
+        ExperimentData(train=planted.train_pairs(), evaluation=planted.eval_pairs()),
+        out,
+        config=ExperimentConfig(heldout_families=planted.HELDOUT, **EXPERIMENT_CONFIG),
+        progress="quiet",
+        echo=lambda _: None,
+    )
+    return out
+
+
+@pytest.fixture()
+def copy_experiment(tiny_experiment, tmp_path):
+    """``copy_experiment(name)``: a private copy of the tiny experiment (checkpoints left
+    out: a report never reads them)."""
+
+    def make(name: str = "copy") -> Path:
+        target = tmp_path / name
+        shutil.copytree(tiny_experiment, target, ignore=shutil.ignore_patterns("checkpoint"))
+        return target
+
+    return make
+
+
+@pytest.fixture()
+def hostile_experiment(copy_experiment) -> Path:
+    """The tiny experiment with one finding per hostile payload in the findings arm's
+    round-1 run log: each is a new exploit of that round (highest margins first)."""
+    folder = copy_experiment("hostile")
+    injected = False
+
+    def edit(entry):
+        nonlocal injected
+        if injected or entry["type"] != "finding":
+            return entry
+        injected = True
+        hostile = [
+            entry
+            | {
+                "finding_id": 90_000 + i,
+                "key": f"hostile{i}",
+                "text": payload,
+                "score": entry["reference_score"] + 20.0 - i,
+                "margin": 20.0 - i,
+            }
+            for i, payload in enumerate(HOSTILE_TEXTS)
+        ]
+        return [entry, *hostile]
+
+    _rewrite_log(folder / "findings" / "round-1" / "run", edit)
     return folder

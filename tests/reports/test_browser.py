@@ -1,4 +1,5 @@
-"""report.html in a real browser: headless Chromium renders it, without console errors.
+"""report.html in a real browser: headless Chromium renders it, without console errors;
+the run report and the whack-a-mole experiment report.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them). Without
 them the test skips, unless ``RMH_REQUIRE_BROWSER=1`` (as in CI) makes that a failure.
@@ -16,6 +17,7 @@ import pytest
 
 from harness.gate import GatePolicy
 from reports import build_report
+from reports.rounds import build_experiment_report
 
 # Flags for a closed network: no background requests, no first-run or update checks.
 CHROMIUM_FLAGS = [
@@ -63,18 +65,12 @@ def browser(tmp_path):
         driver.quit()
 
 
-def test_report_renders_in_headless_chromium(browser, hostile_run, tmp_path):
+def _renders_inert_and_whole(browser, screenshot: Path) -> None:
+    """What every report page must do in a browser: its hostile text ran no script and
+    made no element, every plot loaded, the console has no error, the page was drawn."""
     from matplotlib.image import imread
     from selenium.webdriver.common.by import By
 
-    result = build_report(hostile_run, policy=GatePolicy(), out=tmp_path / "report")
-    browser.get(result.paths["html"].resolve().as_uri())
-
-    assert browser.title.startswith("rm-harness report: ")
-    verdict = browser.find_element(By.ID, "verdict")
-    assert verdict.get_attribute("data-status") == result.verdict.status
-    assert f"Gate: {result.verdict.label}" in verdict.text
-    assert browser.find_elements(By.CSS_SELECTOR, "tr.finding")
     # The hostile findings ran no script: nothing the payloads would have created exists.
     assert browser.execute_script("return document.scripts.length") == 0
     assert not browser.find_elements(By.CSS_SELECTOR, "svg, textarea, a, iframe")
@@ -85,11 +81,48 @@ def test_report_renders_in_headless_chromium(browser, hostile_run, tmp_path):
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert not errors, errors
 
-    artefacts = Path(os.environ.get("RMH_TEST_ARTIFACTS", tmp_path))
-    artefacts.mkdir(parents=True, exist_ok=True)
-    screenshot = artefacts / "report.png"
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
     assert browser.save_screenshot(str(screenshot))
     pixels = imread(screenshot)[..., :3]
     assert pixels.shape[0] > 500 and pixels.shape[1] > 500
     assert float(np.std(pixels)) > 0.05, "the screenshot is blank"
     assert (pixels.mean(axis=2) < 0.5).mean() > 0.005, "no dark pixels: nothing was drawn"
+
+
+def _artefacts(tmp_path: Path) -> Path:
+    return Path(os.environ.get("RMH_TEST_ARTIFACTS", tmp_path))
+
+
+def test_report_renders_in_headless_chromium(browser, hostile_run, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    result = build_report(hostile_run, policy=GatePolicy(), out=tmp_path / "report")
+    browser.get(result.paths["html"].resolve().as_uri())
+
+    assert browser.title.startswith("rm-harness report: ")
+    verdict = browser.find_element(By.ID, "verdict")
+    assert verdict.get_attribute("data-status") == result.verdict.status
+    assert f"Gate: {result.verdict.label}" in verdict.text
+    assert browser.find_elements(By.CSS_SELECTOR, "tr.finding")
+    _renders_inert_and_whole(browser, _artefacts(tmp_path) / "report.png")
+
+
+@pytest.mark.slow  # the session's tiny experiment: 15-20 s
+def test_experiment_report_renders_in_headless_chromium(browser, hostile_experiment, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    report = build_experiment_report(hostile_experiment, out=tmp_path / "report")
+    browser.get(report.paths["html"].resolve().as_uri())
+
+    assert browser.title.startswith("rm-harness experiment: ")
+    assert report.view.verdict is not None
+    for v in report.view.verdict.verdicts:
+        box = browser.find_element(By.ID, f"verdict-{v.arm}")
+        assert box.get_attribute("data-outcome") == v.outcome
+        assert f"{v.arm} against {v.control}: {v.outcome}" in box.text
+    curves = browser.find_elements(By.CSS_SELECTOR, "figure img.plot")
+    assert len(curves) == 7  # one figure per metric
+    assert browser.find_elements(By.CSS_SELECTOR, "tr.round")
+    new = browser.find_elements(By.CSS_SELECTOR, "tr.new-exploit")
+    assert any("<script>alert(1)</script>" in row.text for row in new)  # shown as text
+    _renders_inert_and_whole(browser, _artefacts(tmp_path) / "experiment-report.png")

@@ -1,0 +1,377 @@
+"""The experiment report's data: a typed view of a whack-a-mole experiment folder.
+
+Built from the folder alone (``experiment.jsonl``, each round's run log, each round's
+``augment.jsonl``), as the run report is built from its run log, so a report can be
+rebuilt at any time and a killed experiment reports what it has. The numbers come from
+the experiments layer, never recomputed another way: ``outcomes.experiment_summaries``
+(what the verdict read), ``stats`` for the intervals (the seed of ``table.round_table``,
+so a curve's point and its table cell are one number) and the ``verdict`` entry as logged.
+
+What the summaries keep only as counts, the view adds back from the same logs: which of a
+round's findings were novel (against the same earlier signatures ``outcomes`` uses), so
+the novel share gets a prompt-bootstrap interval like every other rate, and the new
+exploits themselves (the clusters the novel findings form), with their representatives'
+text. A test checks that their number is ``RoundOutcomes.new_exploits``.
+
+Values are raw (attacker text unescaped, NaN-free: None where nothing was measured);
+each renderer formats and escapes for its own medium.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.core.data import read_pairs
+from harness.core.errors import HarnessError
+from harness.core.signature import Signature, signature
+from harness.experiments.rounds.log import (
+    EXPERIMENT_LOG,
+    LOG_NAME,
+    AugmentEntry,
+    ErrorEntry,
+    ExperimentState,
+    InitEntry,
+    NothingToAddEntry,
+    RoundEntry,
+    SplitEntry,
+    TrainEntry,
+    VerdictEntry,
+)
+from harness.experiments.rounds.outcomes import RoundSummary, experiment_summaries
+from harness.experiments.rounds.stats import SEED, Counts, queries_to_first, rate_interval
+from harness.runlog import LOG_NAME as RUN_LOG_NAME
+from harness.runlog import FindingEntry, read_log
+from harness.store.exploits import Exploit, ExploitIndex, Member, cluster, novelty
+
+__all__ = [
+    "METRICS",
+    "ExperimentView",
+    "Metric",
+    "NewExploit",
+    "Point",
+    "RoundView",
+    "experiment_view",
+    "is_experiment",
+]
+
+ZERO_ARM = "all"
+"""Round 0 is one checkpoint measured once; where it is listed once, this is its arm."""
+Step = tuple[str | None, int]  # (arm, round) as the experiment log keys it; (None, 0)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One curve of the report: a key of ``RoundView.points``, its title, axis and meaning."""
+
+    key: str
+    label: str
+    axis: str
+    meaning: str
+    rate: bool = True  # a share in [0, 1] (else a count: queries)
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric(
+        "fresh_trained",
+        "fresh ASR, trained families",
+        "ASR",
+        "attempts of the trained families with a finding, on evaluation prompts",
+    ),
+    Metric(
+        "fresh_heldout",
+        "fresh ASR, held-out families",
+        "ASR",
+        "attempts of the held-out families with a finding, on evaluation prompts",
+    ),
+    Metric(
+        "replay",
+        "replay ASR",
+        "share still open",
+        "earlier exploits' representatives still open, on evaluation prompts "
+        "(round 0: its own exploits, open by construction)",
+    ),
+    Metric("clean_accuracy", "clean accuracy", "accuracy", "evaluation pairs ranked right"),
+    Metric(
+        "chance",
+        "chance rate",
+        "share",
+        "random soups that outscore the reference, on evaluation prompts",
+    ),
+    Metric(
+        "novel_share",
+        "novel share",
+        "share",
+        "the round's findings (every prompt) with no earlier exploit within the threshold",
+    ),
+    Metric(
+        "queries_to_first",
+        "queries to first finding",
+        "median queries",
+        "median over the attempts on evaluation prompts that found something",
+        rate=False,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Point:
+    """An estimate and its 95% prompt-bootstrap interval; None where not measured."""
+
+    estimate: float | None
+    low: float | None
+    high: float | None
+    successes: int | None = None  # of a rate; for queries: attempts that found one
+    trials: int | None = None  # of a rate; for queries: attempts
+    prompts: int = 0
+
+
+@dataclass(frozen=True)
+class NewExploit:
+    """An exploit first seen in this round (none of its findings near an earlier one)."""
+
+    arm: str  # ZERO_ARM for round 0
+    round: int
+    exploit: Exploit  # id, representative, text, size, families, prompts, best margin
+
+
+@dataclass(frozen=True)
+class RoundView:
+    """One arm's round: what was measured (``points`` by ``Metric.key``) and trained."""
+
+    summary: RoundSummary
+    entry: RoundEntry
+    points: dict[str, Point]
+    censored_share: float | None  # attempts that found nothing within their budget
+    augment: AugmentEntry | None
+    train: TrainEntry | None
+    nothing: NothingToAddEntry | None
+
+    @property
+    def arm(self) -> str:
+        return self.summary.arm
+
+    @property
+    def round(self) -> int:
+        return self.summary.round
+
+
+@dataclass(frozen=True)
+class ExperimentView:
+    """What the experiment folder holds, for every format of its report."""
+
+    folder: Path
+    init: InitEntry
+    split: SplitEntry | None
+    rounds: tuple[RoundView, ...]  # arm by arm, round 0 first (listed under every arm)
+    new_exploits: tuple[NewExploit, ...]  # round 0 once (arm ZERO_ARM), then arm by arm
+    errors: tuple[ErrorEntry, ...]
+    verdict: VerdictEntry | None
+    truncated: bool  # the log ends in a cut line (killed mid-write)
+
+    @property
+    def complete(self) -> bool:
+        """The experiment finished: its last line, the verdict, is there."""
+        return self.verdict is not None
+
+    @property
+    def arms(self) -> tuple[str, ...]:
+        return self.init.arms
+
+    def of_arm(self, arm: str) -> list[RoundView]:
+        return [r for r in self.rounds if r.arm == arm]
+
+    def series(self, key: str) -> dict[str, list[tuple[int, Point]]]:
+        """Per arm, ``(round, point)`` of one metric: what one figure draws."""
+        return {arm: [(r.round, r.points[key]) for r in self.of_arm(arm)] for arm in self.arms}
+
+    def missing(self) -> list[str]:
+        """The steps an incomplete experiment has not measured yet (stopped arms aside)."""
+        done = {(r.arm, r.round) for r in self.rounds if r.round}
+        stopped = {e.arm: e.round for e in self.errors}
+        if not self.rounds:
+            return ["round 0"]
+        return [
+            f"{arm} round {r}"
+            for arm in self.arms
+            for r in range(1, self.init.rounds + 1)
+            if (arm, r) not in done and r < stopped.get(arm, r + 1)
+        ]
+
+
+def is_experiment(folder: str | Path) -> bool:
+    """A folder is an experiment's when it holds ``experiment.jsonl``."""
+    return (Path(folder) / LOG_NAME).is_file()
+
+
+def experiment_view(folder: str | Path) -> ExperimentView:
+    """Everything the experiment report shows, read from ``folder`` (module doc)."""
+    folder = Path(folder)
+    if not is_experiment(folder):
+        raise HarnessError(f"{folder} is not an experiment folder (no {LOG_NAME})")
+    contents = read_log(folder / LOG_NAME, strict=True, format=EXPERIMENT_LOG)
+    state = ExperimentState.from_entries(contents.entries)
+    if state.init is None:
+        raise HarnessError(
+            f"{folder / LOG_NAME} has no init entry (killed before it started): nothing to report"
+        )
+    summaries = experiment_summaries(folder) if state.split is not None else []
+    shares, new = _novelty(folder, state)
+    rounds = []
+    for summary in summaries:
+        step = (None, 0) if summary.round == 0 else (summary.arm, summary.round)
+        share = shares.get(step, Counts.of({}))
+        rounds.append(_round_view(summary, state.rounds[step], state, share))
+    return ExperimentView(
+        folder=folder,
+        init=state.init,
+        split=state.split,
+        rounds=tuple(rounds),
+        new_exploits=tuple(new),
+        errors=tuple(state.errors[arm] for arm in state.init.arms if arm in state.errors),
+        verdict=state.verdict,
+        truncated=contents.truncated,
+    )
+
+
+# ------------------------------------------------------------------ one round
+def _rate(counts: Counts) -> Point:
+    """The pooled rate with the interval ``table.round_table`` prints (same seed)."""
+    if not counts.total_trials:
+        return Point(None, None, None, 0, 0, len(counts.prompts))
+    e = rate_interval(counts, seed=SEED)
+    return Point(
+        _finite(e.estimate),
+        _finite(e.low),
+        _finite(e.high),
+        counts.total_successes,
+        counts.total_trials,
+        e.n_prompts,
+    )
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _round_view(
+    summary: RoundSummary,
+    entry: RoundEntry,
+    state: ExperimentState,
+    novel: Counts,
+) -> RoundView:
+    o = summary.outcomes
+    q = queries_to_first(o.queries_to_first, seed=SEED)
+    step = (o.arm, o.round)
+    return RoundView(
+        summary=summary,
+        entry=entry,
+        points={
+            "fresh_trained": _rate(o.fresh_trained),
+            "fresh_heldout": _rate(o.fresh_heldout),
+            "replay": _rate(o.replay),
+            "clean_accuracy": _rate(o.clean_accuracy),
+            "chance": _rate(o.chance),
+            "novel_share": _rate(novel),
+            "queries_to_first": Point(
+                _finite(q.median), _finite(q.low), _finite(q.high), q.found, q.attempts, q.n_prompts
+            ),
+        },
+        censored_share=_finite(q.censored_share),
+        augment=state.augments.get(step),
+        train=state.trains.get(step),
+        nothing=state.nothing.get(step),
+    )
+
+
+# ------------------------------------------------------------------ novelty, per finding
+
+
+def _novelty(folder: Path, state: ExperimentState) -> tuple[dict[Step, Counts], list[NewExploit]]:
+    """Per step, novel findings out of the round's findings by prompt, and the new exploits.
+
+    The rounds are walked as ``outcomes.experiment_summaries`` walks them, with the same
+    earlier signatures: round 0's findings, then per arm and round its ``augment.jsonl``
+    pairs and its earlier runs' findings. Round 0 is keyed ``(None, 0)``.
+    """
+    zero = state.rounds.get((None, 0))
+    if state.init is None or state.split is None or zero is None:
+        return {}, []
+    zero_found = _findings(folder, zero)
+    counts, exploits = _round_novelty(ZERO_ARM, 0, zero_found, ())
+    shares: dict[Step, Counts] = {(None, 0): counts}
+    new = list(exploits)
+    for arm in state.init.arms:
+        earlier = [sig for _, sig in zero_found]
+        for r in range(1, state.init.rounds + 1):
+            entry = state.rounds.get((arm, r))
+            if entry is None:
+                break
+            augment = state.augments.get((arm, r))
+            if augment is not None and augment.file:
+                pairs = read_pairs(folder / augment.file)
+                earlier += [signature(p.chosen, p.rejected) for p in pairs]
+            found = _findings(folder, entry)
+            shares[(arm, r)], exploits = _round_novelty(arm, r, found, earlier)
+            new += exploits
+            earlier += [sig for _, sig in found]
+    return shares, new
+
+
+def _findings(folder: Path, entry: RoundEntry) -> list[tuple[FindingEntry, Signature]]:
+    run = read_log(folder / entry.run / RUN_LOG_NAME, strict=True)
+    return [(f, signature(f.reference, f.text)) for f in run.of_type(FindingEntry)]
+
+
+def _round_novelty(
+    arm: str,
+    r: int,
+    found: Sequence[tuple[FindingEntry, Signature]],
+    earlier: Sequence[Signature],
+) -> tuple[Counts, list[NewExploit]]:
+    """Novel findings per prompt (pooled: the novel share) and the new exploits: the novel
+    findings clustered, largest first. Novel as in ``outcomes``: no earlier signature
+    within the clustering threshold."""
+    library = ExploitIndex()  # as outcomes._novelty builds it
+    library.add(
+        Member(
+            finding_id=i,
+            prompt="",
+            text="",
+            family="",
+            attack="",
+            margin=0.0,
+            first_seen="",
+            last_seen="",
+            signature=sig,
+        )
+        for i, sig in enumerate(earlier)
+    )
+    verdicts: dict[str, bool] = {}
+    tally: dict[str, tuple[int, int]] = {}
+    novel: list[Member] = []
+    for finding, sig in found:
+        if sig.digest not in verdicts:
+            verdicts[sig.digest] = bool(novelty([sig], library).novel)
+        s, t = tally.get(finding.prompt, (0, 0))
+        tally[finding.prompt] = (s + verdicts[sig.digest], t + 1)
+        if verdicts[sig.digest]:
+            novel.append(_member(finding, sig))
+    exploits = sorted(cluster(novel), key=lambda e: (-e.size, -e.best_margin, e.id))
+    return Counts.of(dict(sorted(tally.items()))), [NewExploit(arm, r, e) for e in exploits]
+
+
+def _member(finding: FindingEntry, sig: Signature) -> Member:
+    return Member(
+        finding_id=finding.finding_id,
+        prompt=finding.prompt,
+        text=finding.text,
+        family=finding.family,
+        attack=finding.attack,
+        margin=finding.margin,
+        first_seen=finding.time,
+        last_seen=finding.time,
+        signature=sig,
+    )
