@@ -34,6 +34,7 @@ from harness.cli import (
     suites,
 )
 from harness.core.errors import HarnessError
+from harness.core.visible import make_visible
 
 __all__ = ["EXIT_BAD_INPUT", "cli", "main"]
 
@@ -93,16 +94,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = cli.main(args=argv, prog_name="rmh", standalone_mode=False)
     except HarnessError as exc:
-        click.echo(f"rmh: error: {exc}", err=True)
+        # One line, whatever the message quotes (a library's error text, a damaged file's
+        # bytes): control characters and line breaks are shown, not printed.
+        click.echo(f"rmh: error: {make_visible(str(exc))}", err=True)
         return EXIT_BAD_INPUT
     except click.exceptions.Abort:
         click.echo("rmh: aborted", err=True)
         return 130
     except click.UsageError as exc:
-        click.echo(f"rmh: error: {exc.format_message()} (see rmh --help)", err=True)
+        click.echo(f"rmh: error: {make_visible(exc.format_message())} (see rmh --help)", err=True)
         return EXIT_BAD_INPUT
     except click.ClickException as exc:
-        click.echo(f"rmh: error: {exc.format_message()}", err=True)
+        click.echo(f"rmh: error: {make_visible(exc.format_message())}", err=True)
         return exc.exit_code
     except KeyboardInterrupt:
         click.echo("rmh: interrupted", err=True)

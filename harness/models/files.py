@@ -27,6 +27,8 @@ TOKENIZER_JSON = (
     "added_tokens.json",
     "chat_template.json",
 )
+#: Keys without which a file is not what its name says (the tokenizers library's format).
+REQUIRED_KEYS = {"tokenizer.json": ("model",)}
 _MAX_HEADER = 100_000_000  # safetensors refuses a bigger header
 _FIX = "copy or save the checkpoint again"
 
@@ -67,6 +69,9 @@ def json_problem(path: Path) -> str | None:
         return f"{what} ({exc.msg.removesuffix(' at')} at line {exc.lineno} column {exc.colno})"
     if not isinstance(value, dict):
         return f"holds a JSON {type(value).__name__}, not an object"
+    missing = [key for key in REQUIRED_KEYS.get(path.name, ()) if key not in value]
+    if missing:
+        return f"is a JSON object without {', '.join(repr(k) for k in missing)}"
     return None
 
 
