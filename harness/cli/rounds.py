@@ -36,6 +36,7 @@ DEMO_OUT = "exp/demo"
 DEMO_ROUND_PAIRS = 256
 """With ``--demo`` and no ``--round-pairs``: pairs per retraining (CPU-sized)."""
 DEMO_EVAL_SHARE = 0.5
+SUITE_DEFAULT = "rounds"
 
 
 def _experiment_config_class() -> type:
@@ -77,7 +78,7 @@ def _executor_options_class() -> type:
 )
 @click.option(
     "--suite",
-    default="rounds",
+    default=SUITE_DEFAULT,
     show_default=True,
     help="A builtin suite name (rmh suites list) or a suite TOML file; its data "
     "is replaced by the experiment's prompts.",
@@ -100,7 +101,9 @@ def _executor_options_class() -> type:
 @click.option(
     "--resume",
     is_flag=True,
-    help="Continue the killed experiment in --out at its last finished step.",
+    help="Continue the killed experiment in --out at its last finished step. Everything "
+    "else is read from its log: only --out (or --demo), the executor options and --quiet "
+    "may be given.",
 )
 @dataclass_options(_experiment_config_class)
 @dataclass_options(_executor_options_class)
@@ -206,6 +209,7 @@ def rounds_command(
 
     from harness.experiments.rounds.augment import parse_arms
     from harness.experiments.rounds.experiment import (
+        ExperimentConfig,
         ExperimentData,
         resume_experiment,
         start_experiment,
@@ -225,8 +229,16 @@ def rounds_command(
                 ("--train", train_file),
                 ("--eval", eval_file),
                 ("--attack", attack_file),
+                ("--suite", suite != SUITE_DEFAULT),
+                ("--trainer", trainer),
             )
             if v
+        ]
+        default = ExperimentConfig()
+        given += [
+            "--" + f.name.replace("_", "-")
+            for f in dataclasses.fields(config)
+            if getattr(config, f.name) != getattr(default, f.name)
         ]
         if given:
             raise HarnessError(
@@ -267,4 +279,11 @@ def rounds_command(
     for line in verdict_lines(result.verdict):
         echo(line)
     echo(f"experiment folder: {result.folder} ({result.seconds:.0f}s)")
+    if result.stopped:  # after the other arms and the verdict: the run did not go as asked
+        raise HarnessError(
+            "; ".join(
+                f"arm {e.arm} stopped in round {e.round} ({e.stage}): {e.message}"
+                for e in result.stopped
+            )
+        )
     return result

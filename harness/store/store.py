@@ -26,6 +26,7 @@ representative per exploit and prompt, as of a horizon), in ``horizon``.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -125,6 +126,27 @@ class FindingStore:
 
     def close(self) -> None:
         self._db.close()
+
+    def copy_to(self, target: str | Path) -> Path:
+        """A consistent copy of the store at ``target``, returned.
+
+        SQLite's backup API, so a write by another connection is copied whole or not at
+        all; the copy is made beside ``target`` and renamed into place, so ``target`` is
+        never a half-written file (a copy killed midway leaves only the temporary file,
+        which the next copy replaces).
+        """
+        target = Path(target)
+        temp = target.with_name(f".{target.name}.copy")
+        temp.unlink(missing_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with self._errors("copy"):
+            copy = sqlite3.connect(temp)
+            try:
+                self._db.backup(copy)
+            finally:
+                copy.close()
+        os.replace(temp, target)
+        return target
 
     def __enter__(self) -> FindingStore:
         return self

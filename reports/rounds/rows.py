@@ -32,8 +32,8 @@ _TOLERANCE = 1e-9  # the verdict's: a bound on a threshold is on it (docs/rounds
 ROUND_COLUMNS = (
     *COLUMNS,
     "chance",
-    "findings",
-    "new exploits",
+    "findings (every prompt)",
+    "new exploits: every prompt (evaluation prompts)",
     "queries to first [CI], censored",
     "run folder",
 )
@@ -57,7 +57,7 @@ def round_cells(r: RoundView) -> tuple[str, ...]:
         *round_row(r.summary),
         point(r.points["chance"]),
         str(r.summary.fresh_findings),
-        str(r.summary.outcomes.new_exploits),
+        f"{r.summary.new_exploits_every_prompt} ({r.summary.outcomes.new_exploits})",
         queries,
         r.entry.run,
     )

@@ -33,7 +33,7 @@ def _round(r: RoundView) -> dict[str, Any]:
         **{m.key: _point(r.points[m.key]) for m in METRICS},
         "censored_share": r.censored_share,
         "fresh_findings": r.summary.fresh_findings,
-        "new_exploits": r.summary.outcomes.new_exploits,
+        "new_exploits": r.summary.new_exploits_every_prompt,  # as the new_exploits list
         "augment": None
         if a is None
         else {

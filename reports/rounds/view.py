@@ -8,10 +8,12 @@ the experiments layer, never recomputed another way: ``outcomes.experiment_summa
 so a curve's point and its table cell are one number) and the ``verdict`` entry as logged.
 
 What the summaries keep only as counts, the view adds back from the same logs: which of a
-round's findings were novel (against the same earlier signatures ``outcomes`` uses), so
-the novel share gets a prompt-bootstrap interval like every other rate, and the new
-exploits themselves (the clusters the novel findings form), with their representatives'
-text. A test checks that their number is ``RoundOutcomes.new_exploits``.
+round's findings on evaluation prompts were novel (against the same earlier signatures
+``outcomes`` uses; the verdict reads evaluation prompts only), so the novel share gets a
+prompt-bootstrap interval like every other rate, and the new exploits themselves (the
+clusters the novel findings of every prompt form, attack prompts included), with their
+representatives' text. A test checks that their number is
+``RoundSummary.new_exploits_every_prompt``.
 
 Values are raw (attacker text unescaped, NaN-free: None where nothing was measured);
 each renderer formats and escapes for its own medium.
@@ -41,6 +43,7 @@ from harness.experiments.rounds.log import (
     VerdictEntry,
 )
 from harness.experiments.rounds.outcomes import RoundSummary, experiment_summaries
+from harness.experiments.rounds.split import prompt_key
 from harness.experiments.rounds.stats import SEED, Counts, queries_to_first, rate_interval
 from harness.runlog import LOG_NAME as RUN_LOG_NAME
 from harness.runlog import FindingEntry, read_log
@@ -104,7 +107,8 @@ METRICS: tuple[Metric, ...] = (
         "novel_share",
         "novel share",
         "share",
-        "the round's findings (every prompt) with no earlier exploit within the threshold",
+        "the round's findings on evaluation prompts with no earlier exploit (every "
+        "prompt's) within the threshold",
     ),
     Metric(
         "queries_to_first",
@@ -290,7 +294,8 @@ def _round_view(
 
 
 def _novelty(folder: Path, state: ExperimentState) -> tuple[dict[Step, Counts], list[NewExploit]]:
-    """Per step, novel findings out of the round's findings by prompt, and the new exploits.
+    """Per step, novel findings out of the round's findings on evaluation prompts, by
+    prompt, and the new exploits the novel findings of every prompt form.
 
     The rounds are walked as ``outcomes.experiment_summaries`` walks them, with the same
     earlier signatures: round 0's findings, then per arm and round its ``augment.jsonl``
@@ -299,8 +304,9 @@ def _novelty(folder: Path, state: ExperimentState) -> tuple[dict[Step, Counts], 
     zero = state.rounds.get((None, 0))
     if state.init is None or state.split is None or zero is None:
         return {}, []
+    evaluation = {prompt_key(p) for p in state.split.evaluation}
     zero_found = _findings(folder, zero)
-    counts, exploits = _round_novelty(ZERO_ARM, 0, zero_found, ())
+    counts, exploits = _round_novelty(ZERO_ARM, 0, zero_found, (), evaluation)
     shares: dict[Step, Counts] = {(None, 0): counts}
     new = list(exploits)
     for arm in state.init.arms:
@@ -314,7 +320,7 @@ def _novelty(folder: Path, state: ExperimentState) -> tuple[dict[Step, Counts], 
                 pairs = read_pairs(folder / augment.file)
                 earlier += [signature(p.chosen, p.rejected) for p in pairs]
             found = _findings(folder, entry)
-            shares[(arm, r)], exploits = _round_novelty(arm, r, found, earlier)
+            shares[(arm, r)], exploits = _round_novelty(arm, r, found, earlier, evaluation)
             new += exploits
             earlier += [sig for _, sig in found]
     return shares, new
@@ -330,10 +336,11 @@ def _round_novelty(
     r: int,
     found: Sequence[tuple[FindingEntry, Signature]],
     earlier: Sequence[Signature],
+    evaluation: set[str],
 ) -> tuple[Counts, list[NewExploit]]:
-    """Novel findings per prompt (pooled: the novel share) and the new exploits: the novel
-    findings clustered, largest first. Novel as in ``outcomes``: no earlier signature
-    within the clustering threshold."""
+    """Novel findings per evaluation prompt (pooled: the novel share) and the new
+    exploits: the novel findings of every prompt clustered, largest first. Novel as in
+    ``outcomes``: no earlier signature within the clustering threshold."""
     library = ExploitIndex()  # as outcomes._novelty builds it
     library.add(
         Member(
@@ -355,8 +362,9 @@ def _round_novelty(
     for finding, sig in found:
         if sig.digest not in verdicts:
             verdicts[sig.digest] = bool(novelty([sig], library).novel)
-        s, t = tally.get(finding.prompt, (0, 0))
-        tally[finding.prompt] = (s + verdicts[sig.digest], t + 1)
+        if prompt_key(finding.prompt) in evaluation:
+            s, t = tally.get(finding.prompt, (0, 0))
+            tally[finding.prompt] = (s + verdicts[sig.digest], t + 1)
         if verdicts[sig.digest]:
             novel.append(_member(finding, sig))
     exploits = sorted(cluster(novel), key=lambda e: (-e.size, -e.best_margin, e.id))

@@ -88,7 +88,9 @@ def test_the_report_has_every_section_and_the_numbers_of_the_log(tiny_experiment
     summaries = experiment_summaries(tiny_experiment)
     rows = page.rows["round"]
     assert [tuple(row[:9]) for row in rows] == [round_row(s) for s in summaries]
-    assert [int(row[11]) for row in rows] == [s.outcomes.new_exploits for s in summaries]
+    assert [row[11] for row in rows] == [
+        f"{s.new_exploits_every_prompt} ({s.outcomes.new_exploits})" for s in summaries
+    ]
 
     # The verdict and the numbers behind it, as logged.
     entry = _verdict(tiny_experiment)
@@ -132,7 +134,7 @@ def test_the_report_has_every_section_and_the_numbers_of_the_log(tiny_experiment
             assert row[key]["estimate"] == pytest.approx(counts.rate)
             assert row[key]["low"] <= row[key]["estimate"] <= row[key]["high"]
         assert row["novel_share"]["estimate"] == pytest.approx(s.outcomes.novel_share)
-        assert row["new_exploits"] == s.outcomes.new_exploits
+        assert row["new_exploits"] == s.new_exploits_every_prompt
         assert row["fresh_findings"] == s.fresh_findings
     new = Counter((e["arm"], e["round"]) for e in log["new_exploits"])
     assert new[("all", 0)] == by_step[("findings", 0)]["new_exploits"]

@@ -14,14 +14,15 @@ them). The experiment folder (``docs/rounds.md``, "Experiment folder")::
     exp/NAME/<arm>/round-<r>/run/             the round's run folder
 
 **Round 0** attacks the starting checkpoint once; every arm's store starts as a copy of
-its store (SQLite's backup API), so each arm's replay stage re-scores round 0's exploits
-and, later, its own. **Round r >= 1 of an arm**: ``augment`` (``augment.py``; ``findings``
-adds the new exploits of the arm's round r-1 run on attack prompts of trained families,
-``synthetic`` as many degenerate negatives as ``findings`` added this round, ``clean``
-nothing), retrain from the arm's previous checkpoint (``trainer.py``), then run the
-round's suite (``roundsuite.py``: the round's seed, round 0's calibrated judges) on the
-attack and evaluation prompts into the arm's store, and measure clean accuracy and the
-chance rate per evaluation prompt on the new checkpoint.
+its store (``FindingStore.copy_to``: SQLite's backup API), so each arm's replay stage
+re-scores round 0's exploits and, later, its own. **Round r >= 1 of an arm**:
+``augment`` (``augment.py``; ``findings`` adds the new exploits of the arm's round r-1
+run on attack prompts of trained families, ``synthetic`` as many degenerate negatives as
+``findings`` added this round, ``clean`` nothing), retrain from the arm's previous
+checkpoint (``trainer.py``), then run the round's suite (``roundsuite.py``: the round's
+seed, round 0's calibrated judges) on the attack and evaluation prompts into the arm's
+store, and measure clean accuracy and the chance rate per evaluation prompt on the new
+checkpoint.
 
 **Equal training.** Every retraining of every arm reads a pair file of exactly
 ``round_pairs`` pairs (default: as many as the clean training pairs): the arm's extra
@@ -32,11 +33,13 @@ steps per round, on batches of the same size, from the same training seed; a hoo
 files of the same length. Arms differ only in what the extra pairs are.
 
 **Nothing to add** (``findings`` found no new exploit, ``synthetic`` then has nothing to
-match): the step is logged, the arm is not retrained, its checkpoint carries over, and
-the round's suite still runs on it (with the round's new seeds: what it finds is the
-next round's data). **A failed retraining** (``TrainerError``: the hook failed or wrote
-an unreadable checkpoint, a NaN loss): the error is logged and that arm stops with its
-previous checkpoint; the other arms go on.
+match): no arm retrains that round, ``clean`` included, so every arm keeps the same
+number of training steps. Each arm logs ``nothing_to_add``, its checkpoint carries over,
+and the round's suite still runs on it (with the round's new seeds: what it finds is the
+next round's data). The verdict counts only rounds that were retrained. **A failed
+retraining** (``TrainerError``: the hook failed or wrote an unreadable checkpoint, a NaN
+loss): the error is logged and that arm stops with its previous checkpoint; the other
+arms go on.
 
 **Resume.** A step is done when its log line is there: ``augment``, ``train``, ``round``.
 A resumed experiment skips done steps, continues a half-done run folder with
@@ -49,10 +52,8 @@ resumed experiment computes the same numbers as one that was never killed.
 from __future__ import annotations
 
 import dataclasses
-import os
 import random
 import shutil
-import sqlite3
 import time
 import uuid
 from collections import Counter
@@ -204,6 +205,7 @@ class ExperimentResult:
     summaries: list[RoundSummary]
     verdict: VerdictEntry
     seconds: float
+    stopped: tuple[ErrorEntry, ...] = ()  # the arms that stopped (trainer error, NaN loss)
 
 
 # ------------------------------------------------------------------ inputs
@@ -234,6 +236,13 @@ def _families(suite: Suite, heldout: str | None) -> tuple[tuple[str, ...], tuple
                 f"held-out family {unknown[0]!r} is not attacked by suite {suite.name}; "
                 f"its families: {', '.join(families)}"
             )
+    if not held:
+        default = " (the default: its template families)" if heldout is None else ""
+        raise HarnessError(
+            f"suite {suite.name} leaves no family held out{default}, so held-out ASR "
+            f"cannot be measured; its families: {', '.join(families)}; choose some with "
+            "--heldout-families a,b"
+        )
     trained = tuple(f for f in families if f not in held)
     if not trained:
         raise HarnessError(
@@ -259,6 +268,11 @@ def _on(pairs: Sequence[PreferencePair], prompts: Sequence[str]) -> list[Prefere
 
 
 def _check_arms(arms: tuple[str, ...]) -> None:
+    if _CONTROL not in arms:
+        raise HarnessError(
+            f"the verdict compares each arm with the {_CONTROL} arm (same training steps, "
+            f"no extra pairs): add it (--arms {','.join((*arms, _CONTROL))})"
+        )
     if "synthetic" in arms and "findings" not in arms:
         raise HarnessError(
             "the synthetic arm adds as many pairs as the findings arm found: "
@@ -282,9 +296,10 @@ def start_experiment(
 ) -> ExperimentResult:
     """Check everything, write the data, the ``init`` and ``split`` entries, and run.
 
-    Bad input (unknown arm, a family the suite does not attack, evaluation prompts that
-    are trained on or attacked, no pairs) is a ``HarnessError`` before anything is
-    written or trained. ``trainer`` overrides ``trainer_spec`` (tests wrap one).
+    Bad input (unknown arm, no ``clean`` arm, a family the suite does not attack, no
+    held-out family, evaluation prompts that are trained on or attacked, no pairs) is a
+    ``HarnessError`` before anything is written or trained. ``trainer`` overrides
+    ``trainer_spec`` (tests wrap one).
     """
     from harness.models import load_reward_model
 
@@ -398,23 +413,6 @@ def resume_experiment(
 
 
 # ------------------------------------------------------------------ the experiment
-def copy_store(source: Path, target: Path) -> None:
-    """A consistent copy of a SQLite store (the backup API), renamed into place."""
-    temp = target.with_name(f".{target.name}.copy")
-    temp.unlink(missing_ok=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    src = sqlite3.connect(source)
-    try:
-        dst = sqlite3.connect(temp)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
-    os.replace(temp, target)
-
-
 class _Experiment:
     """One process's share of an experiment: every step the log does not hold yet."""
 
@@ -475,7 +473,11 @@ class _Experiment:
             self._show(r)
         verdict = self.state.verdict or self._verdict(seed)
         return ExperimentResult(
-            self.out, experiment_summaries(self.out), verdict, time.monotonic() - self.started
+            self.out,
+            experiment_summaries(self.out),
+            verdict,
+            time.monotonic() - self.started,
+            tuple(self.state.errors.values()),
         )
 
     def _show(self, r: int) -> None:
@@ -506,17 +508,18 @@ class _Experiment:
             except HarnessError as exc:
                 self._stop(arm, r, "augment", previous, str(exc))
                 return
-        if augment.pairs == 0 and arm != _CONTROL:
+        if augment.train_file is None:  # nothing to add: this arm, or findings (all arms)
             if (arm, r) not in self.state.nothing:
+                why = "nothing to add" if arm == "findings" else self._why_not_retrained(arm, r)
                 self.write(
                     NothingToAddEntry(
                         arm=arm,
                         round=r,
                         checkpoint=str(previous),
-                        message=f"nothing to add: not retrained; {previous} carries over",
+                        message=f"{why}: not retrained; {previous} carries over",
                     )
                 )
-                self.echo(f"round {r}, {arm}: nothing to add; the checkpoint carries over")
+                self.echo(f"round {r}, {arm}: {why}; the checkpoint carries over")
             checkpoint, retrained = previous, False
         elif (arm, r) in self.state.trains:
             checkpoint, retrained = Path(self.state.trains[(arm, r)].checkpoint), True
@@ -539,6 +542,16 @@ class _Experiment:
         self.echo(f"round {r}, {arm}: attacking {checkpoint} ...")
         self._measure_round(arm, r, checkpoint, retrained=retrained)
 
+    def _findings_found_nothing(self, r: int) -> bool:
+        """The findings arm had nothing to add in round ``r``: no arm retrains then."""
+        found = self.state.augments.get(("findings", r))
+        return found is not None and found.pairs == 0
+
+    def _why_not_retrained(self, arm: str, r: int) -> str:
+        if self._findings_found_nothing(r):
+            return "nothing to add (the findings arm found no new exploit: no arm retrains)"
+        return "nothing to add"
+
     def _stop(self, arm: str, r: int, stage: str, previous: Path, message: str) -> None:
         self.write(
             ErrorEntry(arm=arm, round=r, stage=stage, checkpoint=str(previous), message=message)
@@ -555,7 +568,7 @@ class _Experiment:
         files: dict[str, object] = {}
         if extra:
             files["file"] = str(write_pairs(folder / "augment.jsonl", extra).relative_to(self.out))
-        if extra or arm == _CONTROL:
+        if extra or (arm == _CONTROL and not self._findings_found_nothing(r)):
             order = list(self.train_pairs)
             random.Random(round_seed(self.init.seed, r, "clean-order")).shuffle(order)
             clean = [order[i % len(order)] for i in range(n - len(extra))]
@@ -601,7 +614,8 @@ class _Experiment:
             return self.out / STORE_NAME
         store = self.out / arm / STORE_NAME
         if not store.is_file():
-            copy_store(self.out / STORE_NAME, store)
+            with FindingStore.open(self.out / STORE_NAME) as zero:
+                zero.copy_to(store)
         return store
 
     # -------------------------------------------------------------- a run, measured

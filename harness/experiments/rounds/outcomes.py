@@ -15,15 +15,19 @@ so the verdict and the report can be rebuilt at any time, as a run's report can:
 - **clean accuracy** and **chance rate**: per evaluation prompt, measured by the
   experiment after the run on the round's checkpoint and logged in its ``round`` entry
   (the run log holds only their totals over all its pairs).
-- **novel share** and **new exploits**: this round's fresh findings (every prompt of the
-  run, by signature: a trick is a trick on any prompt) against the arm's earlier ones,
-  i.e. every finding of the arm's earlier runs (round 0's included) and every extra
-  training pair it was given up to this round (``augment.jsonl``: the found exploits, or
-  the synthetic negatives). A finding is novel when no earlier signature is within the
-  clustering threshold (``harness.store.exploits.novelty``); the new exploits are the
-  clusters the novel findings form among themselves.
+- **novel share** and **new exploits**: this round's fresh findings on evaluation
+  prompts (the verdict is computed on evaluation prompts) against the arm's earlier
+  ones, i.e. every finding of the arm's earlier runs (every prompt, round 0's included:
+  a trick is a trick on any prompt) and every extra training pair it was given up to
+  this round (``augment.jsonl``: the found exploits, or the synthetic negatives). A
+  finding is novel when no earlier signature is within the clustering threshold
+  (``harness.store.exploits.novelty``); the new exploits are the clusters the novel
+  findings form among themselves.
 - **queries to first finding**: per evaluation prompt, per attempt (every family), the
   attempt's queries to its first finding, None when it found none.
+- **retrained**: the ``round`` entry's ``retrained`` (False for round 0 and for a
+  "nothing to add" round, whose checkpoint carried over); the verdict counts only the
+  rounds both the arm and ``clean`` retrained.
 
 Prompts are matched in ``split.prompt_key`` form, so every evaluation prompt appears in
 every metric (with zero trials where nothing ran), which keeps the per-prompt records of
@@ -36,6 +40,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from harness.core.data import read_pairs
 from harness.core.signature import Signature, band_keys, signature
@@ -53,20 +58,24 @@ from harness.runlog import LOG_NAME as RUN_LOG_NAME
 from harness.runlog import FindingEntry, LogContents, ReplayEntry, read_log
 from harness.store.exploits import ExploitIndex, Member, SignatureGraph, novelty
 
-__all__ = ["RoundSummary", "experiment_summaries", "round_outcomes"]
+__all__ = ["EveryPrompt", "RoundSummary", "experiment_summaries", "round_outcomes"]
 
 
 @dataclass(frozen=True)
 class RoundSummary:
     """One arm's round as the table and the report show it: the outcomes and beside them
     what was trained (``augmented`` extra pairs, the final ``loss``; None when not
-    retrained) and whether the round's checkpoint is a new one (``retrained``)."""
+    retrained), whether the round's checkpoint is a new one (``retrained``), and the
+    round's findings and new exploits on every prompt, attack prompts included
+    (``fresh_findings``, ``new_exploits_every_prompt``; the outcomes' novel share and new
+    exploits, which the verdict reads, are those of evaluation prompts)."""
 
     outcomes: RoundOutcomes
     augmented: int | None
     loss: float | None
     retrained: bool
     fresh_findings: int
+    new_exploits_every_prompt: int = 0
 
     @property
     def arm(self) -> str:
@@ -95,6 +104,14 @@ def _add(tally: dict[str, tuple[int, int]], prompt: str, success: bool) -> None:
     tally[prompt] = (s + int(success), t + 1)
 
 
+class EveryPrompt(NamedTuple):
+    """The round's fresh findings on every prompt (attack and evaluation), and the new
+    exploits the novel ones among them form: for the report, not the verdict."""
+
+    findings: int
+    new_exploits: int
+
+
 def round_outcomes(
     *,
     arm: str,
@@ -103,8 +120,9 @@ def round_outcomes(
     evaluation: Iterable[str],
     heldout_families: Collection[str],
     earlier: Sequence[Signature],
-) -> tuple[RoundOutcomes, int]:
-    """The round's ``RoundOutcomes`` for ``arm``, and how many fresh findings it had.
+) -> tuple[RoundOutcomes, EveryPrompt]:
+    """The round's ``RoundOutcomes`` for ``arm``, and its findings and new exploits on
+    every prompt (attack and evaluation).
 
     ``earlier``: the signatures the novel share is measured against (module doc).
     """
@@ -135,7 +153,8 @@ def round_outcomes(
 
     found = run.of_type(FindingEntry)
     fresh = [signature(f.reference, f.text) for f in found]
-    share, new = _novelty(fresh, earlier)
+    on_evaluation = [sig for f, sig in zip(found, fresh, strict=True) if prompts.of(f.prompt)]
+    (share, new), (_, new_every_prompt) = _novelty((on_evaluation, fresh), earlier)
     outcomes = RoundOutcomes(
         arm=arm,
         round=entry.round,
@@ -147,8 +166,9 @@ def round_outcomes(
         novel_share=share,
         new_exploits=new,
         queries_to_first={p: tuple(queries.get(p, ())) for p in prompts.canonical.values()},
+        retrained=entry.retrained,
     )
-    return outcomes, len(fresh)
+    return outcomes, EveryPrompt(len(fresh), new_every_prompt)
 
 
 def _canonical(
@@ -163,10 +183,11 @@ def _canonical(
     return out
 
 
-def _novelty(fresh: Sequence[Signature], earlier: Sequence[Signature]) -> tuple[float | None, int]:
-    """The novel share of ``fresh`` against ``earlier`` and the clusters the novel ones form."""
-    if not fresh:
-        return None, 0
+def _novelty(
+    groups: Sequence[Sequence[Signature]], earlier: Sequence[Signature]
+) -> list[tuple[float | None, int]]:
+    """Per group of fresh signatures: its novel share against ``earlier`` and the
+    clusters its novel ones form."""
     library = ExploitIndex()  # clustered once, asked once per fresh signature
     library.add(
         Member(
@@ -182,6 +203,12 @@ def _novelty(fresh: Sequence[Signature], earlier: Sequence[Signature]) -> tuple[
         )
         for i, sig in enumerate(earlier)
     )
+    return [_novel(fresh, library) for fresh in groups]
+
+
+def _novel(fresh: Sequence[Signature], library: ExploitIndex) -> tuple[float | None, int]:
+    if not fresh:
+        return None, 0
     share = novelty(fresh, library).share
     distinct = {s.digest: s for s in fresh}
     novel = [s for s in distinct.values() if novelty([s], library).novel]
@@ -228,7 +255,7 @@ def experiment_summaries(folder: str | Path) -> list[RoundSummary]:
             heldout_families=init.heldout_families,
             earlier=(),
         )
-        summaries.append(RoundSummary(outcomes, None, None, False, n))
+        summaries.append(RoundSummary(outcomes, None, None, False, *n))
         earlier = list(zero_signatures)
         for r in range(1, init.rounds + 1):
             entry = state.rounds.get((arm, r))
@@ -253,7 +280,7 @@ def experiment_summaries(folder: str | Path) -> list[RoundSummary]:
                     augment.pairs if augment is not None else None,
                     train.final_loss if train is not None else None,
                     entry.retrained,
-                    n,
+                    *n,
                 )
             )
             earlier += [signature(f.reference, f.text) for f in run.of_type(FindingEntry)]

@@ -113,3 +113,63 @@ def test_resume_takes_the_folder_only(rmh, one_line_error, checkpoints, tmp_path
     one_line_error(code, err, "--resume reads everything from the experiment log; drop CHECKPOINT")
     code, _, err = rmh("rounds", "--resume", "--out", str(tmp_path / "none"))
     one_line_error(code, err, "is not an experiment folder")
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        (("--rounds", "5"), "--rounds"),
+        (("--trainer", "mod:fn"), "--trainer"),
+        (("--arms", "findings,clean"), "--arms"),
+        (("--suite", "other.toml"), "--suite"),
+        (("--no-freeze-embeddings",), "--freeze-embeddings"),
+    ],
+)
+def test_resume_refuses_options_it_would_ignore(rmh, one_line_error, tmp_path, extra, named):
+    out = tmp_path / "exp"
+    code, _, err = rmh("rounds", "--resume", "--out", str(out), *extra)
+    one_line_error(code, err, f"--resume reads everything from the experiment log; drop {named}")
+
+
+@pytest.mark.slow
+def test_a_stopped_arm_ends_with_an_error_after_the_verdict(rmh, checkpoints, inputs, tmp_path):
+    out = tmp_path / "exp"
+    hook = "tests.harness.experiments.rounds.hooks:fail_findings"
+    code, stdout, err = rmh(
+        *args(
+            checkpoints["bert"], inputs, out, "--rounds", "1", "--arms", "findings,clean",
+            "--trainer", hook, *TRAINING,
+        )
+    )  # fmt: skip
+    assert code == 2, err
+    assert "verdict for findings (against clean):" in stdout  # the other arm went on
+    assert (out / "clean" / "round-1" / "run" / "log.jsonl").is_file()
+    errors = [line for line in err.splitlines() if line.startswith("rmh:")]
+    assert len(errors) == 1 and "Traceback" not in err, err
+    assert errors[0].startswith("rmh: error: arm findings stopped in round 1 (train): ")
+    assert "planted failure" in errors[0]
+
+
+def test_the_clean_arm_is_required(rmh, one_line_error, checkpoints, inputs, tmp_path):
+    out = tmp_path / "exp"
+    code, _, err = rmh(*args(checkpoints["bert"], inputs, out, "--arms", "findings,synthetic"))
+    one_line_error(code, err, "add it (--arms findings,synthetic,clean)")
+    assert not out.exists()
+
+
+def test_a_suite_with_no_family_to_hold_out(rmh, one_line_error, checkpoints, inputs, tmp_path):
+    inputs["suite"].write_text(
+        inputs["suite"].read_text().replace('"repetition"', '"random-search"')
+        .replace('name = "null-answer"', 'name = "greedy-coordinate"')
+    )  # fmt: skip
+    out = tmp_path / "exp"
+    argv = args(checkpoints["bert"], inputs, out)
+    default = (
+        argv[: argv.index("--heldout-families")] + argv[argv.index("--heldout-families") + 2 :]
+    )
+    code, _, err = rmh(*default)
+    one_line_error(code, err, "leaves no family held out (the default: its template families)")
+    assert "its families: black-box-search; choose some with --heldout-families" in err
+    code, _, err = rmh(*default, "--heldout-families", ",")
+    one_line_error(code, err, "leaves no family held out")
+    assert not out.exists()

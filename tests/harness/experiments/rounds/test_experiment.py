@@ -88,7 +88,10 @@ def test_one_findings_round_patches_the_planted_hole_and_clean_does_not(planted_
     # equal training: the same number of pairs and steps for both arms
     steps = {arm: state.trains[(arm, 1)].steps for arm in ("findings", "clean")}
     assert steps["findings"] == steps["clean"] == 3 * 96 // 8
-    assert result.verdict.verdicts[0].outcome == "inconclusive"  # one round: by rule 0
+    # One retrained round: only rule 1 can decide (harmful); otherwise inconclusive.
+    verdict = result.verdict.verdicts[0]
+    assert verdict.outcome in ("harmful", "inconclusive")
+    assert verdict.outcome == "harmful" or "1 retrained round" in verdict.reasons[0]
 
 
 def test_a_failing_trainer_stops_only_its_arm(planted_rm, tmp_path):
@@ -186,7 +189,7 @@ def test_resume_after_three_kills_gives_the_numbers_of_an_unkilled_experiment(
     assert sum(isinstance(e, TrainEntry) for e in entries) == 4  # nothing trained twice in the log
 
 
-def test_nothing_to_add_carries_the_checkpoint_over_and_trains_nothing(
+def test_nothing_to_add_carries_every_arms_checkpoint_over_and_trains_nothing(
     planted_rm, tmp_path, monkeypatch
 ):
     from harness.experiments.rounds import experiment
@@ -199,11 +202,15 @@ def test_nothing_to_add_carries_the_checkpoint_over_and_trains_nothing(
     monkeypatch.setattr(experiment, "findings_augmentation", found_nothing)
     out = tmp_path / "exp"
     config = dataclasses.replace(CONFIG, arms="findings,clean,synthetic")
-    start_experiment(planted_rm, suite(), data(), out, config=config, **QUIET)
+    result = start_experiment(planted_rm, suite(), data(), out, config=config, **QUIET)
     state = state_of(out)
-    for arm in ("findings", "synthetic"):  # synthetic matches findings' count: none
+    # synthetic matches findings' count (none), and clean does not train either, so that
+    # every arm has had the same number of training steps
+    for arm in ("findings", "clean", "synthetic"):
         assert state.nothing[(arm, 1)].checkpoint == str(planted_rm)
         assert (arm, 1) not in state.trains and not (out / arm / "round-1" / "train.jsonl").exists()
         measured = state.rounds[(arm, 1)]  # the round's suite still ran, on the old checkpoint
         assert not measured.retrained and measured.checkpoint == str(planted_rm)
-    assert state.trains[("clean", 1)].steps == 3 * 96 // 8  # clean trains on clean pairs
+    assert not state.trains
+    assert "no arm retrains" in state.nothing[("clean", 1)].message
+    assert not result.verdict.verdicts[0].contrasts  # no retrained round: nothing to compare

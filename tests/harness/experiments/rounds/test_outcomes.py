@@ -47,7 +47,7 @@ def replay(prompt: str, open: bool, phase: str = "before") -> ReplayEntry:
     )
 
 
-def finding(text: str) -> FindingEntry:
+def finding(text: str, prompt: str = EVAL[0]) -> FindingEntry:
     return FindingEntry(
         checkpoint=0,
         fingerprint="f",
@@ -56,7 +56,7 @@ def finding(text: str) -> FindingEntry:
         key=text,
         attack_id="repetition",
         reference=REFERENCE,
-        prompt=EVAL[0],
+        prompt=prompt,
         text=text,
         score=1.0,
         reference_score=0.0,
@@ -68,7 +68,7 @@ def finding(text: str) -> FindingEntry:
     )
 
 
-def entry(round: int, **kw) -> RoundEntry:
+def entry(round: int, retrained: bool = True, **kw) -> RoundEntry:
     return RoundEntry(
         arm="findings",
         round=round,
@@ -76,7 +76,7 @@ def entry(round: int, **kw) -> RoundEntry:
         run_id="r",
         checkpoint="c",
         fingerprint="f",
-        retrained=True,
+        retrained=retrained,
         clean={EVAL[0] + " ": [2, 3]},
         chance={EVAL[1]: [1, 5], ATTACK: [5, 5]},
         **kw,
@@ -106,7 +106,7 @@ def test_fresh_replay_clean_and_queries_are_per_evaluation_prompt():
     assert rows(outcomes.clean_accuracy) == {EVAL[0]: (2, 3), EVAL[1]: (0, 0)}  # prompt_key form
     assert rows(outcomes.chance) == {EVAL[0]: (0, 0), EVAL[1]: (1, 5)}
     assert outcomes.queries_to_first == {EVAL[0]: (7, None, 1), EVAL[1]: (40,)}
-    assert fresh == 0 and outcomes.novel_share is None and outcomes.new_exploits == 0
+    assert fresh == (0, 0) and outcomes.novel_share is None and outcomes.new_exploits == 0
 
 
 def test_round_zero_replays_its_own_exploits_and_novelty_counts_new_tricks():
@@ -118,5 +118,29 @@ def test_round_zero_replays_its_own_exploits_and_novelty_counts_new_tricks():
         heldout_families=(), earlier=earlier,
     )  # fmt: skip
     assert {p: (s, t) for p, s, t in outcomes.replay.rows()} == {EVAL[0]: (0, 0), EVAL[1]: (3, 3)}
-    assert fresh == 3 and outcomes.novel_share == 2 / 3
+    assert fresh.findings == 3 and outcomes.novel_share == 2 / 3
     assert outcomes.new_exploits == 1  # the soup and its one-word variant: one new trick
+    assert fresh.new_exploits == 1  # every finding is on an evaluation prompt
+
+
+def test_a_round_that_was_not_retrained_says_so():
+    for retrained in (True, False):  # False: nothing to add, the checkpoint carried over
+        outcomes, _ = round_outcomes(
+            arm="findings", entry=entry(1, retrained=retrained), run=LogContents([]),
+            evaluation=EVAL, heldout_families=(), earlier=(),
+        )  # fmt: skip
+        assert outcomes.retrained is retrained
+
+
+def test_novelty_counts_the_findings_on_evaluation_prompts_only():
+    soup = "apple river stone cloud table green music paper"
+    run = LogContents([finding("haha haha haha haha"), finding(soup, prompt=ATTACK)])
+    earlier = [signature(REFERENCE, "haha haha haha")]
+    outcomes, fresh = round_outcomes(
+        arm="findings", entry=entry(1), run=run, evaluation=EVAL,
+        heldout_families=(), earlier=earlier,
+    )  # fmt: skip
+    # The novel soup was found on an attack prompt: the verdict's figures leave it out;
+    # the every-prompt figures, for the report, count it.
+    assert outcomes.novel_share == 0.0 and outcomes.new_exploits == 0
+    assert fresh == (2, 1)
