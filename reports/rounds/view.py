@@ -341,21 +341,7 @@ def _round_novelty(
     """Novel findings per evaluation prompt (pooled: the novel share) and the new
     exploits: the novel findings of every prompt clustered, largest first. Novel as in
     ``outcomes``: no earlier signature within the clustering threshold."""
-    library = ExploitIndex()  # as outcomes._novelty builds it
-    library.add(
-        Member(
-            finding_id=i,
-            prompt="",
-            text="",
-            family="",
-            attack="",
-            margin=0.0,
-            first_seen="",
-            last_seen="",
-            signature=sig,
-        )
-        for i, sig in enumerate(earlier)
-    )
+    library = ExploitIndex.of_signatures(earlier)  # as outcomes._novelty builds it
     verdicts: dict[str, bool] = {}
     tally: dict[str, tuple[int, int]] = {}
     novel: list[Member] = []

@@ -56,7 +56,7 @@ from harness.experiments.rounds.stats import Counts
 from harness.experiments.rounds.verdict import RoundOutcomes
 from harness.runlog import LOG_NAME as RUN_LOG_NAME
 from harness.runlog import FindingEntry, LogContents, ReplayEntry, read_log
-from harness.store.exploits import ExploitIndex, Member, SignatureGraph, novelty
+from harness.store.exploits import ExploitIndex, SignatureGraph, novelty
 
 __all__ = ["EveryPrompt", "RoundSummary", "experiment_summaries", "round_outcomes"]
 
@@ -188,21 +188,7 @@ def _novelty(
 ) -> list[tuple[float | None, int]]:
     """Per group of fresh signatures: its novel share against ``earlier`` and the
     clusters its novel ones form."""
-    library = ExploitIndex()  # clustered once, asked once per fresh signature
-    library.add(
-        Member(
-            finding_id=i,
-            prompt="",
-            text="",
-            family="",
-            attack="",
-            margin=0.0,
-            first_seen="",
-            last_seen="",
-            signature=sig,
-        )
-        for i, sig in enumerate(earlier)
-    )
+    library = ExploitIndex.of_signatures(earlier)  # clustered once, asked per signature
     return [_novel(fresh, library) for fresh in groups]
 
 
