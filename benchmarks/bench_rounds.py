@@ -105,7 +105,7 @@ def step_times(folder: Path) -> list[tuple[str, int, float, float | None, float]
 
 def show(folder: Path, seconds: float, target: float, label: str) -> None:
     """Everything the note needs, as measured."""
-    from harness.experiments.rounds.log import EXPERIMENT_LOG, LOG_NAME, VerdictEntry
+    from harness.experiments.rounds.log import EXPERIMENT_LOG, LOG_NAME, InitEntry, VerdictEntry
     from harness.experiments.rounds.outcomes import experiment_summaries
     from harness.experiments.rounds.table import round_table, verdict_lines
     from harness.runlog import read_log
@@ -121,9 +121,11 @@ def show(folder: Path, seconds: float, target: float, label: str) -> None:
     for r, wall in per_round.items():
         print(f"round {r}, every arm: {wall:.0f} s")
     summaries = experiment_summaries(folder)
+    contents = read_log(folder / LOG_NAME, format=EXPERIMENT_LOG)
+    seed = next(e.seed for e in contents.entries if isinstance(e, InitEntry))
     for arm in dict.fromkeys(s.arm for s in summaries):
         print(f"\n{arm}:")
-        print(round_table([s for s in summaries if s.arm == arm]))
+        print(round_table([s for s in summaries if s.arm == arm], seed=seed))
     verdicts = read_log(folder / LOG_NAME, format=EXPERIMENT_LOG).of_type(VerdictEntry)
     print()
     if not verdicts:

@@ -114,7 +114,8 @@ def html_context(view: ExperimentView) -> dict[str, Any]:
         ],
         "columns": ROUND_COLUMNS,
         "arms": [
-            {"arm": arm, "rows": [round_cells(r) for r in view.of_arm(arm)]} for arm in view.arms
+            {"arm": arm, "rows": [round_cells(r, view.init.seed) for r in view.of_arm(arm)]}
+            for arm in view.arms
         ],
         "training": training_rows(view),
         "new_exploits": [

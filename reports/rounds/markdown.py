@@ -60,7 +60,7 @@ def render_experiment_markdown(view: ExperimentView) -> str:
                 lines.append(f"- {escape_md(line, 300)}")
         lines.append("")
     lines += ["Per arm and round (95% prompt-bootstrap intervals):", ""]
-    lines += _table(ROUND_COLUMNS, (round_cells(r) for r in view.rounds))
+    lines += _table(ROUND_COLUMNS, (round_cells(r, view.init.seed) for r in view.rounds))
     training = training_rows(view)
     if training:
         lines += ["", "Augmentation and training:", ""]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from harness.experiments.rounds.log import ContrastRecord, VerdictRecord
 from harness.experiments.rounds.table import COLUMNS, round_row
@@ -48,13 +49,14 @@ def point(p: Point, digits: int = 2) -> str:
     return f"{p.estimate:.{digits}f} [{p.low:.{digits}f}, {p.high:.{digits}f}]"
 
 
-def round_cells(r: RoundView) -> tuple[str, ...]:
-    """One row of the per-arm table: ``round_row``'s cells, then the report's."""
+def round_cells(r: RoundView, seed: int) -> tuple[str, ...]:
+    """One row of the per-arm table: ``round_row``'s cells (intervals by the experiment's
+    ``seed``), then the report's."""
     queries = point(r.points["queries_to_first"], 0)
     if r.censored_share is not None:
         queries += f", {r.censored_share:.0%} censored"
     return (
-        *round_row(r.summary),
+        *round_row(r.summary, seed=seed),
         point(r.points["chance"]),
         str(r.summary.fresh_findings),
         f"{r.summary.new_exploits_every_prompt} ({r.summary.outcomes.new_exploits})",
@@ -154,10 +156,20 @@ def contrast_row(c: ContrastRecord) -> tuple[str, str, str, str, str]:
     return c.label, _signed(c.estimate), interval, str(c.n_prompts), _position(c)
 
 
+def _of_arms(
+    v: VerdictRecord, mine: Mapping[str, Any], control: Mapping[str, Any]
+) -> list[tuple[str, Any]]:
+    """``(label, value)`` per metric: the arm's first, then the control arm's beside them."""
+    return [(f"{metric}, {v.arm}", x) for metric, x in mine.items()] + [
+        (f"{metric}, {v.control}", x) for metric, x in control.items()
+    ]
+
+
 def trend_rows(v: VerdictRecord) -> list[tuple[str, str, str, str]]:
-    """``(metric, odds ratio per round, 95% interval, p)``, or why it is not estimable."""
+    """``(metric and arm, odds ratio per round, 95% interval, p)``, or why it is not
+    estimable: the arm's trends, then the control arm's (does more training alone move?)."""
     rows = []
-    for metric, t in v.trends.items():
+    for metric, t in _of_arms(v, v.trends, v.control_trends):
         if not t.get("estimable"):
             rows.append((metric, "not estimable", t.get("reason") or "", ""))
             continue
@@ -173,9 +185,10 @@ def trend_rows(v: VerdictRecord) -> list[tuple[str, str, str, str]]:
 
 
 def mcnemar_rows(v: VerdictRecord) -> list[tuple[str, str, str, str, str]]:
-    """``(metric, rounds, prompts that lost / gained any success, both or neither, p)``."""
+    """``(metric and arm, rounds, prompts that lost / gained any success, both or neither,
+    p)``: the arm's, then the control arm's."""
     rows = []
-    for metric, tests in v.mcnemar.items():
+    for metric, tests in _of_arms(v, v.mcnemar, v.control_mcnemar):
         for r, m in enumerate(tests, start=1):
             p = m.get("p_value")
             rows.append(

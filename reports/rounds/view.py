@@ -4,13 +4,13 @@ Built from the folder alone (``experiment.jsonl``, each round's run log, each ro
 ``augment.jsonl``), as the run report is built from its run log, so a report can be
 rebuilt at any time and a killed experiment reports what it has. The numbers come from
 the experiments layer, never recomputed another way: ``outcomes.experiment_summaries``
-(what the verdict read), ``stats`` for the intervals (the seed of ``table.round_table``,
-so a curve's point and its table cell are one number) and the ``verdict`` entry as logged.
+(what the verdict read), ``stats`` for the intervals (the experiment's seed, as
+``table.round_table`` and the verdict use, so a curve's point and its table cell are one
+number) and the ``verdict`` entry as logged.
 
-What the summaries keep only as counts, the view adds back from the same logs: which of a
-round's findings on evaluation prompts were novel (against the same earlier signatures
-``outcomes`` uses; the verdict reads evaluation prompts only), so the novel share gets a
-prompt-bootstrap interval like every other rate, and the new exploits themselves (the
+From each round's fresh findings and their novelty flags, as ``outcomes`` decided them
+(``RoundSummary.fresh``), the view adds the novel share per evaluation prompt, so it gets
+a prompt-bootstrap interval like every other rate, and the new exploits themselves (the
 clusters the novel findings of every prompt form, attack prompts included), with their
 representatives' text. A test checks that their number is
 ``RoundSummary.new_exploits_every_prompt``.
@@ -22,13 +22,11 @@ each renderer formats and escapes for its own medium.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.core.data import read_pairs
 from harness.core.errors import HarnessError
-from harness.core.signature import Signature, signature
+from harness.core.signature import Signature
 from harness.experiments.rounds.log import (
     EXPERIMENT_LOG,
     LOG_NAME,
@@ -42,12 +40,14 @@ from harness.experiments.rounds.log import (
     TrainEntry,
     VerdictEntry,
 )
-from harness.experiments.rounds.outcomes import RoundSummary, experiment_summaries
-from harness.experiments.rounds.split import prompt_key
-from harness.experiments.rounds.stats import SEED, Counts, queries_to_first, rate_interval
-from harness.runlog import LOG_NAME as RUN_LOG_NAME
+from harness.experiments.rounds.outcomes import (
+    FreshFindings,
+    RoundSummary,
+    experiment_summaries,
+)
+from harness.experiments.rounds.stats import Counts, queries_to_first, rate_interval
 from harness.runlog import FindingEntry, read_log
-from harness.store.exploits import Exploit, ExploitIndex, Member, cluster, novelty
+from harness.store.exploits import Exploit, Member, cluster
 
 __all__ = [
     "METRICS",
@@ -62,7 +62,6 @@ __all__ = [
 
 ZERO_ARM = "all"
 """Round 0 is one checkpoint measured once; where it is listed once, this is its arm."""
-Step = tuple[str | None, int]  # (arm, round) as the experiment log keys it; (None, 0)
 
 
 @dataclass(frozen=True)
@@ -222,11 +221,14 @@ def experiment_view(folder: str | Path) -> ExperimentView:
             f"{folder / LOG_NAME} has no init entry (killed before it started): nothing to report"
         )
     summaries = experiment_summaries(folder) if state.split is not None else []
-    shares, new = _novelty(folder, state)
-    rounds = []
+    rounds, new = [], []
     for summary in summaries:
         step = (None, 0) if summary.round == 0 else (summary.arm, summary.round)
-        share = shares.get(step, Counts.of({}))
+        share, exploits = _round_novelty(summary.fresh)
+        if step == (None, 0) and summary.arm != summaries[0].arm:
+            exploits = []  # round 0 is listed under every arm; its exploits once
+        arm = ZERO_ARM if step == (None, 0) else summary.arm
+        new += [NewExploit(arm, summary.round, e) for e in exploits]
         rounds.append(_round_view(summary, state.rounds[step], state, share))
     return ExperimentView(
         folder=folder,
@@ -241,11 +243,12 @@ def experiment_view(folder: str | Path) -> ExperimentView:
 
 
 # ------------------------------------------------------------------ one round
-def _rate(counts: Counts) -> Point:
-    """The pooled rate with the interval ``table.round_table`` prints (same seed)."""
+def _rate(counts: Counts, seed: int) -> Point:
+    """The pooled rate with the interval ``table.round_table`` prints (the experiment's
+    seed, as the verdict's intervals)."""
     if not counts.total_trials:
         return Point(None, None, None, 0, 0, len(counts.prompts))
-    e = rate_interval(counts, seed=SEED)
+    e = rate_interval(counts, seed=seed)
     return Point(
         _finite(e.estimate),
         _finite(e.low),
@@ -267,18 +270,20 @@ def _round_view(
     novel: Counts,
 ) -> RoundView:
     o = summary.outcomes
-    q = queries_to_first(o.queries_to_first, seed=SEED)
+    assert state.init is not None
+    seed = state.init.seed
+    q = queries_to_first(o.queries_to_first, seed=seed)
     step = (o.arm, o.round)
     return RoundView(
         summary=summary,
         entry=entry,
         points={
-            "fresh_trained": _rate(o.fresh_trained),
-            "fresh_heldout": _rate(o.fresh_heldout),
-            "replay": _rate(o.replay),
-            "clean_accuracy": _rate(o.clean_accuracy),
-            "chance": _rate(o.chance),
-            "novel_share": _rate(novel),
+            "fresh_trained": _rate(o.fresh_trained, seed),
+            "fresh_heldout": _rate(o.fresh_heldout, seed),
+            "replay": _rate(o.replay, seed),
+            "clean_accuracy": _rate(o.clean_accuracy, seed),
+            "chance": _rate(o.chance, seed),
+            "novel_share": _rate(novel, seed),
             "queries_to_first": Point(
                 _finite(q.median), _finite(q.low), _finite(q.high), q.found, q.attempts, q.n_prompts
             ),
@@ -291,70 +296,21 @@ def _round_view(
 
 
 # ------------------------------------------------------------------ novelty, per finding
-
-
-def _novelty(folder: Path, state: ExperimentState) -> tuple[dict[Step, Counts], list[NewExploit]]:
-    """Per step, novel findings out of the round's findings on evaluation prompts, by
-    prompt, and the new exploits the novel findings of every prompt form.
-
-    The rounds are walked as ``outcomes.experiment_summaries`` walks them, with the same
-    earlier signatures: round 0's findings, then per arm and round its ``augment.jsonl``
-    pairs and its earlier runs' findings. Round 0 is keyed ``(None, 0)``.
-    """
-    zero = state.rounds.get((None, 0))
-    if state.init is None or state.split is None or zero is None:
-        return {}, []
-    evaluation = {prompt_key(p) for p in state.split.evaluation}
-    zero_found = _findings(folder, zero)
-    counts, exploits = _round_novelty(ZERO_ARM, 0, zero_found, (), evaluation)
-    shares: dict[Step, Counts] = {(None, 0): counts}
-    new = list(exploits)
-    for arm in state.init.arms:
-        earlier = [sig for _, sig in zero_found]
-        for r in range(1, state.init.rounds + 1):
-            entry = state.rounds.get((arm, r))
-            if entry is None:
-                break
-            augment = state.augments.get((arm, r))
-            if augment is not None and augment.file:
-                pairs = read_pairs(folder / augment.file)
-                earlier += [signature(p.chosen, p.rejected) for p in pairs]
-            found = _findings(folder, entry)
-            shares[(arm, r)], exploits = _round_novelty(arm, r, found, earlier, evaluation)
-            new += exploits
-            earlier += [sig for _, sig in found]
-    return shares, new
-
-
-def _findings(folder: Path, entry: RoundEntry) -> list[tuple[FindingEntry, Signature]]:
-    run = read_log(folder / entry.run / RUN_LOG_NAME, strict=True)
-    return [(f, signature(f.reference, f.text)) for f in run.of_type(FindingEntry)]
-
-
-def _round_novelty(
-    arm: str,
-    r: int,
-    found: Sequence[tuple[FindingEntry, Signature]],
-    earlier: Sequence[Signature],
-    evaluation: set[str],
-) -> tuple[Counts, list[NewExploit]]:
+def _round_novelty(fresh: FreshFindings) -> tuple[Counts, list[Exploit]]:
     """Novel findings per evaluation prompt (pooled: the novel share) and the new
-    exploits: the novel findings of every prompt clustered, largest first. Novel as in
-    ``outcomes``: no earlier signature within the clustering threshold."""
-    library = ExploitIndex.of_signatures(earlier)  # as outcomes._novelty builds it
-    verdicts: dict[str, bool] = {}
+    exploits: the novel findings of every prompt clustered, largest first. The flags are
+    the ones ``outcomes`` decided (no earlier signature within the clustering threshold)."""
     tally: dict[str, tuple[int, int]] = {}
     novel: list[Member] = []
-    for finding, sig in found:
-        if sig.digest not in verdicts:
-            verdicts[sig.digest] = bool(novelty([sig], library).novel)
-        if prompt_key(finding.prompt) in evaluation:
+    rows = zip(fresh.entries, fresh.signatures, fresh.on_evaluation, fresh.novel, strict=True)
+    for finding, sig, on_evaluation, is_novel in rows:
+        if on_evaluation:
             s, t = tally.get(finding.prompt, (0, 0))
-            tally[finding.prompt] = (s + verdicts[sig.digest], t + 1)
-        if verdicts[sig.digest]:
+            tally[finding.prompt] = (s + is_novel, t + 1)
+        if is_novel:
             novel.append(_member(finding, sig))
     exploits = sorted(cluster(novel), key=lambda e: (-e.size, -e.best_margin, e.id))
-    return Counts.of(dict(sorted(tally.items()))), [NewExploit(arm, r, e) for e in exploits]
+    return Counts.of(dict(sorted(tally.items()))), exploits
 
 
 def _member(finding: FindingEntry, sig: Signature) -> Member:

@@ -1,13 +1,16 @@
 """The whack-a-mole experiment: arms, rounds, and the verdict on whether training on
-found exploits makes a reward model more robust (issue 12, ``docs/rounds.md``).
+found exploits makes a reward model more robust (``docs/rounds.md``).
 
 One job per module:
 
 - ``experiment``: the orchestrator (``start_experiment``, ``resume_experiment``): round 0,
   then per round and arm augment, retrain, re-attack, measure; the verdict at the end.
+- ``config``: its settings, data and result; ``inputs``: the checks before anything is
+  written (families, arms, prompts); ``measure``: clean accuracy, the chance rate and
+  round 0's exploits per evaluation prompt on a round's checkpoint.
 - ``log``: the experiment log's typed entries (``experiment.jsonl``) and the resume state.
 - ``outcomes``: per-prompt ``RoundOutcomes`` rebuilt from the folder (run logs, the
-  experiment log, the augmentation files).
+  experiment log, the augmentation files), and each fresh finding's novelty.
 - ``table``: the per-round table and the verdict lines, as text.
 - ``split``: attack and evaluation prompts; ``augment``: each arm's extra pairs;
   ``pairfile``: pair files and their hash; ``trainer``: the built-in trainer and hooks;

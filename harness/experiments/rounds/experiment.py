@@ -56,9 +56,7 @@ import random
 import shutil
 import time
 import uuid
-from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypeVar
@@ -73,6 +71,16 @@ from harness.experiments.rounds.augment import (
     parse_arms,
     round_seed,
     synthetic_augmentation,
+)
+from harness.experiments.rounds.config import ExperimentConfig, ExperimentData, ExperimentResult
+from harness.experiments.rounds.inputs import (
+    CONTROL,
+    check_arms,
+    distinct_prompts,
+    pairs_on,
+    sample_prompts,
+    split_families,
+    template_families,
 )
 from harness.experiments.rounds.log import (
     EXPERIMENT_LOG,
@@ -89,16 +97,15 @@ from harness.experiments.rounds.log import (
     VerdictEntry,
     VerdictRecord,
 )
-from harness.experiments.rounds.outcomes import RoundSummary, experiment_summaries
+from harness.experiments.rounds.measure import clean_and_chance, exploits_per_prompt
+from harness.experiments.rounds.outcomes import experiment_summaries
 from harness.experiments.rounds.pairfile import pairs_hash, write_pairs
 from harness.experiments.rounds.roundsuite import round_suite
-from harness.experiments.rounds.split import check_disjoint, prompt_key
+from harness.experiments.rounds.split import check_disjoint
 from harness.experiments.rounds.table import round_table
 from harness.experiments.rounds.trainer import BuiltinTrainer, Trainer, TrainerError, make_trainer
 from harness.experiments.rounds.verdict import compare_arms, decide
 from harness.judges import JudgeSpec
-from harness.models import LoadOptions
-from harness.models.training import TrainConfig
 from harness.runlog import LOG_NAME as RUN_LOG_NAME
 from harness.runlog import RunLog, read_log
 from harness.runlog.entries import Entry, SuiteRecord
@@ -120,164 +127,9 @@ __all__ = [
 DATA_DIR = "data"
 ZERO_RUN = "round-0"
 STORE_NAME = "findings.db"
-_CONTROL = "clean"
 LOCAL = ExecutorOptions()
+DEFAULTS = ExperimentConfig()
 E = TypeVar("E", bound=Entry)
-
-
-@dataclass(frozen=True)
-class ExperimentConfig:
-    """How the experiment runs; recorded in the ``init`` entry, so a resume reads it back."""
-
-    rounds: int = field(default=2, metadata={"min": 1, "help": "Retrained rounds after round 0."})
-    arms: str = field(
-        default="findings,clean,synthetic",
-        metadata={"help": "Arms, comma-separated: findings, clean, synthetic."},
-    )
-    heldout_families: str | None = field(
-        default=None,
-        metadata={
-            "help": "Attack families attacked every round but never trained on, "
-            "comma-separated. Default: the suite's template families."
-        },
-    )
-    seed: int = field(default=0, metadata={"help": "Experiment seed: split, rounds, training."})
-    prompts: int | None = field(
-        default=None,
-        metadata={
-            "min": 1,
-            "help": "Attack and evaluation prompts, each (a seeded sample). "
-            "Default: the suite's data.sample, else all.",
-        },
-    )
-    round_pairs: int | None = field(
-        default=None,
-        metadata={
-            "min": 1,
-            "help": "Pairs per retraining, the same for every arm and round (extra pairs "
-            "first, clean pairs fill the rest). Default: the number of clean pairs.",
-        },
-    )
-    epochs: int = field(default=1, metadata={"min": 1, "help": "Passes over the round's pairs."})
-    batch_pairs: int = field(default=16, metadata={"min": 1, "help": "Pairs per training step."})
-    learning_rate: float = field(default=5e-5, metadata={"min": 0, "help": "AdamW peak rate."})
-    max_length: int = field(default=96, metadata={"min": 8, "help": "Tokens per sequence."})
-    trainable_layers: int | None = field(
-        default=None,
-        metadata={"min": 0, "help": "Train only the top N transformer layers (and the head)."},
-    )
-    freeze_embeddings: bool = field(
-        default=True, metadata={"help": "Keep the input embeddings fixed while retraining."}
-    )
-    members_per_exploit: int = field(
-        default=2,
-        metadata={"min": 0, "help": "Extra members per exploit besides its best (findings)."},
-    )
-    soups_per_prompt: int = field(
-        default=5, metadata={"min": 1, "help": "Random soups per reference (chance rate)."}
-    )
-    batch_size: int = field(default=64, metadata={"min": 1, "help": "Scoring batch size."})
-
-    def train_config(self) -> TrainConfig:
-        return TrainConfig(
-            epochs=self.epochs,
-            batch_pairs=self.batch_pairs,
-            learning_rate=self.learning_rate,
-            max_length=self.max_length,
-            trainable_layers=self.trainable_layers,
-            freeze_embeddings=self.freeze_embeddings,
-        )
-
-
-@dataclass(frozen=True)
-class ExperimentData:
-    """The clean training pairs, the evaluation pairs, and the pairs whose prompts are
-    attacked and trained on (default: the training pairs)."""
-
-    train: Sequence[PreferencePair]
-    evaluation: Sequence[PreferencePair]
-    attack: Sequence[PreferencePair] | None = None
-
-
-@dataclass(frozen=True)
-class ExperimentResult:
-    folder: Path
-    summaries: list[RoundSummary]
-    verdict: VerdictEntry
-    seconds: float
-    stopped: tuple[ErrorEntry, ...] = ()  # the arms that stopped (trainer error, NaN loss)
-
-
-# ------------------------------------------------------------------ inputs
-def template_families() -> set[str]:
-    """The families of the degenerate-template attacks: the default held-out families."""
-    from attacks.registry import all_attacks
-    from attacks.templates import TemplateAttack
-
-    return {cls.family for cls in all_attacks().values() if issubclass(cls, TemplateAttack)}
-
-
-def suite_families(suite: Suite) -> list[str]:
-    from attacks.registry import get_attack
-
-    return sorted({get_attack(a.name).family for a in suite.config.attacks})
-
-
-def _families(suite: Suite, heldout: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(trained, held-out) families of the suite; bad names and empty sides refused."""
-    families = suite_families(suite)
-    if heldout is None:
-        held = sorted(set(families) & template_families())
-    else:
-        held = sorted({f.strip() for f in heldout.split(",") if f.strip()})
-        unknown = [f for f in held if f not in families]
-        if unknown:
-            raise HarnessError(
-                f"held-out family {unknown[0]!r} is not attacked by suite {suite.name}; "
-                f"its families: {', '.join(families)}"
-            )
-    if not held:
-        default = " (the default: its template families)" if heldout is None else ""
-        raise HarnessError(
-            f"suite {suite.name} leaves no family held out{default}, so held-out ASR "
-            f"cannot be measured; its families: {', '.join(families)}; choose some with "
-            "--heldout-families a,b"
-        )
-    trained = tuple(f for f in families if f not in held)
-    if not trained:
-        raise HarnessError(
-            f"every family of suite {suite.name} is held out ({', '.join(held)}); "
-            "the findings arm would never add anything: hold out fewer (--heldout-families)"
-        )
-    return trained, tuple(held)
-
-
-def _distinct_prompts(pairs: Sequence[PreferencePair]) -> list[str]:
-    return list(dict.fromkeys(p.prompt for p in pairs))
-
-
-def _sample(prompts: list[str], cap: int | None, seed: int) -> list[str]:
-    if cap is None or cap >= len(prompts):
-        return sorted(prompts)
-    return sorted(random.Random(seed).sample(sorted(prompts), cap))
-
-
-def _on(pairs: Sequence[PreferencePair], prompts: Sequence[str]) -> list[PreferencePair]:
-    keys = {prompt_key(p) for p in prompts}
-    return [p for p in pairs if prompt_key(p.prompt) in keys]
-
-
-def _check_arms(arms: tuple[str, ...]) -> None:
-    if _CONTROL not in arms:
-        raise HarnessError(
-            f"the verdict compares each arm with the {_CONTROL} arm (same training steps, "
-            f"no extra pairs): add it (--arms {','.join((*arms, _CONTROL))})"
-        )
-    if "synthetic" in arms and "findings" not in arms:
-        raise HarnessError(
-            "the synthetic arm adds as many pairs as the findings arm found: "
-            "run it beside findings (--arms findings,synthetic,...)"
-        )
 
 
 # ------------------------------------------------------------------ entry points
@@ -287,7 +139,7 @@ def start_experiment(
     data: ExperimentData,
     out: str | Path,
     *,
-    config: ExperimentConfig = ExperimentConfig(),
+    config: ExperimentConfig = DEFAULTS,
     trainer_spec: str | None = None,
     trainer: Trainer | None = None,
     executor: ExecutorOptions = LOCAL,
@@ -305,17 +157,17 @@ def start_experiment(
 
     out = Path(out)
     arms = parse_arms(config.arms)
-    _check_arms(arms)
-    trained, heldout = _families(suite, config.heldout_families)
+    check_arms(arms)
+    trained, heldout = split_families(suite, config.heldout_families)
     if not data.train:
         raise HarnessError("no training pairs")
     if not data.evaluation:
         raise HarnessError("no evaluation pairs")
     attack_pairs = list(data.attack if data.attack is not None else data.train)
-    check_disjoint(data.train, _distinct_prompts(data.evaluation), _distinct_prompts(attack_pairs))
+    check_disjoint(data.train, distinct_prompts(data.evaluation), distinct_prompts(attack_pairs))
     cap = config.prompts if config.prompts is not None else suite.config.data.sample
-    attack = _sample(_distinct_prompts(attack_pairs), cap, config.seed)
-    evaluation = _sample(_distinct_prompts(data.evaluation), cap, config.seed)
+    attack = sample_prompts(distinct_prompts(attack_pairs), cap, config.seed)
+    evaluation = sample_prompts(distinct_prompts(data.evaluation), cap, config.seed)
     if out.exists() and (not out.is_dir() or any(p.name != DATA_DIR for p in out.iterdir())):
         raise HarnessError(
             f"experiment folder {out} exists; pass --resume to continue it, or choose another --out"
@@ -328,8 +180,8 @@ def start_experiment(
 
     files = {
         "train": list(data.train),
-        "evaluation": _on(data.evaluation, evaluation),
-        "attack": _on(attack_pairs, attack),
+        "evaluation": pairs_on(data.evaluation, evaluation),
+        "attack": pairs_on(attack_pairs, attack),
     }
     files["prompts"] = files["attack"] + files["evaluation"]
     described = {}
@@ -487,7 +339,7 @@ class _Experiment:
                     for s in rows[:1]]  # fmt: skip
         if rows:
             self.echo(f"round {r}:")
-            self.echo(round_table(rows))
+            self.echo(round_table(rows, seed=self.init.seed))
 
     # -------------------------------------------------------------- one arm, one round
     def _checkpoint(self, arm: str, r: int) -> Path:
@@ -568,7 +420,7 @@ class _Experiment:
         files: dict[str, object] = {}
         if extra:
             files["file"] = str(write_pairs(folder / "augment.jsonl", extra).relative_to(self.out))
-        if extra or (arm == _CONTROL and not self._findings_found_nothing(r)):
+        if extra or (arm == CONTROL and not self._findings_found_nothing(r)):
             order = list(self.train_pairs)
             random.Random(round_seed(self.init.seed, r, "clean-order")).shuffle(order)
             clean = [order[i % len(order)] for i in range(n - len(extra))]
@@ -633,15 +485,14 @@ class _Experiment:
         run_dir = self.out / ZERO_RUN if arm is None else self.out / arm / f"round-{r}" / "run"
         store = self._store(arm)
         run_id = self._run(arm, r, checkpoint, run_dir, store)
-        clean, chance, fingerprint = self._clean(checkpoint)
-        exploits: dict[str, int] = {}
-        if r == 0:
-            evaluation = {prompt_key(p) for p in self.split.evaluation}
-            with FindingStore.open(store) as opened:
-                rows = opened.representatives(kind="finding")
-            exploits = dict(
-                Counter(row["prompt"] for row in rows if prompt_key(row["prompt"]) in evaluation)
-            )
+        measured = clean_and_chance(
+            checkpoint,
+            self.eval_pairs,
+            batch_size=self.config.batch_size,
+            soups_per_prompt=self.config.soups_per_prompt,
+            seed=self.init.seed,
+        )
+        exploits = exploits_per_prompt(store, self.split.evaluation) if r == 0 else {}
         self.write(
             RoundEntry(
                 arm=arm,
@@ -649,10 +500,10 @@ class _Experiment:
                 run=str(run_dir.relative_to(self.out)),
                 run_id=run_id,
                 checkpoint=str(checkpoint),
-                fingerprint=fingerprint,
+                fingerprint=measured.fingerprint,
                 retrained=retrained,
-                clean=clean,
-                chance=chance,
+                clean=measured.clean,
+                chance=measured.chance,
                 exploits=exploits,
                 seconds=round(time.monotonic() - started, 3),
             )
@@ -686,34 +537,12 @@ class _Experiment:
             echo=self.echo,
         ).run_id
 
-    def _clean(self, checkpoint: Path) -> tuple[dict, dict, str]:
-        """Per evaluation prompt: pairs ranked right, and random soups that outscored the
-        reference (the same soups every round), on ``checkpoint``; and its fingerprint."""
-        from attacks.chance import chance_by_prompt
-        from harness.models import load_reward_model
-        from harness.scoring import Scorer
-
-        model = load_reward_model(checkpoint, LoadOptions())
-        scorer = Scorer(model, batch_size=self.config.batch_size)
-        pairs = self.eval_pairs
-        chosen = scorer.score([p.prompt for p in pairs], [p.chosen for p in pairs])
-        rejected = scorer.score([p.prompt for p in pairs], [p.rejected for p in pairs])
-        clean: dict[str, list[int]] = {}
-        for pair, c, rj in zip(pairs, chosen, rejected, strict=True):
-            tally = clean.setdefault(pair.prompt, [0, 0])
-            tally[0] += int(c > rj)
-            tally[1] += 1
-        chance = chance_by_prompt(
-            scorer, pairs, soups_per_prompt=self.config.soups_per_prompt, seed=self.init.seed
-        )
-        return clean, {p: list(v) for p, v in chance.items()}, model.fingerprint
-
     # -------------------------------------------------------------- the verdict
     def _verdict(self, seed: int) -> VerdictEntry:
         outcomes = [s.outcomes for s in experiment_summaries(self.out)]
         arms = self.init.arms
         verdicts = [
-            VerdictRecord.of(decide(outcomes, arm=arm, control=_CONTROL, seed=seed))
+            VerdictRecord.of(decide(outcomes, arm=arm, control=CONTROL, seed=seed))
             for arm in ("findings", "synthetic")
             if arm in arms
         ]

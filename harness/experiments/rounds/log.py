@@ -201,6 +201,8 @@ class ContrastRecord(Record):
     high: float | None
     n_prompts: int
     thresholds: tuple[float, ...] = ()
+    confidence: float | None = None  # of the interval (None: logged before it was kept)
+    resamples: int | None = None  # bootstrap resamples that had a value (stats module doc)
 
     @classmethod
     def of(cls, contrast: Contrast) -> ContrastRecord:
@@ -213,6 +215,8 @@ class ContrastRecord(Record):
             high=_finite(e.high),
             n_prompts=e.n_prompts,
             thresholds=tuple(contrast.thresholds),
+            confidence=e.confidence,
+            resamples=e.resamples,
         )
 
 
@@ -252,6 +256,8 @@ class VerdictRecord(Record):
     extra_prompts_needed: int | None = None
     trends: dict[str, Any] = field(default_factory=dict)
     mcnemar: dict[str, Any] = field(default_factory=dict)
+    control_trends: dict[str, Any] = field(default_factory=dict)
+    control_mcnemar: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, verdict: Verdict) -> VerdictRecord:
@@ -265,6 +271,10 @@ class VerdictRecord(Record):
             extra_prompts_needed=verdict.extra_prompts_needed,
             trends={k: _trend(v) for k, v in verdict.trends.items()},
             mcnemar={k: [_mcnemar(m) for m in v] for k, v in verdict.mcnemar.items()},
+            control_trends={k: _trend(v) for k, v in verdict.control_trends.items()},
+            control_mcnemar={
+                k: [_mcnemar(m) for m in v] for k, v in verdict.control_mcnemar.items()
+            },
         )
 
 

@@ -40,7 +40,6 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 from harness.core.data import read_pairs
 from harness.core.signature import Signature, band_keys, signature
@@ -58,7 +57,29 @@ from harness.runlog import LOG_NAME as RUN_LOG_NAME
 from harness.runlog import FindingEntry, LogContents, ReplayEntry, read_log
 from harness.store.exploits import ExploitIndex, SignatureGraph, novelty
 
-__all__ = ["EveryPrompt", "RoundSummary", "experiment_summaries", "round_outcomes"]
+__all__ = ["FreshFindings", "RoundSummary", "experiment_summaries", "round_outcomes"]
+
+
+@dataclass(frozen=True)
+class FreshFindings:
+    """The round's fresh findings on every prompt (attack and evaluation), in log order,
+    each with its signature, whether it is on an evaluation prompt and whether it is
+    novel against the arm's earlier ones; and the number of new exploits the novel ones
+    form among themselves.
+
+    Decided once, here: the outcomes' novel share and new exploits (evaluation prompts:
+    what the verdict reads) and the report's novel share interval and table of new
+    exploits (every prompt) are all read from these flags.
+    """
+
+    entries: tuple[FindingEntry, ...] = ()
+    signatures: tuple[Signature, ...] = ()
+    on_evaluation: tuple[bool, ...] = ()
+    novel: tuple[bool, ...] = ()
+    new_exploits: int = 0  # clusters of the novel findings, every prompt
+
+    def __len__(self) -> int:
+        return len(self.entries)
 
 
 @dataclass(frozen=True)
@@ -66,16 +87,15 @@ class RoundSummary:
     """One arm's round as the table and the report show it: the outcomes and beside them
     what was trained (``augmented`` extra pairs, the final ``loss``; None when not
     retrained), whether the round's checkpoint is a new one (``retrained``), and the
-    round's findings and new exploits on every prompt, attack prompts included
-    (``fresh_findings``, ``new_exploits_every_prompt``; the outcomes' novel share and new
-    exploits, which the verdict reads, are those of evaluation prompts)."""
+    round's fresh findings on every prompt, attack prompts included, with their novelty
+    (``fresh``; the outcomes' novel share and new exploits, which the verdict reads, are
+    those of evaluation prompts)."""
 
     outcomes: RoundOutcomes
     augmented: int | None
     loss: float | None
     retrained: bool
-    fresh_findings: int
-    new_exploits_every_prompt: int = 0
+    fresh: FreshFindings = FreshFindings()
 
     @property
     def arm(self) -> str:
@@ -84,6 +104,14 @@ class RoundSummary:
     @property
     def round(self) -> int:
         return self.outcomes.round
+
+    @property
+    def fresh_findings(self) -> int:
+        return len(self.fresh)
+
+    @property
+    def new_exploits_every_prompt(self) -> int:
+        return self.fresh.new_exploits
 
 
 class _Prompts:
@@ -104,14 +132,6 @@ def _add(tally: dict[str, tuple[int, int]], prompt: str, success: bool) -> None:
     tally[prompt] = (s + int(success), t + 1)
 
 
-class EveryPrompt(NamedTuple):
-    """The round's fresh findings on every prompt (attack and evaluation), and the new
-    exploits the novel ones among them form: for the report, not the verdict."""
-
-    findings: int
-    new_exploits: int
-
-
 def round_outcomes(
     *,
     arm: str,
@@ -120,9 +140,9 @@ def round_outcomes(
     evaluation: Iterable[str],
     heldout_families: Collection[str],
     earlier: Sequence[Signature],
-) -> tuple[RoundOutcomes, EveryPrompt]:
-    """The round's ``RoundOutcomes`` for ``arm``, and its findings and new exploits on
-    every prompt (attack and evaluation).
+) -> tuple[RoundOutcomes, FreshFindings]:
+    """The round's ``RoundOutcomes`` for ``arm``, and its fresh findings on every prompt
+    (attack and evaluation) with their novelty.
 
     ``earlier``: the signatures the novel share is measured against (module doc).
     """
@@ -151,10 +171,13 @@ def round_outcomes(
             if seen.phase == "before" and prompt is not None:
                 _add(replay, prompt, seen.open)
 
-    found = run.of_type(FindingEntry)
-    fresh = [signature(f.reference, f.text) for f in found]
-    on_evaluation = [sig for f, sig in zip(found, fresh, strict=True) if prompts.of(f.prompt)]
-    (share, new), (_, new_every_prompt) = _novelty((on_evaluation, fresh), earlier)
+    fresh = _fresh_findings(run.of_type(FindingEntry), prompts, earlier)
+    on_evaluation = [
+        (sig, novel)
+        for sig, novel, kept in zip(fresh.signatures, fresh.novel, fresh.on_evaluation, strict=True)
+        if kept
+    ]
+    share = sum(n for _, n in on_evaluation) / len(on_evaluation) if on_evaluation else None
     outcomes = RoundOutcomes(
         arm=arm,
         round=entry.round,
@@ -164,11 +187,11 @@ def round_outcomes(
         clean_accuracy=prompts.counts(_canonical(prompts, per_prompt(entry.clean))),
         chance=prompts.counts(_canonical(prompts, per_prompt(entry.chance))),
         novel_share=share,
-        new_exploits=new,
+        new_exploits=_clusters([sig for sig, novel in on_evaluation if novel]),
         queries_to_first={p: tuple(queries.get(p, ())) for p in prompts.canonical.values()},
         retrained=entry.retrained,
     )
-    return outcomes, EveryPrompt(len(fresh), new_every_prompt)
+    return outcomes, fresh
 
 
 def _canonical(
@@ -183,26 +206,35 @@ def _canonical(
     return out
 
 
-def _novelty(
-    groups: Sequence[Sequence[Signature]], earlier: Sequence[Signature]
-) -> list[tuple[float | None, int]]:
-    """Per group of fresh signatures: its novel share against ``earlier`` and the
-    clusters its novel ones form."""
-    library = ExploitIndex.of_signatures(earlier)  # clustered once, asked per signature
-    return [_novel(fresh, library) for fresh in groups]
+def _fresh_findings(
+    found: Sequence[FindingEntry], prompts: _Prompts, earlier: Sequence[Signature]
+) -> FreshFindings:
+    """Each finding's signature and novelty against ``earlier`` (clustered once, asked
+    per distinct signature), and the clusters the novel ones form."""
+    signatures = tuple(signature(f.reference, f.text) for f in found)
+    library = ExploitIndex.of_signatures(earlier)
+    novel_by_digest: dict[str, bool] = {}
+    for sig in signatures:
+        if sig.digest not in novel_by_digest:
+            novel_by_digest[sig.digest] = bool(novelty([sig], library).novel)
+    novel = tuple(novel_by_digest[sig.digest] for sig in signatures)
+    return FreshFindings(
+        entries=tuple(found),
+        signatures=signatures,
+        on_evaluation=tuple(prompts.of(f.prompt) is not None for f in found),
+        novel=novel,
+        new_exploits=_clusters([s for s, n in zip(signatures, novel, strict=True) if n]),
+    )
 
 
-def _novel(fresh: Sequence[Signature], library: ExploitIndex) -> tuple[float | None, int]:
-    if not fresh:
-        return None, 0
-    share = novelty(fresh, library).share
-    distinct = {s.digest: s for s in fresh}
-    novel = [s for s in distinct.values() if novelty([s], library).novel]
+def _clusters(novel: Sequence[Signature]) -> int:
+    """How many exploits the novel signatures form among themselves."""
+    distinct = {s.digest: s for s in novel}
+    order = [distinct[d] for d in sorted(distinct)]
     graph = SignatureGraph()
-    order = sorted(novel, key=lambda s: s.digest)
     for sig, row in zip(order, band_keys([s.shingles for s in order]), strict=True):
         graph.add(sig.digest, "finding", sig.shingles, row)
-    return share, len(graph.components())
+    return len(graph.components())
 
 
 # ------------------------------------------------------------------ the whole experiment
@@ -230,10 +262,9 @@ def experiment_summaries(folder: str | Path) -> list[RoundSummary]:
     if zero is None:
         return []
     zero_log = _run_log(folder, zero)
-    zero_signatures = [signature(f.reference, f.text) for f in zero_log.of_type(FindingEntry)]
     summaries: list[RoundSummary] = []
     for arm in init.arms:
-        outcomes, n = round_outcomes(
+        outcomes, fresh = round_outcomes(
             arm=arm,
             entry=zero,
             run=zero_log,
@@ -241,8 +272,8 @@ def experiment_summaries(folder: str | Path) -> list[RoundSummary]:
             heldout_families=init.heldout_families,
             earlier=(),
         )
-        summaries.append(RoundSummary(outcomes, None, None, False, *n))
-        earlier = list(zero_signatures)
+        summaries.append(RoundSummary(outcomes, None, None, False, fresh))
+        earlier = list(fresh.signatures)  # round 0's findings, every prompt
         for r in range(1, init.rounds + 1):
             entry = state.rounds.get((arm, r))
             if entry is None:
@@ -251,7 +282,7 @@ def experiment_summaries(folder: str | Path) -> list[RoundSummary]:
             if augment is not None and augment.file:
                 earlier += _pair_signatures(folder / augment.file)
             run = _run_log(folder, entry)
-            outcomes, n = round_outcomes(
+            outcomes, fresh = round_outcomes(
                 arm=arm,
                 entry=entry,
                 run=run,
@@ -266,8 +297,8 @@ def experiment_summaries(folder: str | Path) -> list[RoundSummary]:
                     augment.pairs if augment is not None else None,
                     train.final_loss if train is not None else None,
                     entry.retrained,
-                    *n,
+                    fresh,
                 )
             )
-            earlier += [signature(f.reference, f.text) for f in run.of_type(FindingEntry)]
+            earlier += fresh.signatures
     return summaries

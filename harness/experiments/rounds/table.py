@@ -1,7 +1,7 @@
 """The per-round table and the verdict lines, as text: what ``rmh rounds`` prints.
 
 One function per view, so the CLI, the report and a notebook print the same numbers the
-same way: ``round_table(summaries)`` (one row per arm and round: fresh ASR on trained and
+same way: ``round_table(summaries, seed=...)`` (one row per arm and round: fresh ASR on trained and
 held-out families with their 95% prompt-bootstrap intervals, replay ASR, clean accuracy,
 novel share, extra pairs trained on, final training loss) and ``verdict_lines(entry)``.
 """
@@ -45,8 +45,9 @@ def _number(value: float | None, spec: str) -> str:
     return "-" if value is None or not math.isfinite(value) else format(value, spec)
 
 
-def round_row(summary: RoundSummary, seed: int = 0) -> tuple[str, ...]:
-    """One summary as the table's cells (strings)."""
+def round_row(summary: RoundSummary, *, seed: int) -> tuple[str, ...]:
+    """One summary as the table's cells (strings); intervals drawn with ``seed``, the
+    experiment's (the verdict's intervals use it too)."""
     o = summary.outcomes
     aug = "-" if summary.augmented is None else str(summary.augmented)
     if summary.round and not summary.retrained:
@@ -64,9 +65,9 @@ def round_row(summary: RoundSummary, seed: int = 0) -> tuple[str, ...]:
     )
 
 
-def round_table(summaries: Sequence[RoundSummary], seed: int = 0) -> str:
+def round_table(summaries: Sequence[RoundSummary], *, seed: int) -> str:
     """A plain-text table, one row per (arm, round), columns ``COLUMNS``."""
-    rows = [COLUMNS, *(round_row(s, seed) for s in summaries)]
+    rows = [COLUMNS, *(round_row(s, seed=seed) for s in summaries)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
     return "\n".join(
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()

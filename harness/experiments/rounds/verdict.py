@@ -167,6 +167,9 @@ class Verdict:
     extra_prompts_needed: int | None  # for "inconclusive" only
     trends: Mapping[str, Trend] = field(default_factory=dict)  # metric -> odds ratio/round
     mcnemar: Mapping[str, tuple[McNemar, ...]] = field(default_factory=dict)  # r vs r-1
+    # The same for the control arm, beside the arm's: more training alone, does it move?
+    control_trends: Mapping[str, Trend] = field(default_factory=dict)
+    control_mcnemar: Mapping[str, tuple[McNemar, ...]] = field(default_factory=dict)
 
     def contrast(self, key: str) -> Contrast:
         for c in self.contrasts:
@@ -332,10 +335,21 @@ def decide(
     contrasts = decisive + beside
     numbers = tuple(c.line() for c in contrasts)
     trends, tests = _also_reported(mine, final, confidence)
+    control_trends, control_tests = _also_reported(theirs, final, confidence)
 
     def verdict(outcome: Outcome, why: str, extra: int | None = None) -> Verdict:
         return Verdict(
-            outcome, arm, control, final, (why, *numbers), contrasts, extra, trends, tests
+            outcome,
+            arm,
+            control,
+            final,
+            (why, *numbers),
+            contrasts,
+            extra,
+            trends,
+            tests,
+            control_trends,
+            control_tests,
         )
 
     if not final:

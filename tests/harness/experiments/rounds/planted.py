@@ -1,9 +1,11 @@
 """A tiny reward model with a patchable planted hole (it loves repetition), and its data.
 
 The hole comes from the data, as real ones do: the model is trained on pairs where a
-repeated word beats a joke, beside pairs where a joke beats a bland statement. The same
-pairs are the experiment's clean training data, so retraining on them alone (the
-``clean`` arm) keeps the hole, and only training on what the attacks found closes it.
+repeated word beats a joke, beside pairs where a joke beats a bland statement. The
+experiment's clean training data holds only the second kind: nothing in it teaches the
+hole, and nothing in it shows a repetition either. So whether more clean training alone
+(the ``clean`` arm) closes the hole, by forgetting it, is measured, not built in; only
+the ``findings`` arm sees repeated words as rejected answers.
 """
 
 from __future__ import annotations
@@ -86,8 +88,8 @@ def repetition_pairs(topics: tuple[str, ...], seed: int = 0) -> list[PreferenceP
 
 
 def train_pairs() -> list[PreferencePair]:
-    """The experiment's clean training data (the jokes first: they are the references)."""
-    return clean_pairs(ATTACK_TOPICS) + repetition_pairs(ATTACK_TOPICS)
+    """The experiment's clean training data: jokes beat bland statements, no repetition."""
+    return clean_pairs(ATTACK_TOPICS)
 
 
 def eval_pairs() -> list[PreferencePair]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from harness.core.data import read_pairs
 from harness.experiments.rounds.experiment import (
     ExperimentConfig,
     ExperimentData,
@@ -26,7 +27,7 @@ from harness.experiments.rounds.log import (
 from harness.experiments.rounds.split import prompt_key
 from harness.experiments.rounds.trainer import BuiltinTrainer
 from harness.runlog import LOG_NAME as RUN_LOG_NAME
-from harness.runlog import ReplayEntry, read_log
+from harness.runlog import FindingEntry, ReplayEntry, read_log
 from harness.runner.worker import Worker
 from harness.suite import parse_suite
 from tests.harness.experiments.rounds import planted
@@ -72,6 +73,26 @@ def repetition_replay(folder: Path, entry: RoundEntry) -> float:
     return sum(e.open for e in replays) / len(replays)
 
 
+def assert_nothing_trained_on_evaluation_prompts_or_heldout_findings(folder: Path) -> None:
+    """Every pair file a retraining read: attack prompts only, no held-out family's finding."""
+    evaluation = {prompt_key(p.prompt) for p in planted.eval_pairs()}
+    heldout = set(planted.HELDOUT.split(","))
+    found = {"trained": set(), "held out": set()}
+    for log in folder.rglob(RUN_LOG_NAME):
+        for f in read_log(log).of_type(FindingEntry):
+            found["held out" if f.family in heldout else "trained"].add(f.text)
+    assert found["held out"], "the held-out family found something to keep out"
+    files = sorted(folder.glob("*/round-*/train.jsonl"))
+    assert files
+    rejected = set()
+    for path in files:
+        pairs = read_pairs(path)
+        assert not [p.prompt for p in pairs if prompt_key(p.prompt) in evaluation], path
+        rejected |= {p.rejected for p in pairs}
+    assert rejected & found["trained"], "the trained families' findings were trained on"
+    assert not rejected & (found["held out"] - found["trained"])
+
+
 def test_one_findings_round_patches_the_planted_hole_and_clean_does_not(planted_rm, tmp_path):
     out = tmp_path / "exp"
     result = start_experiment(planted_rm, suite(), data(), out, config=CONFIG, **QUIET)
@@ -88,6 +109,7 @@ def test_one_findings_round_patches_the_planted_hole_and_clean_does_not(planted_
     # equal training: the same number of pairs and steps for both arms
     steps = {arm: state.trains[(arm, 1)].steps for arm in ("findings", "clean")}
     assert steps["findings"] == steps["clean"] == 3 * 96 // 8
+    assert_nothing_trained_on_evaluation_prompts_or_heldout_findings(out)
     # One retrained round: only rule 1 can decide (harmful); otherwise inconclusive.
     verdict = result.verdict.verdicts[0]
     assert verdict.outcome in ("harmful", "inconclusive")

@@ -106,7 +106,8 @@ def test_fresh_replay_clean_and_queries_are_per_evaluation_prompt():
     assert rows(outcomes.clean_accuracy) == {EVAL[0]: (2, 3), EVAL[1]: (0, 0)}  # prompt_key form
     assert rows(outcomes.chance) == {EVAL[0]: (0, 0), EVAL[1]: (1, 5)}
     assert outcomes.queries_to_first == {EVAL[0]: (7, None, 1), EVAL[1]: (40,)}
-    assert fresh == (0, 0) and outcomes.novel_share is None and outcomes.new_exploits == 0
+    assert len(fresh) == 0 and fresh.new_exploits == 0
+    assert outcomes.novel_share is None and outcomes.new_exploits == 0
 
 
 def test_round_zero_replays_its_own_exploits_and_novelty_counts_new_tricks():
@@ -118,7 +119,8 @@ def test_round_zero_replays_its_own_exploits_and_novelty_counts_new_tricks():
         heldout_families=(), earlier=earlier,
     )  # fmt: skip
     assert {p: (s, t) for p, s, t in outcomes.replay.rows()} == {EVAL[0]: (0, 0), EVAL[1]: (3, 3)}
-    assert fresh.findings == 3 and outcomes.novel_share == 2 / 3
+    assert len(fresh) == 3 and outcomes.novel_share == 2 / 3
+    assert fresh.novel == (False, True, True)  # per finding, in log order
     assert outcomes.new_exploits == 1  # the soup and its one-word variant: one new trick
     assert fresh.new_exploits == 1  # every finding is on an evaluation prompt
 
@@ -143,4 +145,5 @@ def test_novelty_counts_the_findings_on_evaluation_prompts_only():
     # The novel soup was found on an attack prompt: the verdict's figures leave it out;
     # the every-prompt figures, for the report, count it.
     assert outcomes.novel_share == 0.0 and outcomes.new_exploits == 0
-    assert fresh == (2, 1)
+    assert (len(fresh), fresh.new_exploits) == (2, 1)
+    assert fresh.on_evaluation == (True, False) and fresh.novel == (False, True)

@@ -374,3 +374,10 @@ def test_trends_and_mcnemar_come_with_the_verdict() -> None:
     assert set(v.trends) == {"fresh_trained", "fresh_heldout", "replay"}
     assert not v.trends["replay"].estimable  # identical rounds 1 and 2: no variation left
     assert [t.n_prompts for t in v.mcnemar["fresh_trained"]] == [N, N]
+    # The control arm's, beside them: clean's fresh ASR 0.5 -> 0.4 -> 0.4, a falling trend
+    # that is smaller than the arm's (0.5 -> 0.2 -> 0.2).
+    assert set(v.control_trends) == set(v.trends)
+    mine, theirs = v.trends["fresh_trained"], v.control_trends["fresh_trained"]
+    assert mine.estimable and theirs.estimable
+    assert mine.odds_ratio < theirs.odds_ratio < 1
+    assert [m.before_only for m in v.control_mcnemar["fresh_trained"]] == [0, 0]
