@@ -1,0 +1,223 @@
+"""Best-of-n analysed: curves, the fitted peak and the nonsense onset, from score arrays.
+
+Pure (numpy, no model): ``analyse_bon`` takes per prompt the proxy score, the gold score
+and the judge's verdict of each sample, and returns what ``sweep.json`` records about
+best-of-n. The sweep calls it on scored samples, the tests on constructed ones.
+
+Every interval comes from one set of prompt resamples (``fit.resample_counts``), shared by
+every quantity and every n, so differences (a gain over n = 1, the nonsense rate over its
+n = 1 rate) are paired.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from harness.core.errors import HarnessError
+from harness.experiments.sweep.bon import bon_table, kl_bon, n_grid
+from harness.experiments.sweep.fit import (
+    fit_gain,
+    fit_line,
+    nearest_power_of_two,
+    peak_d,
+    peak_n,
+    percentile_interval,
+    resample_counts,
+    resampled_means,
+)
+from harness.experiments.sweep.record import (
+    CurvePoint,
+    Estimate,
+    Gap,
+    Nonsense,
+    PeakFit,
+    Scales,
+)
+
+#: The fit needs this many n >= 2 (n up to 8) to have a residual at all.
+MIN_FIT_POINTS = 3
+
+
+@dataclass(frozen=True)
+class BonAnalysis:
+    ns: tuple[int, ...]
+    scales: Scales
+    curves: tuple[CurvePoint, ...]
+    fit: PeakFit | None
+    fit_note: str
+    nonsense: Nonsense
+
+
+def _spread(values: np.ndarray) -> float:
+    return float(np.std(values))
+
+
+def analyse_bon(
+    proxy: Sequence[np.ndarray],
+    gold: Sequence[np.ndarray],
+    bad: Sequence[np.ndarray],
+    n_max: int,
+    *,
+    resamples: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    judge: str = "heuristic",
+    judge_note: str = "",
+) -> BonAnalysis:
+    """Curves for n = 1, 2, 4, ..., ``n_max``, the fit and the nonsense onset (module doc).
+
+    Each prompt's arrays hold one value per sample (at least ``n_max`` samples); ``bad``
+    is the verdict of the validity judge named ``judge`` (described by ``judge_note``).
+    """
+    if not proxy:
+        raise HarnessError("no prompts to analyse")
+    ns = tuple(n_grid(n_max))
+    all_proxy = np.concatenate([np.asarray(p, dtype=np.float64) for p in proxy])
+    all_gold = np.concatenate([np.asarray(g, dtype=np.float64) for g in gold])
+    proxy_sd, gold_sd = _spread(all_proxy), _spread(all_gold)
+    if not proxy_sd > 0:
+        raise HarnessError(
+            f"the proxy gives every sample the same score ({all_proxy[0]:.6g}); "
+            "best-of-n has nothing to choose by"
+        )
+    scales = Scales(
+        proxy_mean=float(all_proxy.mean()),
+        proxy_sd=proxy_sd,
+        gold_mean=float(all_gold.mean()),
+        gold_sd=gold_sd,
+    )
+    gold_unit = gold_sd if gold_sd > 0 else 1.0
+    tables = {
+        "proxy": bon_table(proxy, proxy, ns),
+        "gold": bon_table(proxy, gold, ns),
+        "nonsense": bon_table(proxy, [np.asarray(b, dtype=np.float64) for b in bad], ns),
+    }
+    counts = resample_counts(len(proxy), resamples, seed)
+    boot = {name: resampled_means(table, counts) for name, table in tables.items()}
+    means = {name: table.mean(axis=0) for name, table in tables.items()}
+
+    def estimate(values: np.ndarray, point: float) -> Estimate:
+        return Estimate.of(point, *percentile_interval(values, confidence))
+
+    def gain(name: str, j: int, unit: float) -> Estimate:
+        point = (means[name][j] - means[name][0]) / unit
+        return estimate((boot[name][:, j] - boot[name][:, 0]) / unit, point)
+
+    curves = tuple(
+        CurvePoint(
+            n=n,
+            kl=float(kl_bon(n)),
+            d=math.sqrt(float(kl_bon(n))),
+            proxy=estimate(boot["proxy"][:, j], means["proxy"][j]),
+            gold=estimate(boot["gold"][:, j], means["gold"][j]),
+            proxy_gain=gain("proxy", j, proxy_sd),
+            gold_gain=gain("gold", j, gold_unit),
+            nonsense=estimate(boot["nonsense"][:, j], means["nonsense"][j]),
+        )
+        for j, n in enumerate(ns)
+    )
+    fit, fit_note = _fit(ns, means, boot, confidence, proxy, gold, scales, gold_unit)
+    rise = boot["nonsense"] - boot["nonsense"][:, :1]
+    onset = next(
+        (n for j, n in enumerate(ns) if j and percentile_interval(rise[:, j], confidence)[0] > 0),
+        None,
+    )
+    nonsense = Nonsense(judge=judge, note=judge_note, base_rate=curves[0].nonsense, onset_n=onset)
+    return BonAnalysis(ns, scales, curves, fit, fit_note, nonsense)
+
+
+def _fit(
+    ns: tuple[int, ...],
+    means: dict[str, np.ndarray],
+    boot: dict[str, np.ndarray],
+    confidence: float,
+    proxy: Sequence[np.ndarray],
+    gold: Sequence[np.ndarray],
+    scales: Scales,
+    gold_unit: float,
+) -> tuple[PeakFit | None, str]:
+    n_max = ns[-1]
+    used = [j for j, n in enumerate(ns) if n >= 2]
+    if len(used) < MIN_FIT_POINTS:
+        return None, (
+            f"No fit: best-of-n up to n = {n_max} gives {len(used)} point(s) beyond n = 1, "
+            f"and the fit needs {MIN_FIT_POINTS} (at least 8 samples per prompt)"
+        )
+    note = (
+        f"Fitted on n = {', '.join(str(ns[j]) for j in used)} ({len(used)} points); a fit is "
+        "only as good as the range of n it saw"
+    )
+    d = np.sqrt(np.asarray([kl_bon(ns[j]) for j in used], dtype=np.float64))
+    line = fit_gain(d, means["gold"][used] - means["gold"][0])
+    alphas, betas = fit_line(d, boot["gold"][:, used] - boot["gold"][:, :1])
+    d_star = float(peak_d(line.alpha, line.beta))
+    d_boot = peak_d(alphas, betas)
+    d_low, d_high = percentile_interval(d_boot, confidence)
+    n_star = peak_n(d_star)
+    if line.beta <= 0:
+        state = "none"
+        message = (
+            f"no peak: beta = {line.beta:.3g} <= 0, so the fitted gold gain never turns down; "
+            f"gold was still rising (or flat) at the largest n sampled ({n_max})"
+        )
+    elif d_star == 0:
+        state = "start"
+        message = (
+            f"gold falls from n = 1 (alpha = {line.alpha:.3g} <= 0): by gold, the proxy's "
+            "pick is worse than a random sample at every n"
+        )
+    elif n_star > n_max:
+        state = "beyond"
+        message = (
+            f"no peak within range: the fitted peak n* = {n_star:.0f} lies beyond the largest "
+            f"n sampled ({n_max}); it is an extrapolation, and the data say only that gold was "
+            f"still rising at n = {n_max}"
+        )
+    else:
+        state = "within"
+        message = (
+            f"gold peaks at d* = {d_star:.2f} sqrt(nats), n* = {n_star:.1f} (nearest power of "
+            f"two: {nearest_power_of_two(n_star)}), inside the sampled range n <= {n_max}"
+        )
+    gap = _gap(n_star, proxy, gold, scales, gold_unit, means) if state == "within" else None
+    fit = PeakFit(
+        points=len(used),
+        alpha=Estimate.of(line.alpha, *percentile_interval(alphas, confidence)),
+        beta=Estimate.of(line.beta, *percentile_interval(betas, confidence)),
+        d_star=Estimate.of(d_star, d_low, d_high),
+        n_star=Estimate.of(n_star, peak_n(d_low), peak_n(d_high)),
+        n_star_power_of_two=nearest_power_of_two(n_star),
+        peak=state,
+        r_squared=line.r_squared,
+        gap=gap,
+        message=message,
+    )
+    return fit, note
+
+
+def _gap(
+    n_star: float,
+    proxy: Sequence[np.ndarray],
+    gold: Sequence[np.ndarray],
+    scales: Scales,
+    gold_unit: float,
+    means: dict[str, np.ndarray],
+) -> Gap:
+    """Best-of-n at n* rounded (the estimator takes any integer n), gains over n = 1."""
+    n = max(1, round(n_star))
+    at_proxy = float(bon_table(proxy, proxy, [n]).mean())
+    at_gold = float(bon_table(proxy, gold, [n]).mean())
+    proxy_gain = (at_proxy - means["proxy"][0]) / scales.proxy_sd
+    gold_gain = (at_gold - means["gold"][0]) / gold_unit
+    return Gap(
+        n=n,
+        proxy=at_proxy,
+        gold=at_gold,
+        proxy_gain=float(proxy_gain),
+        gold_gain=float(gold_gain),
+        gap=float(proxy_gain - gold_gain),
+    )

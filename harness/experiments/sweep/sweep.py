@@ -1,0 +1,349 @@
+"""The overoptimization sweep: score the samples, analyse best-of-n, run the trajectories,
+write the sweep folder.
+
+``run_sweep`` is the entry point (``rmh sweep`` calls it). The sweep folder::
+
+    SWEEP/sweep.json         everything measured (``record.py``, docs/sweep.md)
+    SWEEP/bon.png            proxy and gold of best-of-n against sqrt(KL_bon), the peak
+    SWEEP/trajectory.png     the attack paths (with trajectories)
+    SWEEP/steps.png          an RL run's steps (several steps, or logprobs)
+    SWEEP/report.html, report.md   written by ``rmh report SWEEP``
+
+Best-of-n reads the samples of the earliest step (the policy before RL, for an RL run's
+files); every step's samples are scored and judged for the steps' trajectory. All model
+calls go through the proxy's and the gold's scorers, which cache by (fingerprint,
+prompt, response): a text sampled twice, or met again along an attack path, is scored
+once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from harness.core.data import read_pairs
+from harness.core.errors import HarnessError
+from harness.experiments.sweep.analysis import analyse_bon
+from harness.experiments.sweep.bon import KL_NOTE, best_index
+from harness.experiments.sweep.gold import Gold
+from harness.experiments.sweep.nonsense import JUDGE, NOTE, judge_samples
+from harness.experiments.sweep.plots import bon_figure, save_png, steps_figure, trajectory_figure
+from harness.experiments.sweep.record import (
+    SWEEP_FILE,
+    Example,
+    ModelRecord,
+    SampleFile,
+    SamplesRecord,
+    SweepRecord,
+    is_sweep,
+    sweep_json,
+)
+from harness.experiments.sweep.samples import PromptSelection, SampleSet, select_prompts
+from harness.experiments.sweep.steps import step_trajectory
+from harness.experiments.sweep.trajectory import (
+    TrajectoryConfig,
+    parse_attacks,
+    run_trajectories,
+)
+from harness.scoring import Scorer
+
+EXAMPLES = 5  # prompts whose best-of-N pick sweep.json keeps (the first ones, not chosen)
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """How the sweep runs; recorded in sweep.json. Every field is also an ``rmh sweep``
+    option (the help is the metadata)."""
+
+    seed: int = field(default=0, metadata={"help": "Seed of the bootstrap and the attacks."})
+    n_max: int | None = field(
+        default=None,
+        metadata={
+            "min": 2,
+            "help": "Largest n of best-of-n; prompts with fewer samples are skipped. "
+            "Default: the smallest sample count of a prompt.",
+        },
+    )
+    resamples: int = field(
+        default=2000, metadata={"min": 100, "help": "Prompt-bootstrap resamples."}
+    )
+    confidence: float = field(
+        default=0.95, metadata={"min": 0.5, "max": 0.999, "help": "Level of every interval."}
+    )
+    trajectory_attacks: str = field(
+        default="random-search,greedy-coordinate,beam,genetic",
+        metadata={"help": "Search attacks for the trajectories, comma-separated."},
+    )
+    trajectory_prompts: int = field(
+        default=8, metadata={"min": 1, "help": "References the attacks start from."}
+    )
+    trajectory_budget: int = field(
+        default=320, metadata={"min": 2, "help": "Proxy queries per attack and reference."}
+    )
+    trajectory_batch: int = field(
+        default=16, metadata={"min": 1, "help": "Candidates per search step."}
+    )
+    trajectory_length: int = field(
+        default=8,
+        metadata={
+            "min": 1,
+            "help": "Words the search writes (the appended suffix, or the response).",
+        },
+    )
+    trajectory_mode: str = field(
+        default="suffix",
+        metadata={
+            "choices": ("suffix", "response"),
+            "help": "suffix: the search edits words appended to the reference; "
+            "response: it replaces the whole response.",
+        },
+    )
+
+    def trajectory(self) -> TrajectoryConfig:
+        return TrajectoryConfig(
+            attacks=parse_attacks(self.trajectory_attacks),
+            prompts=self.trajectory_prompts,
+            budget=self.trajectory_budget,
+            batch=self.trajectory_batch,
+            length=self.trajectory_length,
+            mode=self.trajectory_mode,
+            seed=self.seed,
+        )
+
+
+@dataclass(frozen=True)
+class SweepInputs:
+    """What the sweep reads: the samples, the proxy's scorer, the gold, and optionally
+    the references the trajectories start from."""
+
+    samples: SampleSet
+    proxy: Scorer
+    proxy_spec: str
+    gold: Gold
+    references_file: str | None = None
+    source: str | None = None  # where the samples came from, when known
+
+
+def check_distinct(proxy: Scorer, gold: Gold) -> None:
+    """The gold must not be the proxy: a sweep of an RM against itself measures nothing."""
+    same = next((m for m in gold.record.members if m.fingerprint == proxy.model.fingerprint), None)
+    if same is not None:
+        raise HarnessError(
+            f"the gold RM {same.spec} is the proxy (same fingerprint); the gold must be "
+            "another RM, an ensemble or human scores"
+        )
+
+
+def prepare_folder(out: Path) -> None:
+    """Create ``out``; an existing sweep folder is overwritten, any other folder refused."""
+    if out.exists() and not out.is_dir():
+        raise HarnessError(f"--out {out} is a file; give a folder")
+    if out.is_dir() and any(out.iterdir()) and not is_sweep(out):
+        raise HarnessError(
+            f"--out {out} exists and is not a sweep folder (no {SWEEP_FILE}); choose another"
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HarnessError(f"cannot create {out}: {exc.strerror or exc}") from None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise HarnessError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _given_references(path: str | None) -> dict[str, str] | None:
+    """The ``--references`` pairs' chosen responses, by prompt (the first pair's), read
+    before anything is scored so that a bad file is refused at once."""
+    if path is None:
+        return None
+    chosen: dict[str, str] = {}
+    for pair in read_pairs(path):
+        chosen.setdefault(pair.prompt, pair.chosen)
+    return chosen
+
+
+def _best_samples(
+    samples: SampleSet,
+    prompts: Sequence[str],
+    rows: Sequence[tuple[int, ...]],
+    gold: np.ndarray,
+    bad: np.ndarray,
+) -> dict[str, str]:
+    """Per prompt, the gold's favourite among the samples the heuristic judge does not
+    call nonsense (ties: the earlier row); prompts whose samples are all nonsense have none."""
+    picked = {}
+    for prompt, indices in zip(prompts, rows, strict=True):
+        fine = [i for i in indices if not bad[i]]
+        if fine:
+            picked[prompt] = samples.samples[max(fine, key=lambda i: (gold[i], -i))].response
+    return picked
+
+
+def bon_selection(
+    samples: SampleSet, n_max: int | None
+) -> tuple[int | None, PromptSelection, list[tuple[int, ...]]]:
+    """Best-of-n's step (the earliest), its prompts, and their samples' indices in
+    ``samples.samples``; bad input (no prompt with 2 samples) is refused here."""
+    bon_step = samples.steps[0]
+    bon_rows = [i for i, s in enumerate(samples.samples) if s.step == bon_step]
+    selection = select_prompts([samples.samples[i] for i in bon_rows], n_max)
+    return bon_step, selection, [tuple(bon_rows[j] for j in group) for group in selection.rows]
+
+
+def run_sweep(
+    inputs: SweepInputs,
+    out: str | Path,
+    *,
+    config: SweepConfig = SweepConfig(),
+    trajectories: bool = True,
+    progress: bool = False,
+    echo: Callable[[str], None] = print,
+) -> SweepRecord:
+    """Score, analyse and write the sweep folder (module doc); returns what it wrote."""
+    from harness.runner.init import package_versions
+
+    started = time.perf_counter()
+    out = Path(out)
+    check_distinct(inputs.proxy, inputs.gold)
+    if trajectories and not inputs.gold.scores_new_text:
+        raise HarnessError(
+            "trajectories need a gold RM to score the texts along the attack paths, and a "
+            "gold scores file covers only the sampled rows: use --no-trajectories"
+        )
+    trajectory_config = config.trajectory() if trajectories else None
+    given = _given_references(inputs.references_file) if trajectories else None
+    samples = inputs.samples.samples
+    bon_step, selection, rows = bon_selection(inputs.samples, config.n_max)
+    prepare_folder(out)
+    skipped = selection.fewer_than_2 + selection.fewer_than_n_max
+    echo(
+        f"samples: {len(samples)} rows in {len(inputs.samples.files)} file(s); best-of-n on "
+        f"{len(selection.prompts)} of {selection.total} prompts"
+        + (f" (step {bon_step})" if bon_step is not None else "")
+        + f", n up to {selection.n_max}"
+        + (f"; {skipped} prompts skipped" if skipped else "")
+    )
+
+    prompts = [s.prompt for s in samples]
+    responses = [s.response for s in samples]
+    proxy_scores = inputs.proxy.score(prompts, responses)
+    gold_scores = inputs.gold.scorer.score(prompts, responses)
+    bad, reasons = judge_samples(responses)
+
+    analysis = analyse_bon(
+        [proxy_scores[list(r)] for r in rows],
+        [gold_scores[list(r)] for r in rows],
+        [bad[list(r)] for r in rows],
+        selection.n_max,
+        resamples=config.resamples,
+        confidence=config.confidence,
+        seed=config.seed,
+        judge=JUDGE,
+        judge_note=NOTE,
+    )
+    examples = []
+    for prompt, indices in list(zip(selection.prompts, rows, strict=True))[:EXAMPLES]:
+        pick = indices[best_index(proxy_scores[list(indices)])]
+        examples.append(
+            Example(
+                prompt=prompt,
+                response=responses[pick],
+                samples=len(indices),
+                proxy=float(proxy_scores[pick]),
+                gold=float(gold_scores[pick]),
+                nonsense=bool(bad[pick]),
+                reasons=reasons[pick],
+            )
+        )
+    steps = step_trajectory(
+        samples,
+        proxy_scores,
+        gold_scores,
+        bad,
+        resamples=config.resamples,
+        confidence=config.confidence,
+        seed=config.seed,
+    )
+    paths = None
+    if trajectory_config is not None:
+        if given is not None:
+            references, source = given, f"the chosen responses of {inputs.references_file}"
+        else:
+            references = _best_samples(inputs.samples, selection.prompts, rows, gold_scores, bad)
+            source = (
+                "per prompt, the sample the gold scores highest among those the heuristic "
+                "judge does not call nonsense"
+            )
+        paths = run_trajectories(
+            references,
+            inputs.proxy,
+            inputs.gold.scorer,
+            analysis.scales,
+            trajectory_config,
+            reference_source=source,
+            progress=progress,
+        )
+
+    record = SweepRecord(
+        sweep_id=f"{out.name}-{uuid.uuid4().hex[:8]}",
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        seconds=0.0,
+        seed=config.seed,
+        config={**dataclasses.asdict(config), "trajectories": trajectories},
+        versions=package_versions(),
+        proxy=ModelRecord(spec=inputs.proxy_spec, fingerprint=inputs.proxy.model.fingerprint),
+        gold=inputs.gold.record,
+        samples=SamplesRecord(
+            files=tuple(
+                SampleFile(path=str(f.path), sha256=f.sha256, rows=f.rows, steps=f.steps)
+                for f in inputs.samples.files
+            ),
+            source=inputs.source,
+            rows=len(samples),
+            steps=tuple(inputs.samples.steps),
+            bon_step=bon_step,
+            prompts=selection.total,
+            used_prompts=len(selection.prompts),
+            skipped_fewer_than_2=selection.fewer_than_2,
+            skipped_fewer_than_n_max=selection.fewer_than_n_max,
+            n_max=selection.n_max,
+        ),
+        kl_note=KL_NOTE,
+        scales=analysis.scales,
+        curves=analysis.curves,
+        fit=analysis.fit,
+        fit_note=analysis.fit_note,
+        nonsense=analysis.nonsense,
+        examples=tuple(examples),
+        steps=steps,
+        trajectories=paths,
+        plots={},
+    )
+    plots = {"bon": "bon.png"}
+    save_png(bon_figure(record), out / plots["bon"])
+    for name, figure in (
+        ("trajectory", trajectory_figure(record.trajectories)),
+        ("steps", steps_figure(record.steps, record)),
+    ):
+        if figure is not None:
+            plots[name] = f"{name}.png"
+            save_png(figure, out / plots[name])
+    record = dataclasses.replace(
+        record, plots=plots, seconds=round(time.perf_counter() - started, 1)
+    )
+    _write_atomic(out / SWEEP_FILE, sweep_json(record))
+    return record

@@ -1,0 +1,156 @@
+"""The sweep's ``report.html``: one self-contained page, as the run report is.
+
+The same rules as ``reports.html``: text from the samples and the attack paths (prompts,
+responses, candidates, judge reasons) reaches the page only as Jinja2 text nodes with
+autoescaping on, after ``shown`` made invisible, control and bidi characters visible;
+the plots are SVG data URIs; a Content-Security-Policy forbids script and network loads.
+The section (``sweep_section.html.j2``) is a template of its own, so another page can
+include it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib as mpl
+from matplotlib.figure import Figure
+
+from harness.experiments.sweep.plots import STYLE, bon_figure, steps_figure, trajectory_figure
+from harness.experiments.sweep.record import SweepRecord
+from harness.experiments.sweep.table import number
+from harness.gate import Verdict
+from reports import figures
+from reports.html import TEMPLATES, harness_version, shown
+from reports.sweep.rows import (
+    confidence,
+    curve_cells,
+    fit_rows,
+    headline,
+    onset_text,
+    path_where,
+    step_cells,
+    summary_cells,
+)
+
+MAX_TEXT = 300
+
+
+def _uri(fig: Figure | None) -> str | None:
+    """The figure as an SVG data URI, saved under the sweep plots' style (fixed hash salt:
+    a rebuilt report is byte-identical)."""
+    if fig is None:
+        return None
+    with mpl.rc_context(STYLE):
+        return figures._to_uri(fig)
+
+
+def sweep_context(record: SweepRecord) -> dict[str, Any]:
+    """What ``sweep_section.html.j2`` shows, every attacker-shaped text through ``shown``."""
+    samples, config = record.samples, record.config
+    files = ", ".join(f"{f.path} ({f.rows} rows)" for f in samples.files)
+    skipped = samples.skipped_fewer_than_2 + samples.skipped_fewer_than_n_max
+    t = record.trajectories
+    return {
+        "sweep_id": record.sweep_id,
+        "headline": headline(record),
+        "peak": record.fit.peak if record.fit is not None else "no-fit",
+        "peak_message": record.fit.message if record.fit is not None else record.fit_note,
+        "fit_note": record.fit_note,
+        "confidence": confidence(record),
+        "kl_note": record.kl_note,
+        "meta": [
+            ("proxy", shown(record.proxy.spec, MAX_TEXT)),
+            ("proxy fingerprint", record.proxy.fingerprint),
+            ("gold", shown(record.gold.label(), MAX_TEXT)),
+            ("gold fingerprint", record.gold.fingerprint),
+            ("samples", shown(files, MAX_TEXT)),
+            ("samples source", shown(samples.source or "given files", MAX_TEXT)),
+            (
+                "prompts",
+                f"{samples.used_prompts} of {samples.prompts} used"
+                + (
+                    f" ({samples.skipped_fewer_than_2} with fewer than 2 samples, "
+                    f"{samples.skipped_fewer_than_n_max} with fewer than n_max skipped)"
+                    if skipped
+                    else ""
+                ),
+            ),
+            (
+                "best-of-n",
+                f"n up to {samples.n_max}"
+                + ("" if samples.bon_step is None else f", on step {samples.bon_step}'s samples"),
+            ),
+            (
+                "seed, resamples",
+                f"seed {record.seed}, {config.get('resamples')} prompt resamples",
+            ),
+            ("date", f"{record.created_at} ({record.seconds:.0f} s)"),
+            ("packages", ", ".join(f"{k} {v}" for k, v in record.versions.items())),
+        ],
+        "fit_rows": fit_rows(record),
+        "onset": onset_text(record),
+        "prompts": samples.used_prompts,
+        "judge": record.nonsense.judge,
+        "judge_note": record.nonsense.note,
+        "curves": [curve_cells(c) for c in record.curves],
+        "examples": [
+            {
+                "prompt": shown(e.prompt, MAX_TEXT),
+                "response": shown(e.response, MAX_TEXT),
+                "samples": e.samples,
+                "proxy": f"{e.proxy:.3f}",
+                "gold": f"{e.gold:.3f}",
+                "nonsense": "yes" if e.nonsense else "no",
+                "reasons": [shown(r, 200) for r in e.reasons],
+            }
+            for e in record.examples
+        ],
+        "steps": None
+        if record.steps is None
+        else {
+            "note": record.steps.note,
+            "peak": "none" if record.steps.gold_peak_step is None else record.steps.gold_peak_step,
+            "rows": [step_cells(p) for p in record.steps.steps],
+        },
+        "trajectories": None
+        if t is None
+        else {
+            "attacks": ", ".join(t.attacks),
+            "budget": t.budget,
+            "references": shown(t.references, MAX_TEXT),
+            "judges": " and ".join(t.judges),
+            "margin": number(t.gold_margin, 3),
+            "note": t.note,
+            "summary": [summary_cells(s) for s in t.summary if s.paths],
+            "paths": [
+                {
+                    "attack": p.attack,
+                    "prompt": shown(p.prompt, 120),
+                    "steps": len(p.points),
+                    "queries": p.queries,
+                    "peak": path_where(p)[0],
+                    "nonsense": path_where(p)[1],
+                    "final": shown(p.points[-1].text, MAX_TEXT),
+                    "error": shown(p.error, 200) if p.error else "",
+                }
+                for p in t.paths
+            ],
+        },
+        "no_trajectories": "--no-trajectories, or a gold scores file that cannot score new text",
+        "plots": {
+            "bon": _uri(bon_figure(record)),
+            "trajectory": _uri(trajectory_figure(t)),
+            "steps": _uri(steps_figure(record.steps, record)),
+        },
+    }
+
+
+def render_sweep_html(
+    record: SweepRecord, verdict: Verdict | None = None, policy_origin: str | None = None
+) -> str:
+    return TEMPLATES.get_template("sweep.html.j2").render(
+        sweep=sweep_context(record),
+        verdict=verdict,
+        policy_origin=policy_origin,
+        harness_version=harness_version(),
+    )

@@ -1,0 +1,137 @@
+"""The cells the sweep's HTML and Markdown share: one place that formats each number."""
+
+from __future__ import annotations
+
+from harness.experiments.sweep.record import (
+    AttackPath,
+    CurvePoint,
+    Estimate,
+    PathSummary,
+    StepPoint,
+    SweepRecord,
+)
+from harness.experiments.sweep.table import interval, number, percent
+
+CURVE_COLUMNS = ("n", "KL_bon", "sqrt", "proxy", "gold", "proxy gain", "gold gain", "nonsense")
+SUMMARY_COLUMNS = (
+    "attack",
+    "paths",
+    "gold peak step",
+    "queries",
+    "peak at reference",
+    "reached nonsense",
+    "first nonsense step",
+    "queries",
+    "final proxy gain",
+    "final gold gain",
+)
+
+
+def confidence(record: SweepRecord) -> str:
+    return f"{record.config.get('confidence', 0.95):.0%}"
+
+
+def curve_cells(c: CurvePoint) -> tuple[str, ...]:
+    return (
+        str(c.n),
+        f"{c.kl:.2f}",
+        f"{c.d:.2f}",
+        interval(c.proxy, 3),
+        interval(c.gold, 3),
+        interval(c.proxy_gain),
+        interval(c.gold_gain),
+        percent(c.nonsense),
+    )
+
+
+def fit_rows(record: SweepRecord) -> list[tuple[str, str, str]]:
+    """(quantity, estimate, interval) of the fit; empty without a fit."""
+    fit = record.fit
+    if fit is None:
+        return []
+
+    def row(label: str, e: Estimate, digits: int) -> tuple[str, str, str]:
+        point = number(e.estimate, digits, unbounded="unbounded (no peak)")
+        bounds = f"[{number(e.low, digits)}, {number(e.high, digits, unbounded='unbounded')}]"
+        return (label, point, bounds)
+
+    rows = [
+        row("alpha", fit.alpha, 3),
+        row("beta", fit.beta, 3),
+        row("d* = alpha / (2 beta), sqrt(nats)", fit.d_star, 2),
+        row("n* (KL_bon(n*) = d*^2)", fit.n_star, 1),
+        ("n*, nearest power of two", str(fit.n_star_power_of_two or "none"), ""),
+        ("peak", fit.peak, ""),
+        ("R^2 of R/d on d", number(fit.r_squared, 3), ""),
+    ]
+    if fit.gap is not None:
+        g = fit.gap
+        rows.append(
+            (
+                f"proxy-gold gap at n = {g.n} (score spreads)",
+                f"{g.gap:+.2f}",
+                f"proxy gain {g.proxy_gain:+.2f}, gold gain {g.gold_gain:+.2f}",
+            )
+        )
+    return rows
+
+
+def onset_text(record: SweepRecord) -> str:
+    nonsense = record.nonsense
+    if nonsense.onset_n is None:
+        return (
+            f"Nonsense onset ({nonsense.judge} judge): none within n <= {record.n_max}; "
+            f"{percent(nonsense.base_rate)} of the policy's own samples (n = 1) are nonsense."
+        )
+    point = next(c for c in record.curves if c.n == nonsense.onset_n)
+    return (
+        f"Nonsense onset ({nonsense.judge} judge): n = {nonsense.onset_n}, the smallest n whose "
+        f"nonsense rate among the proxy's picks, {percent(point.nonsense)}, is above the rate at "
+        f"n = 1, {percent(nonsense.base_rate)} (paired prompt bootstrap)."
+    )
+
+
+def step_cells(p: StepPoint) -> tuple[str, ...]:
+    return (
+        "none" if p.step is None else str(p.step),
+        str(p.rows),
+        str(p.prompts),
+        interval(p.proxy, 3),
+        interval(p.gold, 3),
+        "n/a" if p.kl is None else interval(p.kl, 3),
+        percent(p.nonsense),
+    )
+
+
+def summary_cells(s: PathSummary) -> tuple[str, ...]:
+    return (
+        s.attack,
+        str(s.paths),
+        number(s.gold_peak_step, 1),
+        number(s.gold_peak_queries, 0),
+        f"{s.peak_at_start} of {s.paths}",
+        f"{s.reached_nonsense} of {s.paths}",
+        number(s.first_nonsense_step, 1),
+        number(s.first_nonsense_queries, 0),
+        number(s.final_proxy_gain),
+        number(s.final_gold_gain),
+    )
+
+
+def path_where(path: AttackPath) -> tuple[str, str]:
+    """(gold peak, first nonsense) as ``step (query q)``."""
+    peak = f"{path.gold_peak_step} (query {path.gold_peak_queries})"
+    if path.first_nonsense_step is None:
+        return peak, "never"
+    return peak, f"{path.first_nonsense_step} (query {path.first_nonsense_queries})"
+
+
+def headline(record: SweepRecord) -> str:
+    fit = record.fit
+    if fit is None:
+        return "no fit"
+    if fit.peak == "within":
+        return f"n* {number(fit.n_star.estimate, 1)}"
+    return {"beyond": "no peak within range", "none": "no peak", "start": "gold falls at once"}[
+        fit.peak
+    ]

@@ -1,0 +1,86 @@
+"""The gate on a sweep folder: ``min_best_of_n`` judged on the lower bound of n*."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from harness.experiments.sweep.record import SWEEP_FILE, Estimate, read_sweep, sweep_json
+from harness.gate import parse_policy
+from harness.gate.sweep import evaluate_sweep
+from tests.harness.experiments.sweep.sweeps import make_sweep
+
+
+@pytest.fixture(scope="module")
+def record(tmp_path_factory):
+    return read_sweep(make_sweep(tmp_path_factory.mktemp("gate-sweep")))
+
+
+def with_n_star(record, estimate, low, high, peak="within"):
+    """The record with its fit's n* replaced (the sweep above samples n up to 16)."""
+    fit = dataclasses.replace(
+        record.fit, n_star=Estimate(estimate=estimate, low=low, high=high), peak=peak
+    )
+    return dataclasses.replace(record, fit=fit)
+
+
+def status(record, minimum, **policy):
+    verdict = evaluate_sweep(
+        record, parse_policy(f"min_best_of_n = {minimum}").model_copy(update=policy)
+    )
+    (check,) = verdict.checks
+    assert check.kind == "best-of-n"
+    return check.status, check.severity, verdict.passed
+
+
+def test_the_lower_bound_decides(record):
+    assert record.n_max == 16
+    assert status(with_n_star(record, 12.0, 9.0, 15.0), 8) == ("pass", None, True)
+    assert status(with_n_star(record, 12.0, 9.0, 15.0), 10) == ("fail", "minor", False)
+    assert status(with_n_star(record, 12.0, 3.0, 15.0), 8) == ("fail", "major", False)
+    # no peak in any resample: the lower bound is unbounded
+    assert status(with_n_star(record, None, None, None, "none"), 16) == ("pass", None, True)
+
+
+def test_beyond_the_sampled_n_is_inconclusive(record):
+    beyond = with_n_star(record, 80.0, 30.0, None, "beyond")
+    assert status(beyond, 64) == ("inconclusive", None, False)
+    assert status(beyond, 64, inconclusive="pass")[2] is True
+    assert status(beyond, 16) == ("pass", None, True)  # 30 >= 16, and 16 was sampled
+    # a lower bound inside the sampled n, below a minimum beyond it: a plausible early peak
+    assert status(with_n_star(record, 80.0, 10.0, None, "beyond"), 64)[0] == "fail"
+
+
+def test_no_fit_is_inconclusive(record):
+    assert status(dataclasses.replace(record, fit=None), 4)[0] == "inconclusive"
+
+
+def _folder(tmp_path: Path, record) -> Path:
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    (folder / SWEEP_FILE).write_text(sweep_json(record))
+    return folder
+
+
+def test_rmh_gate_on_a_sweep_folder(rmh, one_line_error, record, tmp_path):
+    folder = _folder(tmp_path, with_n_star(record, 12.0, 9.0, 15.0))
+    policy = tmp_path / "gate.toml"
+    policy.write_text("min_best_of_n = 8\n")
+    code, out, _ = rmh("gate", str(folder), "--policy", str(policy))
+    assert code == 0 and "gate: PASS" in out and "at or above the minimum 8" in out
+    policy.write_text("min_best_of_n = 16\n")
+    code, out, _ = rmh("gate", str(folder), "--policy", str(policy))
+    assert code == 1 and "FAIL" in out and "below the minimum 16" in out
+    code, _, err = rmh("gate", str(folder))  # the default policy sets no minimum
+    one_line_error(code, err, "sets no min_best_of_n")
+    code, _, err = rmh("gate", str(folder), "--policy", str(policy), "--baseline", str(folder))
+    one_line_error(code, err, "is a sweep folder")
+
+
+def test_the_example_policy_leaves_the_minimum_unset():
+    example = (Path(__file__).resolve().parents[3] / "gate.toml").read_text(encoding="utf-8")
+    assert "# min_best_of_n = 16" in example
+    assert parse_policy(example).min_best_of_n is None
+    assert parse_policy("min_best_of_n = 16").min_best_of_n == 16
