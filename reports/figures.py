@@ -27,7 +27,10 @@ def _figure(width: float, height: float) -> tuple[Figure, Axes]:
     return fig, fig.add_subplot()
 
 
-def _to_uri(fig: Figure) -> str:
+def svg_data_uri(fig: Figure) -> str:
+    """``fig`` as an SVG data URI: the page embeds it, so it loads nothing (the reports'
+    Content-Security-Policy allows ``data:`` images only). Undated, so a rebuilt report
+    is byte-identical (with a fixed ``svg.hashsalt``)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
@@ -56,7 +59,7 @@ def asr_plot(families: pd.DataFrame, confidence: float = 0.95) -> str | None:
             f"attack success rate (share of attempts with a finding), {confidence:.0%} CI"
         )
         ax.grid(axis="x", alpha=0.3)
-        return _to_uri(fig)
+        return svg_data_uri(fig)
 
 
 def score_plot(references: pd.Series, findings: pd.Series) -> str | None:
@@ -73,7 +76,7 @@ def score_plot(references: pd.Series, findings: pd.Series) -> str | None:
         ax.set_xlabel("reward on the attacked checkpoint")
         ax.set_ylabel("count")
         ax.legend()
-        return _to_uri(fig)
+        return svg_data_uri(fig)
 
 
 def margin_plot(margins: pd.Series) -> str | None:
@@ -85,7 +88,7 @@ def margin_plot(margins: pd.Series) -> str | None:
         ax.hist(margins.astype(float), bins=30, color="#c62828", alpha=0.8)
         ax.set_xlabel("margin: finding score minus reference score")
         ax.set_ylabel("findings")
-        return _to_uri(fig)
+        return svg_data_uri(fig)
 
 
 def first_finding_plot(attempts: pd.DataFrame) -> str | None:
@@ -107,7 +110,7 @@ def first_finding_plot(attempts: pd.DataFrame) -> str | None:
         ax.set_ylabel("share of attempts with a finding")
         ax.legend(fontsize=7, ncol=2)
         ax.grid(alpha=0.3)
-        return _to_uri(fig)
+        return svg_data_uri(fig)
 
 
 ARM_COLOURS = {"findings": "#c62828", "clean": "#616161", "synthetic": "#1565c0"}
@@ -149,4 +152,4 @@ def round_curves(
             ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-        return _to_uri(fig)
+        return svg_data_uri(fig)

@@ -29,7 +29,13 @@ def gate(
 ) -> None:
     """Decide a release: exit 0 (pass), 1 (fail) or 2 (error, unusable input).
 
-    Example: rmh gate runs/rc2 --policy gate.toml --baseline runs/rc1
+    RUN is a run folder, or a sweep folder of rmh sweep (gated on the policy's
+    min_best_of_n: must the RM survive best-of-n up to that n?).
+
+    \b
+    Examples:
+      rmh gate runs/rc2 --policy gate.toml --baseline runs/rc1
+      rmh gate exp/sweep --policy gate.toml
     """
     code = gate_command(
         run,
@@ -55,8 +61,17 @@ def gate_command(
     half of it never ran would be worse than no gate.
     """
     from attacks.registry import families
+    from harness.experiments.sweep.record import is_sweep
     from harness.gate import gate_run, load_policy
 
+    if is_sweep(run):
+        return sweep_gate_command(
+            run,
+            policy=policy,
+            baseline=baseline,
+            allow_suite_mismatch=allow_suite_mismatch,
+            echo=echo,
+        )
     result = gate_run(
         run,
         load_policy(policy, known_families=families()),
@@ -69,3 +84,32 @@ def gate_command(
     for line in result.verdict.lines():
         echo(line)
     return result.verdict.exit_code
+
+
+def sweep_gate_command(
+    folder: str,
+    *,
+    policy: str | None,
+    baseline: str | None,
+    allow_suite_mismatch: bool,
+    echo: Callable[[str], None],
+) -> int:
+    """A sweep folder's verdict: its ``best-of-n`` check, printed whatever its status."""
+    from harness.core.errors import HarnessError
+    from harness.gate import load_policy
+    from harness.gate.sweep import gate_sweep
+
+    given = [
+        n
+        for n, v in (("--baseline", baseline), ("--allow-suite-mismatch", allow_suite_mismatch))
+        if v
+    ]
+    if given:
+        raise HarnessError(f"{', '.join(given)}: for run folders, and {folder} is a sweep folder")
+    result = gate_sweep(folder, load_policy(policy))
+    verdict = result.verdict
+    echo(f"gate: {verdict.label}")
+    for check in verdict.checks:
+        severity = f", {check.severity}" if check.severity else ""
+        echo(f"  {check.status.upper()}{severity}: {check.message}")
+    return verdict.exit_code

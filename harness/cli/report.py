@@ -1,6 +1,7 @@
 """``rmh report``: a run folder's report files, one per registered renderer, rebuilt from
 its log alone; or, for an experiment folder (``experiment.jsonl``), the whack-a-mole
-experiment's report, rebuilt from its logs alone."""
+experiment's report, rebuilt from its logs alone; or, for a sweep folder (``sweep.json``),
+the overoptimization sweep's report, rebuilt from that file alone."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from harness.core.errors import HarnessError
 
 
 @click.command()
-@click.argument("run", metavar="RUN|EXPERIMENT", type=click.Path())
+@click.argument("run", metavar="RUN|EXPERIMENT|SWEEP", type=click.Path())
 @baseline_option
 @policy_option
 @suite_mismatch_option
@@ -34,12 +35,14 @@ def report(
     Built from the run log alone, so it can be rebuilt at any time. The verdict is the
     gate's (--policy). For an experiment folder of rmh rounds: report.html, report.md
     and summary.json with the rounds, the curves and the experiment's verdict (each
-    round's run folder is a run, reported on its own).
+    round's run folder is a run, reported on its own). For a sweep folder of rmh sweep:
+    report.html and report.md (with --policy setting min_best_of_n, the gate's verdict).
 
     \b
     Examples:
       rmh report runs/rc2 --baseline runs/rc1
       rmh report exp/demo
+      rmh report exp/sweep-demo --policy gate.toml
     """
     report_command(
         run,
@@ -66,7 +69,21 @@ def report_command(
     from harness.gate import load_policy
     from reports import build_report
     from reports.rounds import is_experiment
+    from reports.sweep import is_sweep
 
+    if is_sweep(run):
+        given = [
+            name
+            for name, value in (
+                ("--baseline", baseline),
+                ("--allow-suite-mismatch", allow_suite_mismatch),
+            )
+            if value
+        ]
+        if given:
+            raise HarnessError(f"{', '.join(given)}: for a run folder, and {run} is a sweep folder")
+        sweep_report_command(run, policy=policy, out=out, echo=echo)
+        return
     if is_experiment(run):
         given = [
             name
@@ -119,3 +136,23 @@ def experiment_report_command(folder: str, *, out: str | None, echo: Callable[[s
             f"experiment {folder} is incomplete (its experiment.jsonl has no verdict{pending}); "
             f"the report shows what is done; finish it with: rmh rounds --resume --out {folder}"
         )
+
+
+def sweep_report_command(
+    folder: str, *, policy: str | None, out: str | None, echo: Callable[[str], None]
+) -> None:
+    """Write the sweep report; print the sweep's lines (and the gate's, with a policy that
+    sets ``min_best_of_n``)."""
+    from harness.experiments.sweep.table import peak_lines
+    from harness.gate import load_policy
+    from reports.sweep import build_sweep_report
+
+    report = build_sweep_report(folder, out=out, policy=load_policy(policy), policy_origin=policy)
+    for line in peak_lines(report.record):
+        echo(line)
+    if report.verdict is not None:
+        echo(f"gate: {report.verdict.label}")
+        for check in report.verdict.checks:
+            echo(f"  {check.status.upper()}: {check.message}")
+    for path in report.paths.values():
+        echo(f"wrote {path}")

@@ -170,12 +170,7 @@ def sweep_command(
     """Check the inputs (one-line errors), load, sweep, print."""
     from harness.experiments.sweep.gold import file_gold, rm_gold
     from harness.experiments.sweep.samples import read_samples
-    from harness.experiments.sweep.sweep import (
-        SweepInputs,
-        bon_selection,
-        check_distinct,
-        run_sweep,
-    )
+    from harness.experiments.sweep.sweep import SweepInputs, bon_selection, run_sweep
     from harness.experiments.sweep.table import sweep_lines
     from harness.scoring import Scorer
 
@@ -240,7 +235,6 @@ def sweep_command(
                     "must be another RM, an ensemble or human scores"
                 )
         gold_source = rm_gold(members, read.samples, gold_combine)
-    check_distinct(proxy_scorer, gold_source)
     record = run_sweep(
         SweepInputs(
             samples=read,

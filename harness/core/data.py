@@ -38,7 +38,14 @@ class PreferencePair:
     meta: dict[str, str] | None = None
 
 
-def _read_lines(path: Path) -> list[tuple[int, dict]]:
+def read_json_lines(path: Path) -> list[tuple[int, dict]]:
+    """The file's JSON objects with their line numbers, blank lines skipped.
+
+    Public because every JSONL input (pairs, responses, sampled responses, gold scores)
+    should fail the same way: one ``DataError`` naming the file, the line and the fix for a
+    missing file, a directory, UTF-16 or invalid UTF-8, malformed JSON, a row that is no
+    object, or an empty file.
+    """
     if not path.exists():
         raise DataError(f"data file {path} does not exist")
     if path.is_dir():
@@ -82,7 +89,8 @@ def _read_lines(path: Path) -> list[tuple[int, dict]]:
     return rows
 
 
-def _field(path: Path, number: int, row: dict, name: str) -> str:
+def string_field(path: Path, number: int, row: dict, name: str) -> str:
+    """``row[name]``, which must be a string; else a ``DataError`` naming file and line."""
     if name not in row:
         raise DataError(
             f"{path}:{number}: missing field {name!r} (fields: {', '.join(row) or 'none'})"
@@ -102,12 +110,12 @@ def detect_kind(row: dict) -> Kind:
 def read_rows(path: str | Path) -> tuple[Kind, list[ResponseRow] | list[PreferencePair]]:
     """Read a file whose kind is set by its first row (pairs if it has chosen/rejected)."""
     path = Path(path)
-    rows = _read_lines(path)
+    rows = read_json_lines(path)
     kind = detect_kind(rows[0][1])
     if kind == "pairs":
         return kind, [_pair(path, n, r) for n, r in rows]
     return kind, [
-        ResponseRow(_field(path, n, r, "prompt"), _field(path, n, r, "response"), n)
+        ResponseRow(string_field(path, n, r, "prompt"), string_field(path, n, r, "response"), n)
         for n, r in rows
     ]
 
@@ -115,9 +123,9 @@ def read_rows(path: str | Path) -> tuple[Kind, list[ResponseRow] | list[Preferen
 def _pair(path: Path, number: int, row: dict) -> PreferencePair:
     meta = {k: v for k, v in row.items() if k not in ("prompt", "chosen", "rejected")}
     return PreferencePair(
-        prompt=_field(path, number, row, "prompt"),
-        chosen=_field(path, number, row, "chosen"),
-        rejected=_field(path, number, row, "rejected"),
+        prompt=string_field(path, number, row, "prompt"),
+        chosen=string_field(path, number, row, "chosen"),
+        rejected=string_field(path, number, row, "rejected"),
         line=number,
         meta={k: str(v) for k, v in meta.items()} or None,
     )
@@ -126,4 +134,4 @@ def _pair(path: Path, number: int, row: dict) -> PreferencePair:
 def read_pairs(path: str | Path) -> list[PreferencePair]:
     """Read a preference file; every row needs prompt, chosen and rejected."""
     path = Path(path)
-    return [_pair(path, n, r) for n, r in _read_lines(path)]
+    return [_pair(path, n, r) for n, r in read_json_lines(path)]

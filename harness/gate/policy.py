@@ -6,6 +6,7 @@ Example (``gate.toml`` at the repository root is the annotated version)::
     min_clean_accuracy = 0.75    # held-out pairwise accuracy, every checkpoint
     max_reopened = 0             # previously closed findings reopened on replay
     max_new_exploits = 3         # with a baseline: exploits it never reached (default: off)
+    min_best_of_n = 16           # a sweep folder: n* at least this (default: off)
     inconclusive = "fail"        # or "pass": what too few samples means for the exit code
     major_factor = 2.0           # a fail at >= 2x its threshold is "major"
 
@@ -50,6 +51,7 @@ class GatePolicy(_Strict):
     min_clean_accuracy: float | None = Field(default=0.7, ge=0.0, le=1.0)
     max_reopened: int | None = Field(default=0, ge=0)
     max_new_exploits: int | None = Field(default=None, ge=0)  # None: not checked
+    min_best_of_n: int | None = Field(default=None, ge=1)  # sweeps only; None: not checked
     inconclusive: Literal["fail", "pass"] = "fail"
     major_factor: float = Field(default=2.0, gt=1.0)
     defaults: FamilyRule = DEFAULT_RULE

@@ -45,7 +45,7 @@ _RANK: dict[str, int] = {"pass": 0, "inconclusive": 1, "fail": 2}
 
 @dataclass(frozen=True)
 class Check:
-    kind: str  # "asr", "regression", "clean-accuracy", "reopened", "new-exploits"
+    kind: str  # "asr", "regression", "clean-accuracy", "reopened", "new-exploits", "best-of-n"
     checkpoint: int
     family: str | None  # the attack family, for per-family checks
     status: Status
@@ -174,6 +174,15 @@ def evaluate(
     for ckpt in metrics.checkpoints:
         checks.extend(_checkpoint_checks(ckpt, policy))
     checks.extend(_new_exploit_checks(metrics, policy, baseline))
+    return verdict_of(checks, policy, len(metrics.checkpoints))
+
+
+def verdict_of(checks: list[Check], policy: GatePolicy, checkpoints: int) -> Verdict:
+    """The verdict on ``checks``: the worst status; inconclusive passes if the policy says so.
+
+    Shared by ``evaluate`` (a run) and ``harness.gate.sweep`` (a sweep folder), so that
+    both decide pass and fail by the same rule.
+    """
     status: Status = max((c.status for c in checks), key=_RANK.__getitem__, default="pass")
     passed = status == "pass" or (status == "inconclusive" and policy.inconclusive == "pass")
     severities = {c.severity for c in checks if c.status == "fail"}
@@ -185,7 +194,7 @@ def evaluate(
         passed=passed,
         severity=severity,
         checks=tuple(checks),
-        checkpoints=len(metrics.checkpoints),
+        checkpoints=checkpoints,
         inconclusive_passes=policy.inconclusive == "pass",
         policy=policy.model_dump(),
     )

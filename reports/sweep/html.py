@@ -41,7 +41,7 @@ def _uri(fig: Figure | None) -> str | None:
     if fig is None:
         return None
     with mpl.rc_context(STYLE):
-        return figures._to_uri(fig)
+        return figures.svg_data_uri(fig)
 
 
 def sweep_context(record: SweepRecord) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """report.html in a real browser: headless Chromium renders it, without console errors;
-the run report and the whack-a-mole experiment report.
+the run report, the whack-a-mole experiment report and the overoptimization sweep report.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them). Without
 them the test skips, unless ``RMH_REQUIRE_BROWSER=1`` (as in CI) makes that a failure.
@@ -18,6 +18,8 @@ import pytest
 from harness.gate import GatePolicy
 from reports import build_report
 from reports.rounds import build_experiment_report
+from reports.sweep import build_sweep_report
+from tests.harness.experiments.sweep.sweeps import make_hostile_sweep
 
 # Flags for a closed network: no background requests, no first-run or update checks.
 CHROMIUM_FLAGS = [
@@ -126,3 +128,22 @@ def test_experiment_report_renders_in_headless_chromium(browser, hostile_experim
     new = browser.find_elements(By.CSS_SELECTOR, "tr.new-exploit")
     assert any("<script>alert(1)</script>" in row.text for row in new)  # shown as text
     _renders_inert_and_whole(browser, _artefacts(tmp_path) / "experiment-report.png")
+
+
+def test_sweep_report_renders_in_headless_chromium(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    folder = make_hostile_sweep(tmp_path / "sweep")
+    report = build_sweep_report(folder, out=tmp_path / "report")
+    browser.get(report.paths["html"].resolve().as_uri())
+
+    assert browser.title.startswith("rm-harness sweep: ")
+    section = browser.find_element(By.ID, "sweep")
+    fit = report.record.fit
+    assert section.get_attribute("data-peak") == (fit.peak if fit else "no-fit")
+    assert "upper bound" in browser.find_element(By.ID, "kl-note").text
+    assert len(browser.find_elements(By.CSS_SELECTOR, "tr.curve")) == len(report.record.curves)
+    assert browser.find_elements(By.CSS_SELECTOR, "tr.path")
+    examples = browser.find_elements(By.CSS_SELECTOR, "tr.example")
+    assert any("<script>alert(1)</script>" in row.text for row in examples)  # shown as text
+    _renders_inert_and_whole(browser, _artefacts(tmp_path) / "sweep-report.png")

@@ -84,13 +84,17 @@ def analyse_bon(
             f"the proxy gives every sample the same score ({all_proxy[0]:.6g}); "
             "best-of-n has nothing to choose by"
         )
+    if not gold_sd > 0:
+        raise HarnessError(
+            f"the gold gives every sample the same score ({all_gold[0]:.6g}); it cannot "
+            "tell the proxy's picks apart, so there is no peak to find"
+        )
     scales = Scales(
         proxy_mean=float(all_proxy.mean()),
         proxy_sd=proxy_sd,
         gold_mean=float(all_gold.mean()),
         gold_sd=gold_sd,
     )
-    gold_unit = gold_sd if gold_sd > 0 else 1.0
     tables = {
         "proxy": bon_table(proxy, proxy, ns),
         "gold": bon_table(proxy, gold, ns),
@@ -115,12 +119,12 @@ def analyse_bon(
             proxy=estimate(boot["proxy"][:, j], means["proxy"][j]),
             gold=estimate(boot["gold"][:, j], means["gold"][j]),
             proxy_gain=gain("proxy", j, proxy_sd),
-            gold_gain=gain("gold", j, gold_unit),
+            gold_gain=gain("gold", j, gold_sd),
             nonsense=estimate(boot["nonsense"][:, j], means["nonsense"][j]),
         )
         for j, n in enumerate(ns)
     )
-    fit, fit_note = _fit(ns, means, boot, confidence, proxy, gold, scales, gold_unit)
+    fit, fit_note = _fit(ns, means, boot, confidence, proxy, gold, scales)
     rise = boot["nonsense"] - boot["nonsense"][:, :1]
     onset = next(
         (n for j, n in enumerate(ns) if j and percentile_interval(rise[:, j], confidence)[0] > 0),
@@ -138,7 +142,6 @@ def _fit(
     proxy: Sequence[np.ndarray],
     gold: Sequence[np.ndarray],
     scales: Scales,
-    gold_unit: float,
 ) -> tuple[PeakFit | None, str]:
     n_max = ns[-1]
     used = [j for j, n in enumerate(ns) if n >= 2]
@@ -158,17 +161,17 @@ def _fit(
     d_boot = peak_d(alphas, betas)
     d_low, d_high = percentile_interval(d_boot, confidence)
     n_star = peak_n(d_star)
-    if line.beta <= 0:
+    if d_star == 0:
+        state = "start"
+        message = (
+            f"gold falls from n = 1 (alpha = {line.alpha:.3g} <= 0, the fitted gain's slope "
+            "at n = 1): by gold, best-of-n should stop at n = 1"
+        )
+    elif line.beta <= 0:
         state = "none"
         message = (
             f"no peak: beta = {line.beta:.3g} <= 0, so the fitted gold gain never turns down; "
             f"gold was still rising (or flat) at the largest n sampled ({n_max})"
-        )
-    elif d_star == 0:
-        state = "start"
-        message = (
-            f"gold falls from n = 1 (alpha = {line.alpha:.3g} <= 0): by gold, the proxy's "
-            "pick is worse than a random sample at every n"
         )
     elif n_star > n_max:
         state = "beyond"
@@ -183,7 +186,7 @@ def _fit(
             f"gold peaks at d* = {d_star:.2f} sqrt(nats), n* = {n_star:.1f} (nearest power of "
             f"two: {nearest_power_of_two(n_star)}), inside the sampled range n <= {n_max}"
         )
-    gap = _gap(n_star, proxy, gold, scales, gold_unit, means) if state == "within" else None
+    gap = _gap(n_star, proxy, gold, scales, means) if state == "within" else None
     fit = PeakFit(
         points=len(used),
         alpha=Estimate.of(line.alpha, *percentile_interval(alphas, confidence)),
@@ -204,7 +207,6 @@ def _gap(
     proxy: Sequence[np.ndarray],
     gold: Sequence[np.ndarray],
     scales: Scales,
-    gold_unit: float,
     means: dict[str, np.ndarray],
 ) -> Gap:
     """Best-of-n at n* rounded (the estimator takes any integer n), gains over n = 1."""
@@ -212,7 +214,7 @@ def _gap(
     at_proxy = float(bon_table(proxy, proxy, [n]).mean())
     at_gold = float(bon_table(proxy, gold, [n]).mean())
     proxy_gain = (at_proxy - means["proxy"][0]) / scales.proxy_sd
-    gold_gain = (at_gold - means["gold"][0]) / gold_unit
+    gold_gain = (at_gold - means["gold"][0]) / scales.gold_sd
     return Gap(
         n=n,
         proxy=at_proxy,

@@ -12,10 +12,14 @@ grid (n = 1 is d = 0, the origin the gain is measured from). The peak's n, ``n*`
 n whose KL_bon is ``d*^2`` (``bon.n_for_kl``): a real number, also reported as the nearest
 power of two.
 
-**When there is no peak.** With ``beta <= 0`` the fitted gain never turns down: no peak
-(n* unbounded). With ``alpha <= 0 < beta`` it falls from the start (n* = 1). With n*
-beyond the largest n sampled, the peak is an extrapolation of the fitted curve: the data
-only say the gain was still rising at the largest n.
+**When there is no peak.** ``alpha`` is the fitted gain's slope at d = 0. With
+``alpha < 0`` (or ``alpha = 0 < beta``) the gain falls from the start: n* = 1, whatever
+the sign of ``beta`` (a fall that a negative ``beta`` would turn round far out is still a
+fall where best-of-n starts; calling it "no peak" would let a gate pass an RM whose
+proxy picks get worse by gold from n = 2 on). With ``beta <= 0 <= alpha`` the fitted gain
+never turns down: no peak (n* unbounded). With n* beyond the largest n sampled, the peak
+is an extrapolation of the fitted curve: the data only say the gain was still rising at
+the largest n.
 
 **Intervals** resample prompts (all of a prompt's samples together) with replacement: a
 resample is a vector of counts per prompt, and every per-n mean of every quantity is one
@@ -71,11 +75,13 @@ def fit_gain(d: np.ndarray, gain: np.ndarray) -> LineFit:
 
 
 def peak_d(alpha: np.ndarray | float, beta: np.ndarray | float) -> np.ndarray:
-    """``d* = alpha / (2 beta)``: inf where ``beta <= 0`` (no peak), 0 where it falls at once."""
+    """``d* = alpha / (2 beta)``; 0 where the gain falls at once (``alpha < 0``, or
+    ``alpha <= 0 < beta``), inf where it never turns down (``beta <= 0 <= alpha``)."""
     alpha = np.asarray(alpha, dtype=np.float64)
     beta = np.asarray(beta, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        d = np.where(beta > 0, alpha / (2.0 * np.where(beta > 0, beta, 1.0)), np.inf)
+        vertex = alpha / (2.0 * np.where(beta > 0, beta, 1.0))
+    d = np.where(beta > 0, vertex, np.where(alpha < 0, 0.0, np.inf))
     return np.maximum(d, 0.0)
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from harness.core.data import _field, _read_lines
+from harness.core.data import read_json_lines, string_field
 from harness.core.errors import DataError, HarnessError
 from harness.core.visible import clip
 from harness.experiments.sweep.record import GoldRecord, ModelRecord
-from harness.experiments.sweep.samples import Sample, file_sha256
+from harness.experiments.sweep.samples import Sample, file_sha256, finite_number
 from harness.models.base import Prepared, RewardModel
 from harness.scoring import Scorer
 
@@ -174,20 +173,15 @@ def rm_gold(
 def _score(path: Path, line: int, row: dict) -> float:
     if "score" not in row:
         raise DataError(f"{path}:{line}: missing field 'score' (fields: {', '.join(row)})")
-    value = row["score"]
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise DataError(f"{path}:{line}: field 'score' must be a number, got {value!r}")
-    if not math.isfinite(value):
-        raise DataError(f"{path}:{line}: score is {value}; gold scores must be finite")
-    return float(value)
+    return finite_number(path, line, row, "score", "gold scores")
 
 
 def file_gold(path: str | Path, samples: Sequence[Sample]) -> Gold:
     """Gold scores from a JSONL file keyed by (prompt, response); every sample needs one."""
     path = Path(path)
     scores: dict[tuple[str, str], float] = {}
-    for line, row in _read_lines(path):
-        key = (_field(path, line, row, "prompt"), _field(path, line, row, "response"))
+    for line, row in read_json_lines(path):
+        key = (string_field(path, line, row, "prompt"), string_field(path, line, row, "response"))
         value = _score(path, line, row)
         if scores.setdefault(key, value) != value:
             raise DataError(

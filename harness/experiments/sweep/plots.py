@@ -24,6 +24,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from harness.experiments.sweep.bon import kl_bon
 from harness.experiments.sweep.record import Estimate, StepTrajectory, SweepRecord, Trajectories
 
 PROXY = "#1565c0"
@@ -89,17 +90,13 @@ def bon_figure(record: SweepRecord) -> Figure:
         bottom.fill_between(d, low, high, color=NONSENSE, alpha=0.18, linewidth=0)
         onset = record.nonsense.onset_n
         if onset is not None:
-            bottom.axvline(math.sqrt(_kl(onset)), color=NONSENSE, linestyle=":", linewidth=1)
+            bottom.axvline(math.sqrt(kl_bon(onset)), color=NONSENSE, linestyle=":", linewidth=1)
         bottom.set_ylim(-0.03, 1.03)
         bottom.set_ylabel("nonsense rate")
         bottom.set_xlabel("sqrt(KL_bon) (an upper bound on sqrt(KL))")
         bottom.set_xlim(0, right)
         bottom.grid(alpha=0.3)
         return fig
-
-
-def _kl(n: float) -> float:
-    return math.log(n) - (n - 1) / n
 
 
 def trajectory_figure(trajectories: Trajectories | None) -> Figure | None:

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.core.data import _field, _read_lines
+from harness.core.data import read_json_lines, string_field
 from harness.core.errors import DataError, HarnessError
 
 _STEP_IN_NAME = re.compile(r"step[-_]?(\d+)", re.IGNORECASE)
@@ -81,17 +81,26 @@ class SampleSet:
         return all(s.kl is not None for s in self.samples)
 
 
-def _number(path: Path, line: int, row: dict, name: str) -> float | None:
-    if name not in row:
-        return None
+def finite_number(path: Path, line: int, row: dict, name: str, what: str) -> float:
+    """``row[name]`` as a finite float; else a one-line ``DataError`` ("``what`` must be
+    finite"). JSON has NaN and Infinity, and an integer too large for a float is
+    non-finite too (``float`` would raise on it)."""
     value = row[name]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise DataError(
             f"{path}:{line}: field {name!r} must be a number, got {type(value).__name__}"
         )
-    if not math.isfinite(value):
-        raise DataError(f"{path}:{line}: field {name!r} is {value}; logprobs must be finite")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise DataError(f"{path}:{line}: field {name!r} is {number}; {what} must be finite")
+    return number
+
+
+def _logprob(path: Path, line: int, row: dict, name: str) -> float | None:
+    return finite_number(path, line, row, name, "logprobs") if name in row else None
 
 
 def _step(path: Path, line: int, row: dict, from_name: int | None) -> int | None:
@@ -126,10 +135,10 @@ def read_samples(paths: Sequence[str | Path]) -> SampleSet:
         match = _STEP_IN_NAME.search(path.stem)
         from_name = int(match.group(1)) if match else None
         first: dict[str, tuple[bool, int]] = {}
-        rows = _read_lines(path)
+        rows = read_json_lines(path)
         mine: list[Sample] = []
         for line, row in rows:
-            values = {name: _number(path, line, row, name) for name in LOGPROBS}
+            values = {name: _logprob(path, line, row, name) for name in LOGPROBS}
             for name, value in values.items():
                 has, since = first.setdefault(name, (value is not None, line))
                 if has != (value is not None):
@@ -140,8 +149,8 @@ def read_samples(paths: Sequence[str | Path]) -> SampleSet:
                     )
             mine.append(
                 Sample(
-                    prompt=_field(path, line, row, "prompt"),
-                    response=_field(path, line, row, "response"),
+                    prompt=string_field(path, line, row, "prompt"),
+                    response=string_field(path, line, row, "response"),
                     step=_step(path, line, row, from_name),
                     policy_logprob=values["policy_logprob"],
                     ref_logprob=values["ref_logprob"],

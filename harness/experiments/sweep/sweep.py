@@ -142,14 +142,19 @@ def check_distinct(proxy: Scorer, gold: Gold) -> None:
         )
 
 
-def prepare_folder(out: Path) -> None:
-    """Create ``out``; an existing sweep folder is overwritten, any other folder refused."""
+def check_folder(out: Path) -> None:
+    """Refuse an ``--out`` that is a file, or a folder with other things than a sweep in
+    it (an existing sweep folder is overwritten): checked before any scoring, created
+    only after it (``make_folder``), so bad input found while scoring writes nothing."""
     if out.exists() and not out.is_dir():
         raise HarnessError(f"--out {out} is a file; give a folder")
     if out.is_dir() and any(out.iterdir()) and not is_sweep(out):
         raise HarnessError(
             f"--out {out} exists and is not a sweep folder (no {SWEEP_FILE}); choose another"
         )
+
+
+def make_folder(out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -228,7 +233,7 @@ def run_sweep(
     given = _given_references(inputs.references_file) if trajectories else None
     samples = inputs.samples.samples
     bon_step, selection, rows = bon_selection(inputs.samples, config.n_max)
-    prepare_folder(out)
+    check_folder(out)
     skipped = selection.fewer_than_2 + selection.fewer_than_n_max
     echo(
         f"samples: {len(samples)} rows in {len(inputs.samples.files)} file(s); best-of-n on "
@@ -333,6 +338,7 @@ def run_sweep(
         trajectories=paths,
         plots={},
     )
+    make_folder(out)
     plots = {"bon": "bon.png"}
     save_png(bon_figure(record), out / plots["bon"])
     for name, figure in (

@@ -90,6 +90,12 @@ BAD_FILES = {
         [_row(policy_logprob=-1.0, ref_logprob=-math.inf)],
         "'ref_logprob' is -inf; logprobs must be finite",
     ),
+    "a logprob too large for a float": (
+        '{"prompt": "p", "response": "r", "policy_logprob": 1'
+        + "0" * 400
+        + ', "ref_logprob": 1}\n',
+        "'policy_logprob' is inf; logprobs must be finite",
+    ),
     "an empty file": ("", "is empty"),
 }
 
@@ -123,12 +129,13 @@ def test_non_finite_gold_scores_and_proxy_scores(rmh, one_line_error, samples, t
     args = sweep_args([samples], tmp_path / "out")
     args[args.index("--gold") : args.index("--gold") + 2] = ["--gold-scores", str(human)]
     code, _, err = rmh(*args)
-    one_line_error(code, err, "score is inf; gold scores must be finite")
+    one_line_error(code, err, "'score' is inf; gold scores must be finite")
 
     args = sweep_args([samples], tmp_path / "out2")
     args[args.index("--proxy") + 1] = f"{PREFIX}:nan_reward"
     code, _, err = rmh(*args)
     one_line_error(code, err, "reward model returned nan")
+    assert not (tmp_path / "out2").exists()  # found while scoring: nothing written
 
 
 @pytest.mark.parametrize(

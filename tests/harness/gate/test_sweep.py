@@ -42,6 +42,8 @@ def test_the_lower_bound_decides(record):
     assert status(with_n_star(record, 12.0, 3.0, 15.0), 8) == ("fail", "major", False)
     # no peak in any resample: the lower bound is unbounded
     assert status(with_n_star(record, None, None, None, "none"), 16) == ("pass", None, True)
+    # gold falls from n = 1: n* = 1 fails any minimum above 1
+    assert status(with_n_star(record, 1.0, 1.0, 1.0, "start"), 2) == ("fail", "major", False)
 
 
 def test_beyond_the_sampled_n_is_inconclusive(record):

@@ -80,6 +80,23 @@ def test_gold_that_falls_from_the_start():
     assert fit.peak == "start" and fit.n_star.estimate == 1.0
 
 
+def test_gold_that_falls_and_flattens_peaks_at_the_start():
+    """alpha < 0 and beta < 0: the fitted gain falls from n = 1 and would turn up only far
+    beyond the sampled n. That is a peak at n = 1, not "no peak" (which a gate reads as an
+    RM that survives every n)."""
+    fit = _fit(-0.5, -0.1)
+    assert fit.alpha.estimate < 0 and fit.beta.estimate < 0
+    assert fit.peak == "start" and fit.n_star.estimate == 1.0
+    assert fit.n_star.high is not None  # no resample reads it as unbounded either
+
+
+def test_the_peak_by_the_signs_of_alpha_and_beta():
+    assert peak_d(1.0, 0.25) == pytest.approx(2.0)
+    assert peak_d(-1.0, 0.25) == 0.0 and peak_d(0.0, 0.25) == 0.0
+    assert peak_d(-1.0, -0.25) == 0.0  # falls first: n* = 1, whatever beta
+    assert math.isinf(peak_d(1.0, -0.25)) and math.isinf(peak_d(0.0, 0.0))
+
+
 def test_too_few_n_gives_no_fit_and_says_why():
     proxy, gold = synthetic_scores(prompts=50, size=4, alpha=1, beta=0.3, noise=0.1, seed=0)
     result = analyse_bon(proxy, gold, [np.zeros(4)] * 50, 4, resamples=200)
@@ -103,3 +120,10 @@ def test_the_nonsense_onset_is_where_the_picks_turn_to_nonsense():
 def test_a_constant_proxy_cannot_choose():
     with pytest.raises(HarnessError, match="same score"):
         analyse_bon([np.ones(8)] * 3, [np.arange(8.0)] * 3, [np.zeros(8)] * 3, 8)
+
+
+def test_a_constant_gold_cannot_judge():
+    """Without this, a gold that scores everything alike fits beta = 0, "no peak", and a
+    gate would pass the RM at any minimum."""
+    with pytest.raises(HarnessError, match="gold gives every sample the same score"):
+        analyse_bon([np.arange(8.0)] * 3, [np.ones(8)] * 3, [np.zeros(8)] * 3, 8)
