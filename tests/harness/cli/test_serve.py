@@ -1,0 +1,235 @@
+"""``rmh serve`` and HTTP checkpoints on the command line: bad input is one line, exit 2;
+a real ``rmh serve`` process scores and runs as the local checkpoint does."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from harness.runlog import AttemptEntry, CleanEntry, FindingEntry, read_log
+from harness.testing import write_tiny_suite
+from tests.harness.models.http.servers import fault_server
+
+
+@contextmanager
+def listening_socket() -> Iterator[int]:
+    """A port that accepts connections into its backlog but never answers."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        sock.close()
+
+
+def closed_port() -> int:
+    """A port nothing listens on (bound for a moment, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# ------------------------------------------------------------------- bad input
+def test_serve_on_a_port_in_use_is_one_line(rmh, one_line_error, checkpoints):
+    with listening_socket() as port:
+        code, _, err = rmh("serve", str(checkpoints["bert"]), "--port", str(port))
+    one_line_error(code, err, f"port {port} on 127.0.0.1 is in use")
+
+
+def test_serve_with_a_checkpoint_the_loader_refuses_gives_the_loaders_message(
+    rmh, one_line_error, tmp_path
+):
+    code, _, err = rmh("serve", str(tmp_path / "nope"), "--port", "0")
+    one_line_error(code, err, f"checkpoint path {tmp_path / 'nope'} does not exist")
+
+
+def test_serve_with_a_key_variable_that_is_not_set_is_one_line(
+    rmh, one_line_error, checkpoints, monkeypatch
+):
+    monkeypatch.delenv("RM_UNSET_KEY", raising=False)
+    code, _, err = rmh(
+        "serve", str(checkpoints["bert"]), "--port", "0", "--api-key-env", "RM_UNSET_KEY"
+    )
+    one_line_error(code, err, "the environment variable RM_UNSET_KEY is not set or empty")
+
+
+def test_an_unreachable_url_names_the_host_and_connection_refused(rmh, one_line_error):
+    port = closed_port()
+    code, _, err = rmh("info", f"http://127.0.0.1:{port}", "--retries", "0")
+    one_line_error(code, err, f"127.0.0.1:{port}: connection refused")
+
+
+def test_a_server_that_never_answers_is_a_timeout(rmh, one_line_error):
+    with listening_socket() as port:
+        code, _, err = rmh(
+            "info",
+            f"http://127.0.0.1:{port}",
+            "--timeout",
+            "0.3",
+            "--retries",
+            "1",
+            "--backoff",
+            "0",
+        )
+    one_line_error(code, err, f"127.0.0.1:{port}: timeout")
+    assert "after 2 attempts" in err
+
+
+def test_a_malformed_protocol_name_lists_the_valid_ones(rmh, one_line_error):
+    code, _, err = rmh("info", "http://127.0.0.1:9", "--protocol", "vLLM")
+    one_line_error(code, err, "unknown protocol 'vLLM'; choose one of: rmh, template, vllm-score")
+
+
+def test_a_template_path_that_finds_nothing_shows_the_path_and_the_body(rmh, one_line_error):
+    server, _ = fault_server()
+    with server:
+        code, _, err = rmh(
+            "info",
+            f"{server.url}/score",
+            "--protocol",
+            "template",
+            "--response-path",
+            "$.results[*].score",
+        )
+    one_line_error(code, err, "response path $.results[*].score found nothing")
+    assert '{"scores": [' in err
+
+
+def test_info_shows_a_served_model(rmh):
+    server, _ = fault_server()
+    with server:
+        code, out, err = rmh("info", server.url, "--json")
+    assert code == 0, err
+    facts = json.loads(out)
+    assert facts["kind"] == "http" and facts["protocol"] == "rmh"
+    assert facts["served_model"] == "toy" and facts["white_box"] is False
+
+
+# ------------------------------------------------------------- a real rmh serve
+@contextmanager
+def rmh_serve(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``rmh serve ARGS --port 0`` in a child process; yields its URL once it listens."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "serve", *args, "--port", "0"],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: lines.put(process.stdout.readline()), daemon=True).start()
+    try:
+        try:
+            line = lines.get(timeout=300)
+        except queue.Empty:
+            raise AssertionError("rmh serve printed nothing in 300 s") from None
+        found = re.search(r" at (http://\S+)", line)
+        assert found, (line, process.stderr.read() if process.poll() is not None else "")
+        yield found.group(1)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    assert process.returncode in (0, -15), process.stderr.read()
+
+
+def run_record(folder: Path) -> dict:
+    """A run's findings and spending; scores to float32 noise (local and served batches
+    differ, and a padded batch moves a score by ~1e-7)."""
+    log = read_log(folder / "log.jsonl")
+    findings = sorted((e.unit, e.attack_id, e.text, e.score) for e in log.of_type(FindingEntry))
+    return {
+        "findings": [f[:3] for f in findings],
+        "scores": [f[3] for f in findings],
+        "attempts": sorted((e.unit, e.queries, e.findings) for e in log.of_type(AttemptEntry)),
+        "clean": [(e.queries, e.accuracy.correct, e.fingerprint) for e in log.of_type(CleanEntry)],
+    }
+
+
+@pytest.mark.slow
+def test_a_run_against_rmh_serve_finds_what_the_local_checkpoint_finds(
+    rmh, checkpoints, tmp_path, monkeypatch
+):
+    """Through a real ``rmh serve`` process that requires a key (given by variable name)."""
+    monkeypatch.setenv("RM_SERVE_KEY", "serve-key-41c7")
+    key = ("--api-key-env", "RM_SERVE_KEY")
+    checkpoint = str(checkpoints["bert"])
+    suite = write_tiny_suite(tmp_path)
+    data = tmp_path / "pairs.jsonl"
+    local_out, served_out = tmp_path / "local", tmp_path / "served"
+    code, _, err = rmh(
+        "run", checkpoint, "--suite", str(suite), "--out", str(local_out / "run"), "--quiet"
+    )
+    assert code == 0, err
+    code, local_scores, err = rmh("score", checkpoint, "--data", str(data))
+    assert code == 0, err
+    with rmh_serve(checkpoint, *key, cwd=tmp_path) as url:
+        code, _, err = rmh("info", url)
+        assert code == 2 and "401" in err  # without the key
+        code, _, err = rmh(
+            "run", url, "--suite", str(suite), "--out", str(served_out / "run"), "--quiet", *key
+        )
+        assert code == 0, err
+        code, served_scores, err = rmh("score", url, "--data", str(data), *key)
+        assert code == 0, err
+    local, served = run_record(local_out / "run"), run_record(served_out / "run")
+    assert served["findings"] == local["findings"] and local["findings"]
+    assert served["scores"] == pytest.approx(local["scores"], rel=1e-5, abs=1e-6)
+    assert served["attempts"] == local["attempts"]
+    assert served["clean"] == local["clean"]  # same fingerprint: /info gives the checkpoint's
+    assert "pairwise accuracy" in served_scores
+    assert served_scores.splitlines()[-1] == local_scores.splitlines()[-1]
+
+
+def black_box_quick(folder: Path) -> Path:
+    """The builtin ``quick`` suite without its white-box attacks (a served RM has no
+    gradients), written to ``folder``."""
+    from attacks.registry import get_attack
+    from harness.suite import resolve_suite
+
+    head, *blocks = resolve_suite("quick").text.split("[[attacks]]")
+    kept = [
+        block
+        for block in blocks
+        if get_attack(re.search(r'name = "([^"]+)"', block).group(1)).access != "white-box"
+    ]
+    assert 0 < len(kept) < len(blocks)
+    path = folder / "quick-black-box.toml"
+    path.write_text("[[attacks]]".join([head, *kept]))
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not os.environ.get("RMH_DEMO_EQUIVALENCE"),
+    reason="two quick-suite runs on the demo RM, ~8 min on 2 cores: RMH_DEMO_EQUIVALENCE=1",
+)
+def test_the_quick_suite_against_rmh_serve_demo_finds_what_the_local_demo_finds(rmh, tmp_path):
+    suite = black_box_quick(tmp_path)
+    local_out, served_out = tmp_path / "local" / "run", tmp_path / "served" / "run"
+    code, _, err = rmh("run", "demo", "--suite", str(suite), "--out", str(local_out), "--quiet")
+    assert code == 0, err
+    with rmh_serve("demo", cwd=tmp_path) as url:
+        code, _, err = rmh("run", url, "--suite", str(suite), "--out", str(served_out), "--quiet")
+        assert code == 0, err
+    local, served = run_record(local_out), run_record(served_out)
+    assert served["findings"] == local["findings"] and local["findings"]
+    assert served["scores"] == pytest.approx(local["scores"], rel=1e-5, abs=1e-6)
+    assert served["attempts"] == local["attempts"]
+    assert served["clean"] == local["clean"]
