@@ -37,7 +37,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from harness.core.errors import BudgetExhausted, HarnessError
+from harness.core.errors import BudgetExhausted, EndpointError, HarnessError
 from harness.core.finding import DEFAULT_KEEP, Finding
 from harness.core.params import build_params
 from harness.core.signature import distance
@@ -278,9 +278,20 @@ class Attack(ABC):
             raise HarnessError(f"attack {cls.name!r} needs {', '.join(missing)}: {install}")
 
     @classmethod
+    def access_problem(cls, scorer: Scorer) -> str | None:
+        """Why this attack cannot search ``scorer``'s model, or None when it can.
+
+        A white-box attack needs gradients. A run skips such an attack on a checkpoint
+        without them (and says so); ``check_access`` refuses it outright.
+        """
+        if cls.access == "white-box" and not scorer.supports_gradients:
+            return "white-box, the model gives no gradients"
+        return None
+
+    @classmethod
     def check_access(cls, scorer: Scorer) -> None:
         """A white-box attack needs a model that gives gradients; say so before searching."""
-        if cls.access == "white-box" and not scorer.supports_gradients:
+        if cls.access_problem(scorer):
             raise HarnessError(
                 f"attack {cls.name!r} is white-box but {scorer.model!r} gives no gradients; "
                 "use a Hugging Face checkpoint or a callable with token_gradients"
@@ -305,8 +316,12 @@ class Attack(ABC):
         """Run on one prompt with its own budget; never raises for the attack's own bugs.
 
         The reference is scored first (one query from the budget). A crash inside the
-        search is recorded in ``outcome.error`` so that other prompts go on. Of the
-        findings, at most ``keep`` are kept (``keep_diverse``); the judges see them all.
+        search is recorded in ``outcome.error`` so that other prompts go on. An
+        ``EndpointError`` is not a crash of the attack but a model that cannot answer
+        (an HTTP endpoint down past its retries, refusing, or answering garbage): every
+        prompt after it would fail alike, so it propagates and stops the run, and the
+        attempt is not done (a resume redoes it). Of the findings, at most ``keep`` are
+        kept (``keep_diverse``); the judges see them all.
         """
         if budget <= 0:
             raise HarnessError(f"budget must be > 0, got {budget}")
@@ -339,6 +354,8 @@ class Attack(ABC):
             self.search(ctx)
         except BudgetExhausted:
             pass
+        except EndpointError:
+            raise
         except Exception as exc:
             outcome.error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
         ctx.conclude(keep)

@@ -9,7 +9,6 @@ it: the last finding it reports is the minimal high-scoring nonsense it could re
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 from hypothesis import HealthCheck, Phase, given, seed, settings, target
@@ -17,7 +16,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings, target
 from attacks.base import Attack, AttackContext
 from attacks.registry import register
 from attacks.strategies import nonsense
-from harness.core.errors import BudgetExhausted
+from harness.core.errors import BudgetExhausted, EndpointError
 
 
 class _Found(Exception):
@@ -42,6 +41,10 @@ class HypothesisFuzz(Attack):
 
     def search(self, ctx: AttackContext) -> None:
         phases = [Phase.generate, Phase.target] + ([Phase.shrink] if self.params.shrink else [])
+        # A model that cannot answer must stop the search (``Attack.run``), but an error
+        # raised inside a Hypothesis test is a "bug" that it would replay and shrink:
+        # keep it, let every later example pass untried, and raise it once Hypothesis is done.
+        down: list[EndpointError] = []
 
         @seed(ctx.seed)
         @settings(
@@ -55,15 +58,27 @@ class HypothesisFuzz(Attack):
         )
         @given(nonsense(ctx.prompt))
         def probe(text: str) -> None:
-            if ctx.exhausted and ctx.scorer.key(ctx.prompt, text) not in ctx.scorer.cache:
+            if down or (ctx.exhausted and ctx.scorer.key(ctx.prompt, text) not in ctx.scorer.cache):
                 return
             try:
                 scores = ctx.evaluate([text])
             except BudgetExhausted:
                 return
+            except EndpointError as exc:
+                down.append(exc)
+                return
             target(float(scores[0]) - ctx.reference_score, label="reward margin")
             if ctx.is_finding(text):
                 raise _Found(text)
 
-        with contextlib.suppress(_Found):
+        try:
             probe()
+        except _Found:
+            pass
+        except Exception:
+            # With the model gone, Hypothesis's replay of a finding passes untried and it
+            # reports the finding as flaky: the endpoint's error is what to raise then.
+            if not down:
+                raise
+        if down:
+            raise down[0]

@@ -156,6 +156,53 @@ def build_tiny_checkpoint(
     return path
 
 
+def build_tiny_causal_lm(
+    path: str | Path,
+    *,
+    chat_template: bool = False,
+    pad_token: bool = True,
+    seed: int = 0,
+    pickle_weights: bool = False,
+) -> Path:
+    """Write a tiny random Llama causal LM (a sampling policy) and its tokenizer to ``path``.
+
+    The byte-level BPE of the tiny Llama classifier, so two models built with different
+    seeds share a vocabulary (a policy and its reference). ``pickle_weights=True`` writes
+    ``pytorch_model.bin`` only (the loader must refuse it without ``allow_pickle``).
+    """
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    tokenizer = _llama_tokenizer(chat_template, "left")
+    if pad_token:
+        tokenizer.pad_token = tokenizer.eos_token
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=256,
+        initializer_range=0.3,  # a peaked next-token distribution, so samples differ by seed
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        tie_word_embeddings=False,
+    )
+    model = LlamaForCausalLM(config)
+    model.eval()
+    model.save_pretrained(str(path))
+    if pickle_weights:
+        for weights in path.glob("*.safetensors"):
+            weights.unlink()
+        torch.save(model.state_dict(), path / "pytorch_model.bin")
+    tokenizer.save_pretrained(str(path))
+    return path
+
+
 def copy_checkpoint(source: Path, target: Path) -> Path:
     """Copy a checkpoint directory (fingerprints must survive a copy)."""
     shutil.copytree(source, target)

@@ -74,6 +74,7 @@ def html_context(ctx: ReportContext) -> dict[str, Any]:
         "seeds": init.seeds.to_json(),
         "started_at": init.started_at or init.time,
         "versions": init.versions,
+        "skipped": [shown(skip.text, 300) for skip in metrics.skipped],
         "checkpoints": [_checkpoint_row(ctx, c, init) for c in metrics.checkpoints],
         "families": [
             {

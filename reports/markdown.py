@@ -48,6 +48,9 @@ def render_markdown(ctx: ReportContext) -> str:
             f"| {ckpt.index} `{ckpt.fingerprint[:12]}` | {pct(ckpt.accuracy)} "
             f"(n={ckpt.accuracy_n}) | {pct(ckpt.chance_rate)} | {pct(ctx.mean_asr(ckpt.index))} |"
         )
+    if metrics.skipped:
+        lines += ["", "Skipped (no attempts, not in any ASR):", ""]
+        lines += [f"- {escape_md(skip.text, 300)}" for skip in metrics.skipped]
     level = f"{metrics.confidence:.0%}"
     lines += [
         "",

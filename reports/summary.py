@@ -13,7 +13,7 @@ from reports import tables
 from reports.context import ReportContext
 from reports.renderer import Renderer, register
 
-SCHEMA_VERSION = 2  # 2: exploits, judges, families[].exploits (docs/report.md)
+SCHEMA_VERSION = 3  # 2: exploits, judges, families[].exploits; 3: run.skipped (docs/report.md)
 
 
 def summary_dict(ctx: ReportContext) -> dict[str, Any]:
@@ -42,6 +42,7 @@ def summary_dict(ctx: ReportContext) -> dict[str, Any]:
                 "started_at": init.started_at or None,
                 "seeds": init.seeds.to_json(),
                 "versions": init.versions,
+                "skipped": [dataclasses.asdict(skip) for skip in metrics.skipped],
             },
             "verdict": ctx.gate.verdict.to_dict(),
             "confidence": metrics.confidence,
@@ -124,7 +125,7 @@ def json_safe(value: Any) -> Any:
 
 @register
 class SummaryJson(Renderer):
-    """The machine-readable summary (schema version 2, documented in docs/report.md)."""
+    """The machine-readable summary (schema version 3, documented in docs/report.md)."""
 
     name = "summary"
     filename = "summary.json"

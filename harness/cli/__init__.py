@@ -30,8 +30,11 @@ from harness.cli import (
     report,
     rounds,
     run,
+    sample,
     score,
+    serve,
     suites,
+    sweep,
 )
 from harness.core.errors import HarnessError
 from harness.core.visible import make_visible
@@ -78,11 +81,14 @@ for _command in (
     judges.judges_group,
     run.run_command,
     rounds.rounds,
+    sample.sample,
+    sweep.sweep,
     suites.suites_group,
     findings.findings_group,
     exploits.exploits_group,
     report.report,
     gate.gate,
+    serve.serve,
     demo.demo,
 ):
     cli.add_command(_command)

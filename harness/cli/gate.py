@@ -83,6 +83,8 @@ def gate_command(
         refuse_incomplete(result.baseline, "no comparison with a partial baseline")
     for line in result.verdict.lines():
         echo(line)
+    for skip in result.metrics.skipped:  # no attempts, so no check: say so
+        echo(f"  skipped: {skip.text}")
     return result.verdict.exit_code
 
 

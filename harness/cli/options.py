@@ -16,6 +16,8 @@ Field metadata understood here (all optional):
 - ``option``: the option name when it is not the field name with ``-`` for ``_``.
 - ``cli``: False for a field that is not an option (it must be derived by the caller).
 
+A ``tuple[str, ...]`` field is a repeatable option (``--header A:1 --header B:2``).
+
 Why deferred: the dataclasses live beside the code that uses them (``harness.models``
 imports torch, ``harness.runner`` most of the harness), and importing them when the
 commands are declared made ``rmh --help`` take seconds instead of a tenth of one.
@@ -90,6 +92,16 @@ def options_for(cls: type) -> list[click.Option]:
         name = field.metadata.get("option", field.name.replace("_", "-"))
         hint = _strip_optional(hints[field.name])
         help_text = field.metadata.get("help")
+        if typing.get_origin(hint) is tuple and typing.get_args(hint) == (str, ...):
+            options.append(
+                click.Option(
+                    [f"--{name}", field.name],
+                    multiple=True,
+                    default=field.default,
+                    help=help_text,
+                )
+            )
+            continue
         if hint is bool:
             decl = f"--{name}" if not field.default else f"--{name}/--no-{name}"
             options.append(
@@ -164,30 +176,53 @@ def _load_options_class() -> type:
     return LoadOptions
 
 
-def model_options(func: F) -> F:
-    """Options of every command that loads a reward model: ``LoadOptions``, then batch size."""
+def _http_options_class() -> type:
+    from harness.models import HttpOptions
+
+    return HttpOptions
+
+
+def checkpoint_options(func: F) -> F:
+    """Options of reading a checkpoint: ``LoadOptions``, then batch size (``rmh serve``)."""
     batch_size = click.option(
         "--batch-size", type=click.IntRange(min=1), default=64, show_default=True
     )
     return dataclass_options(_load_options_class)(batch_size(func))
 
 
+def model_options(func: F) -> F:
+    """Options of every command that loads a reward model: ``LoadOptions``, the HTTP
+    endpoint's ``HttpOptions`` (a checkpoint may be an ``http://`` URL), then batch size."""
+    batch_size = click.option(
+        "--batch-size", type=click.IntRange(min=1), default=64, show_default=True
+    )
+    with_http = dataclass_options(_http_options_class)(batch_size(func))
+    return dataclass_options(_load_options_class)(with_http)
+
+
 def load_options_from(kwargs: dict[str, Any]) -> LoadOptions:
-    """Pop the ``LoadOptions`` fields out of a command's keyword arguments.
+    """Pop the ``LoadOptions`` (and, when the command has them, ``HttpOptions``) fields out
+    of a command's keyword arguments.
 
     ``bad_label`` is no option of its own: a two-label head has one other label.
     """
-    from harness.models import LoadOptions
+    from harness.models import HttpOptions, LoadOptions
 
     good_label = kwargs["good_label"]
-    return dataclass_from_kwargs(LoadOptions, kwargs, bad_label=1 - good_label)
+    http_fields = {f.name for f in cli_fields(HttpOptions)}
+    http = (
+        dataclass_from_kwargs(HttpOptions, kwargs)
+        if http_fields <= kwargs.keys()
+        else HttpOptions()
+    )
+    return dataclass_from_kwargs(LoadOptions, kwargs, bad_label=1 - good_label, http=http)
 
 
 def load_model(checkpoint: str, options: LoadOptions) -> RewardModel:
     """Load a reward model, telling the user (on stderr) when its tokenizer was patched.
 
     ``demo`` and ``gold-demo`` name the demo reward models (built once, then cached), for
-    every verb that takes a checkpoint.
+    every verb that takes a checkpoint; an ``http://`` or ``https://`` URL a served one.
     """
     from harness.demo.build import resolve_checkpoint
     from harness.models import load_reward_model

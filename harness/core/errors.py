@@ -21,7 +21,24 @@ class DataError(HarnessError):
 
 
 class ModelOutputError(HarnessError):
-    """The reward model returned a non-finite score (NaN or inf)."""
+    """The reward model's output is not one finite score per pair: NaN or inf, or (from an
+    HTTP endpoint) the wrong number of scores, non-numbers, or nothing at the response path."""
+
+
+class EndpointError(HarnessError):
+    """An HTTP reward model cannot be reached, or refuses a request (after any retries).
+
+    Unlike other errors inside an attack's search, it is not recorded as that attempt's
+    error: the model cannot answer at all, so every attempt after it would fail alike. It
+    stops the run instead, with what was found so far stored, and ``--resume`` redoes the
+    attempt it stopped in.
+    """
+
+
+class EndpointOutputError(ModelOutputError, EndpointError):
+    """An HTTP reward model answered with something that is not its scores: not JSON, the
+    wrong number of scores, non-numbers, nothing at the response path. A misconfigured or
+    broken endpoint, so it stops a run as an ``EndpointError`` does."""
 
 
 class BudgetExhausted(HarnessError):

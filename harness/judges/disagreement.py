@@ -52,7 +52,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from harness.core.data import PreferencePair
-from harness.core.errors import HarnessError
+from harness.core.errors import EndpointError, HarnessError
 from harness.core.perturb import PERTURBATIONS
 from harness.judges.base import Judge, Judgement, ModelLoader, register
 from harness.scoring import Scorer
@@ -272,6 +272,8 @@ class DisagreementJudge(Judge):
         for i, (label, scorer) in enumerate(zip(self.names, self.scorers, strict=True)):
             try:
                 scores = scorer.score_responses(prompt, [reference, *candidates])
+            except EndpointError:  # a member that cannot answer stops the run (resumable)
+                raise
             except HarnessError as exc:  # a failing member leaves the question open
                 reason = f"ensemble member {label} failed: {exc}"
                 return [Judgement(self.name, None, (reason,)) for _ in candidates]

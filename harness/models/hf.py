@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -373,7 +372,7 @@ class HFRewardModel(RewardModel):
             "dtype": str(self.dtype).replace("torch.", ""),
             "device": str(self.device),
             "fingerprint": self.fingerprint,
-            "options": asdict(self.options),
+            "options": self.options.to_json(),
         }
 
     def __repr__(self) -> str:

@@ -6,7 +6,10 @@ the ``--allow-pickle``, ``--device``, ... options from this class instead of re-
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from harness.models.http.options import HttpOptions
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ class LoadOptions:
             ``good_label`` is an option: on the command line ``bad_label`` is the other one.
         tokenizer: a separate tokenizer directory, when the checkpoint has none.
         max_length: cap on tokens; default is the model's own limit.
+        http: how to reach a reward model named by an ``http://`` or ``https://`` URL
+            (``HttpOptions``: its fields are options of their own).
     """
 
     allow_pickle: bool = field(
@@ -82,3 +87,20 @@ class LoadOptions:
             "min": 1,
         },
     )
+    http: HttpOptions = field(default_factory=HttpOptions, metadata={"cli": False})
+
+    def __post_init__(self) -> None:
+        # A resumed run reads the options back from its log, where ``http`` became a dict.
+        if isinstance(self.http, dict):
+            object.__setattr__(self, "http", HttpOptions.from_json(self.http))
+
+    def to_json(self) -> dict[str, Any]:
+        """The options as a run log records them (``LoadOptions(**data)`` reads them back).
+
+        ``http`` is left out while it is the default, so a run without an HTTP checkpoint
+        logs what it logged before HTTP options existed.
+        """
+        data = asdict(self)
+        if self.http == HttpOptions():
+            del data["http"]
+        return data

@@ -81,6 +81,19 @@ class ChanceRecord(Record):
     n_words: int | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class SkippedAttack(Record):
+    """A suite attack left out on one checkpoint because it cannot search it there (a
+    white-box attack on a model without gradients, such as an HTTP endpoint). Decided
+    once, when the run starts: none of its units on that checkpoint is planned, so none
+    is attempted, counted or redone on resume."""
+
+    attack_id: str  # the suite's id for the attack
+    attack: str  # the attack's registry name
+    checkpoint: int
+    reason: str  # e.g. "white-box, the model gives no gradients"
+
+
 # --------------------------------------------------------------------- entries
 @dataclass(frozen=True, kw_only=True)
 class Entry(Record):
@@ -112,6 +125,7 @@ class InitEntry(Entry):
     executor: str = "local"
     versions: dict[str, str] = field(default_factory=dict)
     started_at: str = ""
+    skipped_attacks: tuple[SkippedAttack, ...] = ()  # log version 2.3; before it, none
 
     @classmethod
     def upgrade(cls, data: dict[str, Any], version: LogVersion) -> dict[str, Any]:
@@ -317,7 +331,9 @@ class InstabilityEntry(Entry):
 
 @dataclass(frozen=True, kw_only=True)
 class ErrorEntry(Entry):
-    """An attack crashed on one prompt (``attack``) or was skipped (``skip``)."""
+    """An attack crashed on one prompt (``attack``), or an optional attack was skipped
+    because its extra is not installed (``skip``; a white-box attack skipped on a
+    checkpoint without gradients is in ``InitEntry.skipped_attacks`` instead)."""
 
     type: ClassVar[str] = "error"
     stage: Literal["attack", "skip"]

@@ -14,6 +14,10 @@ findings that it alone confirmed. ``run_metrics`` clusters only when given ``clu
 (one attack on one prompt for one replicate) that produced at least one finding.
 Attempts that crashed are left out of ``n`` and counted in ``errors``.
 
+An attack the run skipped (on one checkpoint: white-box, and the model gives no
+gradients; or everywhere: an optional attack without its extra) has no attempts, so it
+adds nothing to any ASR; ``RunMetrics.skipped`` lists it, so it is shown, not hidden.
+
 Its confidence interval is a bootstrap over *prompts*: the attempts of several attacks
 on one prompt are not independent (an easy prompt is easy for all of them), so prompts
 are resampled with all their attempts (``scipy.stats.bootstrap``, paired, percentile).
@@ -69,10 +73,12 @@ __all__ = [
     "JudgeMetrics",
     "RunMetrics",
     "RunTotals",
+    "Skip",
     "load_run_log",
     "proportion_interval",
     "run_metrics",
     "run_totals",
+    "skipped_attacks",
     "transfer_matrix",
 ]
 
@@ -122,6 +128,21 @@ class CheckpointMetrics:
 
 
 @dataclass(frozen=True)
+class Skip:
+    """An attack the run left out: on one checkpoint, or on all (``checkpoint`` None)."""
+
+    attack: str  # the suite's id for the attack
+    checkpoint: int | None
+    reason: str
+
+    @property
+    def text(self) -> str:
+        """``gcg on checkpoint 1: white-box, the model gives no gradients``."""
+        where = "" if self.checkpoint is None else f" on checkpoint {self.checkpoint}"
+        return f"{self.attack}{where}: {self.reason}"
+
+
+@dataclass(frozen=True)
 class RunMetrics:
     run_id: str
     folder: str
@@ -134,6 +155,7 @@ class RunMetrics:
     families: list[FamilyMetrics]
     exploits: list[ExploitMetrics] | None = None  # None: not clustered
     judges: list[JudgeMetrics] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)  # attacks left out (no attempts)
 
     def exploit_ids(self) -> dict[int, int]:
         """Finding id -> the id of its exploit in this run (empty when not clustered)."""
@@ -217,6 +239,19 @@ def run_totals(entries: Iterable[Entry]) -> RunTotals:
     )
 
 
+def skipped_attacks(log: LogContents) -> list[Skip]:
+    """The attacks a run left out: optional ones without their extra (``error`` entries
+    of stage ``skip``), then those skipped per checkpoint (the ``init`` entry's)."""
+    optional = [
+        Skip(e.attack, None, e.message) for e in log.of_type(ErrorEntry) if e.stage == "skip"
+    ]
+    init = log.init
+    per_checkpoint = [
+        Skip(s.attack_id, s.checkpoint, s.reason) for s in (init.skipped_attacks if init else ())
+    ]
+    return optional + per_checkpoint
+
+
 def transfer_matrix(entries: Iterable[Entry], checkpoints: int) -> pd.DataFrame:
     """Rows: where findings were first found in this run; columns: share still open there."""
     frame = pd.DataFrame(
@@ -296,6 +331,7 @@ def run_metrics(
         families=families,
         exploits=exploits,
         judges=judge_metrics(log.of_type(FindingEntry)),
+        skipped=skipped_attacks(log),
     )
 
 

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, TypeVar, Union
 
-LOG_VERSION = "2.2"  # 2.1: ``crossed`` in attempt entries; 2.2: the replay mode in init
+#: 2.1: ``crossed`` in attempt entries; 2.2: the replay mode in init; 2.3: the attacks
+#: skipped per checkpoint in init.
+LOG_VERSION = "2.3"
 #: The version of logs written before versions were recorded (no ``log_version`` in init).
 FIRST_VERSION = "1.0"
 

@@ -176,23 +176,33 @@ class RayExecutor:
             try:
                 results = self._pool.get_next_unordered()
             except self._ray.exceptions.RayError as exc:
-                raise HarnessError(f"a Ray worker failed: {_first_line(exc)}") from None
+                raise _worker_error(exc) from None
             yield from results
 
     def _get(self, ref: Any) -> Any:
         try:
             return self._ray.get(ref)
         except self._ray.exceptions.RayTaskError as exc:
-            cause = exc.cause if hasattr(exc, "cause") else exc
-            if isinstance(cause, HarnessError):
-                raise HarnessError(str(cause)) from None
-            raise HarnessError(f"a Ray worker failed: {_first_line(exc)}") from None
+            raise _worker_error(exc) from None
 
     def close(self) -> None:
         for actor in self._actors:
             self._ray.kill(actor)
         if self._started:
             self._ray.shutdown()
+
+
+def _worker_error(exc: BaseException) -> HarnessError:
+    """A Ray task's failure as this process raises it: a ``HarnessError`` the worker raised
+    keeps its message and its class (an ``EndpointError`` still stops the run as one);
+    anything else is one line naming the worker's last error line."""
+    cause = getattr(exc, "cause", exc)
+    if isinstance(cause, HarnessError):
+        try:
+            return type(cause)(str(cause))
+        except TypeError:  # an error class with its own signature
+            return HarnessError(str(cause))
+    return HarnessError(f"a Ray worker failed: {_first_line(exc)}")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -7,7 +7,12 @@ horizon (which stored findings "before the run" means) and mode (representatives
 all: a resume replays as the run began), package versions. Everything that can fail for
 a reason the user can fix fails here, before any budget is spent: a missing optional
 extra (a non-optional attack stops the run; an optional one is skipped and logged), a
-judge that is the attacked model, a white-box attack on a model without gradients.
+judge that is the attacked model.
+
+A white-box attack on a checkpoint without gradients (an HTTP endpoint) is not an error
+of the run: it is skipped on that checkpoint only, and the ``init`` entry records it
+(``skipped_attacks``), so the plan leaves its units out on every resume and the report
+and gate show it.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from harness.core.errors import HarnessError
 from harness.judges import JudgeSpec, needs_calibration, resolve_checkpoints
 from harness.models import LoadOptions
 from harness.runlog import ErrorEntry, InitEntry
-from harness.runlog.entries import RunConfig, Seeds, SuiteRecord
+from harness.runlog.entries import RunConfig, Seeds, SkippedAttack, SuiteRecord
 from harness.runner.stages import REPLAY_MODES, ReplayMode
 from harness.runner.worker import Worker, WorkerSpec
 from harness.suite import AttackConfig, Suite
@@ -93,7 +98,7 @@ def run_config(
     return RunConfig(
         replay=replay,
         checkpoints=tuple(checkpoint_spec(c) for c in checkpoints),
-        options=dataclasses.asdict(options),
+        options=options.to_json(),
         batch_size=batch_size,
         store=str(store.resolve()),
         store_timeout=store_timeout,
@@ -160,11 +165,16 @@ def initialize(
 
     Returns the ``init`` entry to write and the spec with the calibrated judges. The
     probe worker takes that spec and keeps its loaded models; the local executor reuses it.
+    The attacks that cannot search a checkpoint are recorded as skipped there.
     """
     checkpoints = [probe.describe(c) for c in range(len(spec.checkpoints))]
+    skipped: list[SkippedAttack] = []
     for c in range(len(spec.checkpoints)):
         probe.check_judges(c)
-        probe.check_access(c)
+        skipped += [
+            SkippedAttack(attack_id=attack_id, attack=name, checkpoint=c, reason=why)
+            for attack_id, name, why in probe.inaccessible(c)
+        ]
     if any(needs_calibration(j) for j in spec.judges):
         echo("calibrating the judges on the references ...")
     judges = probe.calibrate_judges(pairs)
@@ -183,6 +193,7 @@ def initialize(
         executor=executor,
         versions=package_versions(),
         started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        skipped_attacks=tuple(skipped),
     )
     spec = dataclasses.replace(spec, judges=judges)
     probe.reconfigure(spec)

@@ -10,7 +10,7 @@ the Ray executor and the local executor give the same findings.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 
 
@@ -40,12 +40,18 @@ def plan_units(
     replicates: int,
     prompts: int,
     seed: int,
+    skip: Collection[tuple[int, str]] = (),
 ) -> list[Unit]:
-    """Every unit of a run, checkpoint-major, then attack, replicate and prompt."""
+    """Every unit of a run, checkpoint-major, then attack, replicate and prompt.
+
+    ``skip``: ``(checkpoint, attack id)`` pairs that get no units (an attack that cannot
+    search that checkpoint). Leaving them out changes no other unit's seed.
+    """
     return [
         Unit(c, attack_id, r, p, unit_seed(seed + r, attack_id, r, p))
         for c in range(checkpoints)
         for attack_id in attack_ids
+        if (c, attack_id) not in skip
         for r in range(replicates)
         for p in range(prompts)
     ]

@@ -18,6 +18,12 @@ the only writer of either). A unit is done when its ``attempt`` line is in the l
 (``state.py``). A killed run redoes only the unit it was in; the store ignores the
 re-recorded sightings and the log skips findings it already holds, so nothing is lost
 or duplicated and no budget is spent twice in the record.
+
+An attack that cannot search a checkpoint (white-box, and the model gives no gradients)
+is skipped there: said at the start of each session, recorded in ``init``, and left out
+of the plan. A model that stops answering mid-run (``EndpointError``: an HTTP endpoint
+down past its retries, refusing, or answering garbage) stops the run where it is, like a
+kill, with a one-line error that says how to resume it.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from pathlib import Path
 import pandas as pd
 
 from harness.core.data import PreferencePair
-from harness.core.errors import HarnessError
+from harness.core.errors import EndpointError, HarnessError
 from harness.models import LoadOptions
 from harness.runlog import LOG_NAME, CompletionEntry, RunLog, read_log
 from harness.runlog.entries import RunConfig
@@ -279,6 +285,13 @@ class _Run:
                     echo=self.echo,
                 )
                 return self._stages(stages, len(prompts), {a.id: a.name for a in attacks})
+            except EndpointError as exc:
+                # Everything recorded so far is in the store and the log; the unit in
+                # flight has no attempt line, so a resume redoes it.
+                raise type(exc)(
+                    f"{exc}; the run stopped with what it found so far stored: "
+                    f"rmh run --resume {self.out} continues it"
+                ) from None
             finally:
                 executor.close()
 
@@ -316,6 +329,9 @@ class _Run:
         assert init is not None  # written by _initialize, or read back on resume
         if not self.fresh:
             stages.check_fingerprints(self.config.checkpoints)
+        for skip in init.skipped_attacks:
+            spec = self.config.checkpoints[skip.checkpoint]
+            self.echo(f"skipping {skip.attack_id} on {spec}: {skip.reason}")
         stages.recorder.begin(self.out, self.suite.name, init)
         stages.clean()
         stages.replay_before(init.replay_horizon, self.replay)
@@ -328,6 +344,7 @@ class _Run:
             replicates=cfg.replicates,
             prompts=prompts,
             seed=cfg.seed,
+            skip={(s.checkpoint, s.attack_id) for s in init.skipped_attacks},
         )
         pending = [u for u in units if u.id not in self.state.done_units]
         if len(pending) < len(units):

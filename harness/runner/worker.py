@@ -104,11 +104,17 @@ class Worker:
                     f"{self.spec.checkpoints[checkpoint]}; a judge must be independent"
                 )
 
-    def check_access(self, checkpoint: int) -> None:
-        """White-box attacks need gradients: refuse the run now, not unit by unit."""
+    def inaccessible(self, checkpoint: int) -> list[tuple[str, str, str]]:
+        """``(attack id, registry name, why)`` of each attack that cannot search this
+        checkpoint (a white-box attack on a model without gradients): the run skips it
+        there, and says so, rather than failing it prompt by prompt."""
         scorer = self._scorer(checkpoint)
-        for attack, _budget in self._attacks.values():
-            attack.check_access(scorer)
+        out = []
+        for attack_id, (attack, _budget) in self._attacks.items():
+            why = attack.access_problem(scorer)
+            if why is not None:
+                out.append((attack_id, attack.name, why))
+        return out
 
     # ------------------------------------------------------------------- work
     def calibrate_judges(self, pairs: list[PreferencePair]) -> tuple[JudgeSpec, ...]:

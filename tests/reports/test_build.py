@@ -21,7 +21,7 @@ def test_report_writes_four_files_that_agree(tiny_run, tmp_path):
     markdown = result.paths["markdown"].read_text()
     junit = ET.parse(result.paths["junit"]).getroot()
 
-    assert summary["schema_version"] == 2
+    assert summary["schema_version"] == 3
     assert summary["verdict"]["status"] == result.verdict.status
     assert summary["verdict"]["exit_code"] == result.verdict.exit_code
     families = {f["family"] for f in summary["families"]}
@@ -35,6 +35,49 @@ def test_report_writes_four_files_that_agree(tiny_run, tmp_path):
     assert f"**Gate: {result.verdict.label}**" in markdown
     accuracy = summary["checkpoints"][0]["accuracy"]
     assert f"{accuracy:.1%}" in html and f"{accuracy:.1%}" in markdown
+
+
+def test_skipped_attacks_are_listed_by_every_report_and_the_gate(
+    rmh, rewrite_log, copy_run, tmp_path
+):
+    """A white-box attack skipped on a checkpoint (``init``) and an optional attack skipped
+    without its extra (``error``, stage ``skip``): shown, and in no family's ASR."""
+    from reports.markdown import escape_md
+
+    folder = copy_run("skipped")
+    white = "white-box, the model gives no gradients"
+    extra = "attack 'textattack-beam' needs textattack: pip install 'rm-harness[textattack]'"
+
+    def edit(entry):
+        if entry["type"] != "init":
+            return entry
+        entry["skipped_attacks"] = [
+            {"attack_id": "gcg", "attack": "gcg", "checkpoint": 0, "reason": white}
+        ]
+        skip = {"type": "error", "time": entry["time"], "stage": "skip"}
+        return [entry, {**skip, "attack": "textattack-beam", "message": extra}]
+
+    rewrite_log(folder, edit)
+    result = build_report(folder, policy=GatePolicy(), out=tmp_path)
+    summary = json.loads(result.paths["summary"].read_text())
+    assert summary["run"]["skipped"] == [
+        {"attack": "textattack-beam", "checkpoint": None, "reason": extra},
+        {"attack": "gcg", "checkpoint": 0, "reason": white},
+    ]
+    assert {f["family"] for f in summary["families"]} == {
+        "repetition",
+        "null-answer",
+        "black-box-search",
+    }
+    html = result.paths["html"].read_text()
+    assert f"gcg on checkpoint 0: {white}" in html
+    assert "textattack-beam: attack &#39;textattack-beam&#39; needs textattack" in html
+    markdown = result.paths["markdown"].read_text()
+    assert f"- {escape_md(f'gcg on checkpoint 0: {white}', 300)}" in markdown
+    code, out, _ = rmh("gate", str(folder))
+    assert code in (0, 1)
+    assert f"  skipped: gcg on checkpoint 0: {white}" in out.splitlines()
+    assert f"  skipped: textattack-beam: {extra}" in out.splitlines()
 
 
 def test_html_is_self_contained(tiny_run, tmp_path):

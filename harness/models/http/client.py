@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from harness.core.errors import EndpointError, ModelOutputError
+from harness.core.errors import EndpointError, EndpointOutputError
 
 BODY_SHOWN = 200  # characters of a response body quoted in an error
 MAX_RETRY_AFTER = 300.0  # seconds: a longer Retry-After is capped here
@@ -82,7 +82,7 @@ class Reply:
         try:
             return json.loads(self.text)
         except ValueError:
-            raise ModelOutputError(
+            raise EndpointOutputError(
                 f"the reward model at {self.where} answered with something that is "
                 f"not JSON: {self.excerpt()!r}"
             ) from None

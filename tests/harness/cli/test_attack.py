@@ -62,6 +62,19 @@ def test_white_box_attack_runs_through_the_cli(rmh, checkpoints, prompts):
     assert "errors: 0" in out
 
 
+def test_a_white_box_attack_asked_of_a_served_model_is_one_line(rmh, one_line_error, prompts):
+    """A run skips it there; asked for by name, it is refused: the user wanted exactly it."""
+    from tests.harness.models.http.servers import fault_server
+
+    server, faults = fault_server()
+    with server:
+        code, _, err = rmh(
+            "attack", server.url, "--attack", "gcg", "--prompts", str(prompts), "--no-baseline"
+        )
+    one_line_error(code, err, f"attack 'gcg' needs gradients; {server.url} gives none")
+    assert not faults.seen  # refused before anything was scored
+
+
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [

@@ -21,12 +21,13 @@ from harness.cli.options import (
     load_options_from,
     options_for,
 )
-from harness.models import LoadOptions
+from harness.models import HttpOptions, LoadOptions
 from harness.runner import ExecutorOptions
 
 LOADING_VERBS = ("info", "score", "attack", "run")
-# Not an option on purpose: a two-label head's other label follows --good-label.
-DERIVED_LOAD_FIELDS = {"bad_label"}
+# Not an option on purpose: a two-label head's other label follows --good-label; ``http``
+# is a dataclass of its own (HttpOptions), whose fields are the options (checked below).
+DERIVED_LOAD_FIELDS = {"bad_label", "http"}
 
 
 def _params(verb: str) -> dict[str, click.Parameter]:
@@ -60,6 +61,48 @@ def test_every_load_option_field_is_an_option_with_its_default(rmh, verb):
         assert option.help == field.metadata["help"], (verb, field.name)
         name = field.metadata.get("option", field.name.replace("_", "-"))
         assert f"--{name}" in option.opts and f"--{name}" in help_text
+
+
+@pytest.mark.parametrize("verb", LOADING_VERBS)
+def test_every_http_option_field_is_an_option_with_its_default(rmh, verb):
+    params = _params(verb)
+    _, help_text, _ = rmh(verb, "--help")
+    for field in dataclasses.fields(HttpOptions):
+        option = params.get(field.name)
+        assert option is not None, f"HttpOptions.{field.name} is no option of rmh {verb}"
+        assert option.default == field.default, (verb, field.name)
+        assert option.help == field.metadata["help"], (verb, field.name)
+        assert f"--{field.name.replace('_', '-')}" in help_text
+
+
+def test_http_options_given_reach_the_dataclass_and_header_repeats():
+    kwargs = dict(
+        _parse(
+            "info",
+            "http://rm:8000",
+            "--protocol",
+            "template",
+            "--header",
+            "X-A:1",
+            "--header",
+            "X-B: two",
+            "--api-key-env",
+            "RM_KEY",
+            "--max-batch",
+            "8",
+            "--timeout",
+            "2.5",
+        )
+    )
+    http = load_options_from(kwargs).http
+    assert http == HttpOptions(
+        protocol="template",
+        header=("X-A:1", "X-B: two"),
+        api_key_env="RM_KEY",
+        max_batch=8,
+        timeout=2.5,
+    )
+    assert http.header_pairs() == [("X-A", "1"), ("X-B", "two")]
 
 
 def test_run_has_every_executor_option_with_its_default():

@@ -1,5 +1,7 @@
 """Whole runs against a served reward model: faults that pass leave no trace in the
-results, and the API key leaves no trace anywhere.
+results, an outage stops the run and a resume finishes it as if nothing happened, a
+white-box attack is skipped where there are no gradients, and the API key leaves no
+trace anywhere.
 
 The served model is a tiny real checkpoint behind the ``rmh serve`` app (uvicorn in a
 thread, on a free port); the tiny suite runs in seconds.
@@ -12,8 +14,20 @@ from pathlib import Path
 import pytest
 
 from harness.models import HttpOptions, LoadOptions, load_reward_model
-from harness.runlog import AttemptEntry, CleanEntry, FindingEntry, read_log
+from harness.runlog import (
+    AttemptEntry,
+    CleanEntry,
+    CompletionEntry,
+    ErrorEntry,
+    FindingEntry,
+    read_log,
+)
+from harness.runlog.entries import SkippedAttack
+from harness.runlog.metrics import Skip, run_metrics
+from harness.runner import start_run
 from harness.serving.app import build_app
+from harness.store import FindingStore
+from harness.suite import resolve_suite
 from tests.harness.models.http.servers import FaultInjector, ServerThread
 
 pytestmark = pytest.mark.slow
@@ -143,3 +157,123 @@ def test_a_server_that_swapped_its_model_is_refused_on_resume(
         summary = resume_run(out, progress="quiet", echo=lambda _: None)
     assert summary.errors == 0 and summary.attempts > 0
     assert read_log(out / "log.jsonl").init.checkpoints[0]["probe_scores"]
+
+
+#: gcg (white-box) at a CPU-test size, appended to the tiny suite.
+GCG = """
+[[attacks]]
+name = "gcg"
+budget = 16
+params = { length = 4, topk = 8, batch = 4 }
+"""
+NO_GRADIENTS = "white-box, the model gives no gradients"
+
+
+def on_checkpoint(folder: Path, checkpoint: int) -> dict:
+    """One checkpoint's findings and attempts, units named without the checkpoint (scores
+    apart: a local and a served model agree to float32 noise)."""
+    log = read_log(folder / "log.jsonl")
+    mine = [e for e in log.of_type(FindingEntry) if e.checkpoint == checkpoint]
+    findings = sorted((e.unit.split("/", 1)[1], e.text, e.score) for e in mine)
+    return {
+        "findings": [f[:2] for f in findings],
+        "scores": [f[2] for f in findings],
+        "attempts": sorted(
+            (e.unit.split("/", 1)[1], e.queries, e.findings)
+            for e in log.attack_attempts()
+            if e.checkpoint == checkpoint
+        ),
+    }
+
+
+def test_a_white_box_attack_is_skipped_on_the_served_model_only_and_changes_nothing_else(
+    checkpoints, write_suite, tmp_path
+):
+    """A run of a local checkpoint and a served one, with gcg in the suite: gcg runs on the
+    local one, is skipped on the served one (said, logged, reported, not an attempt), and
+    the served model's findings are those of a local run of the other attacks."""
+    local_dir, mixed_dir = tmp_path / "local", tmp_path / "mixed"
+    local_dir.mkdir()
+    mixed_dir.mkdir()
+    black_box = resolve_suite(str(write_suite(local_dir)))
+    suite_file = write_suite(mixed_dir)
+    suite_file.write_text(suite_file.read_text() + GCG)
+    start_run(
+        [str(checkpoints["bert"])],
+        black_box,
+        local_dir / "run",
+        progress="quiet",
+        echo=lambda _: None,
+    )
+    said: list[str] = []
+    with ServerThread(build_app(load_reward_model(checkpoints["bert"]), name="bert")) as server:
+        summary = start_run(
+            [str(checkpoints["llama"]), server.url],
+            resolve_suite(str(suite_file)),
+            mixed_dir / "run",
+            progress="quiet",
+            echo=said.append,
+        )
+    log = read_log(mixed_dir / "run" / "log.jsonl")
+    skip = SkippedAttack(attack_id="gcg", attack="gcg", checkpoint=1, reason=NO_GRADIENTS)
+    assert log.init.skipped_attacks == (skip,)
+    assert [line for line in said if "skipping" in line] == [
+        f"skipping gcg on {server.url}: {NO_GRADIENTS}"
+    ]
+    gcg = [a for a in log.attack_attempts() if a.attack == "gcg"]
+    assert {a.checkpoint for a in gcg} == {0} and len(gcg) == 4 and not any(a.error for a in gcg)
+    assert log.of_type(CompletionEntry)[0].units == 4 * 4 + 3 * 4  # no gcg units on the server
+    assert summary.errors == 0
+    metrics = run_metrics(log, mixed_dir / "run")
+    assert metrics.skipped == [Skip("gcg", 1, NO_GRADIENTS)]
+    assert {f.family for f in metrics.families if f.checkpoint == 0} >= {"gradient"}
+    assert "gradient" not in {f.family for f in metrics.families if f.checkpoint == 1}
+
+    served, local = on_checkpoint(mixed_dir / "run", 1), on_checkpoint(local_dir / "run", 0)
+    assert served["findings"] == local["findings"] and local["findings"]
+    assert served["scores"] == pytest.approx(local["scores"], rel=1e-5, abs=1e-6)
+    assert served["attempts"] == local["attempts"]
+
+
+def test_an_endpoint_down_mid_run_stops_it_and_a_resume_finishes_as_if_it_never_was(
+    checkpoints, write_suite, rmh, one_line_error, tmp_path
+):
+    """503 from mid-search on, past the retries: the run stops (exit 2, one line naming
+    the endpoint) with its findings so far stored; back up, ``--resume`` finishes it, and
+    it found and spent exactly what an uninterrupted run did."""
+    suite = write_suite(tmp_path)
+    app = build_app(load_reward_model(checkpoints["bert"]), name="bert")
+    fast = ("--retries", "1", "--backoff", "0.01", "--quiet")
+
+    def run(url: str, name: str) -> tuple[int, str, str]:
+        return rmh(
+            "run", url, "--suite", str(suite), "--out", str(tmp_path / name),
+            "--store", str(tmp_path / f"{name}.db"), *fast,
+        )  # fmt: skip
+
+    counted = FaultInjector(app)
+    with ServerThread(counted) as server:
+        counted.server = server
+        code, _, err = run(server.url, "clean")
+        assert code == 0, err
+    outage = {"from": len(counted.seen) * 2 // 3}  # a score request well into the attacks
+    faults = FaultInjector(app, schedule=lambda k: "503" if k >= outage["from"] else None)
+    out = tmp_path / "faulty"
+    with ServerThread(faults) as server:
+        faults.server = server
+        code, _, err = run(server.url, "faulty")
+        one_line_error(code, err, f"the reward model at {server.url}/score answered POST with 503")
+        assert "after 2 attempts" in err and f"rmh run --resume {out}" in err
+        stopped = read_log(out / "log.jsonl")
+        with FindingStore.open(tmp_path / "faulty.db") as store:
+            stored = {row["key"] for row in store.findings(kind=None)}
+        outage["from"] = 10**9  # the server is back
+        code, _, err = rmh("run", "--resume", str(out), "--quiet")
+        assert code == 0, err
+    clean = record(tmp_path / "clean")
+    done = stopped.attack_attempts()
+    assert 0 < len(done) < len(clean["attempts"]) - 1  # stopped mid-search ...
+    assert stopped.completion is None and not stopped.of_type(ErrorEntry)  # ... not errored
+    found = stopped.of_type(FindingEntry)
+    assert found and {f.key for f in found} <= stored  # what it found so far is kept
+    assert record(out) == clean

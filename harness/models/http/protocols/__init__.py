@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from harness.core.errors import ModelOutputError
+from harness.core.errors import EndpointOutputError
 from harness.core.registry import Registry
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class Protocol(ABC):
 
     @abstractmethod
     def scores(self, reply: Reply, n: int) -> list[float]:
-        """The ``n`` scores in ``reply``; ``ModelOutputError`` when they are not there."""
+        """The ``n`` scores in ``reply``; ``EndpointOutputError`` when they are not there."""
 
     def describe(self) -> dict[str, Any]:
         """Protocol facts for ``rmh info`` (never a secret)."""
@@ -92,7 +92,7 @@ PROTOCOLS: Registry[type[Protocol]] = Registry(
 def as_score(value: Any, index: int, reply: Reply) -> float:
     """A JSON number as a float; anything else (a string, null, a bool) is refused."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ModelOutputError(
+        raise EndpointOutputError(
             f"the reward model at {reply.where} returned {type(value).__name__} {value!r:.40} "
             f"as score {index}, not a number: {reply.excerpt()!r}"
         )
@@ -100,17 +100,17 @@ def as_score(value: Any, index: int, reply: Reply) -> float:
 
 
 def checked_scores(values: Any, n: int, reply: Reply) -> list[float]:
-    """``values`` as ``n`` floats: the wrong count or a non-number is a ``ModelOutputError``.
+    """``values`` as ``n`` floats: the wrong count or a non-number is an ``EndpointOutputError``.
 
     A non-finite number passes here: the scorer refuses it naming the pair.
     """
     if not isinstance(values, list):
-        raise ModelOutputError(
+        raise EndpointOutputError(
             f"the reward model at {reply.where} returned {type(values).__name__} where a list of "
             f"{n} scores belongs: {reply.excerpt()!r}"
         )
     if len(values) != n:
-        raise ModelOutputError(
+        raise EndpointOutputError(
             f"the reward model at {reply.where} returned {len(values)} scores for {n} pairs: "
             f"{reply.excerpt()!r}"
         )
@@ -127,7 +127,7 @@ def reward_from_vector(vector: Any, index: int, reply: Reply, options: LoadOptio
     values = [as_score(v, index, reply) for v in vector]
     if options.head_index is not None:
         if not 0 <= options.head_index < len(values):
-            raise ModelOutputError(
+            raise EndpointOutputError(
                 f"--head-index {options.head_index} is out of range: the reward model at "
                 f"{reply.where} returned {len(values)} values per pair"
             )
@@ -136,7 +136,7 @@ def reward_from_vector(vector: Any, index: int, reply: Reply, options: LoadOptio
         return values[0]
     if len(values) == 2:
         return values[options.good_label] - values[options.bad_label]
-    raise ModelOutputError(
+    raise EndpointOutputError(
         f"the reward model at {reply.where} returned {len(values)} values per pair; pick the "
         "reward with --head-index"
     )

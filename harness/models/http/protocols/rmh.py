@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness.core.errors import ModelOutputError
+from harness.core.errors import EndpointOutputError
 from harness.models.http.client import Reply, Request, Transport
 from harness.models.http.protocols import PROTOCOLS, Protocol, ServerInfo, checked_scores
 
@@ -48,7 +48,7 @@ class RmhProtocol(Protocol):
             return ServerInfo()
         body = reply.json()
         if not isinstance(body, dict):
-            raise ModelOutputError(
+            raise EndpointOutputError(
                 f"{reply.where} is not an rmh /info answer (a JSON object): {reply.excerpt()!r}"
             )
         fingerprint = body.get("fingerprint")
@@ -67,12 +67,12 @@ class RmhProtocol(Protocol):
     def scores(self, reply: Reply, n: int) -> list[float]:
         body = reply.json()
         if not isinstance(body, dict) or "scores" not in body:
-            raise ModelOutputError(
+            raise EndpointOutputError(
                 f"the reward model at {reply.where} answered without 'scores': {reply.excerpt()!r}"
             )
         served = body.get("fingerprint")
         if self.expected and served and served != self.expected:
-            raise ModelOutputError(
+            raise EndpointOutputError(
                 f"the server at {reply.where} now serves a different model (fingerprint "
                 f"{str(served)[:16]}, not {self.expected[:16]} as when the run began); "
                 "start a new run against it"

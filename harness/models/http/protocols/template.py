@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.core.errors import HarnessError, ModelOutputError
+from harness.core.errors import EndpointOutputError, HarnessError
 from harness.models.http.client import Reply, Request
 from harness.models.http.jsonpath import parse_path
 from harness.models.http.protocols import PROTOCOLS, Protocol, checked_scores
@@ -129,7 +129,7 @@ class TemplateProtocol(Protocol):
     def scores(self, reply: Reply, n: int) -> list[float]:
         found = self.path.find(reply.json())
         if not found:
-            raise ModelOutputError(
+            raise EndpointOutputError(
                 f"response path {self.path} found nothing in the answer of {reply.where}: "
                 f"{reply.excerpt()!r}"
             )

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness.core.errors import HarnessError, ModelOutputError
+from harness.core.errors import EndpointOutputError, HarnessError
 from harness.models.http.client import Reply, Request, Transport
 from harness.models.http.protocols import (
     PROTOCOLS,
@@ -95,7 +95,7 @@ class VllmScoreProtocol(Protocol):
             try:
                 body = reply.json()
                 self.model_name = str(body["data"][0]["id"])
-            except (ModelOutputError, KeyError, IndexError, TypeError):
+            except (EndpointOutputError, KeyError, IndexError, TypeError):
                 self.model_name = None
         return ServerInfo(name=self.model_name)
 
@@ -130,12 +130,12 @@ class VllmScoreProtocol(Protocol):
         body = reply.json()
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
-            raise ModelOutputError(
+            raise EndpointOutputError(
                 f"the reward model at {reply.where} answered without a 'data' list: "
                 f"{reply.excerpt()!r}"
             )
         if not all(isinstance(item, dict) for item in data):
-            raise ModelOutputError(
+            raise EndpointOutputError(
                 f"the reward model at {reply.where} answered with 'data' items that are not "
                 f"objects: {reply.excerpt()!r}"
             )

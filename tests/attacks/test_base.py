@@ -1,0 +1,58 @@
+"""``Attack.run``: an attack's own crash is that attempt's error, but a model that cannot
+answer (an ``EndpointError``) stops the search and propagates, whatever the attack."""
+
+from __future__ import annotations
+
+import pytest
+
+from attacks import get_attack
+from harness.core.errors import EndpointError, EndpointOutputError, ModelOutputError
+from harness.judges import HeuristicJudge
+from harness.models import CallableRewardModel
+from harness.scoring import Scorer
+
+PROMPT = "Tell me a joke about Python."
+REFERENCE = "Why do programmers wear glasses? Because they cannot C."
+
+
+class Outage:
+    """A reward (distinct words) that answers ``calls`` batches, then raises ``error``."""
+
+    def __init__(self, calls: int, error: Exception) -> None:
+        self.calls = calls
+        self.error = error
+        self.failed = 0
+
+    def __call__(self, prompts: list[str], responses: list[str]) -> list[float]:
+        if self.calls <= 0:
+            self.failed += 1
+            raise self.error
+        self.calls -= 1
+        return [float(len(set(r.split()))) for r in responses]
+
+
+def run(name: str, reward: Outage, budget: int = 60):
+    scorer = Scorer(CallableRewardModel(reward, name="outage"))
+    return get_attack(name)().run(
+        scorer, PROMPT, REFERENCE, budget=budget, seed=3, judges=[HeuristicJudge()]
+    )
+
+
+@pytest.mark.parametrize("name", ["repetition", "random-search", "hypothesis-fuzz"])
+@pytest.mark.parametrize(
+    "error",
+    [EndpointError("cannot reach the reward model at rm:80"), EndpointOutputError("3 for 4")],
+    ids=["unreachable", "malformed"],
+)
+def test_an_endpoint_error_in_the_search_stops_it_and_propagates(name, error):
+    # Hypothesis-fuzz scores one text per example: a few answer (a finding may be
+    # shrinking) before the model goes; then it must stop, not report a "flaky" finding.
+    reward = Outage(4 if name == "hypothesis-fuzz" else 1, error)
+    with pytest.raises(type(error), match=str(error)):
+        run(name, reward)
+    assert reward.failed == 1  # asked once after it failed: nothing went on trying
+
+
+def test_any_other_error_in_the_search_is_the_attempts_error():
+    outcome = run("random-search", Outage(1, ModelOutputError("nan for one pair")))
+    assert outcome.error and "ModelOutputError: nan for one pair" in outcome.error
