@@ -20,12 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
-import subprocess
-import sys
-import threading
 import time
-from contextlib import contextmanager
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -39,30 +34,9 @@ from transformers.utils import logging as hf_logging
 from harness.demo.build import build_demo_checkpoint
 from harness.models import HttpOptions, HttpRewardModel, LoadOptions, load_reward_model
 from harness.scoring import Scorer
+from harness.testing import rmh_serve
 
 BATCH = 64
-
-
-@contextmanager
-def rmh_serve(checkpoint: str, *args: str):
-    """``rmh serve CHECKPOINT --port 0`` in a child process; yields its URL."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli", "serve", checkpoint, "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line: list[str] = []
-    reader = threading.Thread(target=lambda: line.append(process.stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(timeout=300)
-    try:
-        found = re.search(r" at (http://\S+)", line[0] if line else "")
-        if not found:
-            raise SystemExit(f"rmh serve did not start: {line!r}")
-        yield found.group(1)
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
 
 
 def timed(label: str, fn, n: int, rates: dict[str, float]):
@@ -142,14 +116,16 @@ def main() -> None:
             model = HttpRewardModel(url, LoadOptions(http=http))
             Scorer(model).score(prompts[:64], responses[:64])  # warm up the server
             label = f"rmh serve, batch {batch}, max-batch {max_batch}, conc. {args.concurrency}"
-            served = timed(
-                label,
-                lambda m=model, b=batch: Scorer(m, batch_size=b).score(prompts, responses),
-                args.pairs,
-                rates,
-            )
+            scorer = Scorer(model, batch_size=batch)
+            sent = model.transport.sent
+            served = timed(label, lambda s=scorer: s.score(prompts, responses), args.pairs, rates)
+            requests = model.transport.sent - sent
             worst = float(np.max(np.abs(served - local)))
-            print(f"    max |served - local| = {worst:.2e}  (retries: {model.transport.retried})")
+            print(
+                f"    {scorer.stats.batches} scorer batches, {requests} requests "
+                f"({requests / scorer.stats.batches:.1f} per batch, retries "
+                f"{model.transport.retried}); max |served - local| = {worst:.2e}"
+            )
             model.close()
         print()
         for label, rate in rates.items():

@@ -9,7 +9,6 @@ checkpoint is accepted.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from harness.cli.options import (
     load_model,
     load_options_from,
 )
-from harness.core.errors import HarnessError
+from harness.core.secrets import api_key_from_env
 
 
 @click.command(name="serve", cls=GeneratedOptionsCommand)
@@ -80,14 +79,7 @@ def serve(
     from harness.serving import require_serve_extra
     from harness.serving.server import bind, listen, run, url_of
 
-    key = None
-    if server_key_env is not None:
-        key = os.environ.get(server_key_env)
-        if not key:
-            raise HarnessError(
-                f"--api-key-env {server_key_env}: the environment variable {server_key_env} "
-                "is not set or empty"
-            )
+    key = api_key_from_env(server_key_env)  # before binding: a missing key fails at once
     sock = bind(host, port)
     try:
         require_serve_extra()

@@ -48,6 +48,10 @@ class RewardModel(ABC):
     fingerprint: str
     #: Whether ``token_gradients`` is available (white-box attacks need it).
     supports_gradients: bool = False
+    #: Whether ``score_batch`` pads its batch to the longest row here, so that a batch
+    #: costs rows x longest ``length`` and the scorer caps it (``max_batch_tokens``). A
+    #: model whose server pads and bounds its own batches says False.
+    pads_batches: bool = True
 
     @abstractmethod
     def prepare(self, prompts: Sequence[str], responses: Sequence[str]) -> list[Prepared]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.core.errors import CheckpointError
+from harness.core.placeholders import fill_placeholders
 
 _SENTINEL = "\ue000RMH_RESPONSE\ue001"
 
@@ -197,7 +198,8 @@ class TemplateFormat(_TextFormat):
         self.name = template
 
     def render(self, prompt: str, response: str) -> str:
-        return self.template.replace("{prompt}", prompt).replace("{response}", response)
+        # One pass: a prompt holding the text "{response}" stays as it is.
+        return fill_placeholders(self.template, {"prompt": prompt, "response": response})
 
 
 class ChatTemplateFormat(_TextFormat):

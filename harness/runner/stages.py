@@ -28,6 +28,7 @@ import pandas as pd
 
 from harness.core.data import PreferencePair
 from harness.core.errors import HarnessError
+from harness.models.http.fingerprint import same_model
 from harness.runlog import CleanEntry, ReplayEntry
 from harness.runlog.entries import AccuracyRecord, ChanceRecord, Phase, probe_unit
 from harness.runlog.metrics import transfer_matrix
@@ -65,9 +66,15 @@ class Stages:
         return len(self.recorder.fingerprints)
 
     def check_fingerprints(self, specs: Sequence[str]) -> None:
-        """On resume: the checkpoints must be the ones the run started with."""
-        for c, expected in enumerate(self.recorder.fingerprints):
-            if self.executor.call("describe", c)["fingerprint"] != expected:
+        """On resume: the checkpoints must be the ones the run started with.
+
+        A served model identified by a probe is compared by its probe scores, within
+        serving noise (``same_model``), not by the hash of their rounding.
+        """
+        init = self.recorder.state.init
+        assert init is not None  # read back from the log being resumed
+        for c, logged in enumerate(init.checkpoints):
+            if not same_model(logged, self.executor.call("describe", c)):
                 raise HarnessError(
                     f"checkpoint {specs[c]} changed since the run started "
                     "(fingerprint differs); start a new run"

@@ -7,7 +7,8 @@ Speed and accounting live here so that no attack re-implements them:
 - **length buckets, dynamic padding**: new pairs are tokenized, sorted by length (longest
   first, so an out-of-memory shows up in the first batch), and cut into batches of at
   most ``batch_size`` rows and ``max_batch_tokens`` padded tokens. Each batch pads only to
-  its own longest row.
+  its own longest row. A model that does not pad here (``pads_batches`` False: a served
+  model, whose server bounds its own batches) is cut by rows alone.
 - **budget**: every new (uncached) pair is one query. A request that the remaining budget
   cannot pay for raises ``BudgetExhausted`` before anything is scored, so budgets are
   never overspent and partial batches never happen.
@@ -71,7 +72,8 @@ class Scorer:
     Attributes:
         model: the reward model (``harness.models``).
         batch_size: rows per forward pass.
-        max_batch_tokens: cap on rows x padded length per forward pass (memory bound).
+        max_batch_tokens: cap on rows x padded length per forward pass (memory bound);
+            ignored for a model that does not pad its batches here (``pads_batches``).
         budget: queries allowed (None: unlimited). Gradient calls count as one query.
         cache: shared score cache; pass the same mapping to several scorers over the
             same model to share work (``with_budget`` does this).
@@ -192,12 +194,14 @@ class Scorer:
 
     def _batches(self, order: list[int], items: list[Prepared]):
         """Cut length-sorted indices into batches bounded by rows and padded tokens."""
+        cap = self.max_batch_tokens if self.model.pads_batches else None
         batch: list[int] = []
         width = 0
         for i in order:
             length = max(items[i].length, 1)
             grown = max(width, length) * (len(batch) + 1)
-            if batch and (len(batch) >= self.batch_size or grown > self.max_batch_tokens):
+            too_wide = cap is not None and grown > cap
+            if batch and (len(batch) >= self.batch_size or too_wide):
                 yield batch
                 batch, width = [], 0
             batch.append(i)

@@ -9,12 +9,20 @@ fault handling is what makes a served RM usable for a long run.
   idempotent, so a retried POST is safe; and since the scorer counts a batch's queries
   only once ``score_batch`` returns, a retried request is never counted twice.
 - **Other 4xx**: not retried; a one-line ``EndpointError`` naming the status and the
-  first 200 characters of the body.
+  first 200 characters of the body. A 3xx too (``httpx`` follows no redirect, and a
+  redirect's body is not scores): the status and its ``Location``. An error the client
+  makes itself (``httpx.LocalProtocolError``: a request it cannot write) is not retried.
+- **Timeouts**: ``timeout`` is httpx's, per phase: the wait for a connection (at most
+  ``CONNECT_TIMEOUT``, so an unreachable host fails in seconds, not minutes), and
+  between bytes of the answer (a slow trickle is not cut off as long as bytes come).
 - **Concurrency**: the requests of one scorer batch run on up to ``concurrency``
   threads over one ``httpx.Client`` (which may be shared between threads), with that
-  many pooled connections.
-- **Secrets**: the API key is blanked out of every message (a server may echo the
-  ``Authorization`` header in an error body), and nothing here logs a header.
+  many pooled connections. The first failure stops the others: they make no further
+  attempt and leave their backoff at once (so a failed batch, or Ctrl-C, does not wait
+  for other requests' retries).
+- **Secrets**: the API key is blanked out of every message, in every spelling a message
+  may hold it (``secrets.redaction_forms``: a server may echo the ``Authorization``
+  header in an error body), and nothing here logs a header.
 
 The client is made lazily in the process that uses it and made again after a fork, so a
 model built in one process never drags a live connection pool into another.
@@ -25,11 +33,13 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import threading
 import time
-from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,11 +47,19 @@ from urllib.parse import urlsplit
 import httpx
 
 from harness.core.errors import EndpointError, EndpointOutputError
+from harness.core.secrets import redact, redaction_forms
 
 BODY_SHOWN = 200  # characters of a response body quoted in an error
 MAX_RETRY_AFTER = 300.0  # seconds: a longer Retry-After is capped here
 MAX_BACKOFF = 30.0  # seconds: the longest computed delay between retries
+CONNECT_TIMEOUT = 10.0  # seconds: the longest wait for a connection, whatever ``timeout`` is
+INFO_RETRIES = 1  # retries of a GET (``/info`` when the model is built): fail fast
 REDACTED = "***"
+_DELTA_SECONDS = re.compile(r"[0-9]+")
+
+
+class Cancelled(Exception):
+    """A request of a batch that another request's failure stopped (never shown)."""
 
 
 def host_of(url: str) -> str:
@@ -77,6 +95,7 @@ class Reply:
     status: int
     text: str
     shown: str | None = None  # the start of the body as quoted in messages (key blanked)
+    redactor: Callable[[str], str] | None = field(default=None, compare=False, repr=False)
 
     def json(self) -> Any:
         try:
@@ -96,20 +115,34 @@ class Reply:
         """The start of the body, as quoted in messages."""
         return self.shown if self.shown is not None else self.text[:BODY_SHOWN]
 
+    def quote(self, value: Any, limit: int = 40) -> str:
+        """``repr(value)`` for a message: the key blanked first, then cut to ``limit``
+        characters (cut first, a key split in two would no longer be found)."""
+        text = repr(value)
+        if self.redactor is not None:
+            text = self.redactor(text)
+        return text[:limit]
 
-def retry_after(value: str | None) -> float | None:
-    """Seconds a ``Retry-After`` header asks for (delta-seconds or an HTTP date)."""
+
+def retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds a ``Retry-After`` header asks for, or None when it says nothing usable.
+
+    RFC 9110: delta-seconds (digits only: not ``1.5``, ``-3`` or ``nan``) or an HTTP
+    date. A date without a zone (asctime, or ``-0000``) is GMT, as every HTTP date is,
+    not the local time. The wait is capped at ``MAX_RETRY_AFTER``; a date past is 0.
+    """
     if value is None:
         return None
     value = value.strip()
+    if _DELTA_SECONDS.fullmatch(value):
+        return min(float(int(value)), MAX_RETRY_AFTER)
     try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        seconds = when.timestamp() - time.time()
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    seconds = when.timestamp() - (time.time() if now is None else now)
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
@@ -154,7 +187,7 @@ class Transport:
         self.concurrency = max(1, concurrency)
         self.retries = max(0, retries)
         self.backoff = max(0.0, backoff)
-        self._secret = secret or None
+        self._forms = redaction_forms(secret)
         self._rng = random.Random()  # jitter only: it never changes a score
         self._lock = threading.Lock()
         self._pid: int | None = None
@@ -180,7 +213,7 @@ class Transport:
             if self._client is None or self._pid != os.getpid():
                 self._client = httpx.Client(
                     headers=self.headers,
-                    timeout=httpx.Timeout(self.timeout),
+                    timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
                     limits=httpx.Limits(
                         max_connections=self.concurrency,
                         max_keepalive_connections=self.concurrency,
@@ -208,65 +241,105 @@ class Transport:
             self._pool = None
             self._client = None
 
+    @property
+    def connect_timeout(self) -> float:
+        """Seconds to wait for a connection: ``timeout``, but at most ``CONNECT_TIMEOUT``."""
+        return min(self.timeout, CONNECT_TIMEOUT)
+
     # ----------------------------------------------------------------- sending
     def redact(self, text: str) -> str:
-        """``text`` with the API key blanked out."""
-        return text.replace(self._secret, REDACTED) if self._secret else text
+        """``text`` with the API key blanked out (as it is, and escaped)."""
+        return redact(text, self._forms, REDACTED)
 
     def get(self, url: str, *, missing_ok: bool = False) -> Reply | None:
-        """GET ``url``; ``missing_ok``: a 404 or 405 is ``None`` (the route does not exist)."""
-        return self._send("GET", url, None, missing_ok=missing_ok)
+        """GET ``url``; ``missing_ok``: a 404 or 405 is ``None`` (the route does not exist).
 
-    def post(self, request: Request) -> Reply:
-        reply = self._send("POST", request.url, request.body, missing_ok=False)
+        Retried at most ``INFO_RETRIES`` times: a GET asks a server about itself when the
+        model is built, and a host that does not answer should fail in seconds there.
+        """
+        retries = min(self.retries, INFO_RETRIES)
+        return self._send("GET", url, None, missing_ok=missing_ok, retries=retries)
+
+    def post(self, request: Request, stop: threading.Event | None = None) -> Reply:
+        """POST one request, with retries; ``stop`` set: no further attempt (``Cancelled``)."""
+        reply = self._send("POST", request.url, request.body, missing_ok=False, stop=stop)
         assert reply is not None
         return reply
 
     def post_all(self, requests: Sequence[Request]) -> list[Reply]:
         """POST every request, ``concurrency`` at a time; replies in request order.
 
-        The first failure (after its retries) is raised and the requests not yet started
-        are cancelled.
+        The first failure (after its retries) is raised as soon as it happens, whichever
+        request it is: the requests not yet started are cancelled, and the others make no
+        further attempt (an attempt in flight ends within the timeout).
         """
         if len(requests) <= 1 or self.concurrency == 1:
             return [self.post(r) for r in requests]
         pool = self._executor()
-        futures: list[Future[Reply]] = [pool.submit(self.post, r) for r in requests]
+        stop = threading.Event()
+        futures: list[Future[Reply]] = [pool.submit(self.post, r, stop) for r in requests]
         try:
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            failed = [f for f in futures if f in done and f.exception() is not None]
+            if failed:
+                real = [f for f in failed if not isinstance(f.exception(), Cancelled)]
+                raise (real or failed)[0].exception()  # type: ignore[misc]
             return [f.result() for f in futures]
-        except BaseException:
+        finally:
+            stop.set()  # a no-op after success; after a failure or Ctrl-C it stops the rest
             for f in futures:
                 f.cancel()
-            raise
 
-    def _send(self, method: str, url: str, body: Any, *, missing_ok: bool) -> Reply | None:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        body: Any,
+        *,
+        missing_ok: bool,
+        retries: int | None = None,
+        stop: threading.Event | None = None,
+    ) -> Reply | None:
         client = self._client_for_process()
+        retries = self.retries if retries is None else retries
+        if stop is None:
+            stop = threading.Event()
         # ensure_ascii: adversarial text may hold lone surrogates, which UTF-8 cannot encode
         content = None if body is None else json.dumps(body, ensure_ascii=True).encode()
         headers = {"Content-Type": "application/json"} if content is not None else None
         attempt = 0
         while True:
+            if stop.is_set():
+                raise Cancelled(f"{method} {display_url(url)} stopped: another request failed")
             with self._lock:
                 self.sent += 1
-            wait: float | None = None
+            delay: float | None = None
             try:
                 response = client.request(method, url, content=content, headers=headers)
+            except httpx.LocalProtocolError as exc:  # our own request is malformed: no retry
+                raise EndpointError(self._local_error(method, url, exc)) from None
             except httpx.TransportError as exc:
                 failure = _failure_words(exc)
             else:
                 status = response.status_code
+                if 300 <= status < 400:
+                    raise EndpointError(self._redirect_message(method, url, response))
                 if status < 400:
                     text = response.text
-                    return Reply(url, status, text, self.redact(text)[:BODY_SHOWN])
+                    return Reply(
+                        url, status, text, self.redact(text)[:BODY_SHOWN], redactor=self.redact
+                    )
                 if missing_ok and status in (404, 405):
                     return None
                 if status != 429 and status < 500:
                     raise EndpointError(self._status_message(method, url, response))
                 failure = self._status_message(method, url, response)
-                wait = retry_after(response.headers.get("Retry-After"))
-            if attempt >= self.retries:
+                delay = retry_after(response.headers.get("Retry-After"))
+            if attempt >= retries:
                 raise EndpointError(self._give_up(method, url, failure, attempt + 1))
-            time.sleep(wait if wait is not None else self._delay(attempt))
+            # Event.wait, not time.sleep: another request's failure ends the wait at once.
+            if stop.wait(delay if delay is not None else self._delay(attempt)):
+                raise Cancelled(f"{method} {display_url(url)} stopped: another request failed")
             attempt += 1
             with self._lock:
                 self.retried += 1
@@ -283,6 +356,24 @@ class Transport:
             f"the reward model at {display_url(url)} answered {method} with "
             f"{response.status_code} {reason}".rstrip()
             + f": {body!r}"
+        )
+
+    def _redirect_message(self, method: str, url: str, response: httpx.Response) -> str:
+        reason = response.reason_phrase or ""
+        location = response.headers.get("Location")
+        where = f"to {location!r}" if location else "without a Location"
+        return self.redact(
+            f"the reward model at {display_url(url)} answered {method} with a redirect "
+            f"({response.status_code} {reason}".rstrip()
+            + f") {where}; redirects are not followed: use the URL it names"
+        )
+
+    def _local_error(self, method: str, url: str, exc: httpx.LocalProtocolError) -> str:
+        # h11 quotes the offending header value, escaped: redaction covers that spelling.
+        detail = (str(exc) or type(exc).__name__).splitlines()[0]
+        return self.redact(
+            f"cannot send {method} {display_url(url)}: the request is malformed ({detail}); "
+            "check --header and the API key"
         )
 
     def _give_up(self, method: str, url: str, failure: str, attempts: int) -> str:

@@ -2,22 +2,25 @@
 
 A local checkpoint is identified by hashing its files. A server is a black box, so when
 it gives no fingerprint (``rmh serve`` gives one in ``/info``) the identity is the URL
-plus a **probe**: the scores of three fixed pairs, asked when the model is built. A server
-that silently swaps its model then has a new fingerprint the next time the probe is
-asked, which is at every run start and on every resume: a resume refuses to mix the
-two models ("fingerprint differs"), and a new run stores its findings under the new model
-rather than the old one.
+plus a **probe**: the scores of three fixed pairs, asked when the model is built. The
+fingerprint is a hash of the URL, the protocol and the probe scores rounded to
+``PROBE_DIGITS`` significant digits: the name the store files findings under.
 
-The scores are rounded to ``PROBE_DIGITS`` significant digits before hashing. Why: a
-server that batches requests together (vLLM does) can move a half-precision score in
-its last digits depending on what else was in the batch, and such noise must not look
-like a new model; a different model moves scores far more than that.
+A hash of rounded scores is brittle, though: a score near a rounding boundary flips its
+last digit with the noise of a server that batches requests together (vLLM does), or
+serves in bf16 (8 significant bits). So where a run checks that its model is still the
+one it began with (``same_model``: every resume), the probe scores recorded in the run
+log are compared with the new ones within ``PROBE_RTOL`` and ``PROBE_ATOL``, not by hash.
+A server that silently swaps its model moves the probe far more than that and is
+refused ("fingerprint differs").
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 #: Three fixed pairs: a plain answer, a good answer, a degenerate one.
@@ -30,6 +33,10 @@ PROBE_PAIRS: tuple[tuple[str, str], ...] = (
     ("Tell me a joke about dogs.", "dogs dogs dogs dogs dogs dogs dogs dogs"),
 )
 PROBE_DIGITS = 3
+#: Two probes agree when each score is within ``PROBE_ATOL + PROBE_RTOL * |score|``: a
+#: few bf16 steps (2^-8 relative), with an absolute floor for scores near zero.
+PROBE_RTOL = 1e-2
+PROBE_ATOL = 1e-2
 
 
 def normalized_url(url: str) -> str:
@@ -55,3 +62,34 @@ def probe_fingerprint(url: str, protocol: str, scores: Sequence[float]) -> str:
         digest.update(part.encode())
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def probes_agree(
+    first: Sequence[float],
+    second: Sequence[float],
+    rtol: float = PROBE_RTOL,
+    atol: float = PROBE_ATOL,
+) -> bool:
+    """Whether two probes' scores are the same model's, up to serving noise."""
+    return len(first) == len(second) and all(
+        math.isclose(float(a), float(b), rel_tol=rtol, abs_tol=atol)
+        for a, b in zip(first, second, strict=True)
+    )
+
+
+def same_model(logged: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
+    """Whether ``current`` (``describe()`` now) is the model ``logged`` describes.
+
+    The same fingerprint; or, for a server identified by its probe, the same URL and
+    protocol and probe scores that agree (``probes_agree``).
+    """
+    if logged.get("fingerprint") == current.get("fingerprint"):
+        return True
+    before, now = logged.get("probe_scores"), current.get("probe_scores")
+    if not (isinstance(before, list) and isinstance(now, list)):
+        return False
+    return (
+        normalized_url(str(logged.get("url"))) == normalized_url(str(current.get("url")))
+        and logged.get("protocol") == current.get("protocol")
+        and probes_agree(before, now)
+    )

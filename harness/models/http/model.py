@@ -18,7 +18,6 @@ Example::
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -27,6 +26,7 @@ import numpy as np
 
 from harness import __version__
 from harness.core.errors import CheckpointError, HarnessError
+from harness.core.secrets import api_key_from_env, check_header
 from harness.models.base import Prepared, RewardModel
 from harness.models.http.client import Reply, Transport, display_url
 from harness.models.http.fingerprint import PROBE_PAIRS, probe_fingerprint
@@ -45,32 +45,38 @@ def is_http_spec(spec: str) -> bool:
 
 
 def _check_url(url: str) -> None:
+    """A URL the model can be named by: http(s), a host, a numeric port, no credentials.
+
+    Credentials in the URL (``user:password@host``) are refused: the URL is the model's
+    name, written to the run log, the store, the report and ``/info``.
+    """
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise CheckpointError(f"{display_url(url)!r} is not an http:// or https:// URL with a host")
+    if "@" in parts.netloc:
+        raise CheckpointError(
+            f"{display_url(url)!r} was given with a user name or password (USER:PASSWORD@): "
+            "the URL is written to the run log and the report, so credentials cannot go in "
+            "it; pass the secret with --api-key-env (sent as a bearer token), or place it "
+            "in a --header with {api_key}"
+        )
     try:
         parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError:
         raise CheckpointError(f"{display_url(url)!r} has a port that is not a number") from None
 
 
-def _api_key(env_name: str | None) -> str | None:
-    if env_name is None:
-        return None
-    key = os.environ.get(env_name)
-    if not key:
-        raise HarnessError(
-            f"--api-key-env {env_name}: the environment variable {env_name} is not set or empty"
-        )
-    return key
-
-
 def request_headers(options: Any, key: str | None) -> dict[str, str]:
     """The headers every request carries: ``--header``s (``{api_key}`` filled in), then
-    ``Authorization: Bearer KEY`` when there is a key that no header placed."""
+    ``Authorization: Bearer KEY`` when there is a key that no header placed.
+
+    Each header is checked here, when the model is built, so that one HTTP cannot carry
+    is a one-line error that does not show its value (the key is checked where it is read).
+    """
     headers = {"User-Agent": f"rm-harness/{__version__}"}
     placed = False
     for name, value in options.header_pairs():
+        check_header(name, value)
         if API_KEY_FIELD in value:
             if key is None:
                 raise HarnessError(f"--header {name} uses {API_KEY_FIELD} but no --api-key-env")
@@ -86,6 +92,9 @@ class HttpRewardModel(RewardModel):
     """A reward model served over HTTP (see ``docs/http.md``). Black-box: no gradients."""
 
     supports_gradients = False
+    #: The server pads and bounds its own batches: the scorer's padded-token cap (meant
+    #: for a local forward pass) does not apply, and ``length`` is in characters.
+    pads_batches = False
 
     def __init__(self, url: str, options: LoadOptions | None = None) -> None:
         from harness.models.options import LoadOptions
@@ -94,7 +103,7 @@ class HttpRewardModel(RewardModel):
         self.url = url
         self.options = options or LoadOptions()
         http = self.options.http
-        key = _api_key(http.api_key_env)
+        key = api_key_from_env(http.api_key_env)
         self.transport = Transport(
             headers=request_headers(http, key),
             timeout=http.timeout,
@@ -143,7 +152,9 @@ class HttpRewardModel(RewardModel):
             raise clean from None
 
     def prepare(self, prompts: Sequence[str], responses: Sequence[str]) -> list[Prepared]:
-        # No tokenizer here: characters drive the scorer's length buckets.
+        # No tokenizer here: characters order the scorer's batches (similar lengths share a
+        # request, which the server pads less); ``pads_batches`` keeps them out of the
+        # token cap, so --batch-size rows go out as --max-batch requests.
         return [
             Prepared(payload=(p, r), length=len(p) + len(r))
             for p, r in zip(prompts, responses, strict=True)

@@ -30,7 +30,9 @@ class HttpOptions:
         api_key_env: the environment variable holding the API key. It is sent as
             ``Authorization: Bearer KEY`` unless a header uses ``{api_key}``.
         concurrency: HTTP requests in flight at once for one scorer batch.
-        timeout: seconds to wait for a connection or a response before retrying.
+        timeout: seconds to wait between bytes of a response (httpx's read timeout, so a
+            slow but steady answer is not cut off) and for a connection (at most
+            ``client.CONNECT_TIMEOUT``), before the attempt is retried.
         max_batch: pairs per HTTP request; a scorer batch is cut into requests of this size.
         retries: how often a request is retried after a connection error, a timeout,
             a 429 or a 5xx, before the run stops with a one-line error.
@@ -66,7 +68,11 @@ class HttpOptions:
     )
     timeout: float = field(
         default=60.0,
-        metadata={"help": _WHERE + "seconds to wait for a response before retrying.", "min": 0},
+        metadata={
+            "help": _WHERE + "seconds to wait between bytes of a response, and for a "
+            "connection (at most 10), before retrying.",
+            "min": 0,
+        },
     )
     max_batch: int = field(default=16, metadata={"help": _WHERE + "pairs per request.", "min": 1})
     retries: int = field(

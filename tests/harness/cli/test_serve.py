@@ -5,12 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import queue
-import re
 import socket
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness.runlog import AttemptEntry, CleanEntry, FindingEntry, read_log
-from harness.testing import write_tiny_suite
+from harness.testing import rmh_serve, write_tiny_suite
 from tests.harness.models.http.servers import fault_server
 
 
@@ -63,6 +58,23 @@ def test_serve_with_a_key_variable_that_is_not_set_is_one_line(
         "serve", str(checkpoints["bert"]), "--port", "0", "--api-key-env", "RM_UNSET_KEY"
     )
     one_line_error(code, err, "the environment variable RM_UNSET_KEY is not set or empty")
+
+
+def test_serve_with_a_key_http_cannot_carry_is_one_line_without_it(
+    rmh, one_line_error, checkpoints, monkeypatch
+):
+    monkeypatch.setenv("RM_NL_KEY", "canary-serve-key\n")
+    code, _, err = rmh(
+        "serve", str(checkpoints["bert"]), "--port", "0", "--api-key-env", "RM_NL_KEY"
+    )
+    one_line_error(code, err, "--api-key-env RM_NL_KEY: the key in RM_NL_KEY holds")
+    assert "canary" not in err
+
+
+def test_a_url_with_credentials_is_one_line_without_them(rmh, one_line_error):
+    code, out, err = rmh("info", "http://admin:canary-pw@127.0.0.1:9/")
+    one_line_error(code, err, "'http://127.0.0.1:9/' was given with a user name or password")
+    assert "canary" not in out + err
 
 
 def test_an_unreachable_url_names_the_host_and_connection_refused(rmh, one_line_error):
@@ -118,37 +130,6 @@ def test_info_shows_a_served_model(rmh):
 
 
 # ------------------------------------------------------------- a real rmh serve
-@contextmanager
-def rmh_serve(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Iterator[str]:
-    """``rmh serve ARGS --port 0`` in a child process; yields its URL once it listens."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli", "serve", *args, "--port", "0"],
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: lines.put(process.stdout.readline()), daemon=True).start()
-    try:
-        try:
-            line = lines.get(timeout=300)
-        except queue.Empty:
-            raise AssertionError("rmh serve printed nothing in 300 s") from None
-        found = re.search(r" at (http://\S+)", line)
-        assert found, (line, process.stderr.read() if process.poll() is not None else "")
-        yield found.group(1)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    assert process.returncode in (0, -15), process.stderr.read()
-
-
 def run_record(folder: Path) -> dict:
     """A run's findings and spending; scores to float32 noise (local and served batches
     differ, and a padded batch moves a score by ~1e-7)."""

@@ -77,3 +77,30 @@ def test_empty_response_scores_as_in_a_batched_forward(bert_dir):
             expected.append(float(network(**batch).logits[0, 0]))
     scores = Scorer(model).score(prompts, responses)
     assert scores == pytest.approx(expected, abs=1e-5)
+
+
+def test_a_template_fills_adversarial_text_in_one_pass_as_the_served_protocols_do(bert_dir):
+    """A prompt holding ``{response}`` is rendered as it is, locally and in the requests
+    the ``vllm-score`` and ``template`` protocols send, so both score the same text; the
+    response's span is the response itself."""
+    from harness.models import HttpOptions, LoadOptions
+    from harness.models.http.protocols import PROTOCOLS
+    from harness.models.http.protocols.template import fill
+
+    template = "Q: {prompt}\nA: {response}"
+    prompt, response = "Ignore {response}, say {prompt}", "python python {prompt}"
+    expected = f"Q: {prompt}\nA: {response}"
+    tokenizer = AutoTokenizer.from_pretrained(str(bert_dir))
+    formatter = make_formatter(tokenizer, 128, template)
+    assert formatter.render(prompt, response) == expected
+    encoded = formatter.encode(prompt, response, want_span=True)
+    start, end = encoded.response_span
+    assert tokenizer.decode(encoded.input_ids[start:end]) == tokenizer.decode(
+        tokenizer(response, add_special_tokens=False)["input_ids"]
+    )
+    vllm = PROTOCOLS.get("vllm-score")(
+        "http://gpu:8000/classify",
+        LoadOptions(format=template, http=HttpOptions(protocol="vllm-score")),
+    )
+    assert vllm.request([prompt], [response]).body["input"] == [expected]
+    assert fill({"$each": template}, [prompt], [response]) == [expected]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.core.errors import HarnessError
 from harness.models import HttpOptions, LoadOptions, load_reward_model
 from harness.runlog import (
     AttemptEntry,
@@ -134,7 +135,6 @@ def test_the_api_key_never_reaches_the_log_the_report_info_or_an_error(
 def test_a_server_that_swapped_its_model_is_refused_on_resume(
     checkpoints, write_suite, run_suite, tmp_path
 ):
-    from harness.core.errors import HarnessError
     from harness.runner import resume_run
 
     model, other = (load_reward_model(checkpoints[n]) for n in ("bert", "bert_two_label"))
@@ -157,6 +157,47 @@ def test_a_server_that_swapped_its_model_is_refused_on_resume(
         summary = resume_run(out, progress="quiet", echo=lambda _: None)
     assert summary.errors == 0 and summary.attempts > 0
     assert read_log(out / "log.jsonl").init.checkpoints[0]["probe_scores"]
+
+
+def test_a_probe_moved_by_serving_noise_across_a_rounding_is_the_same_model_on_resume(
+    checkpoints, write_suite, run_suite, tmp_path
+):
+    """Scores that move by far less than a model swap, but across the rounding of the
+    probe's hash (as a bf16 server's can), do not stop a resume; the swap above does."""
+    import math
+
+    from harness.models import CallableRewardModel
+    from harness.models.http.fingerprint import PROBE_PAIRS, rounded
+    from harness.runner import resume_run
+    from harness.scoring import Scorer
+
+    model = load_reward_model(checkpoints["bert"])
+    prompts, responses = (list(x) for x in zip(*PROBE_PAIRS, strict=True))
+    probe = Scorer(model).score(prompts, responses)
+    first = float(probe[0])
+    step = 10.0 ** (math.floor(math.log10(abs(first))) - 2)  # the 3rd significant digit
+    delta = (math.floor(first / step) + 0.5) * step - first + step / 100  # just past a .5
+    assert rounded(probe) != rounded(probe + delta) and 0 < delta < step
+
+    def noisy(p: list[str], r: list[str]) -> list[float]:
+        return [float(s) + delta for s in Scorer(model).score(p, r)]
+
+    suite = write_suite(tmp_path)
+    options = LoadOptions(
+        http=HttpOptions(protocol="template", request_template='{"pairs": "$pairs"}')
+    )
+    app = build_app(model, name="bert")
+    faults = FaultInjector(app, script=["ok", "401"])  # the probe, then the clean stage fails
+    out = tmp_path / "run"
+    with ServerThread(faults) as server:
+        faults.server = server
+        with pytest.raises(HarnessError, match="401"):
+            run_suite([f"{server.url}/score"], suite, out, options=options)
+        app.state.served.model = CallableRewardModel(noisy, name="noisy")
+        summary = resume_run(out, progress="quiet", echo=lambda _: None)
+    assert summary.errors == 0 and summary.attempts > 0
+    logged = read_log(out / "log.jsonl").init.checkpoints[0]
+    assert logged["probe_scores"] == pytest.approx(probe.tolist())
 
 
 #: gcg (white-box) at a CPU-test size, appended to the tiny suite.

@@ -93,7 +93,8 @@ def as_score(value: Any, index: int, reply: Reply) -> float:
     """A JSON number as a float; anything else (a string, null, a bool) is refused."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise EndpointOutputError(
-            f"the reward model at {reply.where} returned {type(value).__name__} {value!r:.40} "
+            f"the reward model at {reply.where} returned {type(value).__name__} "
+            f"{reply.quote(value, 40)} "
             f"as score {index}, not a number: {reply.excerpt()!r}"
         )
     return float(value)

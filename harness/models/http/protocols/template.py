@@ -5,9 +5,10 @@ body with placeholders, whole JSON string values:
 
 - ``"$prompts"`` and ``"$responses"``: the lists of prompts and responses;
 - ``"$pairs"``: a list of ``{"prompt": ..., "response": ...}`` objects;
-- ``{"$each": T}``: a list with ``T`` filled in once per pair, where ``"$prompt"``,
-  ``"$response"`` and ``"$index"`` are the pair's values and ``{prompt}`` and
-  ``{response}`` inside other strings are replaced by them;
+- ``{"$each": T}`` (``$each`` the object's only key): a list with ``T`` filled in once
+  per pair, where ``"$prompt"``, ``"$response"`` and ``"$index"`` are the pair's values
+  and ``{prompt}`` and ``{response}`` inside other strings are replaced by them, in one
+  pass (``harness.core.placeholders``: a prompt holding ``{response}`` stays as it is);
 - a string starting ``$$`` is the literal string with one ``$`` fewer.
 
 ``--response-path`` (``harness.models.http.jsonpath``) finds the scores in the answer:
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.errors import EndpointOutputError, HarnessError
+from harness.core.placeholders import fill_placeholders
 from harness.models.http.client import Reply, Request
 from harness.models.http.jsonpath import parse_path
 from harness.models.http.protocols import PROTOCOLS, Protocol, checked_scores
@@ -55,6 +57,7 @@ def load_template(text: str | None) -> Any:
         template = json.loads(text)
     except ValueError as exc:
         raise HarnessError(f"{source} is not JSON ({exc})") from None
+    _check_each(template, source)
     if not _uses_pairs(template):
         raise HarnessError(
             f'{source} has no {", ".join(_LISTS)} or {{"$each": ...}}: the pairs would not be sent'
@@ -62,11 +65,29 @@ def load_template(text: str | None) -> Any:
     return template
 
 
+def _check_each(template: Any, source: str) -> None:
+    """``$each`` must be its object's only key (``fill`` expands it only then)."""
+    if isinstance(template, dict):
+        if "$each" in template and len(template) > 1:
+            others = ", ".join(repr(k) for k in template if k != "$each")
+            raise HarnessError(
+                f'{source}: {{"$each": ...}} must be the only key of its object, not beside '
+                f"{others}; put those fields one level up"
+            )
+        for value in template.values():
+            _check_each(value, source)
+    elif isinstance(template, list):
+        for value in template:
+            _check_each(value, source)
+
+
 def _uses_pairs(template: Any) -> bool:
     if isinstance(template, str):
         return template in _LISTS
     if isinstance(template, dict):
-        return "$each" in template or any(_uses_pairs(v) for v in template.values())
+        if set(template) == {"$each"}:
+            return True
+        return any(_uses_pairs(v) for v in template.values())
     if isinstance(template, list):
         return any(_uses_pairs(v) for v in template)
     return False
@@ -104,7 +125,7 @@ def _fill_row(template: Any, index: int, prompt: str, response: str) -> Any:
             return index
         if template.startswith("$$"):
             return template[1:]
-        return template.replace("{prompt}", prompt).replace("{response}", response)
+        return fill_placeholders(template, {"prompt": prompt, "response": response})
     if isinstance(template, dict):
         return {k: _fill_row(v, index, prompt, response) for k, v in template.items()}
     if isinstance(template, list):

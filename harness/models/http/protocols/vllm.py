@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from harness.core.errors import EndpointOutputError, HarnessError
+from harness.core.placeholders import fill_placeholders
 from harness.models.http.client import Reply, Request, Transport
 from harness.models.http.protocols import (
     PROTOCOLS,
@@ -111,8 +112,8 @@ class VllmScoreProtocol(Protocol):
         elif self.input == "template":
             fmt = self.options.format
             assert fmt is not None
-            texts = [
-                fmt.replace("{prompt}", p).replace("{response}", r)
+            texts = [  # one pass, as the local --format template renders
+                fill_placeholders(fmt, {"prompt": p, "response": r})
                 for p, r in zip(prompts, responses, strict=True)
             ]
             body = self._body(input=texts)

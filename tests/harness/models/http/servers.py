@@ -91,7 +91,9 @@ class FaultInjector:
     Faults: ``ok`` (the wrapped app answers), ``429:S`` (Retry-After S), ``503``, ``401``
     (the body echoes the Authorization header, as a careless server might), ``reset``
     (TCP reset, no answer), ``slow:S`` (answer after S seconds), ``short`` (one score
-    fewer), ``text`` (a score that is a string). ``schedule(k)`` instead of a script
+    fewer), ``text`` (a score that is a string), ``echo`` (a score that is a string
+    ending in the Authorization header), ``redirect`` (a 307 to another URL).
+    ``schedule(k)`` instead of a script
     gives the fault of the k-th request (None: ok). ``server`` must be set to the
     ``ServerThread`` for ``reset``.
     """
@@ -134,6 +136,9 @@ class FaultInjector:
         elif kind == "401":
             echo = f"bad credentials: {auth.decode() if auth else 'none'}; " + "x" * 300
             await _answer(send, 401, {"detail": echo})
+        elif kind == "redirect":
+            moved = [(b"location", b"http://rm.elsewhere.example/v2/score")]
+            await _answer(send, 307, {"detail": "moved"}, moved)
         elif kind == "reset":
             self._reset(scope)
         elif kind == "slow":
@@ -141,6 +146,9 @@ class FaultInjector:
             await self.app(scope, receive, send)
         elif kind in ("short", "text"):
             await _rewrite(self.app, scope, receive, send, kind)
+        elif kind == "echo":
+            echoed = "x" * 20 + (auth.decode() if auth else "none")
+            await _rewrite(self.app, scope, receive, send, kind, echoed)
         else:
             raise ValueError(f"unknown fault {fault!r}")
 
@@ -173,8 +181,11 @@ async def _answer(send: Any, status: int, body: Any, headers: list | None = None
     await send({"type": "http.response.body", "body": data})
 
 
-async def _rewrite(app: Any, scope: Scope, receive: Any, send: Any, kind: str) -> None:
-    """Let ``app`` answer, then drop the last score (``short``) or spoil the first (``text``)."""
+async def _rewrite(
+    app: Any, scope: Scope, receive: Any, send: Any, kind: str, spoiled: str = "high"
+) -> None:
+    """Let ``app`` answer, then drop the last score (``short``) or make the first one the
+    string ``spoiled`` (``text``, ``echo``)."""
     status = 200
     chunks: list[bytes] = []
 
@@ -190,7 +201,7 @@ async def _rewrite(app: Any, scope: Scope, receive: Any, send: Any, kind: str) -
     if kind == "short":
         body["scores"] = body["scores"][:-1]
     else:
-        body["scores"][0] = "high"
+        body["scores"][0] = spoiled
     await _answer(send, status, body)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.core.errors import EndpointError, ModelOutputError
+from harness.core.errors import BudgetExhausted, EndpointError, ModelOutputError
 from harness.models import HttpOptions, HttpRewardModel, LoadOptions
 from harness.scoring import Scorer
 from tests.harness.models.http.servers import fault_server, toy_reward
@@ -116,19 +116,59 @@ def test_a_401_is_one_line_naming_the_status_and_the_body_without_the_key(monkey
 
 
 def test_a_retried_request_is_counted_once_against_the_budget():
+    """The budget is exactly the pairs: a retry counted again would exhaust it."""
     server, faults = fault_server(script=["503", "reset", "429:0"])
     with server:
-        scorer = Scorer(model_for(server), budget=5)
+        scorer = Scorer(model_for(server), budget=len(PROMPTS))
         assert scorer.score(PROMPTS, RESPONSES).tolist() == EXPECTED
+        with pytest.raises(BudgetExhausted):  # spent to the last query, and no further
+            scorer.score(["one more"], ["pair"])
     assert len(faults.seen) == 4
-    assert scorer.stats.queries == 3 and scorer.remaining == 2
+    assert scorer.stats.queries == 3 and scorer.remaining == 0
 
 
 def test_concurrent_requests_each_retry_on_their_own():
-    server, faults = fault_server(script=["503", "ok", "reset", "ok"])
-    prompts, responses = PROMPTS * 4, RESPONSES * 4
+    """Twelve distinct pairs in six requests; whichever request arrives first is answered
+    last, two others are retried, and every score still lands on its own pair."""
+    server, faults = fault_server(script=["slow:0.5", "503", "ok", "reset"])
+    prompts = [f"prompt {i}" for i in range(12)]
+    responses = [" ".join(f"w{j}" for j in range(i)) + "?" * i for i in range(12)]
     with server:
         model = model_for(server, max_batch=2, concurrency=4)
         scores = model.score_batch(model.prepare(prompts, responses)).tolist()
     assert scores == pytest.approx(toy_reward(prompts, responses))
+    assert len(set(scores)) == 12  # distinct: a reply put on another request's pairs shows
     assert len(faults.seen) == 6 + 2  # six requests, two of them sent twice
+
+
+def test_a_retry_after_that_is_not_a_number_of_seconds_falls_back_to_backoff():
+    server, faults = fault_server(script=["429:nan", "429:1.5"])
+    with server:
+        assert score(model_for(server)) == EXPECTED
+    assert faults.faults() == ["429:nan", "429:1.5", "ok"]
+    assert faults.seen[2].time - faults.seen[0].time < 1.0  # backoff 0.01, not 1.5 s
+
+
+def test_a_redirect_is_a_one_line_error_naming_the_status_and_the_location():
+    server, faults = fault_server(script=["redirect"])
+    with server, pytest.raises(EndpointError) as caught:
+        score(model_for(server))
+    message = str(caught.value)
+    assert "redirect (307 Temporary Redirect)" in message
+    assert "'http://rm.elsewhere.example/v2/score'" in message and "\n" not in message
+    assert not isinstance(caught.value, ModelOutputError)
+    assert faults.faults() == ["redirect"]  # not retried
+
+
+def test_a_key_echoed_into_a_score_is_blanked_before_the_value_is_cut():
+    """The bad score's text is cut to 40 characters: cut first, a key split in half would
+    escape the blanking."""
+    canary = "canary-key-4e8b1d"
+    server, _ = fault_server(script=["echo"])
+    with server, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RM_CANARY", canary)
+        with pytest.raises(ModelOutputError, match="not a number") as caught:
+            score(model_for(server, api_key_env="RM_CANARY"))
+    message = str(caught.value)
+    assert "Bearer *" in message
+    assert canary[:6] not in message

@@ -12,7 +12,7 @@ import pickle
 import numpy as np
 import pytest
 
-from harness.core.errors import HarnessError, ModelOutputError
+from harness.core.errors import CheckpointError, HarnessError, ModelOutputError
 from harness.models import HttpOptions, HttpRewardModel, LoadOptions, load_reward_model
 from harness.models.http.fingerprint import PROBE_PAIRS, probe_fingerprint
 from harness.models.http.model import request_headers
@@ -96,8 +96,7 @@ def test_the_model_is_rebuilt_from_its_spec_when_pickled():
         )
 
 
-def test_the_api_key_goes_where_the_options_say(monkeypatch):
-    monkeypatch.setenv("RM_KEY", "k3y")
+def test_the_api_key_goes_where_the_options_say():
     assert request_headers(HttpOptions(api_key_env="RM_KEY"), "k3y")["Authorization"] == (
         "Bearer k3y"
     )
@@ -134,3 +133,53 @@ def test_the_server_key_is_required_and_sent(monkeypatch):
             HttpRewardModel(server.url, options())
     assert "s3cret-key" not in str(caught.value)
     assert "s3cret-key" not in repr(model) + repr(model.transport) + str(model.describe())
+
+
+@pytest.mark.parametrize(
+    "key", ["canary-secret\r", "canary-secret\n", "canary-secr\u00e9t"], ids=["cr", "lf", "utf8"]
+)
+def test_a_key_http_cannot_carry_is_refused_when_the_model_is_built(monkeypatch, key):
+    """Sent, it would fail inside httpx/h11 with the key in the message, escaped (and be
+    retried), or as a bare UnicodeEncodeError: refused first, without showing it."""
+    monkeypatch.setenv("RM_KEY", key)
+    server, faults = fault_server()
+    with server, pytest.raises(HarnessError) as caught:
+        HttpRewardModel(server.url, options(api_key_env="RM_KEY"))
+    message = str(caught.value)
+    assert "--api-key-env RM_KEY" in message and "HTTP header cannot carry" in message
+    assert "canary" not in message and "\n" not in message
+    assert faults.seen == []
+
+
+def test_a_header_http_cannot_carry_is_refused_without_its_value():
+    with pytest.raises(HarnessError, match="--header X-Token: the value holds") as caught:
+        HttpRewardModel("http://127.0.0.1:9", options(header=("X-Token:canary-v\u00e4lue",)))
+    assert "canary" not in str(caught.value)
+
+
+def test_credentials_in_the_url_are_refused_without_showing_them():
+    """The URL names the model in the run log, the store, the report and /info."""
+    for url in ("http://user:canary-pw@127.0.0.1:9/", "https://canary-token@rm.example/score"):
+        with pytest.raises(CheckpointError) as caught:
+            HttpRewardModel(url)
+        message = str(caught.value)
+        assert "user name or password" in message and "--api-key-env" in message
+        assert "canary" not in message and "\n" not in message
+
+
+def test_a_scorer_batch_of_long_pairs_is_not_cut_by_the_token_cap():
+    """Characters are not tokens: --batch-size pairs go out as --max-batch requests, in
+    parallel, however long the pairs (the server bounds its own batches)."""
+    prompts = [f"prompt {i} " + "p" * 600 for i in range(96)]
+    responses = [f"answer {i} " + "r" * (400 + i) for i in range(96)]
+    server, faults = fault_server()
+    with server:
+        model = HttpRewardModel(server.url, options(max_batch=24, concurrency=4))
+        scorer = Scorer(model, batch_size=96)
+        scores = scorer.score(prompts, responses)
+    assert scores.tolist() == pytest.approx(toy_reward(prompts, responses))
+    assert scorer.stats.batches == 1  # the token cap would cut 96 x 1000 characters in three
+    assert len(faults.seen) == 4
+    local = Scorer(toy_model(), batch_size=96, max_batch_tokens=32_768)
+    local.score(prompts, responses)
+    assert local.stats.batches > 1  # a model that pads here keeps the cap

@@ -225,3 +225,28 @@ def test_template_reads_a_file_and_refuses_bad_templates(tmp_path):
         load_template("{texts: $responses}")
     with pytest.raises(HarnessError, match="the pairs would not be sent"):
         load_template('{"texts": "hello"}')
+
+
+def test_template_each_must_be_alone_in_its_object():
+    """``fill`` expands ``$each`` only when it is its object's only key, so a template
+    that puts it beside other fields is refused rather than sent unexpanded."""
+    with pytest.raises(HarnessError, match=r"must be the only key of its object.*'model'"):
+        load_template('{"rows": {"$each": {"q": "$prompt", "a": "$response"}, "model": "m"}}')
+    with pytest.raises(HarnessError, match="must be the only key"):
+        load_template('[{"$each": "{prompt}", "x": 1}, "$prompts"]')
+    assert load_template('{"model": "m", "rows": {"$each": "{prompt}|{response}"}}')
+
+
+ADVERSARIAL_PROMPT = "Ignore this: {response} and {prompt}"
+ADVERSARIAL_RESPONSE = "R {prompt}"
+
+
+def test_template_rows_fill_adversarial_text_in_one_pass():
+    body = fill({"rows": {"$each": "Q: {prompt} A: {response}"}}, [ADVERSARIAL_PROMPT], ["r"])
+    assert body == {"rows": ["Q: Ignore this: {response} and {prompt} A: r"]}
+
+
+def test_vllm_format_template_fills_adversarial_text_in_one_pass():
+    vllm = protocol("vllm-score", "http://gpu:8000/classify", format="Q: {prompt}\nA: {response}")
+    body = vllm.request([ADVERSARIAL_PROMPT], [ADVERSARIAL_RESPONSE]).body
+    assert body["input"] == [f"Q: {ADVERSARIAL_PROMPT}\nA: {ADVERSARIAL_RESPONSE}"]
