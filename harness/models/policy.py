@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from harness.core.errors import CheckpointError, DataError, HarnessError
+from harness.core.errors import CheckpointError, DataError, HarnessError, ModelOutputError
 from harness.models import files
 from harness.models.device import pick_device, pick_dtype
 from harness.models.hf import TOKENIZER_FILES, _check_directory, _check_weights
@@ -368,8 +368,10 @@ class CausalPolicy:
     ) -> list[tuple[list[int], float, bool]]:
         """Sample one continuation per row (temperature 1, full softmax, one stream a row).
 
-        Rows of one prompt share its prompt pass: each distinct prompt is read once and
-        its key/value cache copied to its rows (a batch is mostly one prompt's samples).
+        Two savings that leave each row's draws as they were: rows of one prompt share
+        its prompt pass (each distinct prompt is read once and its key/value cache
+        copied to its rows; a batch is mostly one prompt's samples), and once a quarter
+        of the rows still in the batch have stopped, they leave it.
         """
         rows = len(prompt_ids)
         tokens: list[list[int]] = [[] for _ in range(rows)]
@@ -383,7 +385,8 @@ class CausalPolicy:
             positions = (mask.cumsum(-1) - 1).clamp(min=0)
             out = self._forward(ids, mask, positions, keep=1)
             cache = _cache_of(out)
-            if len(distinct) < rows and not hasattr(cache, "reorder_cache"):
+            copyable = hasattr(cache, "reorder_cache")
+            if len(distinct) < rows and not copyable:
                 ids, mask = self._left_pad(prompt_ids)  # a cache that cannot be copied
                 positions = (mask.cumsum(-1) - 1).clamp(min=0)
                 out = self._forward(ids, mask, positions, keep=1)
@@ -395,24 +398,37 @@ class CausalPolicy:
             if logits.shape[0] < rows:
                 logits = logits[select]
             position = positions[:, -1:]
+            live = list(range(rows))  # the batch rows in the tensors, in order
             for step in range(steps):
                 logp = torch.log_softmax(logits.float(), dim=-1)
                 cdf = logp.double().exp().cumsum(dim=-1)
-                draws = torch.tensor([rng.random() for rng in rngs], dtype=torch.float64)
+                if not bool(torch.isfinite(cdf[:, -1]).all()):
+                    raise ModelOutputError(
+                        f"the policy {self.where} gave non-finite next-token logits (NaN or "
+                        "inf); on GPU try --dtype float32"
+                    )
+                draws = torch.tensor([rngs[r].random() for r in live], dtype=torch.float64)
                 target = (draws.clamp(min=1e-12).to(cdf.device) * cdf[:, -1]).unsqueeze(1)
                 chosen = torch.searchsorted(cdf, target).squeeze(1).clamp(max=cdf.shape[1] - 1)
                 chosen_logp = logp.gather(1, chosen.unsqueeze(1)).squeeze(1).double().cpu()
                 picked = chosen.cpu().tolist()
-                for row in range(rows):
+                for k, row in enumerate(live):
                     if done[row]:
                         continue
-                    tokens[row].append(picked[row])
-                    total[row] += float(chosen_logp[row])
-                    done[row] = picked[row] in self.stop_ids
+                    tokens[row].append(picked[k])
+                    total[row] += float(chosen_logp[k])
+                    done[row] = picked[k] in self.stop_ids
                 if all(done) or step == steps - 1:
                     break
+                stopped = sum(done[row] for row in live)
+                if copyable and stopped and 4 * stopped >= len(live):
+                    keep = [k for k, row in enumerate(live) if not done[row]]
+                    index = torch.tensor(keep, device=self.device)
+                    cache.reorder_cache(index)
+                    mask, position = mask[index], position[index]
+                    live, picked = [live[k] for k in keep], [picked[k] for k in keep]
                 feed = torch.tensor(
-                    [self.pad_id if d else t for d, t in zip(done, picked, strict=True)],
+                    [self.pad_id if done[row] else picked[k] for k, row in enumerate(live)],
                     dtype=torch.long,
                     device=self.device,
                 ).unsqueeze(1)

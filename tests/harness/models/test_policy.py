@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from harness.core.errors import CheckpointError, DataError, HarnessError
+from harness.core.errors import CheckpointError, DataError, HarnessError, ModelOutputError
 from harness.models.policy import CausalPolicy, PolicyOptions
 from harness.testing import build_tiny_causal_lm
 
@@ -77,6 +77,21 @@ def test_logprobs_equal_a_recomputation_by_a_forward_pass(policy):
         [policy.encode_prompt(s.prompt) for s in samples], [s.token_ids for s in samples]
     )
     assert scored == pytest.approx([s.policy_logprob for s in samples], rel=1e-4, abs=1e-4)
+
+
+def test_rows_that_stop_leave_the_batch_without_mixing_up_the_others(lms):
+    """With half the vocabulary as stop tokens, rows stop at every step and the batch
+    shrinks often; every row must still be what it is when drawn alone."""
+    policy = CausalPolicy.load(lms["plain"])
+    policy.stop_ids = frozenset(range(0, len(policy.tokenizer), 2))
+    batched = policy.sample(PROMPTS, 6, max_new_tokens=10, batch_size=18, seed=2, progress=False)
+    lengths = {len(s.token_ids) for s in batched}
+    assert len(lengths) > 3 and any(s.stopped for s in batched)
+    alone = policy.sample(PROMPTS, 6, max_new_tokens=10, batch_size=1, seed=2, progress=False)
+    assert [s.token_ids for s in batched] == [s.token_ids for s in alone]
+    for s in batched:
+        expected = forward_logprob(policy, policy.encode_prompt(s.prompt), s.token_ids)
+        assert s.policy_logprob == pytest.approx(expected, rel=1e-4, abs=1e-4)
 
 
 def test_the_chat_template_frames_the_prompt(lms):
@@ -154,3 +169,11 @@ def test_bad_sampling_arguments_are_refused(policy):
         policy.sample(PROMPTS, 1, seed=-1, progress=False)
     with pytest.raises(DataError, match="exceeds the policy's 256 positions"):
         policy.sample(["word " * 300], 1, max_new_tokens=4, progress=False)
+
+
+def test_non_finite_logits_are_a_one_line_error(lms):
+    broken = CausalPolicy.load(lms["plain"])
+    with torch.no_grad():
+        broken.model.lm_head.weight[3, 0] = float("nan")
+    with pytest.raises(ModelOutputError, match="non-finite"):
+        broken.sample(PROMPTS[:1], 2, max_new_tokens=3, progress=False)
