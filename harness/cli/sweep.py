@@ -192,7 +192,7 @@ def sweep_command(
             )
         from harness.demo.samples import demo_samples
 
-        drawn = demo_samples(progress=progress)
+        drawn = demo_samples(progress=progress, echo=echo)
         echo(drawn.first_line)
         samples, proxy, gold, source = (str(drawn.path),), DEMO_PROXY, (DEMO_GOLD,), drawn.source
         out = out or DEMO_OUT

@@ -35,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -156,18 +156,23 @@ def _shape(prompts: Sequence[str], n: int) -> str:
 
 
 # ------------------------------------------------------------------ entry point
-def demo_samples(*, progress: bool = True) -> DemoSamples:
+def demo_samples(
+    *, progress: bool = True, echo: Callable[[str], None] | None = None
+) -> DemoSamples:
     """The demo's samples file: SmolLM2 samples when installed, else the candidate pool.
 
-    Cached: the first call samples (minutes on two CPU cores), later calls reuse the file.
+    Cached: the first call samples (minutes on two CPU cores), later calls reuse the file;
+    ``echo`` hears, before those minutes start, what is being sampled.
     """
     reason = policy_missing()
     if reason is not None:
         return pool_samples(reason)
-    return policy_samples(progress=progress)
+    return policy_samples(progress=progress, echo=echo)
 
 
-def policy_samples(*, progress: bool = True) -> DemoSamples:
+def policy_samples(
+    *, progress: bool = True, echo: Callable[[str], None] | None = None
+) -> DemoSamples:
     """Sample the demo prompts with SmolLM2 (or reuse the cached samples)."""
     gguf = policy_gguf()
     if gguf is None:
@@ -182,6 +187,8 @@ def policy_samples(*, progress: bool = True) -> DemoSamples:
         return DemoSamples(target, "policy", f"samples: {what} (cached: {target})")
     from harness.models.policy import CausalPolicy
 
+    if echo is not None:
+        echo(f"samples: sampling {what} (minutes on a CPU; cached for the next run) ...")
     policy = CausalPolicy.load(gguf.parent, gguf_file=gguf.name, progress=progress)
     samples = policy.sample(
         prompts,

@@ -176,7 +176,7 @@ def _fit(
     elif n_star > n_max:
         state = "beyond"
         message = (
-            f"no peak within range: the fitted peak n* = {n_star:.0f} lies beyond the largest "
+            f"no peak within range: the fitted peak n* = {_count(n_star)} lies beyond the largest "
             f"n sampled ({n_max}); it is an extrapolation, and the data say only that gold was "
             f"still rising at n = {n_max}"
         )
@@ -223,3 +223,9 @@ def _gap(
         gold_gain=float(gold_gain),
         gap=float(proxy_gain - gold_gain),
     )
+
+
+def _count(n: float) -> str:
+    """A sample count for a message: whole below a million, else three digits and a power
+    (an extrapolated n* can be 10^22, whose digits say nothing)."""
+    return f"{n:.0f}" if n < 1e6 else f"{n:.3g}"

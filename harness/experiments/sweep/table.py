@@ -7,7 +7,11 @@ from harness.experiments.sweep.record import Estimate, SweepRecord
 
 
 def number(value: float | None, digits: int = 2, *, unbounded: str = "n/a") -> str:
-    return unbounded if value is None else f"{value:.{digits}f}"
+    """Fixed digits; from a million up, three significant digits and a power (an
+    extrapolated n* can be 10^22, whose digits say nothing)."""
+    if value is None:
+        return unbounded
+    return f"{value:.{digits}f}" if abs(value) < 1e6 else f"{value:.3g}"
 
 
 def interval(e: Estimate | None, digits: int = 2, *, unbounded: str = "unbounded") -> str:
