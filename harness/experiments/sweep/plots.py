@@ -137,8 +137,9 @@ def trajectory_figure(trajectories: Trajectories | None) -> Figure | None:
             ax.set_ylabel(f"{ylabel} (spreads)")
             ax.axhline(0, color="#999", linewidth=0.6)
             ax.grid(alpha=0.3)
-        axes[0].set_xscale("symlog", linthresh=10)
-        axes[1].set_xscale("symlog", linthresh=10)
+        for ax in axes[:2]:  # queries: linear to 10, logarithmic after; never negative
+            ax.set_xscale("symlog", linthresh=10)
+            ax.set_xlim(left=0)
         axes[0].legend(fontsize=7)
         axes[1].legend(fontsize=7)
         fig.suptitle("search attacks from a good response: proxy climbs, does gold?")
