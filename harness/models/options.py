@@ -13,7 +13,41 @@ from harness.models.http.options import HttpOptions
 
 
 @dataclass(frozen=True)
-class LoadOptions:
+class AccessOptions:
+    """How far to trust a local checkpoint and where to run it: the fields a reward model
+    (``LoadOptions``) and a sampling policy (``harness.models.policy.PolicyOptions``)
+    share, so their options read and default alike.
+
+    Attributes:
+        allow_pickle: load ``pytorch_model.bin`` (pickle can run code) when no
+            safetensors weights exist. Off: only safetensors load.
+        trust_remote_code: run the checkpoint's own modelling code. Off unless asked.
+        device: "auto" (CUDA when available), "cpu", "cuda:1", ... (None means "auto").
+        dtype: "auto" (fp32 on CPU; bf16, else fp16, on CUDA), or a dtype name (None
+            means "auto").
+    """
+
+    allow_pickle: bool = field(
+        default=False,
+        metadata={
+            "help": "Load pickle (.bin) weights when no safetensors exist. Pickle can run code."
+        },
+    )
+    trust_remote_code: bool = field(
+        default=False,
+        metadata={"help": "Run the checkpoint's own modelling code (off by default)."},
+    )
+    device: str | None = field(
+        default="auto", metadata={"help": "auto (CUDA when available), cpu, cuda:0, ..."}
+    )
+    dtype: str | None = field(
+        default="auto",
+        metadata={"help": "auto (fp32 on CPU; bf16/fp16 on GPU), float32, bfloat16, float16."},
+    )
+
+
+@dataclass(frozen=True)
+class LoadOptions(AccessOptions):
     """How to load and read a checkpoint. Every field is also a CLI option.
 
     The option's help lives in each field's metadata: ``harness.cli.options`` builds the
@@ -39,23 +73,6 @@ class LoadOptions:
             (``HttpOptions``: its fields are options of their own).
     """
 
-    allow_pickle: bool = field(
-        default=False,
-        metadata={
-            "help": "Load pickle (.bin) weights when no safetensors exist. Pickle can run code."
-        },
-    )
-    trust_remote_code: bool = field(
-        default=False,
-        metadata={"help": "Run the checkpoint's own modelling code (off by default)."},
-    )
-    device: str | None = field(
-        default="auto", metadata={"help": "auto (CUDA when available), cpu, cuda:0, ..."}
-    )
-    dtype: str | None = field(
-        default="auto",
-        metadata={"help": "auto (fp32 on CPU; bf16/fp16 on GPU), float32, bfloat16, float16."},
-    )
     format: str | None = field(
         default=None,
         metadata={

@@ -33,7 +33,7 @@ import inspect
 import io
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ from harness.core.errors import CheckpointError, DataError, HarnessError, ModelO
 from harness.models import files
 from harness.models.device import pick_device, pick_dtype
 from harness.models.hf import TOKENIZER_FILES, _check_directory, _check_weights
+from harness.models.options import AccessOptions
 
 log = logging.getLogger(__name__)
 
@@ -56,34 +57,9 @@ _HUGE = 1_000_000
 
 
 @dataclass(frozen=True)
-class PolicyOptions:
-    """How to load a sampling policy. Every field is also an ``rmh sample`` option.
-
-    Attributes:
-        allow_pickle: load ``pytorch_model.bin`` (pickle can run code) when no
-            safetensors weights exist. Off: only safetensors load.
-        trust_remote_code: run the checkpoint's own modelling code. Off unless asked.
-        device: "auto" (CUDA when available), "cpu", "cuda:1", ...
-        dtype: "auto" (fp32 on CPU; bf16, else fp16, on CUDA), or a dtype name.
-    """
-
-    allow_pickle: bool = field(
-        default=False,
-        metadata={
-            "help": "Load pickle (.bin) weights when no safetensors exist. Pickle can run code."
-        },
-    )
-    trust_remote_code: bool = field(
-        default=False,
-        metadata={"help": "Run the checkpoint's own modelling code (off by default)."},
-    )
-    device: str | None = field(
-        default="auto", metadata={"help": "auto (CUDA when available), cpu, cuda:0, ..."}
-    )
-    dtype: str | None = field(
-        default="auto",
-        metadata={"help": "auto (fp32 on CPU; bf16/fp16 on GPU), float32, bfloat16, float16."},
-    )
+class PolicyOptions(AccessOptions):
+    """How to load a sampling policy: ``AccessOptions`` (pickle, remote code, device,
+    dtype), each also an ``rmh sample`` option."""
 
 
 @dataclass(frozen=True)

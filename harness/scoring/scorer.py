@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import MutableMapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -101,15 +101,11 @@ class Scorer:
         return None if self.budget is None else self.budget - self.stats.queries
 
     def with_budget(self, budget: int | None) -> Scorer:
-        """A scorer over the same model and cache with its own budget and counters."""
-        return Scorer(
-            model=self.model,
-            batch_size=self.batch_size,
-            max_batch_tokens=self.max_batch_tokens,
-            budget=budget,
-            cache=self.cache,
-            progress=self.progress,
-        )
+        """A scorer over the same model and cache with its own budget and counters.
+
+        Of the same class, every other field shared, so a subclass's state (a recorder's
+        trace) carries over without an override."""
+        return replace(self, budget=budget, stats=ScorerStats())
 
     def _charge(self, n: int) -> None:
         remaining = self.remaining

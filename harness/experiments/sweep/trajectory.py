@@ -62,17 +62,6 @@ class RecordingScorer(Scorer):
 
     trace: list[Request] = field(default_factory=list)
 
-    def with_budget(self, budget: int | None) -> RecordingScorer:
-        return RecordingScorer(
-            model=self.model,
-            batch_size=self.batch_size,
-            max_batch_tokens=self.max_batch_tokens,
-            budget=budget,
-            cache=self.cache,
-            progress=self.progress,
-            trace=self.trace,
-        )
-
     def score(self, prompts: Sequence[str], responses: Sequence[str]) -> np.ndarray:
         scores = super().score(prompts, responses)
         self.trace.append((self.stats.queries, tuple(responses), scores.copy()))
