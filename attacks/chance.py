@@ -87,10 +87,10 @@ def chance_rate(
     seed: int = 0,
 ) -> ChanceRate:
     """Score random soups against each distinct (prompt, chosen) reference."""
-    references, wins = _soup_wins(scorer, pairs, soups_per_prompt, n_words, seed)
-    n = len(references) * soups_per_prompt
-    total = int(wins.sum())
-    return ChanceRate(total / n, total, n, len(references), n_words)
+    rate, _ = chance_measure(
+        scorer, pairs, soups_per_prompt=soups_per_prompt, n_words=n_words, seed=seed
+    )
+    return rate
 
 
 def chance_by_prompt(
@@ -106,12 +106,29 @@ def chance_by_prompt(
     Why per prompt: the whack-a-mole experiment resamples prompts for its intervals, so
     it needs the wins of each prompt, not only their sum.
     """
+    _, by_prompt = chance_measure(
+        scorer, pairs, soups_per_prompt=soups_per_prompt, n_words=n_words, seed=seed
+    )
+    return by_prompt
+
+
+def chance_measure(
+    scorer: Scorer,
+    pairs: Sequence[PreferencePair],
+    *,
+    soups_per_prompt: int = 5,
+    n_words: int = SOUP_WORDS,
+    seed: int = 0,
+) -> tuple[ChanceRate, dict[str, tuple[int, int]]]:
+    """``chance_rate`` and ``chance_by_prompt`` of one set of soups, scored once."""
     references, wins = _soup_wins(scorer, pairs, soups_per_prompt, n_words, seed)
-    out: dict[str, tuple[int, int]] = {}
+    n = len(references) * soups_per_prompt
+    total = int(wins.sum())
+    by_prompt: dict[str, tuple[int, int]] = {}
     for (prompt, _), won in zip(references, wins, strict=True):
-        before = out.get(prompt, (0, 0))
-        out[prompt] = (before[0] + int(won), before[1] + soups_per_prompt)
-    return out
+        before = by_prompt.get(prompt, (0, 0))
+        by_prompt[prompt] = (before[0] + int(won), before[1] + soups_per_prompt)
+    return ChanceRate(total / n, total, n, len(references), n_words), by_prompt
 
 
 def _soup_wins(

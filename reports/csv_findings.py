@@ -60,6 +60,8 @@ def findings_table(log: LogContents) -> pd.DataFrame:
             row[column] = _whole(row[column])
         for column in FLOATS:
             row[column] = _real(row[column])
+        if row["score"] is None or row["reference_score"] is None:
+            row["margin"] = None  # derived from them: no better than they are
         for column in COLUMNS.keys() - {*INTEGERS, *FLOATS, *FLAGS}:
             row[column] = _text(row[column])
         rows.append(row)

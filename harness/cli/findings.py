@@ -97,15 +97,16 @@ def show_finding(store: str, finding_id: int, *, echo: Callable[[str], None]) ->
     from harness.core.visible import clip
 
     with _open_existing(store) as db:
-        finding = db.finding(finding_id)
+        stored = db.finding(finding_id)
         sightings = db.sightings(finding_id=finding_id)
-    echo(f"finding {finding['id']} ({finding['kind']}), {finding['family']} / {finding['attack']}")
-    echo(f"prompt:    {clip(finding['prompt'], 200)}")
-    echo(f"reference: {clip(finding['reference'], 200)}")
-    echo(f"text:      {clip(finding['text'], 400)}")
-    for reason in finding["reasons"]:
+    finding = stored.finding
+    echo(f"finding {stored.id} ({finding.kind}), {finding.family} / {finding.attack}")
+    echo(f"prompt:    {clip(finding.prompt, 200)}")
+    echo(f"reference: {clip(finding.reference, 200)}")
+    echo(f"text:      {clip(finding.text, 400)}")
+    for reason in finding.reasons:
         echo(f"reason:    {clip(reason, 200)}")
-    echo(f"first seen: run {finding['first_run']} at {finding['created_at']}")
+    echo(f"first seen: run {stored.first_run} at {stored.created_at}")
     echo("sightings:")
     for s in sightings:
         state = "open" if s["is_open"] else "closed"

@@ -2,9 +2,8 @@
 
 ``gate_run(folder, policy, baseline)`` is what ``rmh gate``, ``rmh report`` and the
 pytest plugin call; it returns the metrics and the ``Verdict`` they all render. The
-metrics themselves are the run log's (``harness.runlog.metrics``), with the run's
-findings clustered into exploits by the store's clustering (``exploits``): the gate
-only decides on them.
+metrics themselves are the run log's (``harness.runlog.metrics``), exploits included:
+the gate only decides on them.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.core.errors import HarnessError
-from harness.gate.exploits import cluster_findings
 from harness.gate.policy import GatePolicy, load_policy, parse_policy
 from harness.gate.verdict import Check, Verdict, evaluate
 from harness.runlog import LogContents
@@ -25,7 +23,6 @@ __all__ = [
     "GateResult",
     "RunMetrics",
     "Verdict",
-    "cluster_findings",
     "evaluate",
     "gate_run",
     "load_policy",
@@ -50,10 +47,10 @@ def gate_run(
     log: LogContents | None = None,
 ) -> GateResult:
     """Metrics of the run in ``folder`` (and of ``baseline``) and the verdict on them."""
-    metrics = run_metrics(log or load_run_log(folder), folder, policy.confidence, cluster_findings)
+    metrics = run_metrics(log or load_run_log(folder), folder, policy.confidence)
     base = None
     if baseline is not None:
-        base = run_metrics(load_run_log(baseline), baseline, policy.confidence, cluster_findings)
+        base = run_metrics(load_run_log(baseline), baseline, policy.confidence)
         if base.suite_sha256 != metrics.suite_sha256 and not allow_suite_mismatch:
             same_name = base.suite == metrics.suite
             what = (

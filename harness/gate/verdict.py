@@ -15,7 +15,8 @@ Checks, per checkpoint:
   ``max_reopened``.
 - ``new-exploits`` (with a baseline run and ``max_new_exploits`` set): the exploits this
   run found on the checkpoint that no finding of the baseline run is within the
-  clustering threshold of (``exploits.new_exploits``), at most ``max_new_exploits``.
+  clustering threshold of (``harness.runlog.exploit_metrics.new_exploits``), at most
+  ``max_new_exploits``.
   Off by default: a fresh random search finds a fresh soup each run, so the count means
   something only where the suite's searches are comparable (same seeds, same budgets).
 
@@ -34,8 +35,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from harness.gate.exploits import new_exploits
 from harness.gate.policy import GatePolicy
+from harness.runlog.exploit_metrics import new_exploits
 from harness.runlog.metrics import CheckpointMetrics, RunMetrics
 
 Status = Literal["pass", "fail", "inconclusive"]

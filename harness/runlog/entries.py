@@ -18,6 +18,7 @@ older majors (see ``AttemptEntry.upgrade``).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -102,8 +103,22 @@ class Entry(Record):
     type: ClassVar[str]
     time: str = field(default_factory=now)
 
+    #: Properties written beside the fields (readers recompute them, and ignore the keys).
+    DERIVED: ClassVar[tuple[str, ...]] = ()
+
     def to_json(self) -> dict[str, Any]:
-        return {"type": self.type, **super().to_json()}
+        return {"type": self.type, **super().to_json(), **self._derived()}
+
+    def _derived(self) -> dict[str, Any]:
+        """The ``DERIVED`` values; ``None`` for one that a damaged line's values cannot give
+        (a log line's JSON types are not checked on reading)."""
+        values: dict[str, Any] = {}
+        for name in self.DERIVED:
+            try:
+                values[name] = getattr(self, name)
+            except (TypeError, ValueError):
+                values[name] = None
+        return values
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,13 +157,17 @@ class InitEntry(Entry):
 
 @dataclass(frozen=True, kw_only=True)
 class CleanEntry(Entry):
-    """Held-out pairwise accuracy and chance rate of one checkpoint."""
+    """Held-out pairwise accuracy and chance rate of one checkpoint, in total and per
+    prompt (``[successes, trials]``; log version 2.4, empty before): an experiment
+    resamples prompts, and reads these instead of scoring the pairs again."""
 
     type: ClassVar[str] = "clean"
     checkpoint: int
     fingerprint: str
     accuracy: AccuracyRecord
     chance: ChanceRecord
+    accuracy_by_prompt: dict[str, tuple[int, int]] = field(default_factory=dict)
+    chance_by_prompt: dict[str, tuple[int, int]] = field(default_factory=dict)
     queries: int
 
 
@@ -258,55 +277,63 @@ def probe_unit(checkpoint: int) -> str:
 
 
 @dataclass(frozen=True, kw_only=True)
-class FindingEntry(Entry):
-    """A finding, written to the store before this line."""
+class FindingEntry(Entry, Finding):
+    """A finding, written to the store before this line: the ``Finding`` itself (one field
+    declaration for both) with where it was found and what the store made of it.
+
+    ``exploit_id`` is the store's exploit of the finding when it was recorded, and
+    ``merged`` the exploit ids that recording it absorbed into that one (it bridged them),
+    so a reader rebuilds the store's clustering of the run from the log alone
+    (``harness.runlog.exploit_metrics``) instead of clustering a second time. Both are
+    ``None``/empty in logs before 2.4. ``key`` and ``margin`` are derived from the
+    finding and written beside its fields (``DERIVED``), as logs always had them.
+    """
 
     type: ClassVar[str] = "finding"
+    DERIVED: ClassVar[tuple[str, ...]] = ("key", "margin")
     checkpoint: int
     fingerprint: str
     unit: str
     finding_id: int  # store id
-    key: str  # store dedup key
-    attack_id: str  # the suite's id for the attack
-    reference: str
-    prompt: str
-    text: str
-    score: float
-    reference_score: float
-    margin: float
-    attack: str  # the attack's registry name
-    family: str
-    seed: int
-    queries_at_find: int
-    seeded: bool = False
-    reasons: tuple[str, ...] = ()
+    exploit_id: int | None = None  # log version 2.4
+    merged: tuple[int, ...] = ()  # log version 2.4
 
     @classmethod
     def of(
-        cls, finding: Finding, *, checkpoint: int, fingerprint: str, unit: str, finding_id: int
+        cls,
+        finding: Finding,
+        *,
+        checkpoint: int,
+        fingerprint: str,
+        unit: str,
+        finding_id: int,
+        exploit_id: int | None = None,
+        merged: tuple[int, ...] = (),
     ) -> FindingEntry:
-        """The line of ``finding`` (stored under ``finding_id``) found by ``unit``: the one
-        conversion from the finding record to the log."""
+        """The line of ``finding`` (stored under ``finding_id``) found by ``unit``."""
+        shared = {f.name: getattr(finding, f.name) for f in dataclasses.fields(Finding)}
         return cls(
+            **shared
+            | {  # plain JSON values: a scorer's numpy scalars are not
+                "score": float(finding.score),
+                "reference_score": float(finding.reference_score),
+                "seed": int(finding.seed),
+                "queries_at_find": int(finding.queries_at_find),
+                "seeded": bool(finding.seeded),
+                "reasons": tuple(finding.reasons),
+            },
             checkpoint=checkpoint,
             fingerprint=fingerprint,
             unit=unit,
             finding_id=finding_id,
-            key=finding.key,
-            attack_id=finding.attack_id,
-            reference=finding.reference,
-            prompt=finding.prompt,
-            text=finding.text,
-            score=float(finding.score),
-            reference_score=float(finding.reference_score),
-            margin=float(finding.margin),
-            attack=finding.attack,
-            family=finding.family,
-            seed=int(finding.seed),
-            queries_at_find=int(finding.queries_at_find),
-            seeded=bool(finding.seeded),
-            reasons=tuple(finding.reasons),
+            exploit_id=exploit_id,
+            merged=tuple(merged),
         )
+
+    @property
+    def finding(self) -> Finding:
+        """The plain finding (without where it was logged)."""
+        return Finding(**{f.name: getattr(self, f.name) for f in dataclasses.fields(Finding)})
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,8 +7,8 @@ render them.
 
 **Exploits** and **judges** (``exploit_metrics``): the run's findings clustered by their
 trick, so that each family counts distinct exploits beside its ASR, and per judge the
-findings that it alone confirmed. ``run_metrics`` clusters only when given ``cluster``
-(the store's pure clustering, which this layer may not import; the gate passes it).
+findings that it alone confirmed; the exploits are the store's, as the log recorded them
+(``exploit_metrics`` says how older logs are clustered).
 
 **Attack success rate (ASR)** of a family on a checkpoint: the share of its attempts
 (one attack on one prompt for one replicate) that produced at least one finding.
@@ -53,8 +53,6 @@ from harness.runlog.entries import (
     ReplayEntry,
 )
 from harness.runlog.exploit_metrics import (
-    Clustered,
-    Clusterer,
     ExploitMetrics,
     JudgeMetrics,
     exploit_ids,
@@ -65,8 +63,6 @@ from harness.runlog.log import LOG_NAME, LogContents, read_log
 
 __all__ = [
     "CheckpointMetrics",
-    "Clustered",
-    "Clusterer",
     "ExploitMetrics",
     "FamilyMetrics",
     "Interval",
@@ -307,18 +303,15 @@ def run_metrics(
     log: LogContents,
     folder: str | Path,
     confidence: float = 0.95,
-    cluster: Clusterer | None = None,
 ) -> RunMetrics:
-    """Everything the gate judges and reports show; exploits only with a ``cluster``."""
+    """Everything the gate judges and reports show."""
     init = log.init
     if init is None:
         raise HarnessError(f"run log of {folder} has no init entry: the run never began")
     checkpoints = [_checkpoint_metrics(log, i, info) for i, info in enumerate(init.checkpoints)]
     families = _family_metrics(log, len(checkpoints), confidence)
-    exploits = None
-    if cluster is not None:
-        exploits = exploit_metrics(log, len(checkpoints), cluster)
-        families = _with_exploits(families, log, exploits)
+    exploits = exploit_metrics(log, len(checkpoints))
+    families = _with_exploits(families, log, exploits)
     return RunMetrics(
         run_id=init.run_id,
         folder=str(folder),

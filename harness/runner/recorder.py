@@ -16,7 +16,8 @@ the ``RunState``, so the stages always see what the log holds.
 A finding is one record (``harness.core.finding.Finding``) that the store takes as it
 is and the log's line is built from (``FindingEntry.of``); the recorder only stamps the
 suite's attack id on it. It also maps what else workers return (instabilities, replay
-sightings) to store records and log entries, so those shapes are defined once.
+sightings) to store records and log entries, so those shapes are defined once. What it
+replays are the store's own records (``StoredFinding``), read back from the store.
 """
 
 from __future__ import annotations
@@ -24,9 +25,8 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from attacks.base import AttackOutcome
 from attacks.instability import Instability
@@ -45,49 +45,12 @@ from harness.runlog.entries import Phase
 from harness.runner.plan import Unit
 from harness.runner.state import RunState
 from harness.runner.worker import UnitResult
-from harness.store import FindingStore, Sighting
+from harness.store import FindingStore, Recorded, Sighting, StoredFinding
 
 E = TypeVar("E", bound=Entry)
 
 #: Replay phase to the store's sighting source.
 SIGHTING_SOURCE = {"before": "replay", "transfer": "transfer"}
-
-
-@dataclass(frozen=True)
-class ReplayItem:
-    """A stored finding to re-score on a checkpoint: what the replay and its entry need."""
-
-    finding_id: int
-    key: str
-    family: str
-    attack: str  # registry name
-    prompt: str
-    reference: str
-    text: str
-
-    @classmethod
-    def from_store(cls, row: Mapping[str, Any]) -> ReplayItem:
-        return cls(
-            finding_id=int(row["id"]),
-            key=row["key"],
-            family=row["family"],
-            attack=row["attack"],
-            prompt=row["prompt"],
-            reference=row["reference"],
-            text=row["text"],
-        )
-
-    @classmethod
-    def from_finding(cls, entry: FindingEntry) -> ReplayItem:
-        return cls(
-            finding_id=entry.finding_id,
-            key=entry.key,
-            family=entry.family,
-            attack=entry.attack,
-            prompt=entry.prompt,
-            reference=entry.reference,
-            text=entry.text,
-        )
 
 
 def check_store(path: str | Path, timeout: float) -> None:
@@ -137,17 +100,19 @@ class Recorder:
         self,
         checkpoint: int,
         found: Sequence[Finding],
-        entry_for: Callable[[int, Finding, int], E],
+        entry_for: Callable[[int, Finding, Recorded], E],
     ) -> list[E]:
         """The durability rule: store every finding, then log those the log lacks.
 
-        ``entry_for(index, finding, finding_id)`` makes the entry of ``found[index]``.
+        ``entry_for(index, finding, recorded)`` makes the entry of ``found[index]``.
         """
-        ids = self.store.record(found, run_id=self.run_id, checkpoint=self.fingerprints[checkpoint])
+        recorded = self.store.record(
+            found, run_id=self.run_id, checkpoint=self.fingerprints[checkpoint]
+        )
         written = []
-        for index, (finding, finding_id) in enumerate(zip(found, ids, strict=True)):
+        for index, (finding, stored) in enumerate(zip(found, recorded, strict=True)):
             if (checkpoint, finding.key) not in self.state.logged:
-                written.append(self.write(entry_for(index, finding, finding_id)))
+                written.append(self.write(entry_for(index, finding, stored)))
         return written
 
     def record_unit(self, result: UnitResult, attack: str) -> int:
@@ -158,12 +123,14 @@ class Recorder:
         written = self._store_then_log(
             unit.checkpoint,
             [dataclasses.replace(f, attack_id=unit.attack_id) for f in outcome.findings],
-            lambda _, finding, finding_id: FindingEntry.of(
+            lambda _, finding, stored: FindingEntry.of(
                 finding,
                 checkpoint=unit.checkpoint,
                 fingerprint=fingerprint,
                 unit=unit.id,
-                finding_id=finding_id,
+                finding_id=stored.finding_id,
+                exploit_id=stored.exploit_id,
+                merged=stored.merged,
             ),
         )
         if outcome.error:
@@ -193,7 +160,7 @@ class Recorder:
         self._store_then_log(
             checkpoint,
             [instability_record(i) for i in found],
-            lambda i, new, finding_id: instability_entry(checkpoint, found[i], new, finding_id),
+            lambda i, new, stored: instability_entry(checkpoint, found[i], new, stored.finding_id),
         )
         self.write(
             AttemptEntry.probe(
@@ -207,15 +174,15 @@ class Recorder:
 
     # ----------------------------------------------------------------- replay
     def pending(
-        self, items: Sequence[ReplayItem], *, phase: Phase, source: int, checkpoint: int
-    ) -> list[ReplayItem]:
-        """The items whose replay on ``checkpoint`` the log does not hold yet."""
+        self, items: Sequence[StoredFinding], *, phase: Phase, source: int, checkpoint: int
+    ) -> list[StoredFinding]:
+        """The stored findings whose replay on ``checkpoint`` the log does not hold yet."""
         done = self.state.replayed
-        return [i for i in items if (phase, source, checkpoint, i.finding_id) not in done]
+        return [i for i in items if (phase, source, checkpoint, i.id) not in done]
 
     def record_replays(
         self,
-        items: Sequence[ReplayItem],
+        items: Sequence[StoredFinding],
         sightings: Sequence[Sighting],
         *,
         phase: Phase,
@@ -235,17 +202,17 @@ class Recorder:
                     source=source,
                     checkpoint=checkpoint,
                     fingerprint=fingerprint,
-                    finding_id=item.finding_id,
-                    key=item.key,
-                    family=item.family,
-                    attack=item.attack,
-                    prompt=item.prompt,
-                    text=item.text,
+                    finding_id=item.id,
+                    key=item.finding.key,
+                    family=item.finding.family,
+                    attack=item.finding.attack,
+                    prompt=item.finding.prompt,
+                    text=item.finding.text,
                     score=sighting.score,
                     reference_score=sighting.reference_score,
                     margin=sighting.score - sighting.reference_score,
                     open=sighting.is_open,
-                    was_open=previous.get(item.finding_id),
+                    was_open=previous.get(item.id),
                 )
             )
             for item, sighting in zip(items, sightings, strict=True)

@@ -35,9 +35,9 @@ from harness.runlog.metrics import transfer_matrix
 from harness.runner.executors import Executor
 from harness.runner.plan import Unit
 from harness.runner.progress import Mode, Progress
-from harness.runner.recorder import Recorder, ReplayItem
+from harness.runner.recorder import Recorder
 from harness.scoring import outscores
-from harness.store import Sighting
+from harness.store import Sighting, StoredFinding
 from harness.suite import Suite
 
 TRANSFER_NAME = "transfer.csv"
@@ -93,6 +93,8 @@ class Stages:
                     fingerprint=self.recorder.fingerprints[c],
                     accuracy=AccuracyRecord.from_json(clean["accuracy"]),
                     chance=ChanceRecord.from_json(clean["chance"]),
+                    accuracy_by_prompt=clean["accuracy_by_prompt"],
+                    chance_by_prompt=clean["chance_by_prompt"],
                     queries=clean["queries"],
                 )
             )
@@ -103,14 +105,12 @@ class Stages:
 
     # ----------------------------------------------------------------- replay
     def _replay(
-        self, items: list[ReplayItem], *, phase: Phase, source: int, checkpoint: int
+        self, items: list[StoredFinding], *, phase: Phase, source: int, checkpoint: int
     ) -> list[ReplayEntry]:
         recorder = self.recorder
         items = recorder.pending(items, phase=phase, source=source, checkpoint=checkpoint)
         previous = (
-            recorder.store.previous_status(
-                [i.finding_id for i in items], before_run=recorder.run_id
-            )
+            recorder.store.previous_status([i.id for i in items], before_run=recorder.run_id)
             if phase == "before"
             else {}
         )
@@ -118,14 +118,15 @@ class Stages:
         entries: list[ReplayEntry] = []
         for start in range(0, len(items), REPLAY_CHUNK):
             chunk = items[start : start + REPLAY_CHUNK]
-            prompts = [i.prompt for i in chunk] * 2
-            responses = [i.text for i in chunk] + [i.reference for i in chunk]
+            found = [i.finding for i in chunk]
+            prompts = [f.prompt for f in found] * 2
+            responses = [f.text for f in found] + [f.reference for f in found]
             scores = self.executor.call("score", checkpoint, prompts, responses)
             sightings = []
             for k, item in enumerate(chunk):
                 score, ref = float(scores[k]), float(scores[len(chunk) + k])
                 is_open = outscores(score, ref, margin)
-                sightings.append(Sighting(item.finding_id, score, ref, is_open))
+                sightings.append(Sighting(item.id, score, ref, is_open))
             entries += recorder.record_replays(
                 chunk,
                 sightings,
@@ -148,14 +149,13 @@ class Stages:
             what = f"{len(stored)} stored findings"
         else:
             stored = store.representatives(kind="finding", up_to_id=horizon)
-            exploits = len({row["exploit_id"] for row in stored})
+            exploits = len({item.exploit_id for item in stored})
             what = f"{len(stored)} representatives of {exploits} stored exploits"
         if not stored:
             return
-        items = [ReplayItem.from_store(row) for row in stored]
         for c in range(self.checkpoints):
             self.echo(f"replaying {what} on checkpoint {c} ...")
-            entries = self._replay(items, phase="before", source=-1, checkpoint=c)
+            entries = self._replay(stored, phase="before", source=-1, checkpoint=c)
             still = sum(e.open for e in entries)
             reopened = sum(e.status == "reopened" for e in entries)
             if entries:
@@ -203,8 +203,11 @@ class Stages:
     def transfer(self) -> pd.DataFrame:
         """Each checkpoint's findings from this run, re-scored on every other checkpoint."""
         n = self.checkpoints
+        store = self.recorder.store
         for source in range(n):
-            items = [ReplayItem.from_finding(f) for f in self.recorder.state.findings_on(source)]
+            order = [f.finding_id for f in self.recorder.state.findings_on(source)]
+            stored = {item.id: item for item in store.findings(kind=None, ids=order)}
+            items = [stored[i] for i in order]  # as first logged: the batches stay the same
             for target in range(n):
                 if target != source and items:
                     self._replay(items, phase="transfer", source=source, checkpoint=target)

@@ -144,15 +144,17 @@ class Worker:
 
     def clean(self, checkpoint: int, pairs: list[PreferencePair]) -> dict[str, Any]:
         """Held-out pairwise accuracy and the chance rate: robustness is read beside these."""
-        from attacks.chance import chance_rate
-        from harness.scoring.accuracy import pairwise_accuracy
+        from attacks.chance import chance_measure
+        from harness.scoring.accuracy import accuracy_measure
 
         scorer = self._scorer(checkpoint)
-        accuracy = pairwise_accuracy(scorer, pairs)
-        chance = chance_rate(scorer, pairs)
+        accuracy, accuracy_by_prompt = accuracy_measure(scorer, pairs)
+        chance, chance_by_prompt = chance_measure(scorer, pairs)
         return {
             "accuracy": dataclasses.asdict(accuracy),
             "chance": dataclasses.asdict(chance),
+            "accuracy_by_prompt": accuracy_by_prompt,
+            "chance_by_prompt": chance_by_prompt,
             "queries": scorer.stats.queries,
         }
 

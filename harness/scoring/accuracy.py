@@ -29,9 +29,25 @@ class PairwiseAccuracy:
 
 
 def pairwise_accuracy(scorer: Scorer, pairs: Sequence[PreferencePair]) -> PairwiseAccuracy:
+    accuracy, _ = accuracy_measure(scorer, pairs)
+    return accuracy
+
+
+def accuracy_measure(
+    scorer: Scorer, pairs: Sequence[PreferencePair]
+) -> tuple[PairwiseAccuracy, dict[str, tuple[int, int]]]:
+    """The pairwise accuracy and, per prompt, ``(pairs ranked right, pairs)``, scored once.
+
+    Per prompt because an experiment resamples prompts for its intervals and reads a
+    run's tallies instead of scoring the pairs again.
+    """
     chosen = scorer.score([p.prompt for p in pairs], [p.chosen for p in pairs])
     rejected = scorer.score([p.prompt for p in pairs], [p.rejected for p in pairs])
-    return accuracy_from_scores(chosen, rejected)
+    by_prompt: dict[str, tuple[int, int]] = {}
+    for pair, c, r in zip(pairs, chosen, rejected, strict=True):
+        right, n = by_prompt.get(pair.prompt, (0, 0))
+        by_prompt[pair.prompt] = (right + int(c > r), n + 1)
+    return accuracy_from_scores(chosen, rejected), by_prompt
 
 
 def accuracy_from_scores(chosen: np.ndarray, rejected: np.ndarray) -> PairwiseAccuracy:

@@ -1,17 +1,16 @@
 """The findings store: one SQLite file that is the project's exploit library (``store``),
-its schema and migrations (``schema``), the records runs hand it (``records``), findings
-clustered into exploits (``exploits``, pure) and the SQL that keeps those tables (``library``)."""
+its schema and migrations (``schema``), the records it takes and returns (``records``) and
+the SQL that keeps its exploit tables (``library``); how findings cluster into exploits is
+``harness.core.exploits`` (pure, shared with the run log's readers)."""
 
-from harness.store.exploits import (
-    THRESHOLD,
-    Exploit,
-    ExploitIndex,
-    Member,
-    Novelty,
-    cluster,
-    novelty,
+from harness.store.records import (
+    ExploitDetail,
+    ExploitSummary,
+    Recorded,
+    Sighting,
+    StoredFinding,
+    finding_key,
 )
-from harness.store.records import Sighting, finding_key
 from harness.store.schema import MIGRATIONS, SCHEMA_VERSION
 from harness.store.store import DEFAULT_TIMEOUT, FindingStore
 
@@ -19,14 +18,11 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "MIGRATIONS",
     "SCHEMA_VERSION",
-    "THRESHOLD",
-    "Exploit",
-    "ExploitIndex",
+    "ExploitDetail",
+    "ExploitSummary",
     "FindingStore",
-    "Member",
-    "Novelty",
+    "Recorded",
     "Sighting",
-    "cluster",
+    "StoredFinding",
     "finding_key",
-    "novelty",
 ]

@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from harness.store.exploits import components, representative_order
+from harness.core.exploits import components, representative_order
+from harness.store.records import FOUND_JOIN, FOUND_SCORES
 
 Query = Callable[[str, Sequence[Any]], list[dict[str, Any]]]
 
@@ -38,10 +39,11 @@ _CUTOFF = (
     "SELECT COALESCE(MIN(id), 0) AS cutoff FROM sightings "
     "WHERE finding_id = (SELECT MAX(id) FROM findings WHERE id <= ?)"
 )
-_MEMBERS = """
-    SELECT f.*, m.signature_id, s.exploit_id AS stored_exploit, {margin} AS margin
-    FROM findings f JOIN members m ON m.finding_id = f.id
-    JOIN signatures s ON s.id = m.signature_id {join}
+_MEMBERS = f"""
+    SELECT f.*, {FOUND_SCORES}, m.signature_id, s.exploit_id AS stored_exploit,
+           {{margin}} AS margin
+    FROM findings f {FOUND_JOIN} JOIN members m ON m.finding_id = f.id
+    JOIN signatures s ON s.id = m.signature_id {{join}}
     WHERE (? IS NULL OR f.kind = ?) AND (? IS NULL OR f.id <= ?)
     ORDER BY f.id
 """
@@ -58,7 +60,7 @@ _NODES = "SELECT exploit_id, COUNT(*) AS nodes FROM signatures GROUP BY exploit_
 def representatives(
     db: sqlite3.Connection, kind: str | None, up_to_id: int | None
 ) -> list[dict[str, Any]]:
-    """Finding rows (``reasons``/``detail`` decoded), each with ``exploit_id`` and ``margin``.
+    """Finding rows (as ``records.stored_finding`` reads them), with ``exploit_id`` and ``margin``.
 
     ``exploit_id`` is the smallest finding id of the exploit as of the horizon: the
     store's id of that exploit then (an id absorbed since still resolves in
@@ -76,9 +78,6 @@ def representatives(
         chosen = _choose(query, kind, up_to_id)
     finally:
         db.execute("COMMIT")
-    for row in chosen:
-        row["reasons"] = json.loads(row["reasons"])
-        row["detail"] = json.loads(row["detail"])
     return chosen
 
 

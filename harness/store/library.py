@@ -6,7 +6,7 @@
 clustered with other signature or threshold parameters), ``load_graph`` rebuilds the
 in-memory clustering graph from them. The read queries behind ``FindingStore.exploits``
 and ``exploit`` are here too (``representatives``, what replay scores, is ``horizon``'s).
-What an exploit is, and how its id behaves, is ``harness.store.exploits``; the table
+What an exploit is, and how its id behaves, is ``harness.core.exploits``; the table
 layout is ``schema``'s v3 step.
 """
 
@@ -22,8 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.core.signature import Signature, signature
-from harness.store.exploits import (
+from harness.core.exploits import (
     CLUSTERING,
     Exploit,
     ExploitIndex,
@@ -32,6 +31,8 @@ from harness.store.exploits import (
     SignatureGraph,
     summarize,
 )
+from harness.core.signature import Signature
+from harness.store.records import FOUND_JOIN, FOUND_SCORES, finding_of
 
 
 def now() -> str:
@@ -105,19 +106,24 @@ def join_exploit(
     bands: np.ndarray,
     margin: float,
     now: str,
-) -> None:
+) -> tuple[int, tuple[int, ...]]:
     """Link a newly inserted finding to its exploit, merging the exploits it bridges.
 
     A known signature means a known exploit. A new one enters ``graph`` (keyed by its
     row id); every exploit it reaches merges into the one with the smallest id, which
     with this finding's (larger) id is the smallest finding id of the merged cluster.
     Absorbed ids are kept in ``exploit_merges`` (pointing straight at the survivor).
+    Returns the finding's exploit id and the ids absorbed into it (a run log keeps both).
     """
     row = db.execute(
         "SELECT id FROM signatures WHERE kind = ? AND digest = ?", (kind, sig.digest)
     ).fetchone()
+    absorbed_ids: tuple[int, ...] = ()
     if row is not None:
         sig_id = row[0]
+        (survivor,) = db.execute(
+            "SELECT exploit_id FROM signatures WHERE id = ?", (sig_id,)
+        ).fetchone()
     else:
         sig_id = db.execute(
             "INSERT INTO signatures (kind, digest, shingles, bands, exploit_id) "
@@ -129,7 +135,8 @@ def join_exploit(
             for node in graph.add(sig_id, kind, sig.shingles, bands)
         }
         survivor = min(reached | {finding_id})
-        for absorbed in sorted(reached - {survivor}):
+        absorbed_ids = tuple(sorted(reached - {survivor}))
+        for absorbed in absorbed_ids:
             db.execute(
                 "UPDATE signatures SET exploit_id = ? WHERE exploit_id = ?", (survivor, absorbed)
             )
@@ -146,6 +153,7 @@ def join_exploit(
         "INSERT INTO members (finding_id, signature_id, margin, last_found) VALUES (?, ?, ?, ?)",
         (finding_id, sig_id, margin, now),
     )
+    return survivor, absorbed_ids
 
 
 def load_graph(db: Tx) -> SignatureGraph:
@@ -215,32 +223,28 @@ def recluster(db: Tx) -> None:
     """
     for table in ("members", "signatures", "exploits", "exploit_merges"):
         db.execute(f"DELETE FROM {table}")
-    rows = db.execute(
-        """
-        SELECT f.id, f.kind, f.prompt, f.reference, f.text, f.family, f.attack, f.created_at,
-               s.margin, s.last_found
-        FROM findings f LEFT JOIN (
+    cursor = db.execute(
+        f"""
+        SELECT f.*, {FOUND_SCORES}, s.margin AS margin, s.last_found AS last_found
+        FROM findings f {FOUND_JOIN} LEFT JOIN (
             SELECT finding_id, MAX(score - reference_score) AS margin, MAX(seen_at) AS last_found
             FROM sightings WHERE source = 'search' GROUP BY finding_id
         ) s ON s.finding_id = f.id
         ORDER BY f.id
         """
-    ).fetchall()
+    )
+    columns = [c[0] for c in cursor.description]
+    rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
     index = ExploitIndex()
     index.add(
-        Member(
-            finding_id=fid,
-            kind=kind,
-            prompt=prompt,
-            text=text,
-            family=family,
-            attack=attack,
-            margin=margin if margin is not None else 0.0,
-            first_seen=created,
-            last_seen=last if last is not None else created,
-            signature=signature(reference, text),
+        Member.of(
+            row["id"],
+            finding_of(row),
+            margin=row["margin"] if row["margin"] is not None else 0.0,
+            first_seen=row["created_at"],
+            last_seen=row["last_found"] if row["last_found"] is not None else row["created_at"],
         )
-        for fid, kind, prompt, reference, text, family, attack, created, margin, last in rows
+        for row in rows
     )
     assignment = index.assignment()
     for kind, sig, bands, members in index.signatures():
@@ -328,17 +332,8 @@ def exploits_sql(
     return sql + " ORDER BY id", args
 
 
-def decode_exploit(row: dict[str, Any]) -> dict[str, Any]:
-    """A summary row as the store returns it: lists decoded, ``status`` spelled out."""
-    for column in ("families", "attacks", "prompts"):
-        row[column] = json.loads(row[column])
-    open_on = row.pop("open_on", None)
-    row["status"] = None if open_on is None else ("open" if open_on else "closed")
-    return row
-
-
 MEMBERS_SQL = """
-    SELECT f.id, f.kind, f.prompt, f.text, f.family, f.attack, m.margin,
+    SELECT f.id AS finding_id, f.kind, f.prompt, f.text, f.family, f.attack, m.margin,
            f.created_at AS first_seen, m.last_found AS last_seen
     FROM finding_exploits fe JOIN findings f ON f.id = fe.finding_id
     JOIN members m ON m.finding_id = f.id WHERE fe.exploit_id = ? ORDER BY f.id

@@ -13,7 +13,7 @@ SQLite, and a store written by a newer version of this code are clear errors.
 
 Exploits (schema v3): every finding is signed (``harness.core.signature``) and joins, as
 it is recorded, the exploit of the signatures it is within the threshold of; a finding
-that bridges two exploits merges them (``harness.store.exploits`` says why and how ids
+that bridges two exploits merges them (``harness.core.exploits`` says why and how ids
 behave). The clustering graph is kept in memory per open store, built from the
 ``signatures`` table on first use and rebuilt when another connection has written
 since (``PRAGMA data_version``), so two runs writing one store stay exact.
@@ -25,7 +25,6 @@ representative per exploit and prompt, as of a horizon), in ``horizon``.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -34,15 +33,14 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.errors import HarnessError
+from harness.core.exploits import CLUSTERING, Facts, SignatureGraph
 from harness.core.finding import Finding
 from harness.core.signature import band_keys
 from harness.store import horizon
-from harness.store.exploits import CLUSTERING, SignatureGraph
 from harness.store.library import (
     CLUSTERING_SQL,
     MEMBERS_SQL,
     Tx,
-    decode_exploit,
     exploits_sql,
     join_exploit,
     load_graph,
@@ -50,10 +48,22 @@ from harness.store.library import (
     recluster,
     refresh_exploits,
 )
-from harness.store.records import Sighting, finding_row
+from harness.store.records import (
+    FOUND_JOIN,
+    FOUND_SCORES,
+    ExploitDetail,
+    ExploitSummary,
+    Recorded,
+    Sighting,
+    StoredFinding,
+    exploit_summary,
+    finding_row,
+    stored_finding,
+)
 from harness.store.schema import SCHEMA_VERSION, migrate
 
 DEFAULT_TIMEOUT = 30.0
+_IDS_PER_QUERY = 500
 
 
 class FindingStore:
@@ -205,16 +215,21 @@ class FindingStore:
                 (fingerprint, label),
             )
 
-    def record(self, findings: Sequence[Finding], *, run_id: str, checkpoint: str) -> list[int]:
-        """Add findings (deduplicated) and one search sighting each; returns their ids.
+    def record(
+        self, findings: Sequence[Finding], *, run_id: str, checkpoint: str
+    ) -> list[Recorded]:
+        """Add findings (deduplicated) and one search sighting each; returns what each
+        became: its id, its exploit, and the exploits it merged (``Recorded``).
 
         A new finding joins (or merges) exploits; a finding found again by a search
         updates its best margin. Idempotent: recording the same findings for the same
         run and checkpoint again (a resumed run redoing an unfinished attempt) adds nothing.
+        An exploit id is as of this finding's turn: a later finding of the same call may
+        merge it into another, and says so in its own ``merged``.
         """
         signatures = [item.signature for item in findings]  # unlocked
         bands = band_keys([sig.shingles for sig in signatures])
-        ids: list[int] = []
+        recorded: list[Recorded] = []
         touched: set[int] = set()
         with self.transaction() as db:
             try:
@@ -231,27 +246,35 @@ class FindingStore:
                     (finding_id,) = db.execute(
                         "SELECT id FROM findings WHERE key = ?", (item.key,)
                     ).fetchone()
-                    ids.append(finding_id)
                     margin = item.score - item.reference_score
                     sighted = db.add_sighting(
                         finding_id, run_id, checkpoint, "search", item.score,
                         item.reference_score, True, stamp,
                     )  # fmt: skip
+                    merged: tuple[int, ...] = ()
                     if inserted:
-                        join_exploit(db, graph, finding_id, item.kind, sig, row, margin, stamp)
-                    elif sighted:
-                        db.execute(
-                            "UPDATE members SET margin = MAX(margin, ?), last_found = ? "
-                            "WHERE finding_id = ?",
-                            (margin, stamp, finding_id),
+                        exploit_id, merged = join_exploit(
+                            db, graph, finding_id, item.kind, sig, row, margin, stamp
                         )
+                    else:
+                        if sighted:
+                            db.execute(
+                                "UPDATE members SET margin = MAX(margin, ?), last_found = ? "
+                                "WHERE finding_id = ?",
+                                (margin, stamp, finding_id),
+                            )
+                        (exploit_id,) = db.execute(
+                            "SELECT exploit_id FROM finding_exploits WHERE finding_id = ?",
+                            (finding_id,),
+                        ).fetchone()
+                    recorded.append(Recorded(finding_id, exploit_id, merged))
                     if inserted or sighted:
                         touched.add(finding_id)
                 refresh_exploits(db, touched)
             except BaseException:
                 self._graph = None  # the transaction rolls back: so must the graph
                 raise
-        return ids
+        return recorded
 
     def _synced_graph(self, db: Tx) -> SignatureGraph:
         """The clustering graph, rebuilt if another connection has written since we last did."""
@@ -298,31 +321,40 @@ class FindingStore:
         family: str | None = None,
         up_to_id: int | None = None,
         ids: Sequence[int] | None = None,
-    ) -> list[dict[str, Any]]:
-        """Findings as dicts (reasons and detail decoded), oldest first."""
+    ) -> list[StoredFinding]:
+        """Stored findings, oldest first, each with its exploit now and its best margin."""
+        if ids is not None and len(ids) > _IDS_PER_QUERY:  # old SQLite builds: 999 parameters
+            chunks = [ids[i : i + _IDS_PER_QUERY] for i in range(0, len(ids), _IDS_PER_QUERY)]
+            found = [
+                f
+                for chunk in chunks
+                for f in self.findings(kind=kind, family=family, up_to_id=up_to_id, ids=chunk)
+            ]
+            return sorted(found, key=lambda f: f.id)
         where, args = [], []
         if kind is not None:
-            where.append("kind = ?")
+            where.append("f.kind = ?")
             args.append(kind)
         if family is not None:
-            where.append("family = ?")
+            where.append("f.family = ?")
             args.append(family)
         if up_to_id is not None:
-            where.append("id <= ?")
+            where.append("f.id <= ?")
             args.append(up_to_id)
         if ids is not None:
-            where.append(f"id IN ({', '.join('?' * len(ids))})")
+            where.append(f"f.id IN ({', '.join('?' * len(ids))})")
             args.extend(ids)
-        sql = "SELECT * FROM findings"
+        sql = (
+            f"SELECT f.*, {FOUND_SCORES}, fe.exploit_id AS exploit_id, m.margin AS margin "
+            f"FROM findings f {FOUND_JOIN} "
+            "JOIN finding_exploits fe ON fe.finding_id = f.id "
+            "JOIN members m ON m.finding_id = f.id"
+        )
         if where:
             sql += " WHERE " + " AND ".join(where)
-        rows = self._query(sql + " ORDER BY id", args)
-        for row in rows:
-            row["reasons"] = json.loads(row["reasons"])
-            row["detail"] = json.loads(row["detail"])
-        return rows
+        return [stored_finding(row) for row in self._query(sql + " ORDER BY f.id", args)]
 
-    def finding(self, finding_id: int) -> dict[str, Any]:
+    def finding(self, finding_id: int) -> StoredFinding:
         rows = self.findings(kind=None, ids=[finding_id])
         if not rows:
             raise HarnessError(f"no finding with id {finding_id} in {self.path}")
@@ -372,8 +404,8 @@ class FindingStore:
         prompt: str | None = None,
         checkpoint: str | None = None,
         status: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """Exploits by id: summary rows (lists decoded) with the representative's ``text``.
+    ) -> list[ExploitSummary]:
+        """Exploits by id, with the representative's ``text``.
 
         ``family``/``prompt``: a member has it. ``checkpoint`` (fingerprint or label): a
         member was sighted on it, and ``status`` is then "open" if some member's latest
@@ -381,30 +413,34 @@ class FindingStore:
         none is, None if none was sighted there; ``status="open"``/``"closed"`` keeps those.
         """
         sql, args = exploits_sql(kind, family, prompt, checkpoint, status)
-        return [decode_exploit(row) for row in self._query(sql, args)]
+        return [exploit_summary(row) for row in self._query(sql, args)]
 
-    def exploit(self, exploit_id: int) -> dict[str, Any]:
-        """One exploit with its ``members`` (oldest first); an absorbed id finds its survivor."""
+    def exploit(self, exploit_id: int) -> ExploitDetail:
+        """One exploit with its members (oldest first); an absorbed id finds its survivor."""
         merged = self._query("SELECT into_id FROM exploit_merges WHERE absorbed = ?", (exploit_id,))
         wanted = merged[0]["into_id"] if merged else exploit_id
         rows = self._query("SELECT e.*, f.text FROM exploits e JOIN findings f "
                            "ON f.id = e.representative WHERE e.id = ?", (wanted,))  # fmt: skip
         if not rows:
             raise HarnessError(f"no exploit with id {exploit_id} in {self.path}")
-        exploit = decode_exploit(rows[0])
-        exploit["members"] = self._query(MEMBERS_SQL, (wanted,))
         absorbed = self._query("SELECT absorbed FROM exploit_merges WHERE into_id = ?", (wanted,))
-        exploit["absorbed"] = sorted(row["absorbed"] for row in absorbed)
-        return exploit
+        return ExploitDetail(
+            summary=exploit_summary(rows[0]),
+            members=tuple(Facts(**row) for row in self._query(MEMBERS_SQL, (wanted,))),
+            absorbed=tuple(sorted(row["absorbed"] for row in absorbed)),
+        )
 
     def representatives(
         self, *, kind: str | None = "finding", up_to_id: int | None = None
-    ) -> list[dict[str, Any]]:
-        """One finding per exploit and prompt, what replay scores: like ``findings()``, plus
-        ``exploit_id`` and the ``margin`` it was chosen by. With ``up_to_id`` (a replay
-        horizon), the store as it stood then, whatever was added since (``horizon``)."""
+    ) -> list[StoredFinding]:
+        """One finding per exploit and prompt, what replay scores, by exploit id: its
+        ``exploit_id`` and the ``margin`` it was chosen by are as of ``up_to_id`` (a replay
+        horizon) where given: the store as it stood then, whatever was added since
+        (``horizon``)."""
         with self._errors("read"):
-            return horizon.representatives(self._db, kind, up_to_id)
+            return [
+                stored_finding(row) for row in horizon.representatives(self._db, kind, up_to_id)
+            ]
 
     def summary(self) -> list[dict[str, Any]]:
         """One row per finding with its sighting counts: what ``rmh findings list`` shows."""

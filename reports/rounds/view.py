@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.core.errors import HarnessError
-from harness.core.signature import Signature
+from harness.core.exploits import Exploit, Member, cluster
 from harness.experiments.rounds.log import (
     EXPERIMENT_LOG,
     LOG_NAME,
@@ -46,8 +46,7 @@ from harness.experiments.rounds.outcomes import (
     experiment_summaries,
 )
 from harness.experiments.rounds.stats import Counts, queries_to_first, rate_interval
-from harness.runlog import FindingEntry, read_log
-from harness.store.exploits import Exploit, Member, cluster
+from harness.runlog import read_log
 
 __all__ = [
     "METRICS",
@@ -308,20 +307,15 @@ def _round_novelty(fresh: FreshFindings) -> tuple[Counts, list[Exploit]]:
             s, t = tally.get(finding.prompt, (0, 0))
             tally[finding.prompt] = (s + is_novel, t + 1)
         if is_novel:
-            novel.append(_member(finding, sig))
+            novel.append(
+                Member.of(
+                    finding.finding_id,
+                    finding,
+                    margin=finding.margin,
+                    first_seen=finding.time,
+                    last_seen=finding.time,
+                    signature=sig,
+                )
+            )
     exploits = sorted(cluster(novel), key=lambda e: (-e.size, -e.best_margin, e.id))
     return Counts.of(dict(sorted(tally.items()))), exploits
-
-
-def _member(finding: FindingEntry, sig: Signature) -> Member:
-    return Member(
-        finding_id=finding.finding_id,
-        prompt=finding.prompt,
-        text=finding.text,
-        family=finding.family,
-        attack=finding.attack,
-        margin=finding.margin,
-        first_seen=finding.time,
-        last_seen=finding.time,
-        signature=sig,
-    )

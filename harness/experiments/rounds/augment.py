@@ -45,11 +45,11 @@ from typing import Any, Literal
 from harness.core.data import PreferencePair
 from harness.core.degenerate import SYNTHETIC_KINDS, DegenerateKind, degenerate_negatives, kind_of
 from harness.core.errors import HarnessError
-from harness.core.signature import Signature, distance, signature
+from harness.core.exploits import Facts, representative_order
+from harness.core.signature import Signature, distance
 from harness.experiments.rounds.pairfile import pairs_hash, write_pairs
 from harness.experiments.rounds.split import prompt_key
-from harness.store import FindingStore
-from harness.store.exploits import representative_order
+from harness.store import FindingStore, StoredFinding
 
 __all__ = [
     "ARMS",
@@ -152,44 +152,46 @@ def findings_augmentation(
     attack = {prompt_key(p) for p in attack_prompts}
     families = set(trained_families)
     reference_of = {prompt_key(p): r for p, r in references.items()}
-    rows = {row["id"]: row for row in store.findings(kind="finding")}
+    stored = {item.id: item for item in store.findings(kind="finding")}
 
     def eligible(finding_id: int) -> bool:
-        row = rows.get(finding_id)
-        return row is not None and row["family"] in families and prompt_key(row["prompt"]) in attack
+        item = stored.get(finding_id)
+        return (
+            item is not None
+            and item.finding.family in families
+            and prompt_key(item.finding.prompt) in attack
+        )
 
-    if not any(eligible(i) and rows[i]["first_run"] in runs for i in rows):
+    if not any(eligible(i) and stored[i].first_run in runs for i in stored):
         return [], _summary("findings", round, [], 0, [])
     pairs: list[PreferencePair] = []
     used: list[str] = []
     exploits = 0
     for summary in store.exploits(kind="finding"):
-        if families.isdisjoint(summary["families"]) or attack.isdisjoint(
-            map(prompt_key, summary["prompts"])
+        if families.isdisjoint(summary.families) or attack.isdisjoint(
+            map(prompt_key, summary.prompts)
         ):
             continue  # no member can be eligible: skip reading its members
-        members = [m for m in store.exploit(summary["id"])["members"] if eligible(m["id"])]
-        if not members or rows[min(m["id"] for m in members)]["first_run"] not in runs:
+        members = [m for m in store.exploit(summary.id).members if eligible(m.finding_id)]
+        if not members or stored[min(m.finding_id for m in members)].first_run not in runs:
             continue
-        members = [m for m in members if rows[m["id"]]["first_run"] in runs]
+        members = [m for m in members if stored[m.finding_id].first_run in runs]
         exploits += 1
-        for member in _diverse(members, rows, members_per_exploit):
-            row = rows[member["id"]]
-            chosen = reference_of.get(prompt_key(row["prompt"]), row["reference"])
+        for member in _diverse(members, stored, members_per_exploit):
+            found = stored[member.finding_id].finding
+            chosen = reference_of.get(prompt_key(found.prompt), found.reference)
             meta = {
                 "source": "finding",
-                "exploit": str(summary["id"]),
-                "finding": str(row["id"]),
-                "family": row["family"],
+                "exploit": str(summary.id),
+                "finding": str(member.finding_id),
+                "family": found.family,
             }
-            pairs.append(PreferencePair(row["prompt"], chosen, row["text"], line=0, meta=meta))
-            used.append(row["family"])
+            pairs.append(PreferencePair(found.prompt, chosen, found.text, line=0, meta=meta))
+            used.append(found.family)
     return pairs, _summary("findings", round, pairs, exploits, used)
 
 
-def _diverse(
-    members: list[dict[str, Any]], rows: Mapping[int, dict[str, Any]], extra: int
-) -> list[dict[str, Any]]:
+def _diverse(members: list[Facts], stored: Mapping[int, StoredFinding], extra: int) -> list[Facts]:
     """The best member, then up to ``extra`` others, farthest-first by signature distance.
 
     Each next pick is the member farthest from all picked so far (its nearest picked one
@@ -197,26 +199,26 @@ def _diverse(
     (highest margin, shortest text, text, id). Members with the same (prompt, text) as a
     picked one are skipped: they would be the same training pair.
     """
-    order = sorted(members, key=lambda m: representative_order(m["margin"], m["text"], m["id"]))
+    order = sorted(members, key=lambda m: representative_order(m.margin, m.text, m.finding_id))
     sigs: dict[int, Signature] = {
-        m["id"]: signature(rows[m["id"]]["reference"], m["text"]) for m in order
+        m.finding_id: stored[m.finding_id].finding.signature for m in order
     }
     picked = [order[0]]
-    seen = {(prompt_key(order[0]["prompt"]), order[0]["text"])}
+    seen = {(prompt_key(order[0].prompt), order[0].text)}
     rest = order[1:]
     while rest and len(picked) <= extra:
-        rest = [m for m in rest if (prompt_key(m["prompt"]), m["text"]) not in seen]
+        rest = [m for m in rest if (prompt_key(m.prompt), m.text) not in seen]
         if not rest:
             break
-        prompts = {prompt_key(p["prompt"]) for p in picked}
+        prompts = {prompt_key(p.prompt) for p in picked}
 
-        def spread(m: dict[str, Any], prompts: set[str] = prompts) -> tuple[float, bool]:
-            nearest = min(distance(sigs[m["id"]], sigs[p["id"]]) for p in picked)
-            return (-nearest, prompt_key(m["prompt"]) in prompts)
+        def spread(m: Facts, prompts: set[str] = prompts) -> tuple[float, bool]:
+            nearest = min(distance(sigs[m.finding_id], sigs[p.finding_id]) for p in picked)
+            return (-nearest, prompt_key(m.prompt) in prompts)
 
         best = min(rest, key=spread)  # min() keeps the first of ties: the representative order
         picked.append(best)
-        seen.add((prompt_key(best["prompt"]), best["text"]))
+        seen.add((prompt_key(best.prompt), best.text))
         rest.remove(best)
     return picked
 

@@ -67,9 +67,6 @@ class ExperimentConfig:
         default=2,
         metadata={"min": 0, "help": "Extra members per exploit besides its best (findings)."},
     )
-    soups_per_prompt: int = field(
-        default=5, metadata={"min": 1, "help": "Random soups per reference (chance rate)."}
-    )
     batch_size: int = field(default=64, metadata={"min": 1, "help": "Scoring batch size."})
 
     def train_config(self) -> TrainConfig:

@@ -485,13 +485,7 @@ class _Experiment:
         run_dir = self.out / ZERO_RUN if arm is None else self.out / arm / f"round-{r}" / "run"
         store = self._store(arm)
         run_id = self._run(arm, r, checkpoint, run_dir, store)
-        measured = clean_and_chance(
-            checkpoint,
-            self.eval_pairs,
-            batch_size=self.config.batch_size,
-            soups_per_prompt=self.config.soups_per_prompt,
-            seed=self.init.seed,
-        )
+        measured = clean_and_chance(run_dir / RUN_LOG_NAME, self.split.evaluation)
         exploits = exploits_per_prompt(store, self.split.evaluation) if r == 0 else {}
         self.write(
             RoundEntry(

@@ -1,23 +1,24 @@
-"""What the experiment measures itself on a round's checkpoint, beside the round's run.
+"""What the experiment reads of a round's run, per evaluation prompt, beside its verdict.
 
-The run log holds a run's totals over all its pairs; the verdict needs them per
-evaluation prompt (its intervals resample prompts), so after each run the experiment
-scores the evaluation pairs again on the round's checkpoint: **clean accuracy** (pairs
-ranked right) and the **chance rate** (random soups that outscore the reference; the same
-soups every round, seeded by the experiment). Round 0 also counts its own exploits per
-evaluation prompt: its replay record, open by construction (``outcomes`` module doc).
+The verdict's intervals resample prompts, so it needs each evaluation prompt's tallies,
+not a run's totals: **clean accuracy** (pairs ranked right) and the **chance rate**
+(random soups that outscore the reference). The round's run measured both on every pair
+of the experiment's prompt file (its ``clean`` entry logs them per prompt; the soups are
+seeded by the run, the same every round), so they are read from its log, not scored
+again. Round 0 also counts its own exploits per evaluation prompt: its replay record,
+open by construction (``outcomes`` module doc).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from harness.core.data import PreferencePair
+from harness.core.errors import HarnessError
 from harness.experiments.rounds.split import prompt_key
-from harness.models import LoadOptions
+from harness.runlog import CleanEntry, read_log
 from harness.store import FindingStore
 
 __all__ = ["CleanMeasure", "clean_and_chance", "exploits_per_prompt"]
@@ -31,31 +32,19 @@ class CleanMeasure(NamedTuple):
     fingerprint: str
 
 
-def clean_and_chance(
-    checkpoint: Path,
-    pairs: Sequence[PreferencePair],
-    *,
-    batch_size: int,
-    soups_per_prompt: int,
-    seed: int,
-) -> CleanMeasure:
-    """Per prompt of ``pairs``: pairs ranked right, and random soups that outscored the
-    reference, on ``checkpoint``; and its fingerprint."""
-    from attacks.chance import chance_by_prompt
-    from harness.models import load_reward_model
-    from harness.scoring import Scorer
+def clean_and_chance(run_log: Path, evaluation: Iterable[str]) -> CleanMeasure:
+    """The ``evaluation`` prompts' tallies from the round run's ``clean`` entry."""
+    clean = next(iter(read_log(run_log, strict=True).of_type(CleanEntry)), None)
+    if clean is None or not clean.accuracy_by_prompt:
+        raise HarnessError(f"run log {run_log} has no clean measurement per prompt")
+    keys = {prompt_key(p) for p in evaluation}
 
-    model = load_reward_model(checkpoint, LoadOptions())
-    scorer = Scorer(model, batch_size=batch_size)
-    chosen = scorer.score([p.prompt for p in pairs], [p.chosen for p in pairs])
-    rejected = scorer.score([p.prompt for p in pairs], [p.rejected for p in pairs])
-    clean: dict[str, list[int]] = {}
-    for pair, c, r in zip(pairs, chosen, rejected, strict=True):
-        tally = clean.setdefault(pair.prompt, [0, 0])
-        tally[0] += int(c > r)
-        tally[1] += 1
-    chance = chance_by_prompt(scorer, pairs, soups_per_prompt=soups_per_prompt, seed=seed)
-    return CleanMeasure(clean, {p: list(v) for p, v in chance.items()}, model.fingerprint)
+    def wanted(tallies: dict[str, tuple[int, int]]) -> dict[str, list[int]]:
+        return {p: list(t) for p, t in tallies.items() if prompt_key(p) in keys}
+
+    return CleanMeasure(
+        wanted(clean.accuracy_by_prompt), wanted(clean.chance_by_prompt), clean.fingerprint
+    )
 
 
 def exploits_per_prompt(store: Path, evaluation: Iterable[str]) -> dict[str, int]:
@@ -63,4 +52,5 @@ def exploits_per_prompt(store: Path, evaluation: Iterable[str]) -> dict[str, int
     keys = {prompt_key(p) for p in evaluation}
     with FindingStore.open(store) as opened:
         rows = opened.representatives(kind="finding")
-    return dict(Counter(row["prompt"] for row in rows if prompt_key(row["prompt"]) in keys))
+    prompts = (item.finding.prompt for item in rows)
+    return dict(Counter(p for p in prompts if prompt_key(p) in keys))

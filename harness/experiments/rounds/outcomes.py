@@ -21,7 +21,7 @@ so the verdict and the report can be rebuilt at any time, as a run's report can:
   a trick is a trick on any prompt) and every extra training pair it was given up to
   this round (``augment.jsonl``: the found exploits, or the synthetic negatives). A
   finding is novel when no earlier signature is within the clustering threshold
-  (``harness.store.exploits.novelty``); the new exploits are the clusters the novel
+  (``harness.core.exploits.novelty``); the new exploits are the clusters the novel
   findings form among themselves.
 - **queries to first finding**: per evaluation prompt, per attempt (every family), the
   attempt's queries to its first finding, None when it found none.
@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.core.data import read_pairs
+from harness.core.exploits import ExploitIndex, SignatureGraph, novelty
 from harness.core.signature import Signature, band_keys, signature
 from harness.experiments.rounds.log import (
     EXPERIMENT_LOG,
@@ -55,7 +56,6 @@ from harness.experiments.rounds.stats import Counts
 from harness.experiments.rounds.verdict import RoundOutcomes
 from harness.runlog import LOG_NAME as RUN_LOG_NAME
 from harness.runlog import FindingEntry, LogContents, ReplayEntry, read_log
-from harness.store.exploits import ExploitIndex, SignatureGraph, novelty
 
 __all__ = ["FreshFindings", "RoundSummary", "experiment_summaries", "round_outcomes"]
 
