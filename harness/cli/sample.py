@@ -25,14 +25,15 @@ from harness.cli.options import (
 from harness.core.errors import CheckpointError
 
 if TYPE_CHECKING:
-    from harness.models.policy import CausalPolicy, PolicyOptions
+    from harness.models.options import PolicyOptions
+    from harness.models.sampling import CausalPolicy
 
 #: ``--policy demo`` names the demo's sampling policy (SmolLM2-135M-Instruct, GGUF).
 DEMO_POLICY = "demo"
 
 
 def _policy_options_class() -> type:
-    from harness.models.policy import PolicyOptions
+    from harness.models.options import PolicyOptions
 
     return PolicyOptions
 
@@ -102,7 +103,7 @@ def sample(
           --n 32 --out step-400.jsonl
       rmh sample --policy demo --prompts prompts.txt --n 16 --out smol.jsonl
     """
-    from harness.models.policy import PolicyOptions
+    from harness.models.options import PolicyOptions
 
     options = dataclass_from_kwargs(PolicyOptions, kw)
     sample_command(
@@ -125,7 +126,7 @@ def sample(
 def _load(
     path: str, gguf_file: str | None, options: PolicyOptions, what: str, progress: bool
 ) -> CausalPolicy:
-    from harness.models.policy import CausalPolicy
+    from harness.models.sampling import CausalPolicy
 
     if path == DEMO_POLICY and not Path(path).exists():
         from harness.demo.samples import POLICY_INSTALL, policy_gguf, policy_missing

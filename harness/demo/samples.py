@@ -138,7 +138,7 @@ def _key(payload: dict[str, Any]) -> str:
 
 
 def _policy_payload(gguf: Path, prompts: Sequence[str]) -> dict[str, Any]:
-    from harness.models.policy import SAMPLER_VERSION
+    from harness.models.sampling import SAMPLER_VERSION
 
     return {
         "policy": [gguf.name, gguf.stat().st_size, metadata.version(POLICY_DISTRIBUTION)],
@@ -185,7 +185,7 @@ def policy_samples(
     )
     if target.is_file():
         return DemoSamples(target, "policy", f"samples: {what} (cached: {target})")
-    from harness.models.policy import CausalPolicy
+    from harness.models.sampling import CausalPolicy
 
     if echo is not None:
         echo(f"samples: sampling {what} (minutes on a CPU; cached for the next run) ...")

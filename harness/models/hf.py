@@ -35,10 +35,17 @@ from harness.models.options import LoadOptions
 
 log = logging.getLogger(__name__)
 
-_HUGE = 1_000_000
+#: A length limit this large means "no limit given" (a tokenizer's ``model_max_length``
+#: is ``int(1e30)`` when its checkpoint names none).
+UNLIMITED = 1_000_000
 
 
-def _check_directory(path: Path) -> None:
+def check_directory(path: Path) -> None:
+    """Refuse a path that is not a ``save_pretrained`` folder, or whose config is damaged.
+
+    Public because every local Hugging Face load (a reward model, a sampling policy)
+    starts with the same checks and the same words for what is wrong.
+    """
     if not path.exists():
         raise CheckpointError(f"checkpoint path {path} does not exist")
     if not path.is_dir() or not (path / "config.json").is_file():
@@ -48,7 +55,9 @@ def _check_directory(path: Path) -> None:
     files.check_config(path)
 
 
-def _check_weights(path: Path, allow_pickle: bool) -> None:
+def check_weights(path: Path, allow_pickle: bool) -> None:
+    """Refuse a folder without weights, with damaged safetensors, or with only pickle
+    weights unless ``allow_pickle`` (pickle can run code when loaded)."""
     safetensors = list(path.glob("*.safetensors")) + list(path.glob("*.safetensors.index.json"))
     if safetensors:
         files.check_weight_files(safetensors)
@@ -76,19 +85,23 @@ TOKENIZER_FILES = (
 )
 
 
-def _load_tokenizer(source: Path, trust_remote_code: bool) -> Any:
-    """Load the tokenizer, refusing a folder without vocabulary files.
+def require_tokenizer_files(folder: Path, hint: str) -> None:
+    """Refuse a folder without vocabulary files; ``hint`` says what to do about it.
 
     transformers 5 builds an empty tokenizer (special tokens only) for a folder without
-    one, which would score every text as a handful of unknown tokens without a word.
+    one, which would read every text as a handful of unknown tokens without a word.
     """
+    if not any((folder / name).is_file() for name in TOKENIZER_FILES):
+        raise CheckpointError(
+            f"no tokenizer files in {folder} (looked for {', '.join(TOKENIZER_FILES)}); {hint}"
+        )
+
+
+def _load_tokenizer(source: Path, trust_remote_code: bool) -> Any:
+    """Load the tokenizer, refusing a folder without vocabulary files."""
     from transformers import AutoTokenizer
 
-    if not any((source / name).is_file() for name in TOKENIZER_FILES):
-        raise CheckpointError(
-            f"no tokenizer files in {source} (looked for {', '.join(TOKENIZER_FILES)}); "
-            "save one beside the weights or pass --tokenizer DIR"
-        )
+    require_tokenizer_files(source, "save one beside the weights or pass --tokenizer DIR")
     try:
         return AutoTokenizer.from_pretrained(
             str(source), local_files_only=True, trust_remote_code=trust_remote_code
@@ -115,7 +128,7 @@ def _load_tokenizer(source: Path, trust_remote_code: bool) -> Any:
 def _max_length(tokenizer: Any, config: Any, requested: int | None) -> int:
     limits = []
     tok_limit = getattr(tokenizer, "model_max_length", None)
-    if tok_limit and tok_limit < _HUGE:
+    if tok_limit and tok_limit < UNLIMITED:
         limits.append(int(tok_limit))
     for key in ("max_position_embeddings", "n_positions"):
         value = getattr(config, key, None)
@@ -178,8 +191,8 @@ class HFRewardModel(RewardModel):
 
         options = options or LoadOptions()
         path = Path(path)
-        _check_directory(path)
-        _check_weights(path, options.allow_pickle)
+        check_directory(path)
+        check_weights(path, options.allow_pickle)
         tokenizer = _load_tokenizer(
             Path(options.tokenizer) if options.tokenizer else path, options.trust_remote_code
         )

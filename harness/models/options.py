@@ -1,7 +1,9 @@
-"""How to load and read a checkpoint: one frozen dataclass, also the CLI's load options.
+"""How to load and read a checkpoint: frozen dataclasses, also the CLI's load options.
 
-Each field's metadata carries its command-line help, so ``harness.cli.options`` generates
-the ``--allow-pickle``, ``--device``, ... options from this class instead of re-typing them.
+``LoadOptions`` loads a reward model, ``PolicyOptions`` a sampling policy; the fields they
+share are ``AccessOptions``. Each field's metadata carries its command-line help, so
+``harness.cli.options`` generates the ``--allow-pickle``, ``--device``, ... options from
+these classes instead of re-typing them.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from harness.models.http.options import HttpOptions
 @dataclass(frozen=True)
 class AccessOptions:
     """How far to trust a local checkpoint and where to run it: the fields a reward model
-    (``LoadOptions``) and a sampling policy (``harness.models.policy.PolicyOptions``)
-    share, so their options read and default alike.
+    (``LoadOptions``) and a sampling policy (``PolicyOptions``) share, so their options
+    read and default alike.
 
     Attributes:
         allow_pickle: load ``pytorch_model.bin`` (pickle can run code) when no
@@ -44,6 +46,13 @@ class AccessOptions:
         default="auto",
         metadata={"help": "auto (fp32 on CPU; bf16/fp16 on GPU), float32, bfloat16, float16."},
     )
+
+
+@dataclass(frozen=True)
+class PolicyOptions(AccessOptions):
+    """How to load a sampling policy (``harness.models.sampling.CausalPolicy``):
+    ``AccessOptions`` (pickle, remote code, device, dtype), each also an ``rmh sample``
+    option."""
 
 
 @dataclass(frozen=True)

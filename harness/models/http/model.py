@@ -19,7 +19,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -31,9 +31,7 @@ from harness.models.base import Prepared, RewardModel
 from harness.models.http.client import Reply, Transport, display_url
 from harness.models.http.fingerprint import PROBE_PAIRS, probe_fingerprint
 from harness.models.http.protocols import PROTOCOLS, Protocol, ServerInfo
-
-if TYPE_CHECKING:
-    from harness.models.options import LoadOptions
+from harness.models.options import LoadOptions
 
 SCHEMES = ("http://", "https://")
 API_KEY_FIELD = "{api_key}"
@@ -97,8 +95,6 @@ class HttpRewardModel(RewardModel):
     pads_batches = False
 
     def __init__(self, url: str, options: LoadOptions | None = None) -> None:
-        from harness.models.options import LoadOptions
-
         _check_url(url)
         self.url = url
         self.options = options or LoadOptions()

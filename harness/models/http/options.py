@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.core.errors import HarnessError
+from harness.models.http.protocols import PROTOCOLS
 
 _WHERE = "HTTP endpoints: "
 
@@ -113,8 +114,6 @@ class HttpOptions:
                 raise HarnessError(f"--header {item!r} is not of the form Name:Value")
         if self.timeout <= 0:
             raise HarnessError(f"--timeout must be > 0 seconds, got {self.timeout}")
-        from harness.models.http.protocols import PROTOCOLS
-
         PROTOCOLS.get(self.protocol)  # an unknown name lists the known ones
 
     @classmethod

@@ -10,7 +10,7 @@ import click
 import pytest
 
 from harness.cli import cli
-from harness.models.policy import PolicyOptions
+from harness.models.options import PolicyOptions
 from harness.testing import build_tiny_causal_lm
 
 

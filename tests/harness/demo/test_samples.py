@@ -54,7 +54,7 @@ def test_the_real_smollm2_policy_samples_through_its_chat_template():
     reason = demo.policy_missing()
     if reason is not None:
         pytest.skip(f"the demo policy is not installed ({reason}): {demo.POLICY_INSTALL}")
-    from harness.models.policy import CausalPolicy
+    from harness.models.sampling import CausalPolicy
 
     gguf = demo.policy_gguf()
     policy = CausalPolicy.load(gguf)  # the .gguf file itself

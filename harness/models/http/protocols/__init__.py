@@ -9,10 +9,16 @@ an entry point in the ``rm_harness.protocols`` group (a ``Protocol`` subclass wi
 - ``rmh``: this project's own JSON (``rmh serve``), with ``/info``.
 - ``vllm-score``: vLLM's ``/score``, ``/classify`` and ``/pooling``.
 - ``template``: a JSON request template and a response path, for in-house services.
+
+A protocol is built from the load options, but this package does not import
+``LoadOptions``: the load options hold ``HttpOptions``, which checks its ``--protocol`` in
+this registry, so the registry sits below them. ``ProtocolOptions`` says what a protocol
+reads of the options it is given (``LoadOptions`` has all of it).
 """
 
 from __future__ import annotations
 
+import typing
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,7 +29,30 @@ from harness.core.registry import Registry
 
 if TYPE_CHECKING:
     from harness.models.http.client import Reply, Request, Transport
-    from harness.models.options import LoadOptions
+
+
+class ProtocolOptions(typing.Protocol):
+    """What a protocol reads of the load options it is built with (``LoadOptions``).
+
+    ``format``, ``head_index``, ``good_label`` and ``bad_label`` read a served classifier's
+    output as they read a local checkpoint's; ``http`` is the endpoint's ``HttpOptions``
+    (a protocol reads its own settings there, such as ``request_template``).
+    """
+
+    @property
+    def format(self) -> str | None: ...
+
+    @property
+    def head_index(self) -> int | None: ...
+
+    @property
+    def good_label(self) -> int: ...
+
+    @property
+    def bad_label(self) -> int: ...
+
+    @property
+    def http(self) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -52,7 +81,7 @@ class Protocol(ABC):
     #: Most pairs one request can carry whatever ``--max-batch`` says (None: no limit).
     row_cap: int | None = None
 
-    def __init__(self, url: str, options: LoadOptions) -> None:
+    def __init__(self, url: str, options: ProtocolOptions) -> None:
         self.url = url
         self.options = options
 
@@ -118,7 +147,7 @@ def checked_scores(values: Any, n: int, reply: Reply) -> list[float]:
     return [as_score(v, i, reply) for i, v in enumerate(values)]
 
 
-def reward_from_vector(vector: Any, index: int, reply: Reply, options: LoadOptions) -> float:
+def reward_from_vector(vector: Any, index: int, reply: Reply, options: ProtocolOptions) -> float:
     """One reward from a classifier's per-label outputs, read as a local checkpoint's head is.
 
     One value: itself. Two: ``v[good_label] - v[bad_label]``. More: ``--head-index``.

@@ -1,4 +1,4 @@
-"""The sampling policy on tiny real causal LMs: shapes, seeds, logprobs, chat, safety."""
+"""The sampling policy on tiny real causal LMs: shapes, seeds, logprobs, chat, references."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from harness.core.errors import CheckpointError, DataError, HarnessError, ModelOutputError
-from harness.models.policy import CausalPolicy, PolicyOptions
+from harness.models.causal_lm import CausalLM
+from harness.models.sampling import CausalPolicy
 from harness.testing import build_tiny_causal_lm
 
 PROMPTS = ["Tell me a joke about bytes.", "Why do programmers like dark mode?", "Hi"]
@@ -22,7 +23,6 @@ def lms(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "plain": build_tiny_causal_lm(root / "plain"),
         "chat": build_tiny_causal_lm(root / "chat", chat_template=True),
         "ref": build_tiny_causal_lm(root / "ref", seed=1),
-        "pickle": build_tiny_causal_lm(root / "pickle", pickle_weights=True),
     }
 
 
@@ -123,6 +123,16 @@ def test_reference_logprobs_score_the_policy_tokens(lms, policy):
         assert s.ref_logprob == pytest.approx(s.policy_logprob, rel=1e-4, abs=1e-4)
 
 
+def test_a_reference_needs_only_to_be_a_causal_lm(lms, policy):
+    as_policy = CausalPolicy.load(lms["ref"])
+    as_lm = CausalLM.load(lms["ref"])
+    assert type(as_lm) is CausalLM and repr(as_lm).startswith("CausalLM(")
+    kwargs = dict(max_new_tokens=5, batch_size=3, seed=4, progress=False)
+    first = policy.sample(PROMPTS, 2, reference=as_policy, **kwargs)
+    second = policy.sample(PROMPTS, 2, reference=as_lm, **kwargs)
+    assert [s.ref_logprob for s in second] == [s.ref_logprob for s in first]
+
+
 def test_a_reference_with_another_vocabulary_is_refused(lms, policy, tmp_path):
     from transformers import AutoTokenizer
 
@@ -132,32 +142,6 @@ def test_a_reference_with_another_vocabulary_is_refused(lms, policy, tmp_path):
     tokenizer.save_pretrained(str(other))
     with pytest.raises(CheckpointError, match="another vocabulary"):
         policy.sample(PROMPTS, 1, reference=CausalPolicy.load(other), progress=False)
-
-
-def test_pickle_only_folder_is_refused_unless_allowed(lms):
-    with pytest.raises(CheckpointError, match="--allow-pickle"):
-        CausalPolicy.load(lms["pickle"])
-    allowed = CausalPolicy.load(lms["pickle"], options=PolicyOptions(allow_pickle=True))
-    (s,) = allowed.sample(PROMPTS[:1], 1, max_new_tokens=3, progress=False)
-    assert np.isfinite(s.policy_logprob)
-
-
-def test_a_reward_model_is_not_a_policy(checkpoints):
-    with pytest.raises(CheckpointError, match="not a causal language model"):
-        CausalPolicy.load(checkpoints["llama"])
-
-
-def test_missing_and_damaged_sources_are_one_line_errors(tmp_path):
-    with pytest.raises(CheckpointError, match="does not exist"):
-        CausalPolicy.load(tmp_path / "nothing")
-    with pytest.raises(CheckpointError, match=r"no config\.json"):
-        CausalPolicy.load(tmp_path)
-    with pytest.raises(CheckpointError, match=r"no GGUF file 'model\.gguf'"):
-        CausalPolicy.load(tmp_path, gguf_file="model.gguf")
-    fake = tmp_path / "fake.gguf"
-    fake.write_bytes(b"PK\x03\x04 not a gguf")
-    with pytest.raises(CheckpointError, match="not a GGUF file"):
-        CausalPolicy.load(fake)
 
 
 def test_bad_sampling_arguments_are_refused(policy):
