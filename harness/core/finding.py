@@ -6,6 +6,10 @@ another. Now an attack (or the instability probe, ``kind="instability"``) makes 
 ``Finding``, the store records it as it is, and the log's ``finding`` line is built from it
 by one function (``harness.runlog.entries.FindingEntry.of``).
 
+A run log's ``finding`` line *is* a ``Finding`` with where it was logged
+(``harness.runlog.entries.FindingEntry`` inherits its fields), and the store reads one
+back as a ``StoredFinding`` holding it, so every layer reads findings by attribute.
+
 What makes two findings one is their ``key`` (``finding_key``): kind, prompt, family and
 the normalized text. Stores and resumed runs compare keys written by earlier versions,
 so its value must never change. What makes two findings *the same trick* is their
@@ -87,9 +91,9 @@ class Finding:
         """``score - reference_score``: derived, so that it can never disagree with them."""
         return self.score - self.reference_score
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """The store's dedup key (``finding_key``)."""
+        """The store's dedup key (``finding_key``); a hash, computed once per record."""
         return finding_key(self.kind, self.prompt, self.family, self.text)
 
     @cached_property
