@@ -17,7 +17,8 @@ A finding is one record (``harness.core.finding.Finding``) that the store takes 
 is and the log's line is built from (``FindingEntry.of``); the recorder only stamps the
 suite's attack id on it. It also maps what else workers return (instabilities, replay
 sightings) to store records and log entries, so those shapes are defined once. What it
-replays are the store's own records (``StoredFinding``), read back from the store.
+replays are pairs of a store id and a finding (``Replay``): before a search, the store's
+own records; across checkpoints, the spellings this run logged.
 """
 
 from __future__ import annotations
@@ -45,9 +46,13 @@ from harness.runlog.entries import Phase
 from harness.runner.plan import Unit
 from harness.runner.state import RunState
 from harness.runner.worker import UnitResult
-from harness.store import FindingStore, Recorded, Sighting, StoredFinding
+from harness.store import FindingStore, Recorded, Sighting
 
 E = TypeVar("E", bound=Entry)
+
+#: What a replay re-scores: a store id and the finding under it, as the store holds it
+#: (``StoredFinding.finding``) or as this run logged it (a ``FindingEntry`` is a ``Finding``).
+Replay = tuple[int, Finding]
 
 #: Replay phase to the store's sighting source.
 SIGHTING_SOURCE = {"before": "replay", "transfer": "transfer"}
@@ -174,15 +179,15 @@ class Recorder:
 
     # ----------------------------------------------------------------- replay
     def pending(
-        self, items: Sequence[StoredFinding], *, phase: Phase, source: int, checkpoint: int
-    ) -> list[StoredFinding]:
-        """The stored findings whose replay on ``checkpoint`` the log does not hold yet."""
+        self, items: Sequence[Replay], *, phase: Phase, source: int, checkpoint: int
+    ) -> list[Replay]:
+        """The replays on ``checkpoint`` that the log does not hold yet."""
         done = self.state.replayed
-        return [i for i in items if (phase, source, checkpoint, i.id) not in done]
+        return [i for i in items if (phase, source, checkpoint, i[0]) not in done]
 
     def record_replays(
         self,
-        items: Sequence[StoredFinding],
+        items: Sequence[Replay],
         sightings: Sequence[Sighting],
         *,
         phase: Phase,
@@ -202,20 +207,20 @@ class Recorder:
                     source=source,
                     checkpoint=checkpoint,
                     fingerprint=fingerprint,
-                    finding_id=item.id,
-                    key=item.finding.key,
-                    family=item.finding.family,
-                    attack=item.finding.attack,
-                    prompt=item.finding.prompt,
-                    text=item.finding.text,
+                    finding_id=finding_id,
+                    key=finding.key,
+                    family=finding.family,
+                    attack=finding.attack,
+                    prompt=finding.prompt,
+                    text=finding.text,
                     score=sighting.score,
                     reference_score=sighting.reference_score,
                     margin=sighting.score - sighting.reference_score,
                     open=sighting.is_open,
-                    was_open=previous.get(item.id),
+                    was_open=previous.get(finding_id),
                 )
             )
-            for item, sighting in zip(items, sightings, strict=True)
+            for (finding_id, finding), sighting in zip(items, sightings, strict=True)
         ]
 
 

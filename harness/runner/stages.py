@@ -35,9 +35,9 @@ from harness.runlog.metrics import transfer_matrix
 from harness.runner.executors import Executor
 from harness.runner.plan import Unit
 from harness.runner.progress import Mode, Progress
-from harness.runner.recorder import Recorder
+from harness.runner.recorder import Recorder, Replay
 from harness.scoring import outscores
-from harness.store import Sighting, StoredFinding
+from harness.store import Sighting
 from harness.suite import Suite
 
 TRANSFER_NAME = "transfer.csv"
@@ -105,12 +105,12 @@ class Stages:
 
     # ----------------------------------------------------------------- replay
     def _replay(
-        self, items: list[StoredFinding], *, phase: Phase, source: int, checkpoint: int
+        self, items: list[Replay], *, phase: Phase, source: int, checkpoint: int
     ) -> list[ReplayEntry]:
         recorder = self.recorder
         items = recorder.pending(items, phase=phase, source=source, checkpoint=checkpoint)
         previous = (
-            recorder.store.previous_status([i.id for i in items], before_run=recorder.run_id)
+            recorder.store.previous_status([i for i, _ in items], before_run=recorder.run_id)
             if phase == "before"
             else {}
         )
@@ -118,15 +118,15 @@ class Stages:
         entries: list[ReplayEntry] = []
         for start in range(0, len(items), REPLAY_CHUNK):
             chunk = items[start : start + REPLAY_CHUNK]
-            found = [i.finding for i in chunk]
+            found = [finding for _, finding in chunk]
             prompts = [f.prompt for f in found] * 2
             responses = [f.text for f in found] + [f.reference for f in found]
             scores = self.executor.call("score", checkpoint, prompts, responses)
             sightings = []
-            for k, item in enumerate(chunk):
+            for k, (finding_id, _) in enumerate(chunk):
                 score, ref = float(scores[k]), float(scores[len(chunk) + k])
                 is_open = outscores(score, ref, margin)
-                sightings.append(Sighting(item.id, score, ref, is_open))
+                sightings.append(Sighting(finding_id, score, ref, is_open))
             entries += recorder.record_replays(
                 chunk,
                 sightings,
@@ -153,9 +153,10 @@ class Stages:
             what = f"{len(stored)} representatives of {exploits} stored exploits"
         if not stored:
             return
+        items = [(item.id, item.finding) for item in stored]
         for c in range(self.checkpoints):
             self.echo(f"replaying {what} on checkpoint {c} ...")
-            entries = self._replay(stored, phase="before", source=-1, checkpoint=c)
+            entries = self._replay(items, phase="before", source=-1, checkpoint=c)
             still = sum(e.open for e in entries)
             reopened = sum(e.status == "reopened" for e in entries)
             if entries:
@@ -203,11 +204,8 @@ class Stages:
     def transfer(self) -> pd.DataFrame:
         """Each checkpoint's findings from this run, re-scored on every other checkpoint."""
         n = self.checkpoints
-        store = self.recorder.store
         for source in range(n):
-            order = [f.finding_id for f in self.recorder.state.findings_on(source)]
-            stored = {item.id: item for item in store.findings(kind=None, ids=order)}
-            items = [stored[i] for i in order]  # as first logged: the batches stay the same
+            items = [(f.finding_id, f) for f in self.recorder.state.findings_on(source)]
             for target in range(n):
                 if target != source and items:
                     self._replay(items, phase="transfer", source=source, checkpoint=target)

@@ -134,8 +134,8 @@ def test_rmh_demo_builds_attacks_and_replays(tmp_path):
     assert second_log.init is not None
     with FindingStore.open(work / "runs" / "findings.db") as store:  # first run's exploits,
         horizon = second_log.init.replay_horizon  # one representative per prompt each
-        expected = {r["id"] for r in store.representatives(up_to_id=horizon)}
-        exploits = {r["exploit_id"] for r in store.representatives(up_to_id=horizon)}
+        expected = {r.id for r in store.representatives(up_to_id=horizon)}
+        exploits = {r.exploit_id for r in store.representatives(up_to_id=horizon)}
     assert {r.finding_id for r in replays} == expected
     assert len(exploits) >= len({f.family for f in findings})
     assert "replay:" in second.stdout

@@ -307,7 +307,7 @@ def test_an_endpoint_down_mid_run_stops_it_and_a_resume_finishes_as_if_it_never_
         assert "after 2 attempts" in err and f"rmh run --resume {out}" in err
         stopped = read_log(out / "log.jsonl")
         with FindingStore.open(tmp_path / "faulty.db") as store:
-            stored = {row["key"] for row in store.findings(kind=None)}
+            stored = {row.finding.key for row in store.findings(kind=None)}
         outage["from"] = 10**9  # the server is back
         code, _, err = rmh("run", "--resume", str(out), "--quiet")
         assert code == 0, err

@@ -12,7 +12,7 @@ from attacks.instability import Instability
 from harness.core.finding import Finding
 from harness.runlog import Entry, FindingEntry, InstabilityEntry, ReplayEntry, RunLog, read_log
 from harness.runner.plan import Unit
-from harness.runner.recorder import Recorder, ReplayItem
+from harness.runner.recorder import Recorder
 from harness.runner.state import RunState
 from harness.runner.worker import UnitResult
 from harness.store import FindingStore, Sighting
@@ -29,8 +29,8 @@ class StoreCheckingLog(RunLog):
 
     def write(self, entry):
         if isinstance(entry, (FindingEntry, InstabilityEntry)):
-            row = self.store.finding(entry.finding_id)  # raises if the store lacks it
-            assert row["key"] == entry.key
+            stored = self.store.finding(entry.finding_id)  # raises if the store lacks it
+            assert stored.finding.key == entry.key
             self.checked += 1
         return super().write(entry)
 
@@ -106,11 +106,14 @@ def test_findings_reach_the_store_before_their_log_lines(recorder):
 def test_a_finding_is_stored_and_logged_as_found_with_the_suite_id(recorder):
     recorder.record_unit(unit_result(["funny funny"]), "repetition")
     (line,) = [line for line in lines(recorder) if line["type"] == "finding"]
-    (row,) = recorder.store.findings()
-    assert line["attack_id"] == row["detail"]["attack_id"] == "rep"
-    assert row["detail"] == {"seed": 123, "queries_at_find": 5, "seeded": False, "attack_id": "rep"}
+    (stored,) = recorder.store.findings()
+    found = stored.finding
+    assert line["attack_id"] == found.attack_id == "rep"
+    assert (found.seed, found.queries_at_find) == (123, 5)
+    assert (found.seeded, found.attack_id) == (False, "rep")
+    assert found.detail == {}  # the search fields are fields, nothing else was kept
     assert (line["reference"], line["margin"], line["queries_at_find"]) == ("A joke.", 1.5, 5)
-    assert line["key"] == row["key"] and line["text"] == row["text"] == "funny funny"
+    assert line["key"] == found.key and line["text"] == found.text == "funny funny"
 
 
 def test_the_attempt_counts_what_crossed_and_when_the_first_did_kept_or_not(recorder):
@@ -162,9 +165,9 @@ def test_instabilities_follow_the_same_rule(recorder):
 
 def test_replays_go_to_the_store_then_the_log_and_are_not_redone(recorder):
     recorder.record_unit(unit_result(["funny funny"]), "repetition")
-    (row,) = recorder.store.findings()
-    item = ReplayItem.from_store(row)
-    sighting = Sighting(item.finding_id, 1.0, 0.0, True)
+    (stored,) = recorder.store.findings()
+    item = (stored.id, stored.finding)
+    sighting = Sighting(stored.id, 1.0, 0.0, True)
     entries = recorder.record_replays(
         [item], [sighting], phase="transfer", source=0, checkpoint=1, previous={}
     )

@@ -57,9 +57,9 @@ def test_a_resumed_run_replays_in_its_mode_and_the_same_ids(
     with FindingStore.open(store) as db:
         horizon = db.max_finding_id()
         if mode == "all":
-            expected = [f["id"] for f in db.findings(kind="finding")]
+            expected = [f.id for f in db.findings(kind="finding")]
         else:
-            expected = [r["id"] for r in db.representatives(up_to_id=horizon)]
+            expected = [r.id for r in db.representatives(up_to_id=horizon)]
             assert len(expected) < len(db.findings(kind="finding"))  # fewer than findings
     folder = tmp_path / "v2"
     options = {} if mode == "representatives" else {"replay": mode}  # the default, or not

@@ -60,7 +60,7 @@ def _summary(folder: Path, store: Path) -> dict:
         "finding_entries": len(findings),
         "attempt_units": sorted(e.unit for e in attempts),
         "queries": sum(e.queries for e in attempts),
-        "stored": sorted(f["key"] for f in stored),
+        "stored": sorted(f.finding.key for f in stored),
         "sightings": len(sightings),
         "completions": len(log.of_type(CompletionEntry)),
         "instabilities": sorted(
@@ -150,7 +150,7 @@ def test_two_runs_on_one_store_at_once(checkpoints, write_suite, tmp_path):
         assert process.returncode == 0, err
     with FindingStore.open(tmp_path / "runs" / "findings.db") as store:
         assert store.integrity_ok()
-        keys = [f["key"] for f in store.findings(kind=None)]
+        keys = [f.finding.key for f in store.findings(kind=None)]
         assert len(keys) == len(set(keys))
         runs_seen = {s["run_id"].split("-")[0] for s in store.sightings()}
         assert runs_seen == {"bert", "bert_left"}

@@ -46,7 +46,7 @@ def test_run_logs_every_stage_in_order_and_stores_findings(
         ("random-search", "random-search"),
     }
     with FindingStore.open(tmp_path / "runs" / "findings.db") as store:
-        stored = {f["key"] for f in store.findings(kind=None)}
+        stored = {f.finding.key for f in store.findings(kind=None)}
         assert {f.key for f in findings} <= stored
         assert all(f.reasons for f in findings)
 

@@ -15,7 +15,8 @@ from harness.runlog.entries import AccuracyRecord, ChanceRecord
 from harness.runner.state import RunState
 
 
-def finding(checkpoint: int, key: str, finding_id: int = 1) -> FindingEntry:
+def finding(checkpoint: int, name: str, finding_id: int = 1) -> FindingEntry:
+    """A finding line whose text (so whose derived ``key``) is told apart by ``name``."""
     return FindingEntry(
         checkpoint=checkpoint,
         fingerprint=f"f{checkpoint}",
@@ -24,7 +25,7 @@ def finding(checkpoint: int, key: str, finding_id: int = 1) -> FindingEntry:
         attack_id="rep",
         reference="a joke",
         prompt="Tell me a joke.",
-        text="very funny " * 10,
+        text=f"{name}: " + "very funny " * 10,
         score=2.0,
         reference_score=0.5,
         attack="repetition",
@@ -100,8 +101,8 @@ def test_state_is_rebuilt_from_entries(init_entry):
         replay("before", -1, 0, 5),
         instability(0, "ki"),
         probe,
-        finding(1, "ka", 11),
-        finding(1, "kb", 12),
+        ka := finding(1, "ka", 11),
+        kb := finding(1, "kb", 12),
         ErrorEntry(stage="attack", unit="1/rep/0/2", checkpoint=1, attack="rep", message="boom"),
         attempt,
         replay("transfer", 1, 0, 11),
@@ -110,9 +111,11 @@ def test_state_is_rebuilt_from_entries(init_entry):
     assert state.init is init and state.entries == entries
     assert state.done_units == {"0/instability", "1/rep/0/2"}
     assert state.clean_done == {0}
-    assert state.logged == {(0, "ki"), (1, "ka"), (1, "kb")}  # instabilities too
+    assert ka.key != kb.key
+    assert state.logged == {(0, "ki"), (1, ka.key), (1, kb.key)}  # instabilities too
     assert state.replayed == {("before", -1, 0, 5), ("transfer", 1, 0, 11)}
-    assert [f.key for f in state.findings_on(1)] == ["ka", "kb"] and state.findings_on(0) == []
+    assert [f.key for f in state.findings_on(1)] == [ka.key, kb.key]
+    assert state.findings_on(0) == []
     assert "done_units=2" in repr(state)
 
 
@@ -128,7 +131,7 @@ def test_the_first_init_is_the_run_and_a_finding_seen_twice_is_one(init_entry):
     first, second = init_entry(run_id="first"), init_entry(run_id="second")
     state = RunState.from_entries([first, finding(0, "k", 1), second, finding(0, "k", 1)])
     assert state.init is first
-    assert len(state.findings_on(0)) == 1 and state.logged == {(0, "k")}
+    assert len(state.findings_on(0)) == 1 and state.logged == {(0, finding(0, "k", 1).key)}
 
 
 def test_a_completion_changes_nothing_left_to_do(init_entry):

@@ -16,7 +16,7 @@ import pytest
 from harness.core.errors import HarnessError
 from harness.core.finding import Finding
 from harness.store import MIGRATIONS, SCHEMA_VERSION, FindingStore, Sighting
-from tests.harness.store.test_exploits import REFS
+from tests.harness.core.test_exploits import REFS
 from tests.harness.store.test_store_exploits import assert_consistent, news
 
 
@@ -40,12 +40,12 @@ def test_two_spellings_are_one_finding_with_two_sightings(tmp_path):
         (a,) = store.record([new("The the THE")], run_id="r1", checkpoint="ck1")
         (b,) = store.record([new("  the   the the ")], run_id="r2", checkpoint="ck1")
         (c,) = store.record([new("the the the", prompt="other")], run_id="r2", checkpoint="ck1")
-        assert a == b != c
-        assert len(store.sightings(finding_id=a)) == 2
+        assert a.finding_id == b.finding_id != c.finding_id
+        assert len(store.sightings(finding_id=a.finding_id)) == 2
         # Recording again for the same run and checkpoint (a resumed attempt) adds nothing.
         store.record([new("the the the")], run_id="r2", checkpoint="ck1")
-        assert len(store.sightings(finding_id=a)) == 2
-        assert store.finding(a)["text"] == "The the THE"  # first spelling kept
+        assert len(store.sightings(finding_id=a.finding_id)) == 2
+        assert store.finding(a.finding_id).finding.text == "The the THE"  # first spelling kept
 
 
 def test_same_text_in_another_family_is_another_finding(tmp_path):
@@ -53,12 +53,13 @@ def test_same_text_in_another_family_is_another_finding(tmp_path):
         ids = store.record(
             [new("x x", family="repetition"), new("x x", family="fuzz")], run_id="r", checkpoint="c"
         )
-        assert ids[0] != ids[1]
+        assert ids[0].finding_id != ids[1].finding_id
 
 
 def test_replay_sightings_and_previous_status(tmp_path):
     with FindingStore.open(tmp_path / "f.db") as store:
-        (fid,) = store.record([new("a a a")], run_id="r1", checkpoint="ck1")
+        (recorded,) = store.record([new("a a a")], run_id="r1", checkpoint="ck1")
+        fid = recorded.finding_id
         store.record_replay([Sighting(fid, -1.0, 0.0, False)], run_id="r2", checkpoint="ck2")
         store.record_replay(
             [Sighting(fid, 2.0, 0.0, True)], run_id="r2", checkpoint="ck3", source="transfer"
@@ -90,7 +91,7 @@ def test_an_old_store_is_migrated_and_keeps_its_findings(tmp_path):
     db.close()
     with FindingStore.open(path) as store:
         assert store.schema_version == SCHEMA_VERSION
-        assert [f["text"] for f in store.findings()] == ["t"]
+        assert [f.finding.text for f in store.findings()] == ["t"]
         store.label_checkpoint("ck", "checkpoints/v1")  # a table from migration 2
 
 
@@ -189,18 +190,18 @@ def test_a_v2_store_written_by_v2_code_is_upgraded_and_clustered(tmp_path):
     with FindingStore.open(path) as store:
         assert store.schema_version == 3
         assert_consistent(store)
-        families = sorted(tuple(e["families"]) for e in store.exploits())
+        families = sorted(e.families for e in store.exploits())
         assert families == [
             ("black-box-search",), ("formatting",), ("null-answer",), ("repetition",),
             ("self-praise",), ("unicode",),
         ]  # fmt: skip
-        assert [e["size"] for e in store.exploits(kind="instability")] == [1]
+        assert [e.size for e in store.exploits(kind="instability")] == [1]
         ids = store.record(
             news([(REFS[0], REFS[0] + "\u200b" * 9, "unicode")]), run_id="r3", checkpoint="fp-a"
         )
         assert_consistent(store)
     assert {t: dump(path, t)[: len(rows)] for t, rows in before.items()} == before
-    assert ids == [17]
+    assert [r.finding_id for r in ids] == [17]
 
 
 def test_v2_code_refuses_a_v3_store_with_its_one_line_error(tmp_path):

@@ -94,7 +94,7 @@ def augment(store, runs=("r0",), **kwargs):
 
 
 def test_the_store_clusters_as_the_tests_assume(store):
-    texts = {e["text"]: e["size"] for e in store.exploits()}
+    texts = {e.text: e.size for e in store.exploits()}
     assert texts[" ".join(SOUP)] == len(X_ROUND0) + 1
     assert len(texts) == 4  # X, the held-out template, V, Y
 

@@ -31,8 +31,9 @@ def test_a_copy_holds_what_the_store_holds_and_goes_its_own_way(tmp_path):
         store.record([finding("lol lol lol lol")], run_id="r1", checkpoint="ck0")
     assert not (tmp_path / "findings" / ".findings.db.copy").exists()
     with FindingStore.open(target) as copy:
-        assert [f["text"] for f in copy.findings()] == ["haha haha haha"]
+        assert [f.finding.text for f in copy.findings()] == ["haha haha haha"]
         assert copy.integrity_ok()
         copy.record([finding("yes yes yes yes")], run_id="r1", checkpoint="ck1")
     with FindingStore.open(source) as store:
-        assert sorted(f["text"] for f in store.findings()) == ["haha haha haha", "lol lol lol lol"]
+        texts = sorted(f.finding.text for f in store.findings())
+        assert texts == ["haha haha haha", "lol lol lol lol"]
