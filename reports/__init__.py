@@ -1,7 +1,9 @@
 """Robustness reports, built only from what a run wrote (its run log), so they can be
 rebuilt at any time. Each file is written by one renderer plugin (``reports.renderer``):
 ``report.html``, ``report.md``, ``summary.json``, ``junit.xml``, ``findings.csv`` and
-whatever installed packages add.
+whatever installed packages add. Experiment and sweep folders have reports of their own
+(``reports.rounds``, ``reports.sweep``); ``reports.kinds`` tells the kinds of folder apart
+for ``rmh report`` and ``rmh gate``, and ``reports.output`` writes every report's files.
 
     result = build_report(Path("runs/rc1"), policy=load_policy("gate.toml"))
     result.paths["html"], result.verdict.label
