@@ -1,7 +1,9 @@
 """Robustness reports, built only from what a run wrote (its run log), so they can be
 rebuilt at any time. Each file is written by one renderer plugin (``reports.renderer``):
 ``report.html``, ``report.md``, ``summary.json``, ``junit.xml``, ``findings.csv`` and
-whatever installed packages add.
+whatever installed packages add. Experiment and sweep folders have reports of their own
+(``reports.rounds``, ``reports.sweep``); ``reports.kinds`` tells the kinds of folder apart
+for ``rmh report`` and ``rmh gate``, and ``reports.output`` writes every report's files.
 
     result = build_report(Path("runs/rc1"), policy=load_policy("gate.toml"))
     result.paths["html"], result.verdict.label
@@ -9,15 +11,14 @@ whatever installed packages add.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.core.errors import HarnessError
 from harness.gate import GatePolicy, GateResult, Verdict, gate_run
 from harness.runlog.metrics import load_run_log
 from reports.context import ReportContext
+from reports.output import write_report_files
 from reports.renderer import RENDERERS, Renderer
 
 
@@ -82,8 +83,8 @@ def build_report(
 ) -> ReportResult:
     """Write one file per registered renderer into ``out`` (default: the run folder).
 
-    Every file is rendered before any is written, so a renderer that fails leaves the
-    folder's previous report whole rather than half old, half new.
+    Every file is rendered before any is written (``reports.output``), so a renderer that
+    fails leaves the folder's previous report whole rather than half old, half new.
     """
     ctx = report_context(
         folder,
@@ -92,41 +93,10 @@ def build_report(
         baseline=baseline,
         allow_suite_mismatch=allow_suite_mismatch,
     )
-    renderers = _renderers()
-    contents = {name: renderer.render(ctx) for name, renderer in renderers.items()}
-    target = Path(out) if out is not None else ctx.folder
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise HarnessError(f"cannot write the report to {target}: {exc.strerror or exc}") from None
-    paths = {
-        name: write_atomic(target / renderers[name].filename, content)
-        for name, content in contents.items()
-    }
+    paths = write_report_files(run_renderers(), ctx, out if out is not None else ctx.folder)
     return ReportResult(paths, ctx.gate)
 
 
-def _renderers() -> dict[str, Renderer]:
-    """One instance of every renderer, in name order; two writing one file is an error."""
-    renderers = {name: cls() for name, cls in RENDERERS.load_all().items()}
-    owners: dict[str, str] = {}
-    for name, renderer in renderers.items():
-        other = owners.setdefault(renderer.filename, name)
-        if other != name:
-            raise HarnessError(
-                f"renderers {other!r} and {name!r} both write {renderer.filename}; "
-                "uninstall or rename one"
-            )
-    return renderers
-
-
-def write_atomic(path: Path, content: str | bytes) -> Path:
-    """Write beside, then rename: a reader never sees half a report."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    try:
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
-    except OSError as exc:
-        raise HarnessError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return path
+def run_renderers() -> dict[str, Renderer]:
+    """One instance of every registered renderer, in name order: a run folder's report."""
+    return {name: cls() for name, cls in RENDERERS.load_all().items()}

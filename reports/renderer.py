@@ -75,7 +75,7 @@ def _check(cls: type[Renderer]) -> None:
         or not filename
         or PurePath(filename).name != filename
         or "\\" in filename
-        or filename.startswith(".")  # ".NAME.tmp" is how files are written atomically
+        or filename.startswith(".")  # hidden names are atomic writes' temporary files
         or filename == LOG_NAME
     ):
         raise TypeError(

@@ -1,17 +1,14 @@
-"""``rmh gate``: a release decision on a run folder, as an exit code CI can act on."""
+"""``rmh gate``: a release decision on a result folder, as an exit code CI can act on.
+
+The folder's kind (``reports.kinds``) decides what is read and how it is decided; a
+partial run or baseline gets no verdict at all: a gate that passed a run because half of
+it never ran would be worse than no gate."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import click
 
-from harness.cli.options import (
-    baseline_option,
-    policy_option,
-    refuse_incomplete,
-    suite_mismatch_option,
-)
+from harness.cli.options import baseline_option, policy_option, suite_mismatch_option
 
 
 @click.command()
@@ -37,81 +34,9 @@ def gate(
       rmh gate runs/rc2 --policy gate.toml --baseline runs/rc1
       rmh gate exp/sweep --policy gate.toml
     """
-    code = gate_command(
-        run,
-        baseline=baseline,
-        policy=policy,
-        allow_suite_mismatch=allow_suite_mismatch,
-        echo=click.echo,
+    from reports.kinds import FolderOptions, gate_folder
+
+    options = FolderOptions(
+        baseline=baseline, policy=policy, allow_suite_mismatch=allow_suite_mismatch
     )
-    ctx.exit(code)
-
-
-def gate_command(
-    run: str,
-    *,
-    baseline: str | None,
-    policy: str | None,
-    allow_suite_mismatch: bool,
-    echo: Callable[[str], None],
-) -> int:
-    """Print the verdict and return its exit code: 0 pass, 1 fail (2 is raised as an error).
-
-    A partial run or baseline gets no verdict at all: a gate that passed a run because
-    half of it never ran would be worse than no gate.
-    """
-    from attacks.registry import families
-    from harness.experiments.sweep.record import is_sweep
-    from harness.gate import gate_run, load_policy
-
-    if is_sweep(run):
-        return sweep_gate_command(
-            run,
-            policy=policy,
-            baseline=baseline,
-            allow_suite_mismatch=allow_suite_mismatch,
-            echo=echo,
-        )
-    result = gate_run(
-        run,
-        load_policy(policy, known_families=families()),
-        baseline,
-        allow_suite_mismatch=allow_suite_mismatch,
-    )
-    refuse_incomplete(result.metrics, "no verdict on a partial run")
-    if result.baseline is not None:
-        refuse_incomplete(result.baseline, "no comparison with a partial baseline")
-    for line in result.verdict.lines():
-        echo(line)
-    for skip in result.metrics.skipped:  # no attempts, so no check: say so
-        echo(f"  skipped: {skip.text}")
-    return result.verdict.exit_code
-
-
-def sweep_gate_command(
-    folder: str,
-    *,
-    policy: str | None,
-    baseline: str | None,
-    allow_suite_mismatch: bool,
-    echo: Callable[[str], None],
-) -> int:
-    """A sweep folder's verdict: its ``best-of-n`` check, printed whatever its status."""
-    from harness.core.errors import HarnessError
-    from harness.gate import load_policy
-    from harness.gate.sweep import gate_sweep
-
-    given = [
-        n
-        for n, v in (("--baseline", baseline), ("--allow-suite-mismatch", allow_suite_mismatch))
-        if v
-    ]
-    if given:
-        raise HarnessError(f"{', '.join(given)}: for run folders, and {folder} is a sweep folder")
-    result = gate_sweep(folder, load_policy(policy))
-    verdict = result.verdict
-    echo(f"gate: {verdict.label}")
-    for check in verdict.checks:
-        severity = f", {check.severity}" if check.severity else ""
-        echo(f"  {check.status.upper()}{severity}: {check.message}")
-    return verdict.exit_code
+    ctx.exit(gate_folder(run, options, echo=click.echo))

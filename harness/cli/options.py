@@ -39,7 +39,6 @@ import click
 
 if TYPE_CHECKING:
     from harness.models import LoadOptions, RewardModel
-    from harness.runlog.metrics import RunMetrics
     from harness.runner.progress import Mode
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -270,17 +269,3 @@ suite_mismatch_option = click.option(
     is_flag=True,
     help="Compare with a baseline that ran a different suite.",
 )
-
-
-def refuse_incomplete(metrics: RunMetrics, consequence: str) -> None:
-    """Report and gate read a whole run; a partial one is an error (exit 2), with the fix."""
-    from harness.core.errors import HarnessError
-
-    if metrics.complete and not metrics.truncated:
-        return
-    cut = " and ends in a cut line" if metrics.truncated else ""
-    raise HarnessError(
-        f"run {metrics.folder} is incomplete (its log.jsonl has no completion entry{cut}); "
-        f"{consequence}; "
-        f"finish it with: rmh run --resume {metrics.folder}"
-    )

@@ -1,22 +1,14 @@
-"""``rmh report``: a run folder's report files, one per registered renderer, rebuilt from
-its log alone; or, for an experiment folder (``experiment.jsonl``), the whack-a-mole
-experiment's report, rebuilt from its logs alone; or, for a sweep folder (``sweep.json``),
-the overoptimization sweep's report, rebuilt from that file alone."""
+"""``rmh report``: a result folder's report files, rebuilt from what the folder holds alone.
+
+The folder's kind (a run folder of ``rmh run``, an experiment folder of ``rmh rounds``,
+a sweep folder of ``rmh sweep``, or any registered kind) decides what is read, written
+and printed: ``reports.kinds`` dispatches, so this command only parses its options."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import click
 
-from harness.cli.options import (
-    baseline_option,
-    policy_option,
-    refuse_incomplete,
-    suite_mismatch_option,
-)
-from harness.core.errors import HarnessError
+from harness.cli.options import baseline_option, policy_option, suite_mismatch_option
 
 
 @click.command()
@@ -44,115 +36,9 @@ def report(
       rmh report exp/demo
       rmh report exp/sweep-demo --policy gate.toml
     """
-    report_command(
-        run,
-        baseline=baseline,
-        policy=policy,
-        out=out,
-        allow_suite_mismatch=allow_suite_mismatch,
-        echo=click.echo,
+    from reports.kinds import FolderOptions, report_folder
+
+    options = FolderOptions(
+        baseline=baseline, policy=policy, allow_suite_mismatch=allow_suite_mismatch
     )
-
-
-def report_command(
-    run: str,
-    *,
-    baseline: str | None,
-    policy: str | None,
-    out: str | None,
-    allow_suite_mismatch: bool,
-    echo: Callable[[str], None],
-) -> None:
-    """Write the report files (one per renderer); an incomplete run is reported, then flagged
-    (exit 2)."""
-    from attacks.registry import families
-    from harness.gate import load_policy
-    from reports import build_report
-    from reports.rounds import is_experiment
-    from reports.sweep import is_sweep
-
-    if is_sweep(run):
-        given = [
-            name
-            for name, value in (
-                ("--baseline", baseline),
-                ("--allow-suite-mismatch", allow_suite_mismatch),
-            )
-            if value
-        ]
-        if given:
-            raise HarnessError(f"{', '.join(given)}: for a run folder, and {run} is a sweep folder")
-        sweep_report_command(run, policy=policy, out=out, echo=echo)
-        return
-    if is_experiment(run):
-        given = [
-            name
-            for name, value in (
-                ("--baseline", baseline),
-                ("--policy", policy),
-                ("--allow-suite-mismatch", allow_suite_mismatch),
-            )
-            if value
-        ]
-        if given:
-            raise HarnessError(
-                f"{', '.join(given)}: for a run folder, and {run} is an experiment folder; "
-                f"report one of its run folders (e.g. {Path(run) / 'round-0'}) with it"
-            )
-        experiment_report_command(run, out=out, echo=echo)
-        return
-
-    result = build_report(
-        Path(run),
-        policy=load_policy(policy, known_families=families()),
-        policy_origin=policy,
-        baseline=baseline,
-        allow_suite_mismatch=allow_suite_mismatch,
-        out=out,
-    )
-    for line in result.verdict.lines():
-        echo(line)
-    for path in result.paths.values():
-        echo(f"wrote {path}")
-    refuse_incomplete(result.gate.metrics, "the report shows what is complete")
-
-
-def experiment_report_command(folder: str, *, out: str | None, echo: Callable[[str], None]) -> None:
-    """Write the experiment report; an incomplete experiment is reported, then flagged
-    (exit 2), as an incomplete run is."""
-    from harness.experiments.rounds.table import verdict_lines
-    from reports.rounds import build_experiment_report
-
-    result = build_experiment_report(folder, out=out)
-    if result.view.verdict is not None:
-        for line in verdict_lines(result.view.verdict):
-            echo(line)
-    for path in result.paths.values():
-        echo(f"wrote {path}")
-    if not result.complete:
-        missing = result.view.missing()
-        pending = f"; not measured yet: {', '.join(missing)}" if missing else ""
-        raise HarnessError(
-            f"experiment {folder} is incomplete (its experiment.jsonl has no verdict{pending}); "
-            f"the report shows what is done; finish it with: rmh rounds --resume --out {folder}"
-        )
-
-
-def sweep_report_command(
-    folder: str, *, policy: str | None, out: str | None, echo: Callable[[str], None]
-) -> None:
-    """Write the sweep report; print the sweep's lines (and the gate's, with a policy that
-    sets ``min_best_of_n``)."""
-    from harness.experiments.sweep.table import peak_lines
-    from harness.gate import load_policy
-    from reports.sweep import build_sweep_report
-
-    report = build_sweep_report(folder, out=out, policy=load_policy(policy), policy_origin=policy)
-    for line in peak_lines(report.record):
-        echo(line)
-    if report.verdict is not None:
-        echo(f"gate: {report.verdict.label}")
-        for check in report.verdict.checks:
-            echo(f"  {check.status.upper()}: {check.message}")
-    for path in report.paths.values():
-        echo(f"wrote {path}")
+    report_folder(run, options, out=out, echo=click.echo)

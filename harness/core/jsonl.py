@@ -1,20 +1,19 @@
 """Writing a JSONL file whole or not at all.
 
 Sampled responses take minutes to make and are read by other verbs (``rmh sweep``), so a
-reader must never find half a file: the rows go to a hidden temporary file beside the
-target, which is flushed, fsync'd and renamed into place. A killed writer leaves the
-target as it was (absent, or the previous complete file).
+reader must never find half a file: the rows are written with ``harness.core.atomic``'s
+``write_atomic`` (a temporary file beside the target, fsync'd and renamed into place). A
+killed writer leaves the target as it was (absent, or the previous complete file).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from harness.core.atomic import write_atomic
 from harness.core.errors import HarnessError
 
 
@@ -25,23 +24,15 @@ def write_jsonl_atomic(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:
         raise HarnessError(f"{path} is a directory; give a file name for the samples")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise HarnessError(f"cannot write {path}: {exc.strerror or exc}") from None
     count = 0
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            for row in rows:
-                out.write(json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n")
-                count += 1
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, 0o644)  # mkstemp makes it private; the file is for every reader
-        os.replace(temp, path)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise HarnessError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+
+    def lines() -> Iterator[str]:
+        nonlocal count
+        for row in rows:
+            yield json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n"
+            count += 1
+
+    write_atomic(path, lines())
     return count

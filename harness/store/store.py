@@ -25,13 +25,13 @@ representative per exploit and prompt, as of a horizon), in ``horizon``.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from harness.core.atomic import replacing
 from harness.core.errors import HarnessError
 from harness.core.exploits import CLUSTERING, Facts, SignatureGraph
 from harness.core.finding import Finding
@@ -146,16 +146,16 @@ class FindingStore:
         which the next copy replaces).
         """
         target = Path(target)
-        temp = target.with_name(f".{target.name}.copy")
-        temp.unlink(missing_ok=True)
         target.parent.mkdir(parents=True, exist_ok=True)
-        with self._errors("copy"):
+        with (
+            replacing(target, temporary_name=f".{target.name}.copy") as temp,
+            self._errors("copy"),
+        ):
             copy = sqlite3.connect(temp)
             try:
                 self._db.backup(copy)
             finally:
                 copy.close()
-        os.replace(temp, target)
         return target
 
     def __enter__(self) -> FindingStore:

@@ -11,30 +11,37 @@ text formats share. Each round's run folder stays a run, reported on its own by
     report.paths["html"], report.complete
 
 Not renderers of ``reports.renderer.RENDERERS``: those format one run's context, and a
-run folder gets every one of them; an experiment folder gets these three.
+run folder gets every one of them; an experiment folder gets these three
+(``EXPERIMENT_RENDERERS``), written by ``reports.output`` as every report is. The
+experiment's kind of result folder (``reports.kinds.experiment``) is what ``rmh report``
+dispatches to.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.core.errors import HarnessError
-from reports import write_atomic
+from reports.output import ReportFile, write_report_files
 from reports.rounds.html import render_experiment_html
 from reports.rounds.markdown import render_experiment_markdown
 from reports.rounds.summary import render_experiment_summary
 from reports.rounds.view import ExperimentView, experiment_view, is_experiment
 
-__all__ = ["EXPERIMENT_FILES", "ExperimentReport", "build_experiment_report", "is_experiment"]
+__all__ = [
+    "EXPERIMENT_FILES",
+    "EXPERIMENT_RENDERERS",
+    "ExperimentReport",
+    "build_experiment_report",
+    "is_experiment",
+]
 
-_FORMATS: dict[str, tuple[str, Callable[[ExperimentView], str]]] = {
-    "html": ("report.html", render_experiment_html),
-    "markdown": ("report.md", render_experiment_markdown),
-    "summary": ("summary.json", render_experiment_summary),
+EXPERIMENT_RENDERERS: dict[str, ReportFile[ExperimentView]] = {
+    "html": ReportFile("report.html", render_experiment_html),
+    "markdown": ReportFile("report.md", render_experiment_markdown),
+    "summary": ReportFile("summary.json", render_experiment_summary),
 }
-EXPERIMENT_FILES = {name: filename for name, (filename, _) in _FORMATS.items()}
+EXPERIMENT_FILES = {name: renderer.filename for name, renderer in EXPERIMENT_RENDERERS.items()}
 
 
 @dataclass(frozen=True)
@@ -58,14 +65,5 @@ def build_experiment_report(
     leaves the previous report whole.
     """
     view = experiment_view(folder)
-    contents = {name: render(view) for name, (_, render) in _FORMATS.items()}
-    target = Path(out) if out is not None else view.folder
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise HarnessError(f"cannot write the report to {target}: {exc.strerror or exc}") from None
-    paths = {
-        name: write_atomic(target / EXPERIMENT_FILES[name], content)
-        for name, content in contents.items()
-    }
-    return ExperimentReport(paths, view)
+    target = out if out is not None else view.folder
+    return ExperimentReport(write_report_files(EXPERIMENT_RENDERERS, view, target), view)

@@ -12,20 +12,45 @@ gate's verdict on the sweep heads both.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.core.errors import HarnessError
 from harness.experiments.sweep.record import SweepRecord, is_sweep, read_sweep
 from harness.gate import GatePolicy, Verdict
-from reports import write_atomic
+from reports.output import ReportFile, write_report_files
 from reports.sweep.html import render_sweep_html
 from reports.sweep.markdown import render_sweep_markdown
 
-__all__ = ["SWEEP_FILES", "SweepReport", "build_sweep_report", "is_sweep"]
+__all__ = [
+    "SWEEP_FILES",
+    "SWEEP_RENDERERS",
+    "SweepContext",
+    "SweepReport",
+    "build_sweep_report",
+    "is_sweep",
+    "sweep_context",
+]
 
-SWEEP_FILES = {"html": "report.html", "markdown": "report.md"}
+
+@dataclass(frozen=True)
+class SweepContext:
+    """What both formats show, read once: the record, and the gate's verdict on it when the
+    policy sets ``min_best_of_n`` (``policy`` is kept for the gate of ``rmh gate``)."""
+
+    folder: Path
+    record: SweepRecord
+    policy: GatePolicy | None
+    policy_origin: str | None
+    verdict: Verdict | None
+
+
+SWEEP_RENDERERS: dict[str, ReportFile[SweepContext]] = {
+    "html": ReportFile(
+        "report.html", lambda ctx: render_sweep_html(ctx.record, ctx.verdict, ctx.policy_origin)
+    ),
+    "markdown": ReportFile("report.md", lambda ctx: render_sweep_markdown(ctx.record, ctx.verdict)),
+}
+SWEEP_FILES = {name: renderer.filename for name, renderer in SWEEP_RENDERERS.items()}
 
 
 @dataclass(frozen=True)
@@ -37,6 +62,19 @@ class SweepReport:
     verdict: Verdict | None
 
 
+def sweep_context(
+    folder: str | Path, *, policy: GatePolicy | None = None, policy_origin: str | None = None
+) -> SweepContext:
+    """Read ``sweep.json``; with a ``policy`` that sets ``min_best_of_n``, decide on it."""
+    from harness.gate.sweep import evaluate_sweep
+
+    record = read_sweep(folder)
+    verdict = None
+    if policy is not None and policy.min_best_of_n is not None:
+        verdict = evaluate_sweep(record, policy)
+    return SweepContext(Path(folder), record, policy, policy_origin, verdict)
+
+
 def build_sweep_report(
     folder: str | Path,
     *,
@@ -46,26 +84,10 @@ def build_sweep_report(
 ) -> SweepReport:
     """Write ``report.html`` and ``report.md`` into ``out`` (default: the sweep folder).
 
-    Both are rendered before either is written, so a failure leaves the previous report
-    whole. With a ``policy`` that sets ``min_best_of_n``, the gate's verdict is shown.
+    Both are rendered before either is written (``reports.output``), so a failure leaves
+    the previous report whole. With a ``policy`` that sets ``min_best_of_n``, the gate's
+    verdict is shown.
     """
-    from harness.gate.sweep import evaluate_sweep
-
-    record = read_sweep(folder)
-    verdict = None
-    if policy is not None and policy.min_best_of_n is not None:
-        verdict = evaluate_sweep(record, policy)
-    renders: dict[str, Callable[[], str]] = {
-        "html": lambda: render_sweep_html(record, verdict, policy_origin),
-        "markdown": lambda: render_sweep_markdown(record, verdict),
-    }
-    contents = {name: render() for name, render in renders.items()}
-    target = Path(out) if out is not None else Path(folder)
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise HarnessError(f"cannot write the report to {target}: {exc.strerror or exc}") from None
-    paths = {
-        name: write_atomic(target / SWEEP_FILES[name], text) for name, text in contents.items()
-    }
-    return SweepReport(paths, record, verdict)
+    ctx = sweep_context(folder, policy=policy, policy_origin=policy_origin)
+    paths = write_report_files(SWEEP_RENDERERS, ctx, out if out is not None else ctx.folder)
+    return SweepReport(paths, ctx.record, ctx.verdict)

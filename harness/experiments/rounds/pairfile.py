@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from harness.core.atomic import write_atomic
 from harness.core.data import PreferencePair
 
 __all__ = ["canonical_line", "pairs_hash", "write_pairs"]
@@ -42,7 +41,7 @@ def pairs_hash(pairs: Iterable[PreferencePair]) -> str:
 
 
 def write_pairs(path: str | Path, pairs: Sequence[PreferencePair]) -> Path:
-    """Write ``pairs`` as JSONL at ``path`` atomically (temp file, fsync, rename).
+    """Write ``pairs`` as JSONL at ``path`` atomically (``harness.core.atomic``).
 
     Refuses no pairs: ``read_pairs`` refuses an empty file, and a round with nothing to
     add must not train on nothing.
@@ -51,19 +50,13 @@ def write_pairs(path: str | Path, pairs: Sequence[PreferencePair]) -> Path:
         raise ValueError(f"no pairs to write to {path}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            for pair in pairs:
-                row = {"prompt": pair.prompt, "chosen": pair.chosen, "rejected": pair.rejected}
-                for key, value in (pair.meta or {}).items():
-                    if key not in _FIELDS:
-                        row[key] = value
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, (_pair_line(pair) for pair in pairs))
+
+
+def _pair_line(pair: PreferencePair) -> str:
+    """One line of a pair file: the pair, then its ``meta`` fields that are not the pair's."""
+    row = {"prompt": pair.prompt, "chosen": pair.chosen, "rejected": pair.rejected}
+    for key, value in (pair.meta or {}).items():
+        if key not in _FIELDS:
+            row[key] = value
+    return json.dumps(row, ensure_ascii=False) + "\n"

@@ -19,7 +19,6 @@ once.
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.core.atomic import write_atomic
 from harness.core.data import read_pairs
 from harness.core.errors import HarnessError
 from harness.experiments.sweep.analysis import analyse_bon
@@ -159,15 +159,6 @@ def make_folder(out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise HarnessError(f"cannot create {out}: {exc.strerror or exc}") from None
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError as exc:
-        raise HarnessError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _given_references(path: str | None) -> dict[str, str] | None:
@@ -351,5 +342,5 @@ def run_sweep(
     record = dataclasses.replace(
         record, plots=plots, seconds=round(time.perf_counter() - started, 1)
     )
-    _write_atomic(out / SWEEP_FILE, sweep_json(record))
+    write_atomic(out / SWEEP_FILE, sweep_json(record))
     return record
