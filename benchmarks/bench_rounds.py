@@ -75,7 +75,7 @@ def step_times(folder: Path) -> list[tuple[str, int, float, float | None, float]
     The wall time of a step runs from the log line before its first line (its ``augment``,
     or round 0's ``round``) to its ``round`` line: augment, train, run and measurements.
     """
-    from harness.experiments.rounds.log import (
+    from harness.experiments.rounds.experiment_log import (
         EXPERIMENT_LOG,
         LOG_NAME,
         AugmentEntry,
@@ -105,9 +105,14 @@ def step_times(folder: Path) -> list[tuple[str, int, float, float | None, float]
 
 def show(folder: Path, seconds: float, target: float, label: str) -> None:
     """Everything the note needs, as measured."""
-    from harness.experiments.rounds.log import EXPERIMENT_LOG, LOG_NAME, InitEntry, VerdictEntry
+    from harness.experiments.rounds.experiment_log import (
+        EXPERIMENT_LOG,
+        LOG_NAME,
+        InitEntry,
+        VerdictEntry,
+    )
     from harness.experiments.rounds.outcomes import experiment_summaries
-    from harness.experiments.rounds.table import round_table, verdict_lines
+    from harness.experiments.rounds.round_table import round_table, verdict_lines
     from harness.runlog import read_log
 
     print(f"\n== {label}: {seconds:.0f} s ({seconds / 60:.1f} min), target {target / 60:.0f} min: "

@@ -214,7 +214,7 @@ def rounds_command(
         resume_experiment,
         start_experiment,
     )
-    from harness.experiments.rounds.table import verdict_lines
+    from harness.experiments.rounds.round_table import verdict_lines
     from harness.suite import resolve_suite
 
     if demo and not out:

@@ -129,7 +129,7 @@ def _load(
     from harness.models.sampling import CausalPolicy
 
     if path == DEMO_POLICY and not Path(path).exists():
-        from harness.demo.samples import POLICY_INSTALL, policy_gguf, policy_missing
+        from harness.demo.policy_samples import POLICY_INSTALL, policy_gguf, policy_missing
 
         reason = policy_missing()
         gguf = policy_gguf()

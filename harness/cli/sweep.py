@@ -4,7 +4,7 @@ against gold): where to stop optimizing against a reward model.
 Everything but the command line lives in ``harness.experiments.sweep``; this verb reads
 the inputs (samples files, the proxy, the gold), loads the models through the CLI's
 loader, and prints the curve, the peak and the trajectories. ``--demo`` takes its samples
-from the demo's sampling policy (``harness.demo.samples``, or its fallback candidate
+from the demo's sampling policy (``harness.demo.policy_samples``, or its fallback candidate
 pool), the demo RM as proxy and the demo's gold RM as gold: the experiments layer must
 not use the demo package, so it is resolved here.
 """
@@ -28,8 +28,8 @@ from harness.cli.options import (
 from harness.core.errors import HarnessError
 
 if TYPE_CHECKING:
-    from harness.experiments.sweep.record import SweepRecord
-    from harness.experiments.sweep.sweep import SweepConfig
+    from harness.experiments.sweep.pipeline import SweepConfig
+    from harness.experiments.sweep.result import SweepRecord
     from harness.models import LoadOptions
 
 DEMO_OUT = "exp/sweep-demo"
@@ -38,7 +38,7 @@ DEMO_GOLD = "gold-demo"
 
 
 def _sweep_config_class() -> type:
-    from harness.experiments.sweep.sweep import SweepConfig
+    from harness.experiments.sweep.pipeline import SweepConfig
 
     return SweepConfig
 
@@ -127,7 +127,7 @@ def sweep(
           --out exp/rl
       rmh sweep --samples s.jsonl --proxy rm/ --gold-scores human.jsonl --out exp/human
     """
-    from harness.experiments.sweep.sweep import SweepConfig
+    from harness.experiments.sweep.pipeline import SweepConfig
 
     config = dataclass_from_kwargs(SweepConfig, kw)
     batch_size = kw.pop("batch_size")
@@ -168,10 +168,10 @@ def sweep_command(
     echo: Callable[[str], None],
 ) -> SweepRecord:
     """Check the inputs (one-line errors), load, sweep, print."""
-    from harness.experiments.sweep.gold import file_gold, rm_gold
+    from harness.experiments.sweep.gold_scores import file_gold, rm_gold
+    from harness.experiments.sweep.pipeline import SweepInputs, bon_selection, run_sweep
     from harness.experiments.sweep.samples import read_samples
-    from harness.experiments.sweep.sweep import SweepInputs, bon_selection, run_sweep
-    from harness.experiments.sweep.table import sweep_lines
+    from harness.experiments.sweep.sweep_lines import sweep_lines
     from harness.scoring import Scorer
 
     source = None
@@ -190,7 +190,7 @@ def sweep_command(
             raise HarnessError(
                 f"--demo brings its own samples, proxy and gold; drop {', '.join(given)}"
             )
-        from harness.demo.samples import demo_samples
+        from harness.demo.policy_samples import demo_samples
 
         drawn = demo_samples(progress=progress, echo=echo)
         echo(drawn.first_line)

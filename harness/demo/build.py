@@ -5,7 +5,7 @@ Two recipes share this code:
 - ``demo``: the attacked model, trained on the bundled plausible pairs only;
 - ``gold``: an independent judge for the demo, trained on the same pairs plus synthetic
   degenerate negatives (word soups, repetition, junk suffixes, empty templates; see
-  ``harness.demo.gold``), with another seed. It knows nonsense is bad, so it can confirm
+  ``harness.demo.gold_model``), with another seed. It knows nonsense is bad, so it can confirm
   findings that text statistics cannot see (a soup of real words).
 
 The checkpoint is a standard HF directory (safetensors) in the cache folder
@@ -83,7 +83,7 @@ def base_model_dir() -> Path:
 def recipe_pairs(recipe: Recipe) -> list[PreferencePair]:
     pairs = train_pairs()
     if recipe.degenerate_negatives:
-        from harness.demo.gold import degenerate_negatives
+        from harness.demo.gold_model import degenerate_negatives
 
         pairs = pairs + degenerate_negatives(pairs, seed=recipe.config.seed)
     return pairs

@@ -181,7 +181,7 @@ def evaluate(
 def verdict_of(checks: list[Check], policy: GatePolicy, checkpoints: int) -> Verdict:
     """The verdict on ``checks``: the worst status; inconclusive passes if the policy says so.
 
-    Shared by ``evaluate`` (a run) and ``harness.gate.sweep`` (a sweep folder), so that
+    Shared by ``evaluate`` (a run) and ``harness.gate.sweep_check`` (a sweep folder), so that
     both decide pass and fail by the same rule.
     """
     status: Status = max((c.status for c in checks), key=_RANK.__getitem__, default="pass")

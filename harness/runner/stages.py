@@ -28,7 +28,7 @@ import pandas as pd
 
 from harness.core.data import PreferencePair
 from harness.core.errors import HarnessError
-from harness.models.http.fingerprint import same_model
+from harness.models.http.identity import same_model
 from harness.runlog import CleanEntry, ReplayEntry
 from harness.runlog.entries import AccuracyRecord, ChanceRecord, Phase, probe_unit
 from harness.runlog.metrics import transfer_matrix

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.core.errors import HarnessError
-from harness.experiments.rounds.log import LOG_NAME
-from harness.experiments.rounds.table import verdict_lines
+from harness.experiments.rounds.experiment_log import LOG_NAME
+from harness.experiments.rounds.round_table import verdict_lines
 from reports.kinds.base import FolderOptions, ResultKind, register
 from reports.output import ReportFile
 from reports.rounds import EXPERIMENT_RENDERERS

@@ -2,7 +2,7 @@
 
 Its context is the sweep report's (``reports.sweep.sweep_context``: ``sweep.json`` read
 once, and the gate's verdict when the policy sets ``min_best_of_n``). ``rmh gate`` on a
-sweep needs that minimum (``harness.gate.sweep``: a policy without it is an error, since
+sweep needs that minimum (``harness.gate.sweep_check``: a policy without it is an error, since
 there is nothing to decide); ``rmh report`` shows the verdict when there is one.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.experiments.sweep.record import SWEEP_FILE
-from harness.experiments.sweep.table import peak_lines
+from harness.experiments.sweep.result import SWEEP_FILE
+from harness.experiments.sweep.sweep_lines import peak_lines
 from harness.gate import load_policy
 from reports.kinds.base import FolderOptions, GateOutcome, ResultKind, register
 from reports.output import ReportFile
@@ -45,7 +45,7 @@ class SweepKind(ResultKind[SweepContext]):
     def gate(self, ctx: SweepContext) -> GateOutcome:
         """The ``best-of-n`` check, printed whatever its status."""
         from harness.gate import GatePolicy
-        from harness.gate.sweep import evaluate_sweep
+        from harness.gate.sweep_check import evaluate_sweep
 
         verdict = ctx.verdict or evaluate_sweep(ctx.record, ctx.policy or GatePolicy())
         lines = [f"gate: {verdict.label}"]

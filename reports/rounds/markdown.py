@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from harness.core.visible import clip
-from harness.experiments.rounds.table import verdict_lines
+from harness.experiments.rounds.round_table import verdict_lines
 from reports.markdown import escape_md
 from reports.rounds.rows import (
     ROUND_COLUMNS,

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.experiments.rounds.log import ContrastRecord, VerdictRecord
-from harness.experiments.rounds.table import COLUMNS, round_row
+from harness.experiments.rounds.experiment_log import ContrastRecord, VerdictRecord
+from harness.experiments.rounds.round_table import COLUMNS, round_row
 from reports.rounds.view import ZERO_ARM, ExperimentView, NewExploit, Point, RoundView
 
 __all__ = [

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from harness.core.errors import HarnessError
 from harness.core.exploits import Exploit, Member, cluster
-from harness.experiments.rounds.log import (
+from harness.experiments.rounds.experiment_log import (
     EXPERIMENT_LOG,
     LOG_NAME,
     AugmentEntry,

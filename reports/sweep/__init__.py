@@ -1,6 +1,6 @@
 """The overoptimization sweep's report: ``rmh report SWEEP`` for a sweep folder.
 
-Built from ``sweep.json`` alone (``harness.experiments.sweep.record``), as the run report
+Built from ``sweep.json`` alone (``harness.experiments.sweep.result``), as the run report
 is built from the run log: ``html`` (``templates/sweep.html.j2`` around the section
 ``templates/sweep_section.html.j2``, with the plots drawn again as SVG) and ``markdown``;
 ``rows`` holds the cells both share. With a gate policy that sets ``min_best_of_n``, the
@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.experiments.sweep.record import SweepRecord, is_sweep, read_sweep
+from harness.experiments.sweep.result import SweepRecord, is_sweep, read_sweep
 from harness.gate import GatePolicy, Verdict
 from reports.output import ReportFile, write_report_files
 from reports.sweep.html import render_sweep_html
@@ -66,7 +66,7 @@ def sweep_context(
     folder: str | Path, *, policy: GatePolicy | None = None, policy_origin: str | None = None
 ) -> SweepContext:
     """Read ``sweep.json``; with a ``policy`` that sets ``min_best_of_n``, decide on it."""
-    from harness.gate.sweep import evaluate_sweep
+    from harness.gate.sweep_check import evaluate_sweep
 
     record = read_sweep(folder)
     verdict = None

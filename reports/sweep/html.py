@@ -16,8 +16,8 @@ import matplotlib as mpl
 from matplotlib.figure import Figure
 
 from harness.experiments.sweep.plots import STYLE, bon_figure, steps_figure, trajectory_figure
-from harness.experiments.sweep.record import SweepRecord
-from harness.experiments.sweep.table import number
+from harness.experiments.sweep.result import SweepRecord
+from harness.experiments.sweep.sweep_lines import number
 from harness.gate import Verdict
 from reports import figures
 from reports.html import TEMPLATES, harness_version, shown

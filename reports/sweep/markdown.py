@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from harness.experiments.sweep.record import SweepRecord
+from harness.experiments.sweep.result import SweepRecord
 from harness.gate import Verdict
 from reports.markdown import escape_md
 from reports.sweep.rows import (

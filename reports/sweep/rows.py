@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.experiments.sweep.record import (
+from harness.experiments.sweep.result import (
     AttackPath,
     CurvePoint,
     Estimate,
@@ -10,7 +10,7 @@ from harness.experiments.sweep.record import (
     StepPoint,
     SweepRecord,
 )
-from harness.experiments.sweep.table import interval, number, percent
+from harness.experiments.sweep.sweep_lines import interval, number, percent
 
 CURVE_COLUMNS = ("n", "KL_bon", "sqrt", "proxy", "gold", "proxy gain", "gold gain", "nonsense")
 SUMMARY_COLUMNS = (

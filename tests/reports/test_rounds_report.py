@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.experiments.rounds.log import EXPERIMENT_LOG, LOG_NAME, VerdictEntry
+from harness.experiments.rounds.experiment_log import EXPERIMENT_LOG, LOG_NAME, VerdictEntry
 from harness.experiments.rounds.outcomes import experiment_summaries
-from harness.experiments.rounds.table import round_row, verdict_lines
+from harness.experiments.rounds.round_table import round_row, verdict_lines
 from harness.runlog import read_log
 from harness.testing import HOSTILE_TEXTS
 from reports.rounds import EXPERIMENT_FILES, build_experiment_report

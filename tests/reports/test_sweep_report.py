@@ -7,7 +7,7 @@ import html.parser
 
 import pytest
 
-from harness.experiments.sweep.record import read_sweep
+from harness.experiments.sweep.result import read_sweep
 from harness.gate import parse_policy
 from harness.testing import HOSTILE_TEXTS
 from reports.markdown import escape_md

@@ -6,15 +6,16 @@ One job per module:
 - ``experiment``: the orchestrator (``start_experiment``, ``resume_experiment``): round 0,
   then per round and arm augment, retrain, re-attack, measure; the verdict at the end.
 - ``config``: its settings, data and result; ``inputs``: the checks before anything is
-  written (families, arms, prompts); ``measure``: clean accuracy, the chance rate and
-  round 0's exploits per evaluation prompt on a round's checkpoint.
-- ``log``: the experiment log's typed entries (``experiment.jsonl``) and the resume state.
+  written (families, arms, prompts); ``measure``: clean accuracy and the chance rate per
+  evaluation prompt, read from a round's run log, and round 0's exploits per prompt.
+- ``experiment_log``: the experiment log's typed entries (``experiment.jsonl``) and the
+  resume state.
 - ``outcomes``: per-prompt ``RoundOutcomes`` rebuilt from the folder (run logs, the
   experiment log, the augmentation files), and each fresh finding's novelty.
-- ``table``: the per-round table and the verdict lines, as text.
+- ``round_table``: the per-round table and the verdict lines, as text.
 - ``split``: attack and evaluation prompts; ``augment``: each arm's extra pairs;
   ``pairfile``: pair files and their hash; ``trainer``: the built-in trainer and hooks;
   ``roundsuite``: the suite each round runs.
-- ``stats`` (the statistics on per-prompt data) and ``verdict`` (the rules fixed before
-  the data) are pure: no model, no torch.
+- ``stats`` (the statistics on per-prompt data) and ``rules`` (the rules fixed before
+  the data, and the ``ArmVerdict`` they give) are pure: no model, no torch.
 """

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.core.data import PreferencePair
-from harness.experiments.rounds.log import ErrorEntry, VerdictEntry
+from harness.experiments.rounds.experiment_log import ErrorEntry, VerdictEntry
 from harness.experiments.rounds.outcomes import RoundSummary
 from harness.models.training import TrainConfig
 

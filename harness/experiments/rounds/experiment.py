@@ -73,16 +73,7 @@ from harness.experiments.rounds.augment import (
     synthetic_augmentation,
 )
 from harness.experiments.rounds.config import ExperimentConfig, ExperimentData, ExperimentResult
-from harness.experiments.rounds.inputs import (
-    CONTROL,
-    check_arms,
-    distinct_prompts,
-    pairs_on,
-    sample_prompts,
-    split_families,
-    template_families,
-)
-from harness.experiments.rounds.log import (
+from harness.experiments.rounds.experiment_log import (
     EXPERIMENT_LOG,
     LOG_NAME,
     AugmentEntry,
@@ -97,14 +88,23 @@ from harness.experiments.rounds.log import (
     VerdictEntry,
     VerdictRecord,
 )
+from harness.experiments.rounds.inputs import (
+    CONTROL,
+    check_arms,
+    distinct_prompts,
+    pairs_on,
+    sample_prompts,
+    split_families,
+    template_families,
+)
 from harness.experiments.rounds.measure import clean_and_chance, exploits_per_prompt
 from harness.experiments.rounds.outcomes import experiment_summaries
 from harness.experiments.rounds.pairfile import pairs_hash, write_pairs
+from harness.experiments.rounds.round_table import round_table
 from harness.experiments.rounds.roundsuite import round_suite
+from harness.experiments.rounds.rules import compare_arms, decide
 from harness.experiments.rounds.split import check_disjoint
-from harness.experiments.rounds.table import round_table
 from harness.experiments.rounds.trainer import BuiltinTrainer, Trainer, TrainerError, make_trainer
-from harness.experiments.rounds.verdict import compare_arms, decide
 from harness.judges import JudgeSpec
 from harness.runlog import LOG_NAME as RUN_LOG_NAME
 from harness.runlog import RunLog, read_log

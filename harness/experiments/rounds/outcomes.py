@@ -44,16 +44,16 @@ from pathlib import Path
 from harness.core.data import read_pairs
 from harness.core.exploits import ExploitIndex, SignatureGraph, novelty
 from harness.core.signature import Signature, band_keys, signature
-from harness.experiments.rounds.log import (
+from harness.experiments.rounds.experiment_log import (
     EXPERIMENT_LOG,
     LOG_NAME,
     ExperimentState,
     RoundEntry,
     per_prompt,
 )
+from harness.experiments.rounds.rules import RoundOutcomes
 from harness.experiments.rounds.split import prompt_key
 from harness.experiments.rounds.stats import Counts
-from harness.experiments.rounds.verdict import RoundOutcomes
 from harness.runlog import LOG_NAME as RUN_LOG_NAME
 from harness.runlog import FindingEntry, LogContents, ReplayEntry, read_log
 

@@ -9,13 +9,13 @@ gold and judged along their path; an RL run's steps when its samples are given p
 
 One job per module:
 
-- ``sweep``: the orchestrator (``run_sweep``, ``SweepConfig``): score, analyse, write.
+- ``pipeline``: the orchestrator (``run_sweep``, ``SweepConfig``): score, analyse, write.
 - ``samples``: reading and checking samples files, and the prompts best-of-n can use.
-- ``gold``: the gold as a scorer (one RM, a standardized ensemble, a scores file).
+- ``gold_scores``: the gold as a scorer (one RM, a standardized ensemble, a scores file).
 - ``nonsense``: the heuristic judge on every sample.
 - ``trajectory``: the attack paths, read through a recording scorer.
 - ``steps``: an RL run's steps.
-- ``record``: ``sweep.json``'s typed records; ``table``: the sweep as text;
+- ``result``: ``sweep.json``'s typed records; ``sweep_lines``: the sweep as text;
   ``plots``: its figures.
 - ``bon`` (the estimator and KL_bon), ``fit`` (the law, its peak, the prompt bootstrap)
   and ``analysis`` (curves, fit, onset from score arrays) are pure: numpy and scipy.

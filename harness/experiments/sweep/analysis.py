@@ -29,7 +29,7 @@ from harness.experiments.sweep.fit import (
     resample_counts,
     resampled_means,
 )
-from harness.experiments.sweep.record import (
+from harness.experiments.sweep.result import (
     CurvePoint,
     Estimate,
     Gap,

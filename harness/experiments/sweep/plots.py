@@ -25,7 +25,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from harness.experiments.sweep.bon import kl_bon
-from harness.experiments.sweep.record import Estimate, StepTrajectory, SweepRecord, Trajectories
+from harness.experiments.sweep.result import Estimate, StepTrajectory, SweepRecord, Trajectories
 
 PROXY = "#1565c0"
 GOLD = "#b8860b"

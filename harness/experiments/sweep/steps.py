@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from harness.experiments.sweep.fit import percentile_interval, resample_counts, resampled_means
-from harness.experiments.sweep.record import Estimate, StepPoint, StepTrajectory
+from harness.experiments.sweep.result import Estimate, StepPoint, StepTrajectory
 from harness.experiments.sweep.samples import Sample
 
 

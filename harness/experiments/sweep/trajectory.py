@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 
 from harness.core.data import PreferencePair
 from harness.core.errors import HarnessError
-from harness.experiments.sweep.record import (
+from harness.experiments.sweep.result import (
     AttackPath,
     PathPoint,
     PathSummary,

@@ -29,7 +29,7 @@ from harness.core.errors import CheckpointError, HarnessError
 from harness.core.secrets import api_key_from_env, check_header
 from harness.models.base import Prepared, RewardModel
 from harness.models.http.client import Reply, Transport, display_url
-from harness.models.http.fingerprint import PROBE_PAIRS, probe_fingerprint
+from harness.models.http.identity import PROBE_PAIRS, probe_fingerprint
 from harness.models.http.protocols import PROTOCOLS, Protocol, ServerInfo
 from harness.models.options import LoadOptions
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.experiments.rounds.log import EXPERIMENT_LOG, LOG_NAME, VerdictEntry
+from harness.experiments.rounds.experiment_log import EXPERIMENT_LOG, LOG_NAME, VerdictEntry
 from harness.runlog import read_log
 from tests.harness.experiments.rounds.planted import HELDOUT, write_inputs
 

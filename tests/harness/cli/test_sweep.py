@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from harness.experiments.sweep.record import read_sweep
+from harness.experiments.sweep.result import read_sweep
 from tests.harness.experiments.sweep.rewards import PREFIX
 from tests.harness.experiments.sweep.samples_data import sample_rows, write_rows
 from tests.harness.experiments.sweep.sweeps import sweep_args

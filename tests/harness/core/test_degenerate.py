@@ -29,7 +29,7 @@ def digest(pairs: list[PreferencePair]) -> str:
 
 def test_the_default_recipe_is_pinned():
     # The demo gold RM trains on exactly these draws (checked byte-identical against the
-    # generator as it was in harness.demo.gold before it moved). If this fails, the gold
+    # generator as it was in harness.demo.gold_model before it moved). If this fails, the gold
     # RM's training data changed: that needs a new RECIPE_VERSION in harness.demo.build.
     out = degenerate_negatives(PAIRS, seed=1)
     assert digest(out) == "2ca258f5424675029feb35302c295319cd29b37be3e762182b7955bb76683b15"
@@ -38,10 +38,10 @@ def test_the_default_recipe_is_pinned():
 
 
 def test_the_demo_module_re_exports_the_same_generator():
-    from harness.demo import gold
+    from harness.demo import gold_model
 
-    assert gold.degenerate_negatives is degenerate_negatives
-    assert gold.NON_ANSWERS is NON_ANSWERS
+    assert gold_model.degenerate_negatives is degenerate_negatives
+    assert gold_model.NON_ANSWERS is NON_ANSWERS
 
 
 def test_deterministic_for_a_seed_and_different_across_seeds():

@@ -167,7 +167,7 @@ def test_a_probe_moved_by_serving_noise_across_a_rounding_is_the_same_model_on_r
     import math
 
     from harness.models import CallableRewardModel
-    from harness.models.http.fingerprint import PROBE_PAIRS, rounded
+    from harness.models.http.identity import PROBE_PAIRS, rounded
     from harness.runner import resume_run
     from harness.scoring import Scorer
 

@@ -16,7 +16,7 @@ from harness.experiments.rounds.experiment import (
     resume_experiment,
     start_experiment,
 )
-from harness.experiments.rounds.log import (
+from harness.experiments.rounds.experiment_log import (
     EXPERIMENT_LOG,
     LOG_NAME,
     ErrorEntry,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.core.signature import signature
-from harness.experiments.rounds.log import RoundEntry
+from harness.experiments.rounds.experiment_log import RoundEntry
 from harness.experiments.rounds.outcomes import round_outcomes
 from harness.runlog import AttemptEntry, FindingEntry, LogContents, ReplayEntry
 

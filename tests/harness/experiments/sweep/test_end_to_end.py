@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from harness.experiments.sweep.record import read_sweep
+from harness.experiments.sweep.result import read_sweep
 from harness.models import load_reward_model
 from harness.testing import build_tiny_checkpoint
 from tests.harness.experiments.sweep.samples_data import sample_rows, write_rows

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from attacks.registry import get_attack
-from harness.experiments.sweep.record import Scales
+from harness.experiments.sweep.result import Scales
 from harness.experiments.sweep.trajectory import (
     RecordingScorer,
     TrajectoryConfig,

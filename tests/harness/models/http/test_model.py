@@ -14,7 +14,7 @@ import pytest
 
 from harness.core.errors import CheckpointError, HarnessError, ModelOutputError
 from harness.models import HttpOptions, HttpRewardModel, LoadOptions, load_reward_model
-from harness.models.http.fingerprint import PROBE_PAIRS, probe_fingerprint
+from harness.models.http.identity import PROBE_PAIRS, probe_fingerprint
 from harness.models.http.model import request_headers
 from harness.scoring import Scorer
 from tests.harness.models.http.servers import fault_server, toy_model, toy_reward

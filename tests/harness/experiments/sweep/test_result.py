@@ -7,7 +7,7 @@ import json
 import pytest
 
 from harness.core.errors import HarnessError
-from harness.experiments.sweep.record import SWEEP_FILE, read_sweep, sweep_json
+from harness.experiments.sweep.result import SWEEP_FILE, read_sweep, sweep_json
 
 
 def test_a_written_sweep_reads_back_equal(cli_sweep):

@@ -33,10 +33,10 @@ from harness.core.data import read_pairs
 from harness.core.errors import HarnessError
 from harness.experiments.sweep.analysis import analyse_bon
 from harness.experiments.sweep.bon import KL_NOTE, best_index
-from harness.experiments.sweep.gold import Gold
+from harness.experiments.sweep.gold_scores import Gold
 from harness.experiments.sweep.nonsense import JUDGE, NOTE, judge_samples
 from harness.experiments.sweep.plots import bon_figure, save_png, steps_figure, trajectory_figure
-from harness.experiments.sweep.record import (
+from harness.experiments.sweep.result import (
     SWEEP_FILE,
     Example,
     ModelRecord,

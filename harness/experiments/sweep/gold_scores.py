@@ -29,7 +29,7 @@ import numpy as np
 from harness.core.data import read_json_lines, string_field
 from harness.core.errors import DataError, HarnessError
 from harness.core.visible import clip
-from harness.experiments.sweep.record import GoldRecord, ModelRecord
+from harness.experiments.sweep.result import GoldRecord, ModelRecord
 from harness.experiments.sweep.samples import Sample, file_sha256, finite_number
 from harness.models.base import Prepared, RewardModel
 from harness.scoring import Scorer

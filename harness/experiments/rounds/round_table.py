@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from harness.experiments.rounds.log import VerdictEntry
+from harness.experiments.rounds.experiment_log import VerdictEntry
 from harness.experiments.rounds.outcomes import RoundSummary
 from harness.experiments.rounds.stats import Counts, rate_interval
 

@@ -4,7 +4,7 @@ swapped model still is."""
 
 from __future__ import annotations
 
-from harness.models.http.fingerprint import (
+from harness.models.http.identity import (
     PROBE_ATOL,
     PROBE_RTOL,
     probe_fingerprint,

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.core.errors import HarnessError
-from harness.experiments.sweep.record import SweepRecord, read_sweep
+from harness.experiments.sweep.result import SweepRecord, read_sweep
 from harness.gate.policy import GatePolicy
 from harness.gate.verdict import Check, Verdict, verdict_of
 

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from harness.experiments.rounds.augment import Augmentation
+from harness.experiments.rounds.rules import ArmVerdict, Contrast
 from harness.experiments.rounds.stats import Estimate, McNemar, Trend
 from harness.experiments.rounds.trainer import TrainResult
-from harness.experiments.rounds.verdict import Contrast, Verdict
 from harness.runlog.entries import Entry, SuiteRecord
 from harness.runlog.log import LogFormat
 from harness.runlog.record import LogVersion, Record
@@ -245,7 +245,7 @@ def _mcnemar(m: McNemar) -> dict[str, Any]:
 
 @dataclass(frozen=True, kw_only=True)
 class VerdictRecord(Record):
-    """``verdict.Verdict`` as logged."""
+    """``rules.ArmVerdict`` as logged."""
 
     arm: str
     control: str
@@ -260,7 +260,7 @@ class VerdictRecord(Record):
     control_mcnemar: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, verdict: Verdict) -> VerdictRecord:
+    def of(cls, verdict: ArmVerdict) -> VerdictRecord:
         return cls(
             arm=verdict.arm,
             control=verdict.control,

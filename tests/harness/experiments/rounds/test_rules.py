@@ -11,13 +11,13 @@ import dataclasses
 import numpy as np
 import pytest
 
-from harness.experiments.rounds.stats import Counts
-from harness.experiments.rounds.verdict import (
+from harness.experiments.rounds.rules import (
     OUTCOMES,
     RoundOutcomes,
     compare_arms,
     decide,
 )
+from harness.experiments.rounds.stats import Counts
 
 N = 40  # evaluation prompts
 

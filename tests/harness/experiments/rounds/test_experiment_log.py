@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.core.errors import HarnessError
-from harness.experiments.rounds.log import (
+from harness.experiments.rounds.experiment_log import (
     ENTRY_TYPES,
     EXPERIMENT_LOG,
     AugmentEntry,
@@ -22,8 +22,8 @@ from harness.experiments.rounds.log import (
     SplitEntry,
     TrainEntry,
 )
+from harness.experiments.rounds.rules import Contrast
 from harness.experiments.rounds.stats import Estimate
-from harness.experiments.rounds.verdict import Contrast
 from harness.runlog import RunLog, read_log
 
 DOC = Path(__file__).parents[4] / "docs" / "rounds.md"

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from harness.demo import samples as demo
+from harness.demo import policy_samples as demo
 from harness.demo.build import heldout_pairs
 
 

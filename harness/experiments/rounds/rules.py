@@ -1,7 +1,7 @@
 """The verdict of the whack-a-mole experiment: rules fixed before the data (issue 12).
 
 ``decide(outcomes, arm="findings", control="clean")`` is the one function that states
-the verdict; the report and the CLI render the ``Verdict`` it returns. The same rules are
+the verdict; the report and the CLI render the ``ArmVerdict`` it returns. The same rules are
 written in ``docs/rounds.md``; a change to one is a change to both.
 
 **What is compared.** All quantities are on the *evaluation* prompts (never trained on).
@@ -82,10 +82,10 @@ __all__ = [
     "MIN_RETRAINED_ROUNDS",
     "NOVEL_SHARE",
     "OUTCOMES",
+    "ArmVerdict",
     "Contrast",
     "Outcome",
     "RoundOutcomes",
-    "Verdict",
     "compare_arms",
     "decide",
 ]
@@ -157,7 +157,10 @@ class Contrast:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class ArmVerdict:
+    """What the rules decide for one arm against its control (not the gate's ``Verdict``,
+    which decides on a run's metrics against a policy)."""
+
     outcome: Outcome
     arm: str
     control: str
@@ -298,13 +301,13 @@ def decide(
     confidence: float = CONFIDENCE,
     resamples: int = RESAMPLES,
     seed: int = SEED,
-) -> Verdict:
+) -> ArmVerdict:
     """The verdict for ``arm`` against round 0 and the ``control`` arm (module doc)."""
     arms = _by_arm(outcomes)
     mine, theirs = arms.get(arm, {}), arms.get(control, {})
     missing = [f"{name} round 0" for name, rs in ((arm, mine), (control, theirs)) if 0 not in rs]
     if missing:
-        return Verdict(
+        return ArmVerdict(
             "inconclusive",
             arm,
             control,
@@ -337,8 +340,8 @@ def decide(
     trends, tests = _also_reported(mine, final, confidence)
     control_trends, control_tests = _also_reported(theirs, final, confidence)
 
-    def verdict(outcome: Outcome, why: str, extra: int | None = None) -> Verdict:
-        return Verdict(
+    def verdict(outcome: Outcome, why: str, extra: int | None = None) -> ArmVerdict:
+        return ArmVerdict(
             outcome,
             arm,
             control,

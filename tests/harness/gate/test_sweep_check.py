@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.experiments.sweep.record import SWEEP_FILE, Estimate, read_sweep, sweep_json
+from harness.experiments.sweep.result import SWEEP_FILE, Estimate, read_sweep, sweep_json
 from harness.gate import parse_policy
-from harness.gate.sweep import evaluate_sweep
+from harness.gate.sweep_check import evaluate_sweep
 from tests.harness.experiments.sweep.sweeps import make_sweep
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.core.visible import clip
-from harness.experiments.sweep.record import Estimate, SweepRecord
+from harness.experiments.sweep.result import Estimate, SweepRecord
 
 
 def number(value: float | None, digits: int = 2, *, unbounded: str = "n/a") -> str:
