@@ -7,13 +7,13 @@ process that does, so durability and dedup live in one place.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from attacks.base import Attack, AttackOutcome
+from harness.core.batching import DEFAULT_BATCH_SIZE
 from harness.core.data import PreferencePair
 from harness.core.errors import HarnessError
 from harness.core.finding import DEFAULT_KEEP
@@ -21,6 +21,11 @@ from harness.judges import Judge, JudgeSpec, build_judges, calibrate_judges
 from harness.models import LoadOptions, RewardModel, load_reward_model
 from harness.runner.plan import Unit
 from harness.scoring import Scorer
+
+if TYPE_CHECKING:
+    from attacks.chance import ChanceRate
+    from attacks.instability import Instability
+    from harness.scoring.accuracy import PairwiseAccuracy
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,7 @@ class WorkerSpec:
     attacks: tuple[tuple[str, str, dict[str, Any], int], ...]  # (id, name, params, budget)
     margin: float
     judges: tuple[JudgeSpec, ...]  # checkpoints resolved; calibrated values once init is written
-    batch_size: int = 64
+    batch_size: int = DEFAULT_BATCH_SIZE
     judge_options: LoadOptions = field(default_factory=LoadOptions)
     keep: int = DEFAULT_KEEP  # the suite's ``keep``: findings kept per attempt
 
@@ -42,6 +47,15 @@ class WorkerSpec:
 class UnitResult:
     unit: Unit
     outcome: AttackOutcome
+
+
+@dataclass(frozen=True)
+class CleanMeasurement:
+    """A checkpoint's clean metrics, as the ``clean`` stage logs them."""
+
+    accuracy: PairwiseAccuracy
+    chance: ChanceRate
+    queries: int
 
 
 class Worker:
@@ -142,7 +156,7 @@ class Worker:
     def score(self, checkpoint: int, prompts: list[str], responses: list[str]) -> np.ndarray:
         return self._scorer(checkpoint).score(prompts, responses)
 
-    def clean(self, checkpoint: int, pairs: list[PreferencePair]) -> dict[str, Any]:
+    def clean(self, checkpoint: int, pairs: list[PreferencePair]) -> CleanMeasurement:
         """Held-out pairwise accuracy and the chance rate: robustness is read beside these."""
         from attacks.chance import chance_rate
         from harness.scoring.accuracy import pairwise_accuracy
@@ -150,15 +164,11 @@ class Worker:
         scorer = self._scorer(checkpoint)
         accuracy = pairwise_accuracy(scorer, pairs)
         chance = chance_rate(scorer, pairs)
-        return {
-            "accuracy": dataclasses.asdict(accuracy),
-            "chance": dataclasses.asdict(chance),
-            "queries": scorer.stats.queries,
-        }
+        return CleanMeasurement(accuracy, chance, scorer.stats.queries)
 
     def instabilities(
         self, checkpoint: int, pairs: list[PreferencePair], perturbations: list[str], seed: int
-    ) -> tuple[list[Any], int]:
+    ) -> tuple[list[Instability], int]:
         from attacks.instability import probe_pairs
 
         scorer = self._scorer(checkpoint)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.core.batching import DEFAULT_BATCH_SIZE
 from harness.core.data import PreferencePair
 from harness.experiments.rounds.log import ErrorEntry, VerdictEntry
 from harness.experiments.rounds.outcomes import RoundSummary
@@ -70,7 +71,9 @@ class ExperimentConfig:
     soups_per_prompt: int = field(
         default=5, metadata={"min": 1, "help": "Random soups per reference (chance rate)."}
     )
-    batch_size: int = field(default=64, metadata={"min": 1, "help": "Scoring batch size."})
+    batch_size: int = field(
+        default=DEFAULT_BATCH_SIZE, metadata={"min": 1, "help": "Scoring batch size."}
+    )
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(
