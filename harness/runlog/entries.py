@@ -265,6 +265,12 @@ class AttemptEntry(Entry):
     def is_probe(self) -> bool:
         return self.unit.endswith(PROBE_UNIT_SUFFIX)
 
+    @property
+    def succeeded(self) -> bool:
+        """An attack success, as every ASR counts one: the attempt kept a finding. A crashed
+        attempt counts among the errors, in no ASR, whatever it found before it crashed."""
+        return self.findings > 0 and not self.error
+
 
 def probe_unit(checkpoint: int) -> str:
     return f"{checkpoint}{PROBE_UNIT_SUFFIX}"

@@ -23,7 +23,7 @@ from harness.runner.plan import Unit
 from harness.scoring import Scorer
 
 if TYPE_CHECKING:
-    from attacks.chance import ChanceRate
+    from attacks.chance import ChanceRate, RandomBaseline
     from attacks.instability import Instability
     from harness.scoring.accuracy import PairwiseAccuracy
 
@@ -152,6 +152,24 @@ class Worker:
             keep=self.spec.keep,
         )
         return UnitResult(unit, outcome)
+
+    def random_baseline(
+        self, checkpoint: int, prompt_index: int, *, budget: int, seed: int
+    ) -> RandomBaseline:
+        """Random word soups on one prompt at an attack's budget, judged by the finding rule
+        with this worker's judges and margin: what the attack's success is read beside."""
+        from attacks.chance import random_baseline
+
+        pair = self.spec.prompts[prompt_index]
+        return random_baseline(
+            self._scorer(checkpoint),
+            pair.prompt,
+            pair.chosen,
+            budget=budget,
+            margin=self.spec.margin,
+            judges=self.judges(),
+            seed=seed,
+        )
 
     def score(self, checkpoint: int, prompts: list[str], responses: list[str]) -> np.ndarray:
         return self._scorer(checkpoint).score(prompts, responses)
