@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import click
 
 from harness.cli.options import (
@@ -37,40 +35,15 @@ def gate(
       rmh gate runs/rc2 --policy gate.toml --baseline runs/rc1
       rmh gate exp/sweep --policy gate.toml
     """
-    code = gate_command(
-        run,
-        baseline=baseline,
-        policy=policy,
-        allow_suite_mismatch=allow_suite_mismatch,
-        echo=click.echo,
-    )
-    ctx.exit(code)
-
-
-def gate_command(
-    run: str,
-    *,
-    baseline: str | None,
-    policy: str | None,
-    allow_suite_mismatch: bool,
-    echo: Callable[[str], None],
-) -> int:
-    """Print the verdict and return its exit code: 0 pass, 1 fail (2 is raised as an error).
-
-    A partial run or baseline gets no verdict at all: a gate that passed a run because
-    half of it never ran would be worse than no gate.
-    """
     from attacks.registry import families
     from harness.experiments.sweep.record import is_sweep
     from harness.gate import gate_run, load_policy
 
+    # A partial run or baseline gets no verdict at all: a gate that passed a run because
+    # half of it never ran would be worse than no gate.
     if is_sweep(run):
-        return sweep_gate_command(
-            run,
-            policy=policy,
-            baseline=baseline,
-            allow_suite_mismatch=allow_suite_mismatch,
-            echo=echo,
+        ctx.exit(
+            _gate_sweep(run, policy, baseline=baseline, allow_suite_mismatch=allow_suite_mismatch)
         )
     result = gate_run(
         run,
@@ -82,21 +55,17 @@ def gate_command(
     if result.baseline is not None:
         refuse_incomplete(result.baseline, "no comparison with a partial baseline")
     for line in result.verdict.lines():
-        echo(line)
+        click.echo(line)
     for skip in result.metrics.skipped:  # no attempts, so no check: say so
-        echo(f"  skipped: {skip.text}")
-    return result.verdict.exit_code
+        click.echo(f"  skipped: {skip.text}")
+    ctx.exit(result.verdict.exit_code)
 
 
-def sweep_gate_command(
-    folder: str,
-    *,
-    policy: str | None,
-    baseline: str | None,
-    allow_suite_mismatch: bool,
-    echo: Callable[[str], None],
+def _gate_sweep(
+    folder: str, policy: str | None, *, baseline: str | None, allow_suite_mismatch: bool
 ) -> int:
-    """A sweep folder's verdict: its ``best-of-n`` check, printed whatever its status."""
+    """A sweep folder's verdict: its ``best-of-n`` check, printed whatever its status; the
+    exit code (0 pass, 1 fail)."""
     from harness.core.errors import HarnessError
     from harness.gate import load_policy
     from harness.gate.sweep import gate_sweep
@@ -110,8 +79,8 @@ def sweep_gate_command(
         raise HarnessError(f"{', '.join(given)}: for run folders, and {folder} is a sweep folder")
     result = gate_sweep(folder, load_policy(policy))
     verdict = result.verdict
-    echo(f"gate: {verdict.label}")
+    click.echo(f"gate: {verdict.label}")
     for check in verdict.checks:
         severity = f", {check.severity}" if check.severity else ""
-        echo(f"  {check.status.upper()}{severity}: {check.message}")
+        click.echo(f"  {check.status.upper()}{severity}: {check.message}")
     return verdict.exit_code

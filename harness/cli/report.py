@@ -5,7 +5,6 @@ the overoptimization sweep's report, rebuilt from that file alone."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -44,33 +43,13 @@ def report(
       rmh report exp/demo
       rmh report exp/sweep-demo --policy gate.toml
     """
-    report_command(
-        run,
-        baseline=baseline,
-        policy=policy,
-        out=out,
-        allow_suite_mismatch=allow_suite_mismatch,
-        echo=click.echo,
-    )
-
-
-def report_command(
-    run: str,
-    *,
-    baseline: str | None,
-    policy: str | None,
-    out: str | None,
-    allow_suite_mismatch: bool,
-    echo: Callable[[str], None],
-) -> None:
-    """Write the report files (one per renderer); an incomplete run is reported, then flagged
-    (exit 2)."""
     from attacks.registry import families
     from harness.gate import load_policy
     from reports import build_report
     from reports.rounds import is_experiment
     from reports.sweep import is_sweep
 
+    # The report files (one per renderer); an incomplete run is reported, then flagged (exit 2).
     if is_sweep(run):
         given = [
             name
@@ -82,7 +61,7 @@ def report_command(
         ]
         if given:
             raise HarnessError(f"{', '.join(given)}: for a run folder, and {run} is a sweep folder")
-        sweep_report_command(run, policy=policy, out=out, echo=echo)
+        _report_sweep(run, policy=policy, out=out)
         return
     if is_experiment(run):
         given = [
@@ -99,7 +78,7 @@ def report_command(
                 f"{', '.join(given)}: for a run folder, and {run} is an experiment folder; "
                 f"report one of its run folders (e.g. {Path(run) / 'round-0'}) with it"
             )
-        experiment_report_command(run, out=out, echo=echo)
+        _report_experiment(run, out=out)
         return
 
     result = build_report(
@@ -111,13 +90,13 @@ def report_command(
         out=out,
     )
     for line in result.verdict.lines():
-        echo(line)
+        click.echo(line)
     for path in result.paths.values():
-        echo(f"wrote {path}")
+        click.echo(f"wrote {path}")
     refuse_incomplete(result.gate.metrics, "the report shows what is complete")
 
 
-def experiment_report_command(folder: str, *, out: str | None, echo: Callable[[str], None]) -> None:
+def _report_experiment(folder: str, *, out: str | None) -> None:
     """Write the experiment report; an incomplete experiment is reported, then flagged
     (exit 2), as an incomplete run is."""
     from harness.experiments.rounds.table import verdict_lines
@@ -126,9 +105,9 @@ def experiment_report_command(folder: str, *, out: str | None, echo: Callable[[s
     result = build_experiment_report(folder, out=out)
     if result.view.verdict is not None:
         for line in verdict_lines(result.view.verdict):
-            echo(line)
+            click.echo(line)
     for path in result.paths.values():
-        echo(f"wrote {path}")
+        click.echo(f"wrote {path}")
     if not result.complete:
         missing = result.view.missing()
         pending = f"; not measured yet: {', '.join(missing)}" if missing else ""
@@ -138,9 +117,7 @@ def experiment_report_command(folder: str, *, out: str | None, echo: Callable[[s
         )
 
 
-def sweep_report_command(
-    folder: str, *, policy: str | None, out: str | None, echo: Callable[[str], None]
-) -> None:
+def _report_sweep(folder: str, *, policy: str | None, out: str | None) -> None:
     """Write the sweep report; print the sweep's lines (and the gate's, with a policy that
     sets ``min_best_of_n``)."""
     from harness.experiments.sweep.table import peak_lines
@@ -149,10 +126,10 @@ def sweep_report_command(
 
     report = build_sweep_report(folder, out=out, policy=load_policy(policy), policy_origin=policy)
     for line in peak_lines(report.record):
-        echo(line)
+        click.echo(line)
     if report.verdict is not None:
-        echo(f"gate: {report.verdict.label}")
+        click.echo(f"gate: {report.verdict.label}")
         for check in report.verdict.checks:
-            echo(f"  {check.status.upper()}: {check.message}")
+            click.echo(f"  {check.status.upper()}: {check.message}")
     for path in report.paths.values():
-        echo(f"wrote {path}")
+        click.echo(f"wrote {path}")
