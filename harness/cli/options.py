@@ -1,7 +1,8 @@
 """Inputs shared by several verbs: options generated from config dataclasses, and small ones.
 
-Why generate: ``LoadOptions`` (how to read a checkpoint) and ``ExecutorOptions`` (where
-attacks run) are the real configuration; the command line is one way to fill them in.
+Why generate: ``LoadOptions`` (how to read a checkpoint), ``RunOptions`` (a run's store,
+batch size and replay mode) and ``ExecutorOptions`` (where attacks run) are the real
+configuration; the command line is one way to fill them in.
 Re-typing each field as a click option let the two drift apart (a field added to the
 dataclass silently had no option). So each field carries its CLI text in its metadata
 and :func:`options_for` builds the options from it; :func:`dataclass_from_kwargs` builds

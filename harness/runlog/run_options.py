@@ -61,8 +61,13 @@ class RunOptions(Record):
         },
     )
 
-    def with_store_for(self, folder: str | Path) -> RunOptions:
-        """These options with the store as an absolute path: as given, or ``findings.db``
-        beside the run ``folder`` (what the ``init`` entry records)."""
+    def store_path(self, folder: str | Path) -> Path:
+        """The store of the run in ``folder``, absolute: as given, or ``findings.db``
+        beside the run folder."""
         store = Path(self.store) if self.store else Path(folder).parent / STORE_NAME
-        return dataclasses.replace(self, store=str(store.resolve()))
+        return store.resolve()
+
+    def with_store_for(self, folder: str | Path) -> RunOptions:
+        """These options with the store of the run in ``folder`` as an absolute path, as
+        the ``init`` entry records them (a resume from elsewhere finds the same store)."""
+        return dataclasses.replace(self, store=str(self.store_path(folder)))

@@ -118,7 +118,7 @@ def start_run(
         raise HarnessError("give at least one checkpoint")
     out = Path(out)
     run_options = run_options.with_store_for(out)
-    check_store(Path(str(run_options.store)), run_options.store_timeout)  # before the folder
+    check_store(run_options.store_path(out), run_options.store_timeout)  # before the folder
     prepare_folder(out, overwrite=overwrite)
     (out / SUITE_COPY).write_text(suite.text, encoding="utf-8")
     config = setup.run_config(
@@ -231,7 +231,7 @@ class _Run:
         spec = setup.worker_spec(config, suite, prompts, attacks, self.state.init)
         with (
             FindingStore.open(
-                str(config.run_options.store), timeout=config.run_options.store_timeout
+                config.run_options.store_path(self.out), timeout=config.run_options.store_timeout
             ) as store,
             closing(Recorder(store, self.log, self.state, self.run_id)) as recorder,
         ):
