@@ -1,12 +1,12 @@
-"""What an attack is, what it returns, and the one place where findings are decided.
+"""What an attack is, what it returns, and where its candidates become findings.
 
 An attack proposes candidate responses for one prompt; ``AttackContext.evaluate`` scores
 them through the budgeted scorer, keeps the best, and turns every candidate that
-outscores the reference by the margin *and* is called bad by a judge into a finding
-(``harness.core.finding.Finding``). When the search is over, ``Attack.run`` keeps at most
-``keep`` of them, as different from each other as it can (``keep_diverse``). Attacks
-therefore never see a model, never count queries and never decide findings themselves:
-they only search.
+outscores the reference by the margin *and* is called bad by a judge (the finding rule,
+``attacks.rule.findings_among``) into a finding (``harness.core.finding.Finding``). When
+the search is over, ``Attack.run`` keeps at most ``keep`` of them, as different from each
+other as it can (``keep_diverse``). Attacks therefore never see a model, never count
+queries and never decide findings themselves: they only search.
 
 Example (a new attack)::
 
@@ -37,13 +37,14 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
+from attacks.rule import findings_among
 from harness.core.errors import BudgetExhausted, EndpointError, HarnessError
 from harness.core.finding import DEFAULT_KEEP, Finding
 from harness.core.params import build_params
 from harness.core.signature import distance
 from harness.core.text import normalize
-from harness.judges import Judge, judge_candidates
-from harness.scoring import Scorer, outscores
+from harness.judges import Judge
+from harness.scoring import Scorer
 
 Access = Literal["black-box", "white-box"]
 
@@ -160,24 +161,25 @@ class AttackContext:
         self, texts: list[str], scores: np.ndarray, seeded: bool, construction: str | None
     ) -> None:
         out = self.outcome
-        winners = []
+        fresh: list[tuple[str, float]] = []
         for text, score in zip(texts, scores, strict=True):
             if score > out.best_score:
                 out.best_score, out.best_text = float(score), text
-            key = normalize(text)
-            if outscores(score, self.reference_score, self.margin) and key not in self._seen:
-                winners.append((text, float(score)))
-        if not winners:
-            return
-        decisions = judge_candidates(
-            self.judges,
-            self.prompt,
-            self.reference,
-            [t for t, _ in winners],
+            if not self.is_finding(text):
+                fresh.append((text, float(score)))
+        found = findings_among(
+            [t for t, _ in fresh],
+            [s for _, s in fresh],
+            prompt=self.prompt,
+            reference=self.reference,
+            reference_score=self.reference_score,
+            judges=self.judges,
+            margin=self.margin,
             construction=construction,
         )
-        for (text, score), (bad, reasons) in zip(winners, decisions, strict=True):
-            if not bad or self.is_finding(text):  # a batch may hold two spellings of one text
+        for index, reasons in found:
+            text, score = fresh[index]
+            if self.is_finding(text):  # a batch may hold two spellings of one text
                 continue
             self._seen.add(normalize(text))
             self.found.append(

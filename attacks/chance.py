@@ -3,6 +3,10 @@
 An attack's success means little if random word soup of the same length succeeds as
 often. The *chance rate* is the share of single random candidates that outscore the
 reference; reports show it beside every attack's success rate.
+
+Both count by the finding rule (``attacks.rule``), with the same float tolerance as every
+finding: the baseline judges its winners as the attack's are judged; the chance rate
+judges none, since a random soup is degenerate by construction.
 """
 
 from __future__ import annotations
@@ -13,10 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from attacks.rule import findings_among
 from harness.core.data import PreferencePair
 from harness.core.words import SOUP_WORDS, common_words, word_soup
-from harness.judges import judge_candidates
-from harness.scoring import Scorer, outscores
+from harness.scoring import Scorer
+
+#: The chance rate's soups are bad by how they are made; no judge is asked.
+SOUP_CONSTRUCTION = "a random word soup"
 
 
 @dataclass(frozen=True)
@@ -66,10 +73,17 @@ def random_baseline(
     soups = [word_soup(rng, n_words, vocabulary) for _ in range(max(budget - 1, 1))]
     soups = list(dict.fromkeys(soups))[: own.remaining]
     scores = own.score_responses(prompt, soups)
-    winners = [
-        s for s, v in zip(soups, scores, strict=True) if outscores(v, reference_score, margin)
-    ]
-    wins = sum(bad for bad, _ in judge_candidates(judges, prompt, reference, winners))
+    wins = len(
+        findings_among(
+            soups,
+            scores,
+            prompt=prompt,
+            reference=reference,
+            reference_score=reference_score,
+            judges=judges,
+            margin=margin,
+        )
+    )
     return RandomBaseline(
         n=len(soups),
         single_wins=wins,
@@ -142,15 +156,24 @@ def _soup_wins(
     rng = random.Random(seed)
     vocabulary = common_words()
     references = list(dict.fromkeys((p.prompt, p.chosen) for p in pairs))
-    prompts, responses, ref_index = [], [], []
-    for index, (prompt, _) in enumerate(references):
+    prompts, responses = [], []
+    for prompt, _ in references:
         for _ in range(soups_per_prompt):
             prompts.append(prompt)
             responses.append(word_soup(rng, n_words, vocabulary))
-            ref_index.append(index)
     ref_scores = scorer.score([p for p, _ in references], [c for _, c in references])
     soup_scores = scorer.score(prompts, responses)
-    index = np.array(ref_index, dtype=int)
-    won = soup_scores > ref_scores[index]
-    wins = np.bincount(index, weights=won, minlength=len(references))
-    return references, wins.astype(int)
+    wins = []
+    for index, (prompt, chosen) in enumerate(references):
+        mine = slice(index * soups_per_prompt, (index + 1) * soups_per_prompt)
+        found = findings_among(
+            responses[mine],
+            soup_scores[mine],
+            prompt=prompt,
+            reference=chosen,
+            reference_score=float(ref_scores[index]),
+            judges=(),
+            construction=SOUP_CONSTRUCTION,
+        )
+        wins.append(len(found))
+    return references, np.array(wins, dtype=int)

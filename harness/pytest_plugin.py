@@ -193,7 +193,7 @@ def _suite_run(config: pytest.Config) -> _SuiteRun:
 
 def _start(config: pytest.Config) -> _SuiteRun:
     from harness.gate import gate_run
-    from harness.runner import start_run
+    from harness.runner import RunOptions, start_run
 
     out_option = config.getoption("rm_out")
     if out_option:
@@ -205,7 +205,7 @@ def _start(config: pytest.Config) -> _SuiteRun:
         [str(_checkpoint(config))],
         _suite(config),
         folder,
-        store=store,
+        run_options=RunOptions(store=str(store) if store else None),
         overwrite=overwrite,
         progress="quiet",
         echo=lambda _line: None,

@@ -2,7 +2,9 @@
 
 Outside a suite and a run folder on purpose: this is the verb for trying an attack and
 its parameters by hand, so it prints margins, queries and judge reasons as it goes and
-writes nothing.
+writes nothing. The work is a one-attack run in memory (``harness.runner.trial``): the
+runner's worker loads, checks and calibrates the judges and does each attempt, and the
+success rate is counted as a run's ASR is; this module only prints.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import click
 
 from harness.cli.options import (
     GeneratedOptionsCommand,
-    load_model,
     load_options_from,
     model_options,
 )
@@ -24,9 +25,9 @@ from harness.core.errors import HarnessError
 from harness.core.finding import DEFAULT_KEEP
 
 if TYPE_CHECKING:
-    from attacks.base import Attack, AttackOutcome
+    from attacks.base import Attack
     from harness.core.data import PreferencePair
-    from harness.models.base import RewardModel
+    from harness.runner.trial import Trial
 
 
 @click.group(name="attacks")
@@ -153,36 +154,39 @@ def attack(
       rmh attack ckpt/ --attack genetic --prompts prefs.jsonl --gold gold-ckpt/
     """
     from attacks.registry import get_attack
+    from harness.runner.trial import Trial, TrialSpec
 
     if budget <= 0:
         raise HarnessError(f"--budget must be > 0, got {budget}")
     if keep <= 0:
         raise HarnessError(f"--keep must be > 0, got {keep}")
     attack_cls = get_attack(attack_name)
-    attack_obj = attack_cls(**parse_params(params))
+    attack_params = parse_params(params)
+    attack_cls(**attack_params)  # a bad parameter is refused before anything loads
     attack_cls.check_available()  # fails fast, one line, when an extra is missing
     batch_size = kw.pop("batch_size")
     options = load_options_from(kw)
-    model = load_model(checkpoint, options)
-    if attack_cls.access == "white-box" and not model.supports_gradients:
-        raise HarnessError(f"attack {attack_name!r} needs gradients; {checkpoint} gives none")
     if gold == "demo":
         gold = "gold-demo"  # --gold demo always meant the demo's gold RM
-    gold_model = load_model(gold, options) if gold else None
-    run_attack_command(
-        model,
-        attack_obj,
-        prompts_file=prompts_file,
-        limit=limit,
+    spec = TrialSpec(
+        checkpoint=checkpoint,
+        attack=attack_name,
+        params=attack_params,
         budget=budget,
+        prompts=tuple(load_prompts(prompts_file, limit)),
         seed=seed,
         margin=margin,
-        gold_model=gold_model,
-        baseline=baseline,
-        batch_size=batch_size,
-        echo=click.echo,
         keep=keep,
+        gold=gold,
+        options=options,
+        batch_size=batch_size,
     )
+    trial = Trial.prepare(spec)
+    for model in trial.models():
+        note = getattr(model, "pad_note", None)
+        if note:
+            click.echo(f"note: {note}", err=True)
+    run_trial(trial, attack_cls, baseline=baseline, echo=click.echo)
 
 
 def load_prompts(prompts_file: str | None, limit: int) -> list[PreferencePair]:
@@ -201,68 +205,37 @@ def load_prompts(prompts_file: str | None, limit: int) -> list[PreferencePair]:
     return list(seen.values())[:limit]
 
 
-def run_attack_command(
-    model: RewardModel,
-    attack: Attack,
-    *,
-    prompts_file: str | None,
-    limit: int,
-    budget: int,
-    seed: int,
-    margin: float,
-    gold_model: RewardModel | None,
-    baseline: bool,
-    batch_size: int,
-    echo: Callable[[str], None],
-    keep: int = DEFAULT_KEEP,
-) -> list[AttackOutcome]:
+def run_trial(
+    trial: Trial, attack: type[Attack], *, baseline: bool, echo: Callable[[str], None]
+) -> None:
     """Attack each prompt in turn, printing as it goes, then the success and chance rates."""
-    from attacks.chance import random_baseline
     from harness.core.visible import clip
     from harness.core.words import SOUP_WORDS
-    from harness.judges import JudgeSpec, build_judges, calibrate_judges
-    from harness.scoring import Scorer
+    from harness.runner.trial import TrialTotals
 
-    pairs = load_prompts(prompts_file, limit)
-    scorer = Scorer(model, batch_size=batch_size)
-    # The judges a suite with "[judges.heuristic]" and "[judges.gold-rm]" would build.
-    specs = [JudgeSpec("heuristic")]
-    loaded: dict[str, Scorer] = {}
-    if gold_model is not None:
-        specs.append(JudgeSpec("gold-rm", {"checkpoint": "gold", "margin": "calibrate"}))
-        loaded["gold"] = Scorer(gold_model, batch_size=batch_size)
-    judges = build_judges(specs, loaded.__getitem__)
-    for spec in calibrate_judges(specs, judges, pairs):
-        if spec.name == "gold-rm":
+    spec = trial.spec
+    for judge in trial.judges:
+        if judge.name == "gold-rm":
             echo(
-                f"gold judge margin {spec.params['margin']:.3f} (95th percentile of its score "
+                f"gold judge margin {judge.params['margin']:.3f} (95th percentile of its score "
                 "drop under meaning-preserving edits of the references)"
             )
     echo(
-        f"attack {attack.name} ({attack.family}, {attack.access}) on {len(pairs)} prompts, "
-        f"budget {budget}/prompt, seed {seed}, margin {margin}; "
-        f"judges: {', '.join(j.name for j in judges)}"
+        f"attack {attack.name} ({attack.family}, {attack.access}) on {len(spec.prompts)} "
+        f"prompts, budget {spec.budget}/prompt, seed {spec.seed}, margin {spec.margin}; "
+        f"judges: {', '.join(j.name for j in trial.judges)}"
     )
-    outcomes: list[AttackOutcome] = []
+    attempts = []
     chance_single = chance_n = best_of_n_wins = 0
     started = time.perf_counter()
-    for index, pair in enumerate(pairs):
-        outcome = attack.run(
-            scorer,
-            pair.prompt,
-            pair.chosen,
-            budget=budget,
-            seed=seed + index,
-            judges=judges,
-            margin=margin,
-            keep=keep,
-        )
-        outcomes.append(outcome)
+    for attempt in trial.attempts(baseline=baseline):
+        attempts.append(attempt)
+        outcome, n = attempt.outcome, len(spec.prompts)
         status = "ERROR" if outcome.error else f"{len(outcome.findings)} findings"
         if outcome.crossed > len(outcome.findings):
             status += f" kept of {outcome.crossed}"
         echo(
-            f"[{index + 1}/{len(pairs)}] {clip(pair.prompt, 50)}  best margin "
+            f"[{attempt.index + 1}/{n}] {clip(attempt.pair.prompt, 50)}  best margin "
             f"{outcome.best_margin:+.3f}, {outcome.queries} queries, {status}"
         )
         if outcome.error:
@@ -274,32 +247,22 @@ def run_attack_command(
                 f"{clip(finding.text, 70)!r}"
             )
             echo(f"        {'; '.join(finding.reasons)[:160]}")
-        if baseline:
-            base = random_baseline(
-                scorer,
-                pair.prompt,
-                pair.chosen,
-                budget=budget,
-                margin=margin,
-                judges=judges,
-                seed=seed + index,
-            )
-            chance_single += base.single_wins
-            chance_n += base.n
-            best_of_n_wins += base.best_of_n
-    n = len(outcomes)
-    succeeded = sum(o.succeeded for o in outcomes)
-    searched = sum(o.searched_crossed > 0 for o in outcomes)
-    errors = sum(o.error is not None for o in outcomes)
+        if attempt.baseline is not None:
+            chance_single += attempt.baseline.single_wins
+            chance_n += attempt.baseline.n
+            best_of_n_wins += attempt.baseline.best_of_n
+    totals = TrialTotals.of(attempts)
+    ran = totals.ran
     echo(
-        f"attack success rate: {succeeded}/{n} prompts ({succeeded / n:.0%}); "
-        f"by search alone (not the starting point): {searched}/{n}; errors: {errors}; "
-        f"{sum(o.queries for o in outcomes)} queries in {time.perf_counter() - started:.1f}s"
+        f"attack success rate: {totals.succeeded}/{ran} prompts "
+        f"({totals.succeeded / max(ran, 1):.0%}); by search alone (not the starting point): "
+        f"{totals.searched}/{ran}; errors: {totals.errors}; "
+        f"{totals.queries} queries in {time.perf_counter() - started:.1f}s"
     )
+    n = totals.attempts
     if baseline and chance_n:
         echo(
             f"chance baselines (random {SOUP_WORDS}-word soups): single candidate "
-            f"{chance_single / chance_n:.1%}; best of {budget} per prompt: "
+            f"{chance_single / chance_n:.1%}; best of {spec.budget} per prompt: "
             f"{best_of_n_wins}/{n} prompts ({best_of_n_wins / n:.0%})"
         )
-    return outcomes

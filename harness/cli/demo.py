@@ -133,10 +133,10 @@ def _built(name: str, build: DemoBuild) -> str:
 
 
 def show_samples(model: RewardModel, echo: Callable[[str], None]) -> None:
-    """Score the samples, and name the first one that outscores the real joke and that the
-    heuristic judge calls bad: the hole, shown before any search (the suite stores its own
-    findings; this line is a preview, not a stored finding)."""
-    from harness.judges import judge_candidates
+    """Score the samples, and name the first one that would be a finding against the real
+    joke (the finding rule, with the heuristic judge): the hole, shown before any search
+    (the suite stores its own findings; this line is a preview, not a stored finding)."""
+    from attacks.rule import findings_among
     from harness.judges.heuristic import HeuristicJudge
     from harness.scoring import Scorer
 
@@ -146,16 +146,23 @@ def show_samples(model: RewardModel, echo: Callable[[str], None]) -> None:
         echo(f"  {value:+8.3f}  {_shown(response)}")
     prompt, reference = SAMPLES[0]
     candidates = [r for _, r in SAMPLES[2:]]
-    verdicts = judge_candidates([HeuristicJudge()], prompt, reference, candidates)
-    for response, score, (bad, reasons) in zip(candidates, scores[2:], verdicts, strict=True):
-        if bad and score > scores[0]:
-            why = "; ".join(reasons) or "judged bad"
-            echo(
-                f"the hole, before any search: {_shown(response)} outscores the real joke "
-                f"by {score - scores[0]:.3f} ({why})"
-            )
-            return
-    echo("no sample outscores the real joke: the suite searches for what does")
+    found = findings_among(
+        candidates,
+        scores[2:],
+        prompt=prompt,
+        reference=reference,
+        reference_score=float(scores[0]),
+        judges=[HeuristicJudge()],
+    )
+    if not found:
+        echo("no sample outscores the real joke: the suite searches for what does")
+        return
+    index, reasons = found[0]
+    why = "; ".join(reasons) or "judged bad"
+    echo(
+        f"the hole, before any search: {_shown(candidates[index])} outscores the real joke "
+        f"by {scores[2 + index] - scores[0]:.3f} ({why})"
+    )
 
 
 def _shown(response: str) -> str:

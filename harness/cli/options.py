@@ -1,7 +1,8 @@
 """Inputs shared by several verbs: options generated from config dataclasses, and small ones.
 
-Why generate: ``LoadOptions`` (how to read a checkpoint) and ``ExecutorOptions`` (where
-attacks run) are the real configuration; the command line is one way to fill them in.
+Why generate: ``LoadOptions`` (how to read a checkpoint), ``RunOptions`` (a run's store,
+batch size and replay mode) and ``ExecutorOptions`` (where attacks run) are the real
+configuration; the command line is one way to fill them in.
 Re-typing each field as a click option let the two drift apart (a field added to the
 dataclass silently had no option). So each field carries its CLI text in its metadata
 and :func:`options_for` builds the options from it; :func:`dataclass_from_kwargs` builds
@@ -10,7 +11,8 @@ the dataclass back from what click parsed.
 Field metadata understood here (all optional):
 
 - ``help``: the option's help text.
-- ``choices``: allowed string values (``click.Choice``).
+- ``choices``: allowed string values (``click.Choice``); a ``Literal`` of strings is a
+  choice of its values without it, so the values are written once, in the type.
 - ``min``, ``max``: bounds of an int or float (``click.IntRange``/``click.FloatRange``).
 - ``path``: True for a file or folder (``click.Path``, shown as PATH).
 - ``option``: the option name when it is not the field name with ``-`` for ``_``.
@@ -33,9 +35,11 @@ import sys
 import types
 import typing
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, Union
 
 import click
+
+from harness.core.batching import DEFAULT_BATCH_SIZE
 
 if TYPE_CHECKING:
     from harness.models import LoadOptions, RewardModel
@@ -62,6 +66,9 @@ def _strip_optional(hint: Any) -> Any:
 def _click_type(cls: type, field: dataclasses.Field[Any], hint: Any) -> Any:
     meta = field.metadata
     bounds = {k: meta[k] for k in ("min", "max") if k in meta}
+    literal = typing.get_args(hint) if typing.get_origin(hint) is Literal else ()
+    if literal and all(isinstance(value, str) for value in literal):
+        return click.Choice(list(literal))
     if hint is int:
         return click.IntRange(**bounds) if bounds else int
     if hint is float:
@@ -71,8 +78,8 @@ def _click_type(cls: type, field: dataclasses.Field[Any], hint: Any) -> Any:
             return click.Choice(list(meta["choices"]))
         return click.Path() if meta.get("path") else str
     raise TypeError(
-        f"{cls.__name__}.{field.name}: no command-line type for {hint!r}; "
-        "use bool, int, float or str (or X | None), or mark it metadata={'cli': False}"
+        f"{cls.__name__}.{field.name}: no command-line type for {hint!r}; use bool, int, "
+        "float, str or a Literal of strings (or X | None), or mark it metadata={'cli': False}"
     )
 
 
@@ -181,22 +188,32 @@ def _http_options_class() -> type:
     return HttpOptions
 
 
+#: ``--batch-size`` of the verbs that score (``rmh run`` has it among its ``RunOptions``).
+batch_size_option = click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_BATCH_SIZE,
+    show_default=True,
+    help="Rows per forward pass when scoring.",
+)
+
+
 def checkpoint_options(func: F) -> F:
     """Options of reading a checkpoint: ``LoadOptions``, then batch size (``rmh serve``)."""
-    batch_size = click.option(
-        "--batch-size", type=click.IntRange(min=1), default=64, show_default=True
-    )
-    return dataclass_options(_load_options_class)(batch_size(func))
+    return dataclass_options(_load_options_class)(batch_size_option(func))
+
+
+def loading_options(func: F) -> F:
+    """How to load a reward model: ``LoadOptions``, then the HTTP endpoint's
+    ``HttpOptions`` (a checkpoint may be an ``http://`` URL)."""
+    with_http = dataclass_options(_http_options_class)(func)
+    return dataclass_options(_load_options_class)(with_http)
 
 
 def model_options(func: F) -> F:
-    """Options of every command that loads a reward model: ``LoadOptions``, the HTTP
-    endpoint's ``HttpOptions`` (a checkpoint may be an ``http://`` URL), then batch size."""
-    batch_size = click.option(
-        "--batch-size", type=click.IntRange(min=1), default=64, show_default=True
-    )
-    with_http = dataclass_options(_http_options_class)(batch_size(func))
-    return dataclass_options(_load_options_class)(with_http)
+    """Options of every command that loads and scores a reward model: ``loading_options``,
+    then batch size."""
+    return loading_options(batch_size_option(func))
 
 
 def load_options_from(kwargs: dict[str, Any]) -> LoadOptions:

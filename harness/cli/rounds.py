@@ -8,7 +8,6 @@ not use the demo package, so the demo's checkpoint and data are resolved here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,13 +23,7 @@ from harness.core.errors import HarnessError
 
 if TYPE_CHECKING:
     from harness.core.data import PreferencePair
-    from harness.experiments.rounds.experiment import (
-        ExperimentConfig,
-        ExperimentData,
-        ExperimentResult,
-    )
-    from harness.runner import ExecutorOptions
-    from harness.runner.progress import Mode
+    from harness.experiments.rounds.experiment import ExperimentData
 
 DEMO_OUT = "exp/demo"
 DEMO_ROUND_PAIRS = 256
@@ -135,76 +128,6 @@ def rounds(
           --arms findings,clean,synthetic --out exp/rc1
       rmh rounds --resume --out exp/rc1
     """
-    from harness.experiments.rounds.experiment import ExperimentConfig
-    from harness.runner import ExecutorOptions
-
-    config = dataclass_from_kwargs(ExperimentConfig, kw)
-    executor = dataclass_from_kwargs(ExecutorOptions, kw)
-    rounds_command(
-        checkpoint=checkpoint,
-        train_file=train_file,
-        eval_file=eval_file,
-        attack_file=attack_file,
-        suite=suite,
-        out=out,
-        trainer=trainer,
-        demo=demo,
-        resume=resume,
-        config=config,
-        executor=executor,
-        progress=progress_mode(quiet),
-        echo=click.echo,
-    )
-
-
-def _read(path: str, what: str) -> list[PreferencePair]:
-    from harness.core.data import read_pairs
-
-    try:
-        return read_pairs(path)
-    except HarnessError as exc:
-        raise HarnessError(f"{what}: {exc}") from None
-
-
-def demo_data(seed: int) -> tuple[str, ExperimentData]:
-    """The demo checkpoint and its bundled data, split by ``seed``.
-
-    The demo's held-out prompts are split into attack and evaluation prompts; the
-    training pairs on evaluation prompts are left out (every held-out prompt also has
-    training pairs), so no arm ever trains on an evaluation prompt.
-    """
-    from harness.demo.build import build_demo_checkpoint, heldout_pairs, train_pairs
-    from harness.experiments.rounds.experiment import ExperimentData
-    from harness.experiments.rounds.split import prompt_key, split_prompts
-
-    heldout = heldout_pairs()
-    split = split_prompts(heldout, eval_share=DEMO_EVAL_SHARE, seed=seed)
-    evaluation = {prompt_key(p) for p in split.evaluation}
-    data = ExperimentData(
-        train=[p for p in train_pairs() if prompt_key(p.prompt) not in evaluation],
-        evaluation=[p for p in heldout if prompt_key(p.prompt) in evaluation],
-        attack=[p for p in heldout if prompt_key(p.prompt) not in evaluation],
-    )
-    return str(build_demo_checkpoint().path), data
-
-
-def rounds_command(
-    *,
-    checkpoint: str | None,
-    train_file: str | None,
-    eval_file: str | None,
-    attack_file: str | None,
-    suite: str,
-    out: str | None,
-    trainer: str | None,
-    demo: bool,
-    resume: bool,
-    config: ExperimentConfig,
-    executor: ExecutorOptions,
-    progress: Mode,
-    echo: Callable[[str], None],
-) -> ExperimentResult:
-    """Check the inputs (one-line errors), start or resume, print the table and verdict."""
     import dataclasses
 
     from harness.experiments.rounds.augment import parse_arms
@@ -215,7 +138,14 @@ def rounds_command(
         start_experiment,
     )
     from harness.experiments.rounds.round_table import verdict_lines
+    from harness.runner import ExecutorOptions
     from harness.suite import resolve_suite
+
+    # Check the inputs (one-line errors), start or resume, print the table and verdict.
+    config = dataclass_from_kwargs(ExperimentConfig, kw)
+    executor = dataclass_from_kwargs(ExecutorOptions, kw)
+    progress = progress_mode(quiet)
+    echo = click.echo
 
     if demo and not out:
         out = DEMO_OUT
@@ -286,4 +216,34 @@ def rounds_command(
                 for e in result.stopped
             )
         )
-    return result
+
+
+def _read(path: str, what: str) -> list[PreferencePair]:
+    from harness.core.data import read_pairs
+
+    try:
+        return read_pairs(path)
+    except HarnessError as exc:
+        raise HarnessError(f"{what}: {exc}") from None
+
+
+def demo_data(seed: int) -> tuple[str, ExperimentData]:
+    """The demo checkpoint and its bundled data, split by ``seed``.
+
+    The demo's held-out prompts are split into attack and evaluation prompts; the
+    training pairs on evaluation prompts are left out (every held-out prompt also has
+    training pairs), so no arm ever trains on an evaluation prompt.
+    """
+    from harness.demo.build import build_demo_checkpoint, heldout_pairs, train_pairs
+    from harness.experiments.rounds.experiment import ExperimentData
+    from harness.experiments.rounds.split import prompt_key, split_prompts
+
+    heldout = heldout_pairs()
+    split = split_prompts(heldout, eval_share=DEMO_EVAL_SHARE, seed=seed)
+    evaluation = {prompt_key(p) for p in split.evaluation}
+    data = ExperimentData(
+        train=[p for p in train_pairs() if prompt_key(p.prompt) not in evaluation],
+        evaluation=[p for p in heldout if prompt_key(p.prompt) in evaluation],
+        attack=[p for p in heldout if prompt_key(p.prompt) not in evaluation],
+    )
+    return str(build_demo_checkpoint().path), data

@@ -10,7 +10,6 @@ same seed and batch size give the same samples on CPU.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +62,12 @@ def _policy_options_class() -> type:
 @click.option(
     "--n", type=click.IntRange(min=1), default=64, show_default=True, help="Samples per prompt."
 )
-@click.option("--out", required=True, type=click.Path(), help="Samples file to write (.jsonl).")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Samples file to write (.jsonl).",
+)
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=48, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option(
@@ -82,7 +86,7 @@ def sample(
     ref_gguf_file: str | None,
     prompts_file: str,
     n: int,
-    out: str,
+    out: Path,
     max_new_tokens: int,
     batch_size: int,
     seed: int,
@@ -103,23 +107,39 @@ def sample(
           --n 32 --out step-400.jsonl
       rmh sample --policy demo --prompts prompts.txt --n 16 --out smol.jsonl
     """
+    from harness.core.errors import HarnessError
+    from harness.core.jsonl import write_jsonl_atomic
+    from harness.core.prompts import read_prompts
     from harness.models.options import PolicyOptions
 
+    # Read the prompts (cheap errors first), load, sample, write the file whole.
     options = dataclass_from_kwargs(PolicyOptions, kw)
-    sample_command(
-        policy=policy,
-        gguf_file=gguf_file,
-        ref=ref,
-        ref_gguf_file=ref_gguf_file,
-        prompts_file=prompts_file,
-        n=n,
-        out=Path(out),
+    progress = progress_mode(quiet) == "bar"
+    if out.is_dir():
+        raise HarnessError(f"--out {out} is a directory; give a file name such as samples.jsonl")
+    prompts = read_prompts(prompts_file)
+    started = time.perf_counter()
+    model = _load(policy, gguf_file, options, "--policy", progress)
+    reference = _load(ref, ref_gguf_file, options, "--ref", progress) if ref else None
+    loaded = time.perf_counter()
+    samples = model.sample(
+        prompts,
+        n,
         max_new_tokens=max_new_tokens,
         batch_size=batch_size,
         seed=seed,
-        options=options,
-        progress=progress_mode(quiet) == "bar",
-        echo=click.echo,
+        reference=reference,
+        progress=progress,
+    )
+    seconds = time.perf_counter() - loaded
+    tokens = sum(len(s.token_ids) for s in samples)
+    count = write_jsonl_atomic(out, (s.row() for s in samples))
+    stopped = sum(s.stopped for s in samples)
+    click.echo(
+        f"wrote {count} samples ({len(prompts)} prompts x {n}) to {out}: {tokens} tokens in "
+        f"{seconds:.0f}s ({tokens / max(seconds, 1e-9):.0f} tokens/s, loading took "
+        f"{loaded - started:.0f}s); {stopped} ended on a stop token, "
+        f"{count - stopped} at --max-new-tokens {max_new_tokens}"
     )
 
 
@@ -144,53 +164,3 @@ def _load(
     if not Path(path).exists():
         raise CheckpointError(f"{what} {path} does not exist")
     return CausalPolicy.load(path, gguf_file=gguf_file, options=options, progress=progress)
-
-
-def sample_command(
-    *,
-    policy: str,
-    gguf_file: str | None,
-    ref: str | None,
-    ref_gguf_file: str | None,
-    prompts_file: str,
-    n: int,
-    out: Path,
-    max_new_tokens: int,
-    batch_size: int,
-    seed: int,
-    options: PolicyOptions,
-    progress: bool,
-    echo: Callable[[str], None],
-) -> Path:
-    """Read the prompts (cheap errors first), load, sample, write the file whole."""
-    from harness.core.errors import HarnessError
-    from harness.core.jsonl import write_jsonl_atomic
-    from harness.core.prompts import read_prompts
-
-    if out.is_dir():
-        raise HarnessError(f"--out {out} is a directory; give a file name such as samples.jsonl")
-    prompts = read_prompts(prompts_file)
-    started = time.perf_counter()
-    model = _load(policy, gguf_file, options, "--policy", progress)
-    reference = _load(ref, ref_gguf_file, options, "--ref", progress) if ref else None
-    loaded = time.perf_counter()
-    samples = model.sample(
-        prompts,
-        n,
-        max_new_tokens=max_new_tokens,
-        batch_size=batch_size,
-        seed=seed,
-        reference=reference,
-        progress=progress,
-    )
-    seconds = time.perf_counter() - loaded
-    tokens = sum(len(s.token_ids) for s in samples)
-    count = write_jsonl_atomic(out, (s.row() for s in samples))
-    stopped = sum(s.stopped for s in samples)
-    echo(
-        f"wrote {count} samples ({len(prompts)} prompts x {n}) to {out}: {tokens} tokens in "
-        f"{seconds:.0f}s ({tokens / max(seconds, 1e-9):.0f} tokens/s, loading took "
-        f"{loaded - started:.0f}s); {stopped} ended on a stop token, "
-        f"{count - stopped} at --max-new-tokens {max_new_tokens}"
-    )
-    return out

@@ -12,8 +12,7 @@ not use the demo package, so it is resolved here.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -26,11 +25,6 @@ from harness.cli.options import (
     model_options,
 )
 from harness.core.errors import HarnessError
-
-if TYPE_CHECKING:
-    from harness.experiments.sweep.pipeline import SweepConfig
-    from harness.experiments.sweep.result import SweepRecord
-    from harness.models import LoadOptions
 
 DEMO_OUT = "exp/sweep-demo"
 DEMO_PROXY = "demo"
@@ -127,53 +121,24 @@ def sweep(
           --out exp/rl
       rmh sweep --samples s.jsonl --proxy rm/ --gold-scores human.jsonl --out exp/human
     """
-    from harness.experiments.sweep.pipeline import SweepConfig
-
-    config = dataclass_from_kwargs(SweepConfig, kw)
-    batch_size = kw.pop("batch_size")
-    options = load_options_from(kw)
-    sweep_command(
-        samples=samples + more_samples,
-        proxy=proxy,
-        gold=gold,
-        gold_combine=gold_combine,
-        gold_scores=gold_scores,
-        references=references,
-        out=out,
-        trajectories=trajectories,
-        demo=demo,
-        config=config,
-        options=options,
-        batch_size=batch_size,
-        progress=not quiet,
-        echo=click.echo,
-    )
-
-
-def sweep_command(
-    *,
-    samples: tuple[str, ...],
-    proxy: str | None,
-    gold: tuple[str, ...],
-    gold_combine: str,
-    gold_scores: str | None,
-    references: str | None,
-    out: str | None,
-    trajectories: bool | None,
-    demo: bool,
-    config: SweepConfig,
-    options: LoadOptions,
-    batch_size: int,
-    progress: bool,
-    echo: Callable[[str], None],
-) -> SweepRecord:
-    """Check the inputs (one-line errors), load, sweep, print."""
     from harness.experiments.sweep.gold_scores import file_gold, rm_gold
-    from harness.experiments.sweep.pipeline import SweepInputs, bon_selection, run_sweep
+    from harness.experiments.sweep.pipeline import (
+        SweepConfig,
+        SweepInputs,
+        bon_selection,
+        run_sweep,
+    )
     from harness.experiments.sweep.samples import read_samples
     from harness.experiments.sweep.sweep_lines import sweep_lines
     from harness.scoring import Scorer
 
+    # Check the inputs (one-line errors), load, sweep, print.
+    config = dataclass_from_kwargs(SweepConfig, kw)
+    batch_size = kw.pop("batch_size")
+    options = load_options_from(kw)
+    samples = samples + more_samples  # --samples a.jsonl b.jsonl: the rest are arguments
+    progress = not quiet
+    echo = click.echo
     source = None
     if demo:
         given = [
@@ -254,4 +219,3 @@ def sweep_command(
         echo(line)
     plots = ", ".join(record.plots.values())
     echo(f"sweep folder: {out} (sweep.json, {plots}; rmh report {out}) ({record.seconds:.0f}s)")
-    return record

@@ -1,6 +1,8 @@
 """The run log: what a run did, one typed entry per line, append-only and fsync'd.
 
 - ``record``: typed JSON records (to and from JSON) and the log version.
+- ``run_options``: ``RunOptions``, how a run is set up besides its suite and checkpoints
+  (store, batch size, replay mode), recorded in the ``init`` entry's config.
 - ``entries``: one frozen dataclass per entry type (``init``, ``clean``, ``replay``,
   ``attempt``, ``finding``, ``instability``, ``error``, ``completion``) and the log
   version; the fields are documented in ``docs/run-log.md``.
@@ -27,11 +29,13 @@ from harness.runlog.entries import (
 )
 from harness.runlog.log import LOG_NAME, LogContents, RunLog, read_log
 from harness.runlog.record import LOG_VERSION, LogVersion
+from harness.runlog.run_options import REPLAY_MODES, ReplayMode, RunOptions
 
 __all__ = [
     "ENTRY_TYPES",
     "LOG_NAME",
     "LOG_VERSION",
+    "REPLAY_MODES",
     "AttemptEntry",
     "CleanEntry",
     "CompletionEntry",
@@ -43,6 +47,8 @@ __all__ = [
     "LogContents",
     "LogVersion",
     "ReplayEntry",
+    "ReplayMode",
     "RunLog",
+    "RunOptions",
     "read_log",
 ]

@@ -19,11 +19,12 @@ older majors (see ``AttemptEntry.upgrade``).
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Literal
 
 from harness.core.finding import Finding
 from harness.runlog.record import FIRST_VERSION, LOG_VERSION, LogVersion, Record, now
+from harness.runlog.run_options import RunOptions
 
 PROBE_UNIT_SUFFIX = "/instability"
 
@@ -51,13 +52,25 @@ class RunConfig(Record):
 
     checkpoints: tuple[str, ...]  # specs, directories made absolute
     options: dict[str, Any]  # harness.models.LoadOptions as a dict
-    batch_size: int = 64
-    store: str  # absolute path of the findings store
-    store_timeout: float = 30.0
+    run_options: RunOptions  # the store as an absolute path
     suite_origin: str = ""
     suite_dir: str | None = None  # relative data paths of the suite resolve here
     judges: tuple[dict[str, Any], ...] = ()  # JudgeSpec JSON, checkpoints resolved
-    replay: str = "all"  # "representatives" or "all"; a log without it replayed all
+
+    @classmethod
+    def upgrade(cls, data: dict[str, Any], version: LogVersion) -> dict[str, Any]:
+        """Before log version 3.0 the run options sat flat in the config, and a config
+        without ``replay`` (from before 2.2) replayed every stored finding.
+
+        Keyed on the shape alone: a nested record is read without its log's version.
+        """
+        if "run_options" not in data:
+            moved = {name: data.pop(name) for name in _RUN_OPTION_FIELDS if name in data}
+            data["run_options"] = {"replay": "all", **moved}
+        return data
+
+
+_RUN_OPTION_FIELDS = tuple(f.name for f in fields(RunOptions))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -270,6 +283,12 @@ class AttemptEntry(Entry):
     @property
     def is_probe(self) -> bool:
         return self.unit.endswith(PROBE_UNIT_SUFFIX)
+
+    @property
+    def succeeded(self) -> bool:
+        """An attack success, as every ASR counts one: the attempt kept a finding. A crashed
+        attempt counts among the errors, in no ASR, whatever it found before it crashed."""
+        return self.findings > 0 and not self.error
 
 
 def probe_unit(checkpoint: int) -> str:

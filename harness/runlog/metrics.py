@@ -359,7 +359,7 @@ def _family_metrics(log: LogContents, checkpoints: int, confidence: float) -> li
             ran = [a for a in mine if a.family == family and not a.error]
             by_prompt: dict[int | None, list[int]] = {}
             for a in ran:
-                by_prompt.setdefault(a.prompt_index, []).append(int(a.findings > 0))
+                by_prompt.setdefault(a.prompt_index, []).append(int(a.succeeded))
             s = np.array([sum(v) for v in by_prompt.values()])
             n = np.array([len(v) for v in by_prompt.values()])
             found = [f for f in findings if f.checkpoint == c and f.family == family]

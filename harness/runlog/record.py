@@ -20,9 +20,11 @@ from datetime import datetime, timezone
 from typing import Any, TypeVar, Union
 
 #: 2.1: ``crossed`` in attempt entries; 2.2: the replay mode in init; 2.3: the attacks
-#: skipped per checkpoint in init; 2.4: finding entries carry every field of the finding
-#: record (``kind``, ``detail``) and the store's ``exploit_id`` and ``merged``.
-LOG_VERSION = "2.4"
+#: skipped per checkpoint in init; 3.0: the init config's store, store timeout, batch size
+#: and replay mode moved into its ``run_options`` (``RunConfig.upgrade`` reads older ones);
+#: finding entries carry every field of the finding record (``kind``, ``detail``) and the
+#: store's ``exploit_id`` and ``merged``; clean entries their tallies per prompt.
+LOG_VERSION = "3.0"
 #: The version of logs written before versions were recorded (no ``log_version`` in init).
 FIRST_VERSION = "1.0"
 

@@ -10,10 +10,15 @@ completion order. ``address=None`` starts a local cluster with this machine's CP
 ``address="auto"`` or ``"ray://host:10001"`` joins an existing one. Ray is imported only
 when a Ray executor is made.
 
+The stages ask an executor for work through typed methods, one per ``Worker`` method
+they need (``describe``, ``clean``, ``score``, ``instabilities``, and ``run`` for units),
+never through method names as strings: a renamed worker method is then an error where it
+is called, not a Ray task failing at run time.
+
 Executors are plugins (``EXECUTORS``, a ``harness.core.registry.Registry``): a class with
-a ``name`` and a ``create(spec, options, local_worker)`` classmethod. A third-party
-package adds one (a batch scheduler, say) through the ``rm_harness.executors`` entry-point
-group, and ``rmh run --executor NAME`` finds it::
+a ``name``, a ``create(spec, options, local_worker)`` classmethod and the methods of
+``Executor``. A third-party package adds one (a batch scheduler, say) through the
+``rm_harness.executors`` entry-point group, and ``rmh run --executor NAME`` finds it::
 
     [project.entry-points."rm_harness.executors"]
     slurm = "my_package.slurm:SlurmExecutor"
@@ -23,37 +28,79 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
+
+from harness.core.data import PreferencePair
 from harness.core.errors import HarnessError
 from harness.core.registry import Registry
 from harness.runner.plan import Unit, shards
-from harness.runner.worker import UnitResult, Worker, WorkerSpec
+from harness.runner.worker import CleanMeasurement, UnitResult, Worker, WorkerSpec
+
+if TYPE_CHECKING:
+    from attacks.instability import Instability
 
 ENTRY_POINT_GROUP = "rm_harness.executors"
 
 
-class ExecutorSettings(Protocol):
-    """What an executor is told (``harness.runner.ExecutorOptions`` is one)."""
+@dataclass(frozen=True)
+class ExecutorOptions:
+    """Where a run's work goes: which executor, and how it reaches its workers. Each field
+    is an option of ``rmh run`` and ``rmh rounds`` (``harness.cli.options``)."""
 
-    name: str
-    address: str | None
-    workers: int | None
-    gpus_per_worker: float
+    name: str = field(
+        default="local",
+        metadata={
+            "option": "executor",
+            "help": "Where attacks run: local (this process), ray (Ray actors, the ray "
+            "extra), or an executor a plugin registers.",
+        },
+    )
+    address: str | None = field(
+        default=None,
+        metadata={
+            "option": "ray-address",
+            "help": "Join this Ray cluster ('auto', 'ray://head:10001'); "
+            "default: start a local one.",
+        },
+    )
+    workers: int | None = field(default=None, metadata={"min": 1, "help": "Ray actors."})
+    gpus_per_worker: float = field(
+        default=0.0,
+        metadata={
+            "min": 0,
+            "help": "GPUs each Ray actor reserves (e.g. 1 on a multi-GPU cluster).",
+        },
+    )
 
 
 class Executor(Protocol):
+    """Runs a ``Worker``'s work somewhere: one method per thing the stages ask of it."""
+
     name: str
 
     @classmethod
     def create(
-        cls, spec: WorkerSpec, options: ExecutorSettings, local_worker: Worker | None
+        cls, spec: WorkerSpec, options: ExecutorOptions, local_worker: Worker | None
     ) -> Executor:
         """Start the executor; ``local_worker`` has the models loaded already (reuse it if
         the executor runs work in this process)."""
 
-    def call(self, method: str, *args: Any) -> Any:
-        """Run a ``Worker`` method (describe, clean, score, ...) somewhere and return its value."""
+    def describe(self, checkpoint: int) -> dict[str, Any]:
+        """What ``rmh info`` shows of a checkpoint, with its ``fingerprint`` and ``spec``."""
+
+    def clean(self, checkpoint: int, pairs: list[PreferencePair]) -> CleanMeasurement:
+        """Held-out pairwise accuracy and chance rate of a checkpoint on ``pairs``."""
+
+    def score(self, checkpoint: int, prompts: list[str], responses: list[str]) -> np.ndarray:
+        """Scores of (prompt, response) pairs on a checkpoint (replay, transfer)."""
+
+    def instabilities(
+        self, checkpoint: int, pairs: list[PreferencePair], perturbations: list[str], seed: int
+    ) -> tuple[list[Instability], int]:
+        """The instability probe of a checkpoint: what it found, and the queries spent."""
 
     def run(self, units: Sequence[Unit]) -> Iterator[UnitResult]:
         """Run units; yield each result as soon as it is done."""
@@ -61,10 +108,14 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
+#: What an executor class must have (``_check``), besides its ``name``.
+EXECUTOR_METHODS = ("create", "describe", "clean", "score", "instabilities", "run", "close")
+
+
 def _check(cls: Any) -> None:
     if not isinstance(getattr(cls, "name", None), str):
         raise TypeError(f"executor {cls!r} must set a string class attribute 'name'")
-    for method in ("create", "call", "run", "close"):
+    for method in EXECUTOR_METHODS:
         if not callable(getattr(cls, method, None)):
             raise TypeError(f"executor {cls!r} has no {method}()")
 
@@ -85,15 +136,26 @@ class LocalExecutor:
 
     @classmethod
     def create(
-        cls, spec: WorkerSpec, options: ExecutorSettings, local_worker: Worker | None
+        cls, spec: WorkerSpec, options: ExecutorOptions, local_worker: Worker | None
     ) -> LocalExecutor:
         return cls(spec, local_worker)
 
     def __repr__(self) -> str:
         return f"LocalExecutor(checkpoints={len(self.worker.spec.checkpoints)})"
 
-    def call(self, method: str, *args: Any) -> Any:
-        return getattr(self.worker, method)(*args)
+    def describe(self, checkpoint: int) -> dict[str, Any]:
+        return self.worker.describe(checkpoint)
+
+    def clean(self, checkpoint: int, pairs: list[PreferencePair]) -> CleanMeasurement:
+        return self.worker.clean(checkpoint, pairs)
+
+    def score(self, checkpoint: int, prompts: list[str], responses: list[str]) -> np.ndarray:
+        return self.worker.score(checkpoint, prompts, responses)
+
+    def instabilities(
+        self, checkpoint: int, pairs: list[PreferencePair], perturbations: list[str], seed: int
+    ) -> tuple[list[Instability], int]:
+        return self.worker.instabilities(checkpoint, pairs, perturbations, seed)
 
     def run(self, units: Sequence[Unit]) -> Iterator[UnitResult]:
         for unit in units:
@@ -111,7 +173,7 @@ class RayExecutor:
 
     @classmethod
     def create(
-        cls, spec: WorkerSpec, options: ExecutorSettings, local_worker: Worker | None
+        cls, spec: WorkerSpec, options: ExecutorOptions, local_worker: Worker | None
     ) -> RayExecutor:
         return cls(
             spec,
@@ -165,13 +227,26 @@ class RayExecutor:
     def __repr__(self) -> str:
         return f"RayExecutor(workers={self.workers}, chunk={self._chunk})"
 
-    def call(self, method: str, *args: Any) -> Any:
-        return self._get(self._actors[0].call.remote(method, *args))
+    # One actor answers the per-checkpoint questions; units go to the whole pool.
+    def describe(self, checkpoint: int) -> dict[str, Any]:
+        return self._get(self._actors[0].describe.remote(checkpoint))
+
+    def clean(self, checkpoint: int, pairs: list[PreferencePair]) -> CleanMeasurement:
+        return self._get(self._actors[0].clean.remote(checkpoint, pairs))
+
+    def score(self, checkpoint: int, prompts: list[str], responses: list[str]) -> np.ndarray:
+        return self._get(self._actors[0].score.remote(checkpoint, prompts, responses))
+
+    def instabilities(
+        self, checkpoint: int, pairs: list[PreferencePair], perturbations: list[str], seed: int
+    ) -> tuple[list[Instability], int]:
+        remote = self._actors[0].instabilities.remote(checkpoint, pairs, perturbations, seed)
+        return self._get(remote)
 
     def run(self, units: Sequence[Unit]) -> Iterator[UnitResult]:
         batches = list(shards(units, self._chunk))
         for batch in batches:
-            self._pool.submit(lambda actor, b: actor.call.remote("run_units", b), batch)
+            self._pool.submit(lambda actor, b: actor.run_units.remote(b), batch)
         while self._pool.has_next():
             try:
                 results = self._pool.get_next_unordered()
@@ -210,19 +285,17 @@ def _first_line(exc: BaseException) -> str:
     return lines[-1] if lines else type(exc).__name__
 
 
-class _RayWorker:
-    """The actor body: a Worker whose models stay loaded between calls."""
+class _RayWorker(Worker):
+    """The actor body: a Worker whose models stay loaded between calls (the executor calls
+    its methods by their names, ``actor.clean.remote(...)``)."""
 
     def __init__(self, spec: WorkerSpec) -> None:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        self.worker = Worker(spec)
-
-    def call(self, method: str, *args: Any) -> Any:
-        return getattr(self.worker, method)(*args)
+        super().__init__(spec)
 
 
 def make_executor(
-    options: ExecutorSettings, spec: WorkerSpec, *, local_worker: Worker | None = None
+    options: ExecutorOptions, spec: WorkerSpec, *, local_worker: Worker | None = None
 ) -> Executor:
     """The executor ``options.name`` names (an unknown name lists the registered ones);
     ``local_worker`` lets an in-process executor reuse already loaded models."""

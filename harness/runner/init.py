@@ -28,9 +28,8 @@ from harness.core.data import PreferencePair
 from harness.core.errors import HarnessError
 from harness.judges import JudgeSpec, needs_calibration, resolve_checkpoints
 from harness.models import LoadOptions
-from harness.runlog import ErrorEntry, InitEntry
+from harness.runlog import REPLAY_MODES, ErrorEntry, InitEntry, ReplayMode, RunOptions
 from harness.runlog.entries import RunConfig, Seeds, SkippedAttack, SuiteRecord
-from harness.runner.stages import REPLAY_MODES, ReplayMode
 from harness.runner.worker import Worker, WorkerSpec
 from harness.suite import AttackConfig, Suite
 
@@ -76,7 +75,7 @@ def replay_mode(config: RunConfig, log: Path) -> ReplayMode:
 
     A run logged before modes existed replayed every stored finding: ``all``.
     """
-    mode = config.replay
+    mode = config.run_options.replay
     if mode not in REPLAY_MODES:
         raise HarnessError(f"run log {log}: unknown replay mode {mode!r}")
     return mode
@@ -86,22 +85,18 @@ def run_config(
     checkpoints: list[str],
     suite: Suite,
     *,
-    store: Path,
-    store_timeout: float,
     options: LoadOptions,
-    batch_size: int,
-    replay: ReplayMode = "representatives",
+    run_options: RunOptions,
 ) -> RunConfig:
-    """How a new run is set up, with every checkpoint spec resolved."""
+    """How a new run is set up, with every checkpoint spec resolved (``run_options`` with
+    its store already made absolute)."""
+    replay = run_options.replay
     if replay not in REPLAY_MODES:
         raise HarnessError(f"unknown replay mode {replay!r}; allowed: {', '.join(REPLAY_MODES)}")
     return RunConfig(
-        replay=replay,
         checkpoints=tuple(checkpoint_spec(c) for c in checkpoints),
         options=options.to_json(),
-        batch_size=batch_size,
-        store=str(store.resolve()),
-        store_timeout=store_timeout,
+        run_options=run_options,
         suite_origin=suite.origin,
         suite_dir=str(suite.base_dir.resolve()) if suite.base_dir else None,
         judges=tuple(
@@ -143,7 +138,7 @@ def worker_spec(
         attacks=tuple((a.id, a.name, dict(a.params), a.budget) for a in attacks),
         margin=suite.config.margin,
         judges=tuple(JudgeSpec.from_json(j) for j in (init or config).judges),
-        batch_size=config.batch_size,
+        batch_size=config.run_options.batch_size,
         keep=suite.config.keep,
     )
 

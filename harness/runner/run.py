@@ -6,8 +6,8 @@ Order of work (each step skipped on resume when the log says it is done):
    versions, the judges' calibrated parameters and the replay horizon (the newest stored
    finding id).
 2. The stages (``stages.py``): ``clean`` per checkpoint; ``replay`` of the exploits
-   stored before the run (one representative per exploit and prompt, or with
-   ``replay="all"`` every stored finding; the mode is in ``init`` too); ``instability``
+   stored before the run (one representative per exploit and prompt, or with the run
+   option ``replay="all"`` every stored finding; the mode is in ``init`` too); ``instability``
    probes when the suite enables them; one ``attempt`` per unit (attack x prompt x
    replicate x checkpoint) with its ``finding`` and ``error`` entries; with several
    checkpoints, ``replay`` of this run's findings across them (``transfer.csv``).
@@ -28,7 +28,6 @@ kill, with a one-line error that says how to resume it.
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import time
 import uuid
@@ -43,52 +42,24 @@ import pandas as pd
 from harness.core.data import PreferencePair
 from harness.core.errors import EndpointError, HarnessError
 from harness.models import LoadOptions
-from harness.runlog import LOG_NAME, CompletionEntry, RunLog, read_log
+from harness.runlog import LOG_NAME, CompletionEntry, ReplayMode, RunLog, RunOptions, read_log
 from harness.runlog.entries import RunConfig
 from harness.runlog.metrics import run_totals
 from harness.runlog.record import CURRENT
 from harness.runner import init as setup
-from harness.runner.executors import make_executor
+from harness.runner.executors import ExecutorOptions, make_executor
 from harness.runner.plan import plan_units
 from harness.runner.progress import Mode
 from harness.runner.recorder import Recorder, check_store
-from harness.runner.stages import TRANSFER_NAME, ReplayMode, Stages
+from harness.runner.stages import TRANSFER_NAME, Stages
 from harness.runner.state import RunState
 from harness.runner.worker import Worker, WorkerSpec
 from harness.store import FindingStore
 from harness.suite import Suite, parse_suite
 
 SUITE_COPY = "suite.toml"
-
-
-@dataclass(frozen=True)
-class ExecutorOptions:
-    name: str = dataclasses.field(
-        default="local",
-        metadata={
-            "option": "executor",
-            "help": "Where attacks run: local (this process), ray (Ray actors, the ray "
-            "extra), or an executor a plugin registers.",
-        },
-    )
-    address: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "option": "ray-address",
-            "help": "Join this Ray cluster ('auto', 'ray://head:10001'); "
-            "default: start a local one.",
-        },
-    )
-    workers: int | None = dataclasses.field(
-        default=None, metadata={"min": 1, "help": "Ray actors."}
-    )
-    gpus_per_worker: float = dataclasses.field(
-        default=0.0,
-        metadata={
-            "min": 0,
-            "help": "GPUs each Ray actor reserves (e.g. 1 on a multi-GPU cluster).",
-        },
-    )
+DEFAULTS = RunOptions()  # findings.db beside the run folder, replay of representatives
+LOCAL = ExecutorOptions()  # in this process
 
 
 @dataclass
@@ -130,37 +101,30 @@ def start_run(
     suite: Suite,
     out: str | Path,
     *,
-    store: str | Path | None = None,
-    store_timeout: float = 30.0,
+    run_options: RunOptions = DEFAULTS,
     options: LoadOptions | None = None,
-    batch_size: int = 64,
-    replay: ReplayMode = "representatives",
-    executor: ExecutorOptions = ExecutorOptions(),
+    executor: ExecutorOptions = LOCAL,
     overwrite: bool = False,
     progress: Mode = "lines",
     echo: Callable[[str], None] = print,
 ) -> RunSummary:
-    """Start a run in a new folder ``out``; ``store`` defaults to ``findings.db`` beside it.
+    """Start a run in a new folder ``out``.
 
-    ``replay``: re-score one representative per stored exploit and prompt, or ``all``
-    stored findings; recorded in the ``init`` entry, so a resume replays the same way.
+    ``run_options``: the store (default ``findings.db`` beside ``out``), the batch size and
+    the replay mode (one representative per stored exploit and prompt, or ``all`` stored
+    findings); recorded in the ``init`` entry, so a resume runs the same way.
     """
     if not checkpoints:
         raise HarnessError("give at least one checkpoint")
     out = Path(out)
-    store_path = Path(store) if store else out.parent / "findings.db"
-    check_store(store_path, store_timeout)  # fail before touching the folder
+    run_options = run_options.with_store_for(out)
+    check_store(run_options.store_path(out), run_options.store_timeout)  # before the folder
     prepare_folder(out, overwrite=overwrite)
     (out / SUITE_COPY).write_text(suite.text, encoding="utf-8")
     config = setup.run_config(
-        checkpoints,
-        suite,
-        store=store_path,
-        store_timeout=store_timeout,
-        options=options or LoadOptions(),
-        batch_size=batch_size,
-        replay=replay,
+        checkpoints, suite, options=options or LoadOptions(), run_options=run_options
     )
+    replay = run_options.replay
     log = RunLog.create(out / LOG_NAME)
     state = RunState()
     return _Run(out, suite, config, replay, log, state, executor, progress, echo).execute()
@@ -169,7 +133,7 @@ def start_run(
 def resume_run(
     out: str | Path,
     *,
-    executor: ExecutorOptions = ExecutorOptions(),
+    executor: ExecutorOptions = LOCAL,
     progress: Mode = "lines",
     echo: Callable[[str], None] = print,
 ) -> RunSummary:
@@ -266,7 +230,9 @@ class _Run:
         attacks, skipped = setup.available_attacks(suite)
         spec = setup.worker_spec(config, suite, prompts, attacks, self.state.init)
         with (
-            FindingStore.open(config.store, timeout=config.store_timeout) as store,
+            FindingStore.open(
+                config.run_options.store_path(self.out), timeout=config.run_options.store_timeout
+            ) as store,
             closing(Recorder(store, self.log, self.state, self.run_id)) as recorder,
         ):
             probe = None

@@ -18,18 +18,18 @@ holds, so a resumed run picks up where the killed one stopped:
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
 
 import pandas as pd
 
 from harness.core.data import PreferencePair
 from harness.core.errors import HarnessError
 from harness.models.http.identity import same_model
-from harness.runlog import CleanEntry, ReplayEntry
+from harness.runlog import CleanEntry, ReplayEntry, ReplayMode
 from harness.runlog.entries import AccuracyRecord, ChanceRecord, Phase, probe_unit
 from harness.runlog.metrics import transfer_matrix
 from harness.runner.executors import Executor
@@ -42,10 +42,6 @@ from harness.suite import Suite
 
 TRANSFER_NAME = "transfer.csv"
 REPLAY_CHUNK = 512  # findings scored per executor call (each scores twice as many texts)
-
-#: What replay re-scores: one representative per exploit and prompt, or every finding.
-ReplayMode = Literal["representatives", "all"]
-REPLAY_MODES: tuple[str, ...] = get_args(ReplayMode)
 
 
 @dataclass
@@ -74,7 +70,7 @@ class Stages:
         init = self.recorder.state.init
         assert init is not None  # read back from the log being resumed
         for c, logged in enumerate(init.checkpoints):
-            if not same_model(logged, self.executor.call("describe", c)):
+            if not same_model(logged, self.executor.describe(c)):
                 raise HarnessError(
                     f"checkpoint {specs[c]} changed since the run started "
                     "(fingerprint differs); start a new run"
@@ -86,16 +82,16 @@ class Stages:
         for c in range(self.checkpoints):
             if c in self.recorder.state.clean_done:
                 continue
-            clean = self.executor.call("clean", c, self.pairs)
+            clean = self.executor.clean(c, self.pairs)
             entry = self.recorder.write(
                 CleanEntry(
                     checkpoint=c,
                     fingerprint=self.recorder.fingerprints[c],
-                    accuracy=AccuracyRecord.from_json(clean["accuracy"]),
-                    chance=ChanceRecord.from_json(clean["chance"]),
-                    accuracy_by_prompt=clean["accuracy_by_prompt"],
-                    chance_by_prompt=clean["chance_by_prompt"],
-                    queries=clean["queries"],
+                    accuracy=AccuracyRecord.from_json(dataclasses.asdict(clean.accuracy)),
+                    chance=ChanceRecord.from_json(dataclasses.asdict(clean.chance)),
+                    accuracy_by_prompt=clean.accuracy_by_prompt,
+                    chance_by_prompt=clean.chance_by_prompt,
+                    queries=clean.queries,
                 )
             )
             self.echo(
@@ -121,7 +117,7 @@ class Stages:
             found = [finding for _, finding in chunk]
             prompts = [f.prompt for f in found] * 2
             responses = [f.text for f in found] + [f.reference for f in found]
-            scores = self.executor.call("score", checkpoint, prompts, responses)
+            scores = self.executor.score(checkpoint, prompts, responses)
             sightings = []
             for k, (finding_id, _) in enumerate(chunk):
                 score, ref = float(scores[k]), float(scores[len(chunk) + k])
@@ -174,8 +170,8 @@ class Stages:
             if probe_unit(c) in self.recorder.state.done_units:
                 continue
             started = time.monotonic()
-            found, queries = self.executor.call(
-                "instabilities", c, pairs, list(cfg.perturbations), self.suite.config.seed
+            found, queries = self.executor.instabilities(
+                c, pairs, list(cfg.perturbations), self.suite.config.seed
             )
             self.recorder.record_probe(
                 c, found, pairs=len(pairs), queries=queries, seconds=time.monotonic() - started

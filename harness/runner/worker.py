@@ -7,13 +7,13 @@ process that does, so durability and dedup live in one place.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from attacks.base import Attack, AttackOutcome
+from harness.core.batching import DEFAULT_BATCH_SIZE
 from harness.core.data import PreferencePair
 from harness.core.errors import HarnessError
 from harness.core.finding import DEFAULT_KEEP
@@ -21,6 +21,11 @@ from harness.judges import Judge, JudgeSpec, build_judges, calibrate_judges
 from harness.models import LoadOptions, RewardModel, load_reward_model
 from harness.runner.plan import Unit
 from harness.scoring import Scorer
+
+if TYPE_CHECKING:
+    from attacks.chance import ChanceRate, RandomBaseline
+    from attacks.instability import Instability
+    from harness.scoring.accuracy import PairwiseAccuracy
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,7 @@ class WorkerSpec:
     attacks: tuple[tuple[str, str, dict[str, Any], int], ...]  # (id, name, params, budget)
     margin: float
     judges: tuple[JudgeSpec, ...]  # checkpoints resolved; calibrated values once init is written
-    batch_size: int = 64
+    batch_size: int = DEFAULT_BATCH_SIZE
     judge_options: LoadOptions = field(default_factory=LoadOptions)
     keep: int = DEFAULT_KEEP  # the suite's ``keep``: findings kept per attempt
 
@@ -42,6 +47,17 @@ class WorkerSpec:
 class UnitResult:
     unit: Unit
     outcome: AttackOutcome
+
+
+@dataclass(frozen=True)
+class CleanMeasurement:
+    """A checkpoint's clean metrics, as the ``clean`` stage logs them."""
+
+    accuracy: PairwiseAccuracy
+    chance: ChanceRate
+    accuracy_by_prompt: dict[str, tuple[int, int]]  # ``(pairs ranked right, pairs)``
+    chance_by_prompt: dict[str, tuple[int, int]]  # ``(soups that won, soups)``
+    queries: int
 
 
 class Worker:
@@ -139,10 +155,28 @@ class Worker:
         )
         return UnitResult(unit, outcome)
 
+    def random_baseline(
+        self, checkpoint: int, prompt_index: int, *, budget: int, seed: int
+    ) -> RandomBaseline:
+        """Random word soups on one prompt at an attack's budget, judged by the finding rule
+        with this worker's judges and margin: what the attack's success is read beside."""
+        from attacks.chance import random_baseline
+
+        pair = self.spec.prompts[prompt_index]
+        return random_baseline(
+            self._scorer(checkpoint),
+            pair.prompt,
+            pair.chosen,
+            budget=budget,
+            margin=self.spec.margin,
+            judges=self.judges(),
+            seed=seed,
+        )
+
     def score(self, checkpoint: int, prompts: list[str], responses: list[str]) -> np.ndarray:
         return self._scorer(checkpoint).score(prompts, responses)
 
-    def clean(self, checkpoint: int, pairs: list[PreferencePair]) -> dict[str, Any]:
+    def clean(self, checkpoint: int, pairs: list[PreferencePair]) -> CleanMeasurement:
         """Held-out pairwise accuracy and the chance rate: robustness is read beside these."""
         from attacks.chance import chance_measure
         from harness.scoring.accuracy import accuracy_measure
@@ -150,17 +184,13 @@ class Worker:
         scorer = self._scorer(checkpoint)
         accuracy, accuracy_by_prompt = accuracy_measure(scorer, pairs)
         chance, chance_by_prompt = chance_measure(scorer, pairs)
-        return {
-            "accuracy": dataclasses.asdict(accuracy),
-            "chance": dataclasses.asdict(chance),
-            "accuracy_by_prompt": accuracy_by_prompt,
-            "chance_by_prompt": chance_by_prompt,
-            "queries": scorer.stats.queries,
-        }
+        return CleanMeasurement(
+            accuracy, chance, accuracy_by_prompt, chance_by_prompt, scorer.stats.queries
+        )
 
     def instabilities(
         self, checkpoint: int, pairs: list[PreferencePair], perturbations: list[str], seed: int
-    ) -> tuple[list[Any], int]:
+    ) -> tuple[list[Instability], int]:
         from attacks.instability import probe_pairs
 
         scorer = self._scorer(checkpoint)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from tqdm.auto import tqdm
 
+from harness.core.batching import DEFAULT_BATCH_SIZE
 from harness.core.errors import BudgetExhausted, ModelOutputError
 from harness.core.visible import clip
 from harness.models.base import Prepared, RewardModel, TokenGradients
@@ -81,7 +82,7 @@ class Scorer:
     """
 
     model: RewardModel
-    batch_size: int = 64
+    batch_size: int = DEFAULT_BATCH_SIZE
     max_batch_tokens: int = 32_768
     budget: int | None = None
     cache: MutableMapping[CacheKey, float] = field(default_factory=dict)

@@ -31,6 +31,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from harness import __version__
+from harness.core.batching import DEFAULT_BATCH_SIZE
 from harness.core.errors import HarnessError
 from harness.models.base import RewardModel
 from harness.scoring import Scorer
@@ -58,7 +59,7 @@ class ServedModel:
     model: RewardModel
     name: str
     max_batch: int = 256
-    batch_size: int = 64
+    batch_size: int = DEFAULT_BATCH_SIZE
     requests: int = 0
     pairs: int = 0
     model_seconds: float = 0.0
@@ -97,7 +98,7 @@ def build_app(
     *,
     name: str,
     max_batch: int = 256,
-    batch_size: int = 64,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     api_key: str | None = None,
 ) -> FastAPI:
     """The ASGI app serving ``model``; with ``api_key``, every route but ``/health`` needs

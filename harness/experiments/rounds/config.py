@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.core.batching import DEFAULT_BATCH_SIZE
 from harness.core.data import PreferencePair
 from harness.experiments.rounds.experiment_log import ErrorEntry, VerdictEntry
 from harness.experiments.rounds.outcomes import RoundSummary
@@ -67,7 +68,9 @@ class ExperimentConfig:
         default=2,
         metadata={"min": 0, "help": "Extra members per exploit besides its best (findings)."},
     )
-    batch_size: int = field(default=64, metadata={"min": 1, "help": "Scoring batch size."})
+    batch_size: int = field(
+        default=DEFAULT_BATCH_SIZE, metadata={"min": 1, "help": "Scoring batch size."}
+    )
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(

@@ -109,7 +109,7 @@ from harness.judges import JudgeSpec
 from harness.runlog import LOG_NAME as RUN_LOG_NAME
 from harness.runlog import RunLog, read_log
 from harness.runlog.entries import Entry, SuiteRecord
-from harness.runner import ExecutorOptions, resume_run, start_run
+from harness.runner import ExecutorOptions, RunOptions, resume_run, start_run
 from harness.runner.init import package_versions
 from harness.runner.progress import Mode
 from harness.store import FindingStore
@@ -524,8 +524,7 @@ class _Experiment:
             [str(checkpoint)],
             suite,
             run_dir,
-            store=store,
-            batch_size=self.config.batch_size,
+            run_options=RunOptions(store=str(store), batch_size=self.config.batch_size),
             executor=self.executor,
             progress=self.progress,
             echo=self.echo,

@@ -124,3 +124,12 @@ def test_empty_prompt_file(rmh, one_line_error, checkpoints, tmp_path):
 def test_usage_errors_are_one_line_too(rmh, one_line_error, checkpoints):
     code, _, err = rmh("attack", str(checkpoints["bert"]))
     one_line_error(code, err, "Missing option '--attack'")
+
+
+def test_a_gold_judge_that_is_the_attacked_model_is_one_line(rmh, one_line_error, prompts):
+    """The run's rule: a judge must be independent of the model it judges."""
+    spec = "tests.harness.runner.test_trial:shorter_wins"
+    code, _, err = rmh(
+        "attack", spec, "--attack", "null-answer", "--prompts", str(prompts), "--gold", spec
+    )
+    one_line_error(code, err, "a judge must be independent")

@@ -1,13 +1,13 @@
 """Options generated from config dataclasses: every field is an option, with its default.
 
-These fail when a field is added to ``LoadOptions`` or ``ExecutorOptions`` without
+These fail when a field is added to ``LoadOptions``, ``ExecutorOptions`` or ``RunOptions`` without
 becoming an option of the verbs that take it, or with a default the CLI does not share.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Literal
 
 import click
 import pytest
@@ -22,7 +22,8 @@ from harness.cli.options import (
     options_for,
 )
 from harness.models import HttpOptions, LoadOptions
-from harness.runner import ExecutorOptions
+from harness.runlog import REPLAY_MODES
+from harness.runner import ExecutorOptions, RunOptions
 
 LOADING_VERBS = ("info", "score", "attack", "run")
 # Not an option on purpose: a two-label head's other label follows --good-label; ``http``
@@ -114,6 +115,24 @@ def test_run_has_every_executor_option_with_its_default():
         assert option.opts == [f"--{field.metadata.get('option', field.name.replace('_', '-'))}"]
 
 
+def test_run_has_every_run_option_with_its_default():
+    params = _params("run")
+    for field in dataclasses.fields(RunOptions):
+        option = params.get(field.name)
+        assert option is not None, f"RunOptions.{field.name} is no option of rmh run"
+        assert option.default == field.default
+        assert option.opts == [f"--{field.name.replace('_', '-')}"]
+    assert list(params["replay"].type.choices) == list(REPLAY_MODES)
+
+
+def test_run_options_given_reach_run_options():
+    argv = ["--store", "s.db", "--store-timeout", "5", "--batch-size", "8", "--replay", "all"]
+    kwargs = dict(_parse("run", "ckpt", *argv))
+    assert dataclass_from_kwargs(RunOptions, kwargs) == RunOptions(
+        store="s.db", store_timeout=5.0, batch_size=8, replay="all"
+    )
+
+
 REQUIRED_ARGS = {
     "info": ["ckpt"],
     "score": ["ckpt", "--data", "d.jsonl"],
@@ -166,12 +185,13 @@ class Example:
     mode: str = dataclasses.field(
         default="a", metadata={"choices": ("a", "b"), "option": "the-mode"}
     )
+    shape: Literal["round", "square"] = "round"
     hidden: int = dataclasses.field(default=0, metadata={"cli": False})
 
 
 def test_types_come_from_annotations_and_metadata():
     options = {o.name: o for o in options_for(Example)}
-    assert set(options) == {"flag", "on", "count", "ratio", "where", "mode"}
+    assert set(options) == {"flag", "on", "count", "ratio", "where", "mode", "shape"}
     assert options["flag"].is_flag and options["flag"].opts == ["--flag"]
     assert options["flag"].help == "a flag"
     assert options["on"].is_flag and options["on"].secondary_opts == ["--no-on"]
@@ -180,6 +200,7 @@ def test_types_come_from_annotations_and_metadata():
     assert isinstance(options["where"].type, click.Path)
     assert options["mode"].opts == ["--the-mode"]
     assert list(options["mode"].type.choices) == ["a", "b"]
+    assert list(options["shape"].type.choices) == ["round", "square"]  # from the Literal
 
 
 def test_a_command_round_trips_a_dataclass():

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from harness.gate import GatePolicy, GateResult, evaluate
 from harness.gate.policy import FamilyRule
-from harness.runlog import InitEntry, LogContents
+from harness.runlog import InitEntry, LogContents, RunOptions
 from harness.runlog.entries import RunConfig, Seeds, SuiteRecord
 from harness.runlog.metrics import CheckpointMetrics, FamilyMetrics, Interval, RunMetrics
 from reports.context import ReportContext
@@ -370,7 +370,9 @@ def _init() -> InitEntry:
     return InitEntry(
         run_id="r",
         suite=SuiteRecord(name="s", origin="s.toml", text='name = "s"'),
-        config=RunConfig(checkpoints=("ckpt",), options={}, store="findings.db"),
+        config=RunConfig(
+            checkpoints=("ckpt",), options={}, run_options=RunOptions(store="findings.db")
+        ),
         seeds=Seeds(seed=0, replicates=1),
         checkpoints=({"fingerprint": "ab" * 32, "spec": "ckpt"},),
         prompts=20,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.runlog import InitEntry
+from harness.runlog import InitEntry, RunOptions
 from harness.runlog.entries import RunConfig, Seeds, SuiteRecord
 
 #: A run log written before log versions (log version 1.0): no ``log_version``, and
@@ -68,7 +68,9 @@ def init_entry() -> Callable[..., InitEntry]:
         fields: dict = dict(
             run_id="r",
             suite=SuiteRecord(name="tiny", origin="tiny.toml", text='name = "tiny"'),
-            config=RunConfig(checkpoints=("m",), options={}, store="findings.db"),
+            config=RunConfig(
+                checkpoints=("m",), options={}, run_options=RunOptions(store="findings.db")
+            ),
             seeds=Seeds(seed=0, replicates=1),
             checkpoints=({"fingerprint": "f0", "spec": "m"},),
             prompts=1,

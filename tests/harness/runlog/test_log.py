@@ -19,6 +19,7 @@ from harness.runlog import (
     read_log,
 )
 from harness.runlog.entries import RunConfig
+from harness.runlog.run_options import RunOptions
 
 
 def attempt(unit: str, **changes) -> AttemptEntry:
@@ -180,12 +181,37 @@ def test_a_log_from_before_versions_reads_crossed_as_findings(
     assert (probe.crossed, unit.crossed) == (probe.findings, unit.findings) == (0, 1)
 
 
+def _flat(config: dict) -> dict:
+    """A config as logs before 3.0 wrote it: the run options beside the other fields."""
+    return {**{k: v for k, v in config.items() if k != "run_options"}, **config["run_options"]}
+
+
 def test_a_config_from_before_2_2_replayed_all(tmp_path, init_entry, write_lines):
     """Before 2.2 a run replayed every stored finding; its config has no replay mode."""
     init = init_entry(log_version="2.1").to_json()
+    init["config"] = _flat(init["config"])
     del init["config"]["replay"]
     path = write_lines(tmp_path / "log.jsonl", [init])
-    assert read_log(path).init.config.replay == "all"
-    fresh = init_entry(config=RunConfig(checkpoints=("m",), options={}, store="s", replay="x"))
+    assert read_log(path).init.config.run_options.replay == "all"
+    fresh = init_entry(
+        config=RunConfig(
+            checkpoints=("m",), options={}, run_options=RunOptions(store="s", replay="x")
+        )
+    )
     path = write_lines(tmp_path / "new.jsonl", [fresh.to_json()])
-    assert read_log(path).init.config.replay == "x"
+    assert read_log(path).init.config.run_options.replay == "x"
+
+
+def test_a_config_from_before_3_0_has_its_run_options_flat(tmp_path, init_entry, write_lines):
+    """Until 2.3 the store, its timeout, the batch size and the replay mode sat in the
+    config itself; read, they are the config's ``run_options``, whatever they were."""
+    options = RunOptions(store="/s/findings.db", store_timeout=5.0, batch_size=8, replay="all")
+    config = RunConfig(checkpoints=("m",), options={"dtype": "auto"}, run_options=options)
+    init = init_entry(log_version="2.3", config=config).to_json()
+    init["config"] = _flat(init["config"])
+    assert set(options.to_json()) <= set(init["config"]) and "run_options" not in init["config"]
+    path = write_lines(tmp_path / "log.jsonl", [init])
+    assert read_log(path, strict=True).init.config == config
+    fresh = init_entry(config=config).to_json()
+    assert fresh["config"]["run_options"] == options.to_json() and "store" not in fresh["config"]
+    assert LogVersion.parse(fresh["log_version"]) >= LogVersion(3, 0)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.runlog import InitEntry
+from harness.runlog import InitEntry, RunOptions
 from harness.runlog.entries import RunConfig, Seeds, SuiteRecord
 from harness.runner import RunSummary, start_run
 from harness.suite import resolve_suite
@@ -60,7 +60,9 @@ def init_entry() -> Callable[..., InitEntry]:
         return InitEntry(
             run_id=run_id,
             suite=SuiteRecord(name="tiny", origin="tiny.toml", text='name = "tiny"'),
-            config=RunConfig(checkpoints=specs, options={}, store="findings.db"),
+            config=RunConfig(
+                checkpoints=specs, options={}, run_options=RunOptions(store="findings.db")
+            ),
             seeds=Seeds(seed=0, replicates=1),
             checkpoints=tuple(
                 {"fingerprint": f"f{c}", "spec": specs[c]} for c in range(checkpoints)

@@ -60,3 +60,24 @@ def test_a_registered_executor_runs_the_units(checkpoints, run_suite, suite_file
     assert CountingExecutor.units == 3 * 4 and summary.attempts == 3 * 4 + 1
     assert read_log(tmp_path / "r" / "log.jsonl").init.executor == "counting"
     assert "counting" not in EXECUTORS.names()
+
+
+def test_an_executor_without_a_typed_worker_method_is_refused():
+    class NoClean:
+        """Runs units but cannot measure a checkpoint."""
+
+        name = "no-clean"
+
+        @classmethod
+        def create(cls, spec, options, local_worker):
+            return cls()
+
+        def describe(self, checkpoint): ...
+        def score(self, checkpoint, prompts, responses): ...
+        def instabilities(self, checkpoint, pairs, perturbations, seed): ...
+        def run(self, units): ...
+        def close(self): ...
+
+    with pytest.raises(TypeError, match=r"has no clean\(\)"):
+        EXECUTORS.register(NoClean)
+    assert "no-clean" not in EXECUTORS.names()

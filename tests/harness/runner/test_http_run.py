@@ -25,7 +25,7 @@ from harness.runlog import (
 )
 from harness.runlog.entries import SkippedAttack
 from harness.runlog.metrics import Skip, run_metrics
-from harness.runner import start_run
+from harness.runner import RunOptions, start_run
 from harness.serving.app import build_app
 from harness.store import FindingStore
 from harness.suite import resolve_suite
@@ -69,8 +69,9 @@ def test_a_run_survives_transient_faults_with_the_findings_and_budgets_of_a_clea
         faults = FaultInjector(app, schedule=schedule)
         with ServerThread(faults) as server:
             faults.server = server
+            store = RunOptions(store=str(tmp_path / f"{name}.db"))
             summary = run_suite(
-                [server.url], suite, tmp_path / name, options=options, store=tmp_path / f"{name}.db"
+                [server.url], suite, tmp_path / name, options=options, run_options=store
             )
         results[name] = (record(tmp_path / name), faults.faults())
     (clean, clean_seen), (faulty, faulty_seen) = results["clean"], results["faulty"]

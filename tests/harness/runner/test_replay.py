@@ -1,6 +1,7 @@
 """Replay before the search: representatives of stored exploits by default, every stored
-finding with ``replay="all"``; the mode is in the ``init`` entry, so a resumed run replays
-as it began and exactly the same ids, however the store grew in between."""
+finding with the run option ``replay="all"``; the mode is in the ``init`` entry, so a
+resumed run replays as it began and exactly the same ids, however the store grew in
+between."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness.runlog import ReplayEntry, read_log
-from harness.runner import resume_run
+from harness.runner import RunOptions, resume_run
 from harness.store import FindingStore
 
 
@@ -63,9 +64,10 @@ def test_a_resumed_run_replays_in_its_mode_and_the_same_ids(
             assert len(expected) < len(db.findings(kind="finding"))  # fewer than findings
     folder = tmp_path / "v2"
     options = {} if mode == "representatives" else {"replay": mode}  # the default, or not
-    run_suite([checkpoints["bert_left"]], suite_file, folder, store=store, **options)
+    run_options = RunOptions(store=str(store), **options)
+    run_suite([checkpoints["bert_left"]], suite_file, folder, run_options=run_options)
     init = json.loads((folder / "log.jsonl").read_text(encoding="utf-8").splitlines()[0])
-    assert init["config"]["replay"] == mode and init["replay_horizon"] == horizon
+    assert init["config"]["run_options"]["replay"] == mode and init["replay_horizon"] == horizon
     assert _before(folder) == expected
 
     # Killed halfway through replay: the store has since grown (this run's search found

@@ -1,0 +1,181 @@
+"""One attack tried by hand (``rmh attack``): a one-attack run in memory.
+
+No run folder, store or log, but the runner's parts, so that a try by hand loads, judges,
+checks and counts exactly as a run would:
+
+- the ``Worker`` (``worker.py``) loads the checkpoint and the judges' models (with the
+  same load options), refuses a judge that is the attacked model, calibrates the judges
+  on the prompts as ``init`` calibrates a run's on its pairs, and does each attempt as a
+  unit (a fresh scorer with the attack's budget);
+- the access check is the run's (``Worker.inaccessible``); an attack asked for by name
+  that cannot search the checkpoint is refused, where a run skips it;
+- each attempt is recorded as a run records it (``recorder.attempt_entry``), so the
+  success rate is a run's ASR (``AttemptEntry.succeeded``: crashes are errors, apart).
+
+Prompts are attacked in file order, prompt ``i`` with seed ``seed + i``: ``rmh attack
+--seed`` has always meant that (a run derives its seeds from the unit's coordinates).
+
+Example::
+
+    trial = Trial.prepare(TrialSpec(checkpoint="ckpt/", attack="repetition", params={},
+                                    budget=200, prompts=pairs, seed=0))
+    for attempt in trial.attempts(baseline=True):
+        print(attempt.entry.best_margin, attempt.outcome.findings)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from harness.core.batching import DEFAULT_BATCH_SIZE
+from harness.core.data import PreferencePair
+from harness.core.errors import HarnessError
+from harness.core.finding import DEFAULT_KEEP
+from harness.judges import JudgeSpec, resolve_checkpoints
+from harness.models import LoadOptions
+from harness.runlog import AttemptEntry
+from harness.runner.init import checkpoint_spec
+from harness.runner.plan import Unit
+from harness.runner.recorder import attempt_entry
+from harness.runner.worker import Worker, WorkerSpec
+
+if TYPE_CHECKING:
+    from attacks.base import AttackOutcome
+    from attacks.chance import RandomBaseline
+    from harness.models import RewardModel
+
+CHECKPOINT = 0  # the one checkpoint a trial attacks
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """What ``rmh attack`` asks: one attack with its parameters and budget, on prompts."""
+
+    checkpoint: str  # as the user gave it (messages name it so)
+    attack: str  # registry name
+    params: dict[str, Any]
+    budget: int  # queries per prompt
+    prompts: tuple[PreferencePair, ...]
+    seed: int = 0
+    margin: float = 0.0
+    keep: int = DEFAULT_KEEP
+    gold: str | None = None  # a gold-RM judge's checkpoint, besides the heuristic judge
+    options: LoadOptions = field(default_factory=LoadOptions)  # the checkpoint's and gold's
+    batch_size: int = DEFAULT_BATCH_SIZE
+
+    def judge_specs(self) -> list[JudgeSpec]:
+        """The judges a suite with ``[judges.heuristic]`` (and ``[judges.gold-rm]``, margin
+        calibrated) would build, checkpoints resolved as a run resolves them."""
+        specs = [JudgeSpec("heuristic")]
+        if self.gold is not None:
+            gold = JudgeSpec("gold-rm", {"checkpoint": self.gold, "margin": "calibrate"})
+            specs.append(resolve_checkpoints(gold, checkpoint_spec))
+        return specs
+
+    def worker_spec(self) -> WorkerSpec:
+        return WorkerSpec(
+            checkpoints=(checkpoint_spec(self.checkpoint),),
+            options=self.options,
+            prompts=self.prompts,
+            attacks=((self.attack, self.attack, dict(self.params), self.budget),),
+            margin=self.margin,
+            judges=tuple(self.judge_specs()),
+            batch_size=self.batch_size,
+            judge_options=self.options,
+            keep=self.keep,
+        )
+
+
+@dataclass(frozen=True)
+class TrialAttempt:
+    """One prompt attacked: what the attack did, its ``attempt`` record, and the random
+    baseline at the same budget when asked for."""
+
+    index: int
+    pair: PreferencePair
+    outcome: AttackOutcome
+    entry: AttemptEntry
+    baseline: RandomBaseline | None = None
+
+
+@dataclass(frozen=True)
+class TrialTotals:
+    """The attempts added up as a run's ASR counts them."""
+
+    attempts: int
+    ran: int  # attempts that did not crash: the ASR's denominator
+    succeeded: int  # of those, the ones that kept a finding
+    searched: int  # of those, the ones whose search (not the starting point) crossed
+    errors: int
+    queries: int
+
+    @classmethod
+    def of(cls, attempts: Sequence[TrialAttempt]) -> TrialTotals:
+        ran = [a for a in attempts if not a.entry.error]
+        return cls(
+            attempts=len(attempts),
+            ran=len(ran),
+            succeeded=sum(a.entry.succeeded for a in ran),
+            searched=sum(a.outcome.searched_crossed > 0 for a in ran),
+            errors=len(attempts) - len(ran),
+            queries=sum(a.entry.queries for a in attempts),
+        )
+
+
+class Trial:
+    """A worker set up for one attack on one checkpoint: loaded, checked and calibrated."""
+
+    def __init__(self, spec: TrialSpec, worker: Worker) -> None:
+        self.spec = spec
+        self.worker = worker
+
+    def __repr__(self) -> str:
+        return f"Trial(attack={self.spec.attack!r}, prompts={len(self.spec.prompts)})"
+
+    @classmethod
+    def prepare(cls, spec: TrialSpec) -> Trial:
+        """Load the checkpoint and the judges, check them, calibrate the judges.
+
+        A one-line error when the attack cannot search the checkpoint (before any query)
+        or a judge is the attacked model.
+        """
+        worker = Worker(spec.worker_spec())
+        if worker.inaccessible(CHECKPOINT):
+            raise HarnessError(
+                f"attack {spec.attack!r} needs gradients; {spec.checkpoint} gives none"
+            )
+        worker.check_judges(CHECKPOINT)
+        calibrated = worker.calibrate_judges(list(spec.prompts))
+        worker.reconfigure(dataclasses.replace(worker.spec, judges=calibrated))
+        return cls(spec, worker)
+
+    @property
+    def judges(self) -> tuple[JudgeSpec, ...]:
+        """The judges' specs, calibrated values fixed."""
+        return self.worker.spec.judges
+
+    def models(self) -> list[RewardModel]:
+        """The attacked model, then the judges' models, each once."""
+        models = [self.worker.model(CHECKPOINT)]
+        for judge in self.worker.judges():
+            for scorer in judge.rm_scorers():
+                if all(scorer.model is not m for m in models):
+                    models.append(scorer.model)
+        return models
+
+    def attempts(self, *, baseline: bool) -> Iterator[TrialAttempt]:
+        """Each prompt attacked in turn (and, with ``baseline``, random soups at its budget)."""
+        for index, pair in enumerate(self.spec.prompts):
+            seed = self.spec.seed + index
+            unit = Unit(CHECKPOINT, self.spec.attack, 0, index, seed)
+            outcome = self.worker.run_unit(unit).outcome
+            base = (
+                self.worker.random_baseline(CHECKPOINT, index, budget=self.spec.budget, seed=seed)
+                if baseline
+                else None
+            )
+            entry = attempt_entry(unit, outcome, self.spec.attack)
+            yield TrialAttempt(index, pair, outcome, entry, base)
