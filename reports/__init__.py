@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.core.durable import crash_point
 from harness.core.errors import HarnessError
 from harness.gate import GatePolicy, GateResult, Verdict, gate_run
 from harness.runlog.metrics import load_run_log
@@ -127,6 +128,7 @@ def write_atomic(path: Path, content: str | bytes) -> Path:
     try:
         temporary.write_bytes(data)
         os.replace(temporary, path)
+        crash_point(f"renamed {path.name} into place")
     except OSError as exc:
         raise HarnessError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from harness.core.durable import crash_point
 from harness.core.errors import HarnessError
 
 
@@ -38,6 +39,7 @@ def write_jsonl_atomic(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:
             os.fsync(out.fileno())
         os.chmod(temp, 0o644)  # mkstemp makes it private; the file is for every reader
         os.replace(temp, path)
+        crash_point(f"renamed {path.name} into place")
     except OSError as exc:
         Path(temp).unlink(missing_ok=True)
         raise HarnessError(f"cannot write {path}: {exc.strerror or exc}") from None

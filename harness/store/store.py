@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from harness.core.durable import crash_point
 from harness.core.errors import HarnessError
 from harness.core.finding import Finding
 from harness.core.signature import band_keys
@@ -146,6 +147,7 @@ class FindingStore:
             finally:
                 copy.close()
         os.replace(temp, target)
+        crash_point(f"renamed {target.name} into place")
         return target
 
     def __enter__(self) -> FindingStore:
@@ -188,6 +190,7 @@ class FindingStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+        crash_point("store commit")
 
     # ----------------------------------------------------------------- writes
     def register_run(self, run_id: str, folder: str, suite: str) -> None:

@@ -59,7 +59,6 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TypeVar
 
 from harness.core.data import PreferencePair, read_pairs
 from harness.core.errors import HarnessError
@@ -73,6 +72,7 @@ from harness.experiments.rounds.augment import (
     synthetic_augmentation,
 )
 from harness.experiments.rounds.config import ExperimentConfig, ExperimentData, ExperimentResult
+from harness.experiments.rounds.folder import DATA_DIR, check_resumable, data_file, place_start
 from harness.experiments.rounds.inputs import (
     CONTROL,
     check_arms,
@@ -108,7 +108,8 @@ from harness.experiments.rounds.verdict import compare_arms, decide
 from harness.judges import JudgeSpec
 from harness.runlog import LOG_NAME as RUN_LOG_NAME
 from harness.runlog import RunLog, read_log
-from harness.runlog.entries import Entry, SuiteRecord
+from harness.runlog.entries import SuiteRecord
+from harness.runlog.journal import Journal
 from harness.runner import ExecutorOptions, resume_run, start_run
 from harness.runner.init import package_versions
 from harness.runner.progress import Mode
@@ -124,12 +125,10 @@ __all__ = [
     "template_families",
 ]
 
-DATA_DIR = "data"
 ZERO_RUN = "round-0"
 STORE_NAME = "findings.db"
 LOCAL = ExecutorOptions()
 DEFAULTS = ExperimentConfig()
-E = TypeVar("E", bound=Entry)
 
 
 # ------------------------------------------------------------------ entry points
@@ -184,14 +183,10 @@ def start_experiment(
         "attack": pairs_on(attack_pairs, attack),
     }
     files["prompts"] = files["attack"] + files["evaluation"]
-    described = {}
-    for name, pairs in files.items():
-        path = write_pairs(out / DATA_DIR / f"{name}.jsonl", pairs)
-        described[name] = {
-            "path": str(path.relative_to(out)),
-            "pairs": len(pairs),
-            "hash": pairs_hash(pairs),
-        }
+    described = {
+        name: {"path": str(data_file(name)), "pairs": len(pairs), "hash": pairs_hash(pairs)}
+        for name, pairs in files.items()
+    }
     init = InitEntry(
         experiment_id=f"{out.name}-{uuid.uuid4().hex[:8]}",
         seed=config.seed,
@@ -219,10 +214,8 @@ def start_experiment(
         evaluation_pairs=len(files["evaluation"]),
     )
     del model
-    log = RunLog.create(out / LOG_NAME)
-    state = ExperimentState()
-    for entry in (init, split):
-        state.observe(log.write(entry))
+    state = place_start(out, files, init, split)
+    log = RunLog.append_to(out / LOG_NAME)
     echo(
         f"experiment {out}: arms {', '.join(arms)}, {config.rounds} rounds; "
         f"{len(attack)} attack and {len(evaluation)} evaluation prompts; "
@@ -242,8 +235,7 @@ def resume_experiment(
 ) -> ExperimentResult:
     """Continue a killed experiment at its last finished step (module doc)."""
     out = Path(out)
-    if not (out / LOG_NAME).is_file():
-        raise HarnessError(f"{out} is not an experiment folder (no {LOG_NAME}); nothing to resume")
+    check_resumable(out)
     contents = read_log(out / LOG_NAME, strict=True, format=EXPERIMENT_LOG)
     state = ExperimentState.from_entries(contents.entries)
     if state.init is None or state.split is None:
@@ -265,8 +257,11 @@ def resume_experiment(
 
 
 # ------------------------------------------------------------------ the experiment
-class _Experiment:
-    """One process's share of an experiment: every step the log does not hold yet."""
+class _Experiment(Journal[ExperimentState]):
+    """One process's share of an experiment: every step the log does not hold yet.
+
+    A journal: ``write`` logs one entry durably and folds it into the experiment state.
+    """
 
     def __init__(
         self,
@@ -281,13 +276,12 @@ class _Experiment:
         echo: Callable[[str], None],
     ) -> None:
         assert state.init is not None and state.split is not None
+        super().__init__(log, state)
         self.out = out
         self.suite = suite
         self.config = config
-        self.state = state
         self.init = state.init
         self.split = state.split
-        self.log = log
         self.trainer = trainer
         if isinstance(trainer, BuiltinTrainer) and progress == "bar":
             trainer.progress = True
@@ -303,11 +297,6 @@ class _Experiment:
             references.setdefault(pair.prompt, pair.chosen)
         self.references = references
         self._judges: list[JudgeSpec] | None = None
-
-    def write(self, entry: E) -> E:
-        """Append ``entry`` to the log (whole, fsync'd) and fold it into the state."""
-        self.state.observe(self.log.write(entry))
-        return entry
 
     # -------------------------------------------------------------- the order
     def run(self) -> ExperimentResult:

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from harness.core.data import PreferencePair
+from harness.core.durable import crash_point
 
 __all__ = ["canonical_line", "pairs_hash", "write_pairs"]
 
@@ -63,6 +64,7 @@ def write_pairs(path: str | Path, pairs: Sequence[PreferencePair]) -> Path:
             out.flush()
             os.fsync(out.fileno())
         os.replace(temp, path)
+        crash_point(f"renamed {path.name} into place")
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise

@@ -30,7 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from harness.core.data import read_pairs
+from harness.core.durable import crash_point
 from harness.core.errors import HarnessError
+from harness.core.staging import StagedFolder
 from harness.experiments.sweep.analysis import analyse_bon
 from harness.experiments.sweep.bon import KL_NOTE, best_index
 from harness.experiments.sweep.gold import Gold
@@ -142,23 +144,25 @@ def check_distinct(proxy: Scorer, gold: Gold) -> None:
         )
 
 
+#: What a sweep killed before sweep folders were staged could leave: plots, no record.
+KILLED_SWEEP_FILES = frozenset({"bon.png", "trajectory.png", "steps.png", f".{SWEEP_FILE}.tmp"})
+
+
 def check_folder(out: Path) -> None:
     """Refuse an ``--out`` that is a file, or a folder with other things than a sweep in
-    it (an existing sweep folder is overwritten): checked before any scoring, created
-    only after it (``make_folder``), so bad input found while scoring writes nothing."""
+    it (an existing sweep folder, or what a killed one left, is replaced): checked before
+    any scoring, written only after it (``_write_folder``), so bad input found while
+    scoring writes nothing."""
     if out.exists() and not out.is_dir():
         raise HarnessError(f"--out {out} is a file; give a folder")
-    if out.is_dir() and any(out.iterdir()) and not is_sweep(out):
+    if (
+        out.is_dir()
+        and not is_sweep(out)
+        and any(p.name not in KILLED_SWEEP_FILES for p in out.iterdir())
+    ):
         raise HarnessError(
             f"--out {out} exists and is not a sweep folder (no {SWEEP_FILE}); choose another"
         )
-
-
-def make_folder(out: Path) -> None:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise HarnessError(f"cannot create {out}: {exc.strerror or exc}") from None
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -166,6 +170,7 @@ def _write_atomic(path: Path, text: str) -> None:
     try:
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)
+        crash_point(f"renamed {path.name} into place")
     except OSError as exc:
         raise HarnessError(f"cannot write {path}: {exc.strerror or exc}") from None
 
@@ -338,18 +343,31 @@ def run_sweep(
         trajectories=paths,
         plots={},
     )
-    make_folder(out)
-    plots = {"bon": "bon.png"}
-    save_png(bon_figure(record), out / plots["bon"])
-    for name, figure in (
-        ("trajectory", trajectory_figure(record.trajectories)),
-        ("steps", steps_figure(record.steps, record)),
-    ):
-        if figure is not None:
-            plots[name] = f"{name}.png"
-            save_png(figure, out / plots[name])
-    record = dataclasses.replace(
-        record, plots=plots, seconds=round(time.perf_counter() - started, 1)
-    )
-    _write_atomic(out / SWEEP_FILE, sweep_json(record))
+    return _write_folder(out, record, started)
+
+
+def _write_folder(out: Path, record: SweepRecord, started: float) -> SweepRecord:
+    """Draw the plots and write ``sweep.json`` in a staging folder, then rename it to
+    ``out``: a new sweep folder appears whole or not at all. A sweep written again into
+    its folder gets the new files moved in, ``sweep.json`` last (the folder's other files
+    stay), so a kill leaves the old record or the new one."""
+    staged = StagedFolder.begin(out)
+    try:
+        plots = {"bon": "bon.png"}
+        save_png(bon_figure(record), staged.path / plots["bon"])
+        for name, figure in (
+            ("trajectory", trajectory_figure(record.trajectories)),
+            ("steps", steps_figure(record.steps, record)),
+        ):
+            if figure is not None:
+                plots[name] = f"{name}.png"
+                save_png(figure, staged.path / plots[name])
+        record = dataclasses.replace(
+            record, plots=plots, seconds=round(time.perf_counter() - started, 1)
+        )
+        _write_atomic(staged.path / SWEEP_FILE, sweep_json(record))
+        staged.place(merge_last=SWEEP_FILE)
+    except BaseException:
+        staged.abandon()
+        raise
     return record
