@@ -105,11 +105,19 @@ class Stages:
     def _replay(
         self, items: list[ReplayItem], *, phase: Phase, source: int, checkpoint: int
     ) -> list[ReplayEntry]:
+        """Replay ``items`` on ``checkpoint``, in chunks, skipping what the log holds.
+
+        A chunk with anything left to log is scored whole, as a run that was never killed
+        scored it: a score depends in its last bits on the batch it is scored in, so a
+        resume that scored only the rest of a chunk would log other numbers than the
+        store holds. Only its pending items are recorded.
+        """
         recorder = self.recorder
-        items = recorder.pending(items, phase=phase, source=source, checkpoint=checkpoint)
+        pending = recorder.pending(items, phase=phase, source=source, checkpoint=checkpoint)
+        left = {i.finding_id for i in pending}
         previous = (
             recorder.store.previous_status(
-                [i.finding_id for i in items], before_run=recorder.run_id
+                [i.finding_id for i in pending], before_run=recorder.run_id
             )
             if phase == "before"
             else {}
@@ -118,16 +126,21 @@ class Stages:
         entries: list[ReplayEntry] = []
         for start in range(0, len(items), REPLAY_CHUNK):
             chunk = items[start : start + REPLAY_CHUNK]
+            if not any(i.finding_id in left for i in chunk):
+                continue
             prompts = [i.prompt for i in chunk] * 2
             responses = [i.text for i in chunk] + [i.reference for i in chunk]
             scores = self.executor.call("score", checkpoint, prompts, responses)
-            sightings = []
+            todo, sightings = [], []
             for k, item in enumerate(chunk):
+                if item.finding_id not in left:
+                    continue
                 score, ref = float(scores[k]), float(scores[len(chunk) + k])
                 is_open = outscores(score, ref, margin)
+                todo.append(item)
                 sightings.append(Sighting(item.finding_id, score, ref, is_open))
             entries += recorder.record_replays(
-                chunk,
+                todo,
                 sightings,
                 phase=phase,
                 source=source,
