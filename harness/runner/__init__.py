@@ -4,8 +4,9 @@
 module: ``run`` orders the work, ``init`` settles and checks what the run is before it
 starts, ``stages`` does clean / replay / instability / attack / transfer, ``recorder`` is
 the only writer of the store and the log, ``state`` is what the log says is done,
-``plan`` cuts the work into independent units, ``worker`` does them, and ``executors``
-(a plugin registry: ``local``, ``ray``) decides where.
+``plan`` cuts the work into independent units, ``worker`` does them, ``executors``
+(a plugin registry: ``local``, ``ray``) decides where, and ``folder`` makes a new run's
+folder appear whole (staged until its log holds ``init``).
 """
 
 from harness.runner.executors import EXECUTORS, LocalExecutor, RayExecutor, make_executor

@@ -8,7 +8,8 @@ One job per module:
 - ``config``: its settings, data and result; ``inputs``: the checks before anything is
   written (families, arms, prompts); ``measure``: clean accuracy, the chance rate and
   round 0's exploits per evaluation prompt on a round's checkpoint.
-- ``log``: the experiment log's typed entries (``experiment.jsonl``) and the resume state.
+- ``log``: the experiment log's typed entries (``experiment.jsonl``) and the resume state;
+  ``folder``: a new experiment folder, placed whole once its log holds ``init`` and ``split``.
 - ``outcomes``: per-prompt ``RoundOutcomes`` rebuilt from the folder (run logs, the
   experiment log, the augmentation files), and each fresh finding's novelty.
 - ``table``: the per-round table and the verdict lines, as text.

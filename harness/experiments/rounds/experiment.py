@@ -46,7 +46,9 @@ A resumed experiment skips done steps, continues a half-done run folder with
 ``resume_run``, and trains again (from the same seed) a training that has no ``train``
 line (the trainer stages its output, so a partial checkpoint is never used). The seeds
 are derived from the experiment seed and the round (``augment.round_seed``), so a
-resumed experiment computes the same numbers as one that was never killed.
+resumed experiment computes the same numbers as one that was never killed. A new
+experiment's folder is placed whole, once its log holds ``init`` and ``split``
+(``folder.py``); each round's run folder is too (``harness.runner.folder``).
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ write the sweep folder.
     SWEEP/steps.png          an RL run's steps (several steps, or logprobs)
     SWEEP/report.html, report.md   written by ``rmh report SWEEP``
 
+A new folder is written beside its target and renamed into place whole (``_write_folder``).
+
 Best-of-n reads the samples of the earliest step (the policy before RL, for an RL run's
 files); every step's samples are scored and judged for the steps' trajectory. All model
 calls go through the proxy's and the gold's scorers, which cache by (fingerprint,
