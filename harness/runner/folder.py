@@ -43,10 +43,15 @@ def check_resumable(out: Path) -> None:
     """A one-line error when ``out`` holds no run log to resume, saying what it is."""
     if (out / LOG_NAME).is_file():
         return
-    if was_killed_starting(out) or _only_suite_copy(out):
+    if was_killed_starting(out):
         raise HarnessError(
-            f"run {out} was killed while it started, before its log had an init entry; "
-            "start it again with --overwrite"
+            f"run {out} was killed while it started, before its {LOG_NAME} had an init "
+            "entry; start it again with --overwrite"
+        )
+    if _only_suite_copy(out):
+        raise HarnessError(
+            f"{out} holds its suite copy but no {LOG_NAME} (what a start killed before its "
+            "init entry leaves); start it again with --overwrite"
         )
     raise HarnessError(f"{out} is not a run folder (no {LOG_NAME}); nothing to resume")
 
