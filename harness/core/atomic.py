@@ -38,6 +38,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from harness.core.durable import crash_point
 from harness.core.errors import HarnessError
 
 __all__ = ["Content", "replacing", "write_atomic"]
@@ -89,6 +90,7 @@ def replacing(path: str | Path, *, temporary_name: str | None = None) -> Iterato
         _sync_file(temporary)
         os.replace(temporary, target)
         _sync_directory(target.parent)
+        crash_point(f"renamed {target.name} into place")
     except OSError as exc:
         _remove(temporary)
         raise HarnessError(f"cannot write {target}: {exc.strerror or exc}") from None

@@ -26,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 
 from harness.core.data import PreferencePair, read_pairs
+from harness.core.durable import crash_point
 from harness.core.paths import cache_root
 from harness.models.fingerprint import fingerprint_checkpoint
 from harness.models.training import TrainConfig, TrainSummary, train_pairwise
@@ -169,6 +170,7 @@ def _train(recipe: Recipe, target: Path, progress: bool) -> dict:
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
+        crash_point(f"renamed {target.name} into place")
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)

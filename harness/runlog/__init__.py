@@ -7,6 +7,8 @@
   ``attempt``, ``finding``, ``instability``, ``error``, ``completion``) and the log
   version; the fields are documented in ``docs/run-log.md``.
 - ``log``: ``RunLog`` appends entries; ``read_log`` reads them back typed.
+- ``journal``: ``Journal``, a log and the state folded from it, written together (the
+  run's recorder and the whack-a-mole experiment are journals).
 - ``metrics``: what the entries add up to (completion totals, ASR per family with its
   interval, the transfer matrix); imported on its own, it needs numpy, scipy and pandas.
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from harness.core.durable import crash_point
 from harness.core.errors import HarnessError
 from harness.runlog.entries import ENTRY_TYPES, AttemptEntry, CompletionEntry, Entry, InitEntry
 from harness.runlog.record import CURRENT, FIRST_VERSION, LogVersion
@@ -215,7 +216,13 @@ class RunLog:
         self._handle.write(line.encode("utf-8") + b"\n")
         self._handle.flush()
         os.fsync(self._handle.fileno())
+        crash_point(f"log append: {entry.type}")
         return entry
+
+    def moved(self, path: str | Path) -> None:
+        """The file was renamed to ``path`` (its folder was placed): the open handle
+        writes on, to the same file; only its name changed."""
+        self.path = Path(path)
 
     def close(self) -> None:
         self._handle.close()

@@ -6,8 +6,9 @@ where ``ExecutorOptions`` says. One job per module: ``run`` orders the work, ``i
 settles and checks what the run is before it starts, ``stages`` does clean / replay /
 instability / attack / transfer, ``recorder`` is the only writer of the store and the
 log, ``state`` is what the log says is done, ``plan`` cuts the work into independent
-units, ``worker`` does them, and ``executors`` (a plugin registry: ``local``, ``ray``)
-decides where.
+units, ``worker`` does them, ``executors`` (a plugin registry: ``local``, ``ray``)
+decides where, and ``folder`` makes a new run's folder appear whole (staged until its
+log holds ``init``).
 """
 
 from harness.runlog.run_options import RunOptions

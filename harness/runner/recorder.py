@@ -43,6 +43,7 @@ from harness.runlog import (
     RunLog,
 )
 from harness.runlog.entries import Phase
+from harness.runlog.journal import Journal
 from harness.runner.plan import Unit
 from harness.runner.state import RunState
 from harness.runner.worker import UnitResult
@@ -64,13 +65,16 @@ def check_store(path: str | Path, timeout: float) -> None:
         pass
 
 
-class Recorder:
-    """Writes the store and the log for one run, in the order the module doc gives."""
+class Recorder(Journal[RunState]):
+    """Writes the store and the log for one run, in the order the module doc gives.
+
+    A journal: ``write`` logs one entry durably and folds it into the run state;
+    ``close`` closes the log only (the store belongs to whoever opened it).
+    """
 
     def __init__(self, store: FindingStore, log: RunLog, state: RunState, run_id: str) -> None:
+        super().__init__(log, state)
         self.store = store
-        self.log = log
-        self.state = state
         self.run_id = run_id
 
     def __repr__(self) -> str:
@@ -84,21 +88,11 @@ class Recorder:
         return self.state.init.fingerprints
 
     # ---------------------------------------------------------------- entries
-    def write(self, entry: E) -> E:
-        """Log one entry (durably) and fold it into the state."""
-        self.log.write(entry)
-        self.state.observe(entry)
-        return entry
-
     def begin(self, folder: Path, suite: str, init: InitEntry) -> None:
         """The run and its checkpoints' labels, in the store (both idempotent)."""
         self.store.register_run(self.run_id, str(folder.resolve()), suite)
         for info in init.checkpoints:
             self.store.label_checkpoint(info["fingerprint"], info["spec"])
-
-    def close(self) -> None:
-        """Close the log (the store belongs to whoever opened it)."""
-        self.log.close()
 
     # --------------------------------------------------------------- findings
     def _store_then_log(

@@ -28,7 +28,6 @@ kill, with a one-line error that says how to resume it.
 
 from __future__ import annotations
 
-import shutil
 import time
 import uuid
 from collections.abc import Callable
@@ -41,6 +40,7 @@ import pandas as pd
 
 from harness.core.data import PreferencePair
 from harness.core.errors import EndpointError, HarnessError
+from harness.core.staging import StagedFolder
 from harness.models import LoadOptions
 from harness.runlog import LOG_NAME, CompletionEntry, ReplayMode, RunLog, RunOptions, read_log
 from harness.runlog.entries import RunConfig
@@ -48,6 +48,7 @@ from harness.runlog.metrics import run_totals
 from harness.runlog.record import CURRENT
 from harness.runner import init as setup
 from harness.runner.executors import ExecutorOptions, make_executor
+from harness.runner.folder import SUITE_COPY, check_resumable, prepare_folder
 from harness.runner.plan import plan_units
 from harness.runner.progress import Mode
 from harness.runner.recorder import Recorder, check_store
@@ -57,7 +58,6 @@ from harness.runner.worker import Worker, WorkerSpec
 from harness.store import FindingStore
 from harness.suite import Suite, parse_suite
 
-SUITE_COPY = "suite.toml"
 DEFAULTS = RunOptions()  # findings.db beside the run folder, replay of representatives
 LOCAL = ExecutorOptions()  # in this process
 
@@ -79,22 +79,6 @@ class RunSummary:
     transfer: pd.DataFrame | None = None
 
 
-# --------------------------------------------------------------------------- folders
-def prepare_folder(out: Path, *, overwrite: bool) -> None:
-    """An empty run folder. A folder in the way is an error, unless ``overwrite`` and it
-    is a run folder (it has a log): ``--overwrite`` never deletes anything else."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        if not overwrite:
-            raise HarnessError(
-                f"run folder {out} exists; pass --resume to continue it or --overwrite "
-                "to start it again"
-            )
-        if not out.is_dir() or not (out / LOG_NAME).is_file():
-            raise HarnessError(f"refusing to overwrite {out}: it is not a run folder")
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-
-
 # --------------------------------------------------------------------------- entry points
 def start_run(
     checkpoints: list[str],
@@ -110,6 +94,9 @@ def start_run(
 ) -> RunSummary:
     """Start a run in a new folder ``out``.
 
+    The folder appears at ``out`` only once its log holds ``init`` (``folder.py``): a
+    kill while the checkpoints load leaves nothing that is in the way of a new start.
+
     ``run_options``: the store (default ``findings.db`` beside ``out``), the batch size and
     the replay mode (one representative per stored exploit and prompt, or ``all`` stored
     findings); recorded in the ``init`` entry, so a resume runs the same way.
@@ -119,15 +106,20 @@ def start_run(
     out = Path(out)
     run_options = run_options.with_store_for(out)
     check_store(run_options.store_path(out), run_options.store_timeout)  # before the folder
-    prepare_folder(out, overwrite=overwrite)
-    (out / SUITE_COPY).write_text(suite.text, encoding="utf-8")
-    config = setup.run_config(
-        checkpoints, suite, options=options or LoadOptions(), run_options=run_options
-    )
-    replay = run_options.replay
-    log = RunLog.create(out / LOG_NAME)
-    state = RunState()
-    return _Run(out, suite, config, replay, log, state, executor, progress, echo).execute()
+    staged = prepare_folder(out, overwrite=overwrite)
+    try:  # built aside; placed at ``out`` once its log holds ``init`` (folder.py)
+        (staged.path / SUITE_COPY).write_text(suite.text, encoding="utf-8")
+        config = setup.run_config(
+            checkpoints, suite, options=options or LoadOptions(), run_options=run_options
+        )
+        replay = run_options.replay
+        log = RunLog.create(staged.path / LOG_NAME)
+        state = RunState()
+        run = _Run(out, suite, config, replay, log, state, executor, progress, echo, staged)
+        return run.execute()
+    except BaseException:
+        staged.abandon()  # a start that failed before it was placed leaves nothing behind
+        raise
 
 
 def resume_run(
@@ -139,8 +131,7 @@ def resume_run(
 ) -> RunSummary:
     """Continue a killed or failed run from its log."""
     out = Path(out)
-    if not (out / LOG_NAME).is_file():
-        raise HarnessError(f"{out} is not a run folder (no {LOG_NAME}); nothing to resume")
+    check_resumable(out)
     contents = read_log(out / LOG_NAME, strict=True)
     init = contents.init
     if init is None:
@@ -209,8 +200,10 @@ class _Run:
         executor: ExecutorOptions,
         progress: Mode,
         echo: Callable[[str], None],
+        staged: StagedFolder | None = None,
     ) -> None:
         self.out = out
+        self.staged = staged  # a new run's folder, built aside until ``init`` is logged
         self.suite = suite
         self.config = config
         self.replay = replay
@@ -270,7 +263,8 @@ class _Run:
         prompts: int,
         skipped: list[tuple[str, str]],
     ) -> WorkerSpec:
-        """Check and describe everything, then write ``init`` (and the skipped attacks)."""
+        """Check and describe everything, write ``init`` (and the skipped attacks), then
+        place the staged folder: from here on the run is one ``--resume`` continues."""
         init, spec = setup.initialize(
             probe,
             spec,
@@ -287,6 +281,9 @@ class _Run:
         for entry in setup.skip_entries(skipped):
             recorder.write(entry)
             self.echo(f"skipped attack {entry.attack}: {entry.message}")
+        if self.staged is not None:  # the log says what the run is: the folder can appear
+            self.staged.place()
+            recorder.moved(self.out)
         return spec
 
     def _stages(self, stages: Stages, prompts: int, attacks: dict[str, str]) -> RunSummary:

@@ -103,10 +103,18 @@ class Stages:
     def _replay(
         self, items: list[Replay], *, phase: Phase, source: int, checkpoint: int
     ) -> list[ReplayEntry]:
+        """Replay ``items`` on ``checkpoint``, in chunks, skipping what the log holds.
+
+        A chunk with anything left to log is scored whole, as a run that was never killed
+        scored it: a score depends in its last bits on the batch it is scored in, so a
+        resume that scored only the rest of a chunk would log other numbers than the
+        store holds. Only its pending items are recorded.
+        """
         recorder = self.recorder
-        items = recorder.pending(items, phase=phase, source=source, checkpoint=checkpoint)
+        pending = recorder.pending(items, phase=phase, source=source, checkpoint=checkpoint)
+        left = {finding_id for finding_id, _ in pending}
         previous = (
-            recorder.store.previous_status([i for i, _ in items], before_run=recorder.run_id)
+            recorder.store.previous_status([i for i, _ in pending], before_run=recorder.run_id)
             if phase == "before"
             else {}
         )
@@ -114,17 +122,22 @@ class Stages:
         entries: list[ReplayEntry] = []
         for start in range(0, len(items), REPLAY_CHUNK):
             chunk = items[start : start + REPLAY_CHUNK]
+            if not any(finding_id in left for finding_id, _ in chunk):
+                continue
             found = [finding for _, finding in chunk]
             prompts = [f.prompt for f in found] * 2
             responses = [f.text for f in found] + [f.reference for f in found]
             scores = self.executor.score(checkpoint, prompts, responses)
-            sightings = []
-            for k, (finding_id, _) in enumerate(chunk):
+            todo, sightings = [], []
+            for k, (finding_id, finding) in enumerate(chunk):
+                if finding_id not in left:
+                    continue
                 score, ref = float(scores[k]), float(scores[len(chunk) + k])
                 is_open = outscores(score, ref, margin)
+                todo.append((finding_id, finding))
                 sightings.append(Sighting(finding_id, score, ref, is_open))
             entries += recorder.record_replays(
-                chunk,
+                todo,
                 sightings,
                 phase=phase,
                 source=source,

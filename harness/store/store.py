@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.atomic import replacing
+from harness.core.durable import crash_point
 from harness.core.errors import HarnessError
 from harness.core.exploits import CLUSTERING, Facts, SignatureGraph
 from harness.core.finding import Finding
@@ -198,6 +199,7 @@ class FindingStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+        crash_point("store commit")
 
     # ----------------------------------------------------------------- writes
     def register_run(self, run_id: str, folder: str, suite: str) -> None:

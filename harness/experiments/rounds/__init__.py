@@ -10,6 +10,8 @@ One job per module:
   evaluation prompt, read from a round's run log, and round 0's exploits per prompt.
 - ``experiment_log``: the experiment log's typed entries (``experiment.jsonl``) and the
   resume state.
+  ``folder``: a new experiment folder, placed whole once its log holds ``init`` and
+  ``split``.
 - ``outcomes``: per-prompt ``RoundOutcomes`` rebuilt from the folder (run logs, the
   experiment log, the augmentation files), and each fresh finding's novelty.
 - ``round_table``: the per-round table and the verdict lines, as text.

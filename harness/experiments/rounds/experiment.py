@@ -46,7 +46,9 @@ A resumed experiment skips done steps, continues a half-done run folder with
 ``resume_run``, and trains again (from the same seed) a training that has no ``train``
 line (the trainer stages its output, so a partial checkpoint is never used). The seeds
 are derived from the experiment seed and the round (``augment.round_seed``), so a
-resumed experiment computes the same numbers as one that was never killed.
+resumed experiment computes the same numbers as one that was never killed. A new
+experiment's folder is placed whole, once its log holds ``init`` and ``split``
+(``folder.py``); each round's run folder is too (``harness.runner.folder``).
 """
 
 from __future__ import annotations
@@ -59,7 +61,6 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TypeVar
 
 from harness.core.data import PreferencePair, read_pairs
 from harness.core.errors import HarnessError
@@ -88,6 +89,7 @@ from harness.experiments.rounds.experiment_log import (
     VerdictEntry,
     VerdictRecord,
 )
+from harness.experiments.rounds.folder import DATA_DIR, check_resumable, data_file, place_start
 from harness.experiments.rounds.inputs import (
     CONTROL,
     check_arms,
@@ -108,7 +110,8 @@ from harness.experiments.rounds.trainer import BuiltinTrainer, Trainer, TrainerE
 from harness.judges import JudgeSpec
 from harness.runlog import LOG_NAME as RUN_LOG_NAME
 from harness.runlog import RunLog, read_log
-from harness.runlog.entries import Entry, SuiteRecord
+from harness.runlog.entries import SuiteRecord
+from harness.runlog.journal import Journal
 from harness.runner import ExecutorOptions, RunOptions, resume_run, start_run
 from harness.runner.init import package_versions
 from harness.runner.progress import Mode
@@ -124,12 +127,10 @@ __all__ = [
     "template_families",
 ]
 
-DATA_DIR = "data"
 ZERO_RUN = "round-0"
 STORE_NAME = "findings.db"
 LOCAL = ExecutorOptions()
 DEFAULTS = ExperimentConfig()
-E = TypeVar("E", bound=Entry)
 
 
 # ------------------------------------------------------------------ entry points
@@ -184,14 +185,10 @@ def start_experiment(
         "attack": pairs_on(attack_pairs, attack),
     }
     files["prompts"] = files["attack"] + files["evaluation"]
-    described = {}
-    for name, pairs in files.items():
-        path = write_pairs(out / DATA_DIR / f"{name}.jsonl", pairs)
-        described[name] = {
-            "path": str(path.relative_to(out)),
-            "pairs": len(pairs),
-            "hash": pairs_hash(pairs),
-        }
+    described = {
+        name: {"path": str(data_file(name)), "pairs": len(pairs), "hash": pairs_hash(pairs)}
+        for name, pairs in files.items()
+    }
     init = InitEntry(
         experiment_id=f"{out.name}-{uuid.uuid4().hex[:8]}",
         seed=config.seed,
@@ -219,10 +216,8 @@ def start_experiment(
         evaluation_pairs=len(files["evaluation"]),
     )
     del model
-    log = RunLog.create(out / LOG_NAME)
-    state = ExperimentState()
-    for entry in (init, split):
-        state.observe(log.write(entry))
+    state = place_start(out, files, init, split)
+    log = RunLog.append_to(out / LOG_NAME)
     echo(
         f"experiment {out}: arms {', '.join(arms)}, {config.rounds} rounds; "
         f"{len(attack)} attack and {len(evaluation)} evaluation prompts; "
@@ -242,8 +237,7 @@ def resume_experiment(
 ) -> ExperimentResult:
     """Continue a killed experiment at its last finished step (module doc)."""
     out = Path(out)
-    if not (out / LOG_NAME).is_file():
-        raise HarnessError(f"{out} is not an experiment folder (no {LOG_NAME}); nothing to resume")
+    check_resumable(out)
     contents = read_log(out / LOG_NAME, strict=True, format=EXPERIMENT_LOG)
     state = ExperimentState.from_entries(contents.entries)
     if state.init is None or state.split is None:
@@ -265,8 +259,11 @@ def resume_experiment(
 
 
 # ------------------------------------------------------------------ the experiment
-class _Experiment:
-    """One process's share of an experiment: every step the log does not hold yet."""
+class _Experiment(Journal[ExperimentState]):
+    """One process's share of an experiment: every step the log does not hold yet.
+
+    A journal: ``write`` logs one entry durably and folds it into the experiment state.
+    """
 
     def __init__(
         self,
@@ -281,13 +278,12 @@ class _Experiment:
         echo: Callable[[str], None],
     ) -> None:
         assert state.init is not None and state.split is not None
+        super().__init__(log, state)
         self.out = out
         self.suite = suite
         self.config = config
-        self.state = state
         self.init = state.init
         self.split = state.split
-        self.log = log
         self.trainer = trainer
         if isinstance(trainer, BuiltinTrainer) and progress == "bar":
             trainer.progress = True
@@ -303,11 +299,6 @@ class _Experiment:
             references.setdefault(pair.prompt, pair.chosen)
         self.references = references
         self._judges: list[JudgeSpec] | None = None
-
-    def write(self, entry: E) -> E:
-        """Append ``entry`` to the log (whole, fsync'd) and fold it into the state."""
-        self.state.observe(self.log.write(entry))
-        return entry
 
     # -------------------------------------------------------------- the order
     def run(self) -> ExperimentResult:

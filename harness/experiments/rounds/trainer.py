@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.data import PreferencePair, read_pairs
+from harness.core.durable import crash_point
 from harness.core.errors import HarnessError
 from harness.experiments.rounds.pairfile import pairs_hash
 from harness.models.training import TrainConfig, TrainSummary
@@ -191,6 +192,7 @@ class Trainer(ABC):
             return made
         _remove(out_dir)  # a checkpoint left by a killed run, whose log entry never came
         os.replace(staging, out_dir)
+        crash_point(f"renamed {out_dir.name} into place")
         return out_dir / made.relative_to(staging)
 
 

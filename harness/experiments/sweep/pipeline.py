@@ -9,6 +9,8 @@ write the sweep folder.
     SWEEP/steps.png          an RL run's steps (several steps, or logprobs)
     SWEEP/report.html, report.md   written by ``rmh report SWEEP``
 
+A new folder is written beside its target and renamed into place whole (``_write_folder``).
+
 Best-of-n reads the samples of the earliest step (the policy before RL, for an RL run's
 files); every step's samples are scored and judged for the steps' trajectory. All model
 calls go through the proxy's and the gold's scorers, which cache by (fingerprint,
@@ -31,6 +33,7 @@ import numpy as np
 from harness.core.atomic import write_atomic
 from harness.core.data import read_pairs
 from harness.core.errors import HarnessError
+from harness.core.staging import StagedFolder
 from harness.experiments.sweep.analysis import analyse_bon
 from harness.experiments.sweep.bon import KL_NOTE, best_index
 from harness.experiments.sweep.gold_scores import Gold
@@ -142,23 +145,25 @@ def check_distinct(proxy: Scorer, gold: Gold) -> None:
         )
 
 
+#: What a sweep killed before sweep folders were staged could leave: plots, no record.
+KILLED_SWEEP_FILES = frozenset({"bon.png", "trajectory.png", "steps.png", f".{SWEEP_FILE}.tmp"})
+
+
 def check_folder(out: Path) -> None:
     """Refuse an ``--out`` that is a file, or a folder with other things than a sweep in
-    it (an existing sweep folder is overwritten): checked before any scoring, created
-    only after it (``make_folder``), so bad input found while scoring writes nothing."""
+    it (an existing sweep folder, or what a killed one left, is replaced): checked before
+    any scoring, written only after it (``_write_folder``), so bad input found while
+    scoring writes nothing."""
     if out.exists() and not out.is_dir():
         raise HarnessError(f"--out {out} is a file; give a folder")
-    if out.is_dir() and any(out.iterdir()) and not is_sweep(out):
+    if (
+        out.is_dir()
+        and not is_sweep(out)
+        and any(p.name not in KILLED_SWEEP_FILES for p in out.iterdir())
+    ):
         raise HarnessError(
             f"--out {out} exists and is not a sweep folder (no {SWEEP_FILE}); choose another"
         )
-
-
-def make_folder(out: Path) -> None:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise HarnessError(f"cannot create {out}: {exc.strerror or exc}") from None
 
 
 def _given_references(path: str | None) -> dict[str, str] | None:
@@ -329,18 +334,31 @@ def run_sweep(
         trajectories=paths,
         plots={},
     )
-    make_folder(out)
-    plots = {"bon": "bon.png"}
-    save_png(bon_figure(record), out / plots["bon"])
-    for name, figure in (
-        ("trajectory", trajectory_figure(record.trajectories)),
-        ("steps", steps_figure(record.steps, record)),
-    ):
-        if figure is not None:
-            plots[name] = f"{name}.png"
-            save_png(figure, out / plots[name])
-    record = dataclasses.replace(
-        record, plots=plots, seconds=round(time.perf_counter() - started, 1)
-    )
-    write_atomic(out / SWEEP_FILE, sweep_json(record))
+    return _write_folder(out, record, started)
+
+
+def _write_folder(out: Path, record: SweepRecord, started: float) -> SweepRecord:
+    """Draw the plots and write ``sweep.json`` in a staging folder, then rename it to
+    ``out``: a new sweep folder appears whole or not at all. A sweep written again into
+    its folder gets the new files moved in, ``sweep.json`` last (the folder's other files
+    stay), so a kill leaves the old record or the new one."""
+    staged = StagedFolder.begin(out)
+    try:
+        plots = {"bon": "bon.png"}
+        save_png(bon_figure(record), staged.path / plots["bon"])
+        for name, figure in (
+            ("trajectory", trajectory_figure(record.trajectories)),
+            ("steps", steps_figure(record.steps, record)),
+        ):
+            if figure is not None:
+                plots[name] = f"{name}.png"
+                save_png(figure, staged.path / plots[name])
+        record = dataclasses.replace(
+            record, plots=plots, seconds=round(time.perf_counter() - started, 1)
+        )
+        write_atomic(staged.path / SWEEP_FILE, sweep_json(record))
+        staged.place(merge_last=SWEEP_FILE)
+    except BaseException:
+        staged.abandon()
+        raise
     return record
