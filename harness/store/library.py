@@ -4,8 +4,9 @@
 ``refresh_exploits`` rewrites the summary rows of the exploits a write touched,
 ``recluster`` rebuilds the tables from the findings (the v3 migration, and a store
 clustered with other signature or threshold parameters), ``load_graph`` rebuilds the
-in-memory clustering graph from them. The read queries behind ``FindingStore.exploits``
-and ``exploit`` are here too (``representatives``, what replay scores, is ``horizon``'s).
+in-memory clustering graph from them. ``record_finding`` is one finding's part of a
+recording transaction. The read queries are ``queries``'s (``representatives``, what
+replay scores, is ``horizon``'s).
 What an exploit is, and how its id behaves, is ``harness.core.exploits``; the table
 layout is ``schema``'s v3 step.
 """
@@ -31,8 +32,9 @@ from harness.core.exploits import (
     SignatureGraph,
     summarize,
 )
+from harness.core.finding import Finding
 from harness.core.signature import Signature
-from harness.store.records import FOUND_JOIN, FOUND_SCORES, finding_of
+from harness.store.records import FOUND_JOIN, FOUND_SCORES, Recorded, finding_of, finding_row
 
 
 def now() -> str:
@@ -156,6 +158,50 @@ def join_exploit(
     return survivor, absorbed_ids
 
 
+def record_finding(
+    db: Tx,
+    graph: SignatureGraph,
+    item: Finding,
+    sig: Signature,
+    bands: np.ndarray,
+    run_id: str,
+    checkpoint: str,
+) -> tuple[Recorded, bool]:
+    """Insert one finding (or find it by key) with its search sighting; join its exploit.
+
+    Returns what it became, and whether this changed its exploit's summary (a new finding,
+    or one found again by this run on this checkpoint: its best margin may have grown).
+    """
+    stamp = now()
+    cursor = db.execute(
+        "INSERT INTO findings (key, kind, prompt, reference, text, family, "
+        "attack, reasons, detail, first_run, first_checkpoint, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+        finding_row(item, run_id, checkpoint, stamp),
+    )
+    inserted = cursor.rowcount == 1
+    (finding_id,) = db.execute("SELECT id FROM findings WHERE key = ?", (item.key,)).fetchone()
+    margin = item.score - item.reference_score
+    sighted = db.add_sighting(
+        finding_id, run_id, checkpoint, "search", item.score, item.reference_score, True, stamp
+    )
+    merged: tuple[int, ...] = ()
+    if inserted:
+        exploit_id, merged = join_exploit(
+            db, graph, finding_id, item.kind, sig, bands, margin, stamp
+        )
+    else:
+        if sighted:
+            db.execute(
+                "UPDATE members SET margin = MAX(margin, ?), last_found = ? WHERE finding_id = ?",
+                (margin, stamp, finding_id),
+            )
+        (exploit_id,) = db.execute(
+            "SELECT exploit_id FROM finding_exploits WHERE finding_id = ?", (finding_id,)
+        ).fetchone()
+    return Recorded(finding_id, exploit_id, merged), inserted or sighted
+
+
 def load_graph(db: Tx) -> SignatureGraph:
     """The clustering graph of the stored signatures, with their stored exploits as components."""
     graph = SignatureGraph()
@@ -270,71 +316,3 @@ def recluster(db: Tx) -> None:
     db.execute(
         "INSERT OR REPLACE INTO clustering (key, value) VALUES ('parameters', ?)", (CLUSTERING,)
     )
-
-
-# ---------------------------------------------------------------------------- reads
-CLUSTERING_SQL = "SELECT value FROM clustering WHERE key = 'parameters'"
-_IN_MEMBERS = (
-    "EXISTS (SELECT 1 FROM finding_exploits fe JOIN findings g ON g.id = fe.finding_id {join} "
-    "WHERE fe.exploit_id = e.id AND {test})"
-)
-_CHECKPOINT = "(SELECT ? UNION SELECT fingerprint FROM checkpoints WHERE label = ?)"
-
-
-def exploits_sql(
-    kind: str | None,
-    family: str | None,
-    prompt: str | None,
-    checkpoint: str | None,
-    status: str | None,
-) -> tuple[str, list[Any]]:
-    """The query behind ``FindingStore.exploits`` (see there), with its arguments.
-
-    A checkpoint is a fingerprint or a label. ``open_on``: 1 when some member's latest
-    sighting on it is open, 0 when members were sighted there and none is, NULL when none
-    was. Replay scores one representative per prompt, so: open while the trick still
-    works on one of its prompts, and a member a search found there is open there.
-    """
-    if status not in (None, "open", "closed"):
-        raise ValueError(f"status must be 'open' or 'closed', got {status!r}")
-    if status is not None and checkpoint is None:
-        raise ValueError("an open/closed filter needs a checkpoint")
-    where, args = ["1"], []
-    if kind is not None:
-        where.append("e.kind = ?")
-        args.append(kind)
-    for column, value in (("family", family), ("prompt", prompt)):
-        if value is not None:
-            where.append(_IN_MEMBERS.format(join="", test=f"g.{column} = ?"))
-            args.append(value)
-    status_column = "NULL"
-    if checkpoint is not None:
-        where.append(
-            _IN_MEMBERS.format(
-                join="JOIN sightings x ON x.finding_id = g.id",
-                test=f"x.checkpoint IN {_CHECKPOINT}",
-            )
-        )
-        args += [checkpoint, checkpoint]
-        status_column = (
-            "(SELECT MAX(x.is_open) FROM finding_exploits fx JOIN sightings x "
-            "ON x.finding_id = fx.finding_id WHERE fx.exploit_id = e.id AND x.id = "
-            "(SELECT MAX(y.id) FROM sightings y WHERE y.finding_id = x.finding_id "
-            f"AND y.checkpoint IN {_CHECKPOINT}))"
-        )
-        args = [checkpoint, checkpoint, *args]
-    sql = (
-        f"SELECT e.*, f.text, {status_column} AS open_on FROM exploits e "
-        f"JOIN findings f ON f.id = e.representative WHERE {' AND '.join(where)}"
-    )
-    if status is not None:
-        sql = f"SELECT * FROM ({sql}) WHERE open_on = {1 if status == 'open' else 0}"
-    return sql + " ORDER BY id", args
-
-
-MEMBERS_SQL = """
-    SELECT f.id AS finding_id, f.kind, f.prompt, f.text, f.family, f.attack, m.margin,
-           f.created_at AS first_seen, m.last_found AS last_seen
-    FROM finding_exploits fe JOIN findings f ON f.id = fe.finding_id
-    JOIN members m ON m.finding_id = f.id WHERE fe.exploit_id = ? ORDER BY f.id
-"""

@@ -18,9 +18,10 @@ behave). The clustering graph is kept in memory per open store, built from the
 ``signatures`` table on first use and rebuilt when another connection has written
 since (``PRAGMA data_version``), so two runs writing one store stay exact.
 
-The schema and its migrations are in ``schema``; the records a run hands in, in ``records``;
-the write handle and the exploit tables' SQL, in ``library``; what replay scores (one
-representative per exploit and prompt, as of a horizon), in ``horizon``.
+The schema and its migrations are in ``schema``; the records a run hands in and gets back,
+in ``records``; the write handle and the exploit tables' SQL, in ``library``; the read
+queries, in ``queries``; what replay scores (one representative per exploit and prompt, as
+of a horizon), in ``horizon``.
 """
 
 from __future__ import annotations
@@ -39,32 +40,33 @@ from harness.core.finding import Finding
 from harness.core.signature import band_keys
 from harness.store import horizon
 from harness.store.library import (
-    CLUSTERING_SQL,
-    MEMBERS_SQL,
     Tx,
-    exploits_sql,
-    join_exploit,
     load_graph,
     now,
     recluster,
+    record_finding,
     refresh_exploits,
 )
+from harness.store.queries import (
+    CLUSTERING_SQL,
+    MEMBERS_SQL,
+    SUMMARY_SQL,
+    exploits_sql,
+    findings_sql,
+    sightings_sql,
+)
 from harness.store.records import (
-    FOUND_JOIN,
-    FOUND_SCORES,
     ExploitDetail,
     ExploitSummary,
     Recorded,
     Sighting,
     StoredFinding,
     exploit_summary,
-    finding_row,
     stored_finding,
 )
 from harness.store.schema import SCHEMA_VERSION, migrate
 
 DEFAULT_TIMEOUT = 30.0
-_IDS_PER_QUERY = 500
 
 
 class FindingStore:
@@ -237,41 +239,10 @@ class FindingStore:
             try:
                 graph = self._synced_graph(db)
                 for item, sig, row in zip(findings, signatures, bands, strict=True):
-                    stamp = now()
-                    cursor = db.execute(
-                        "INSERT INTO findings (key, kind, prompt, reference, text, family, "
-                        "attack, reasons, detail, first_run, first_checkpoint, created_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-                        finding_row(item, run_id, checkpoint, stamp),
-                    )
-                    inserted = cursor.rowcount == 1
-                    (finding_id,) = db.execute(
-                        "SELECT id FROM findings WHERE key = ?", (item.key,)
-                    ).fetchone()
-                    margin = item.score - item.reference_score
-                    sighted = db.add_sighting(
-                        finding_id, run_id, checkpoint, "search", item.score,
-                        item.reference_score, True, stamp,
-                    )  # fmt: skip
-                    merged: tuple[int, ...] = ()
-                    if inserted:
-                        exploit_id, merged = join_exploit(
-                            db, graph, finding_id, item.kind, sig, row, margin, stamp
-                        )
-                    else:
-                        if sighted:
-                            db.execute(
-                                "UPDATE members SET margin = MAX(margin, ?), last_found = ? "
-                                "WHERE finding_id = ?",
-                                (margin, stamp, finding_id),
-                            )
-                        (exploit_id,) = db.execute(
-                            "SELECT exploit_id FROM finding_exploits WHERE finding_id = ?",
-                            (finding_id,),
-                        ).fetchone()
-                    recorded.append(Recorded(finding_id, exploit_id, merged))
-                    if inserted or sighted:
-                        touched.add(finding_id)
+                    stored, changed = record_finding(db, graph, item, sig, row, run_id, checkpoint)
+                    recorded.append(stored)
+                    if changed:
+                        touched.add(stored.finding_id)
                 refresh_exploits(db, touched)
             except BaseException:
                 self._graph = None  # the transaction rolls back: so must the graph
@@ -325,36 +296,8 @@ class FindingStore:
         ids: Sequence[int] | None = None,
     ) -> list[StoredFinding]:
         """Stored findings, oldest first, each with its exploit now and its best margin."""
-        if ids is not None and len(ids) > _IDS_PER_QUERY:  # old SQLite builds: 999 parameters
-            chunks = [ids[i : i + _IDS_PER_QUERY] for i in range(0, len(ids), _IDS_PER_QUERY)]
-            found = [
-                f
-                for chunk in chunks
-                for f in self.findings(kind=kind, family=family, up_to_id=up_to_id, ids=chunk)
-            ]
-            return sorted(found, key=lambda f: f.id)
-        where, args = [], []
-        if kind is not None:
-            where.append("f.kind = ?")
-            args.append(kind)
-        if family is not None:
-            where.append("f.family = ?")
-            args.append(family)
-        if up_to_id is not None:
-            where.append("f.id <= ?")
-            args.append(up_to_id)
-        if ids is not None:
-            where.append(f"f.id IN ({', '.join('?' * len(ids))})")
-            args.extend(ids)
-        sql = (
-            f"SELECT f.*, {FOUND_SCORES}, fe.exploit_id AS exploit_id, m.margin AS margin "
-            f"FROM findings f {FOUND_JOIN} "
-            "JOIN finding_exploits fe ON fe.finding_id = f.id "
-            "JOIN members m ON m.finding_id = f.id"
-        )
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        return [stored_finding(row) for row in self._query(sql + " ORDER BY f.id", args)]
+        sql, args = findings_sql(kind=kind, family=family, up_to_id=up_to_id, ids=ids)
+        return [stored_finding(row) for row in self._query(sql, args)]
 
     def finding(self, finding_id: int) -> StoredFinding:
         rows = self.findings(kind=None, ids=[finding_id])
@@ -383,20 +326,8 @@ class FindingStore:
     def sightings(
         self, *, finding_id: int | None = None, run_id: str | None = None
     ) -> list[dict[str, Any]]:
-        where, args = [], []
-        if finding_id is not None:
-            where.append("s.finding_id = ?")
-            args.append(finding_id)
-        if run_id is not None:
-            where.append("s.run_id = ?")
-            args.append(run_id)
-        sql = (
-            "SELECT s.*, COALESCE(c.label, s.checkpoint) AS checkpoint_label FROM sightings s "
-            "LEFT JOIN checkpoints c ON c.fingerprint = s.checkpoint"
-        )
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        return self._query(sql + " ORDER BY s.id", args)
+        sql, args = sightings_sql(finding_id=finding_id, run_id=run_id)
+        return self._query(sql, args)
 
     def exploits(
         self,
@@ -446,17 +377,7 @@ class FindingStore:
 
     def summary(self) -> list[dict[str, Any]]:
         """One row per finding with its sighting counts: what ``rmh findings list`` shows."""
-        return self._query(
-            """
-            SELECT f.id, f.kind, f.family, f.attack, f.prompt, f.text,
-                   COUNT(s.id) AS sightings,
-                   COUNT(DISTINCT s.checkpoint) AS checkpoints,
-                   MAX(s.score - s.reference_score) AS best_margin,
-                   f.first_run, f.created_at
-            FROM findings f LEFT JOIN sightings s ON s.finding_id = f.id
-            GROUP BY f.id ORDER BY f.id
-            """
-        )
+        return self._query(SUMMARY_SQL)
 
     def integrity_ok(self) -> bool:
         return self._query("PRAGMA integrity_check")[0]["integrity_check"] == "ok"
