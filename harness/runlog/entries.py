@@ -22,6 +22,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+from attacks.instability import Instability
 from harness.core.finding import Finding
 from harness.runlog.nested import (
     AccuracyRecord,
@@ -287,23 +288,16 @@ class FindingEntry(Entry, Finding):
 
 
 @dataclass(frozen=True, kw_only=True)
-class InstabilityEntry(Entry):
-    """A meaning-preserving edit that flipped a preference pair (also in the store)."""
+class InstabilityEntry(Entry, Instability):
+    """A meaning-preserving edit that flipped a preference pair (also in the store): the
+    probe's ``Instability`` itself (one field declaration for both) with where it was
+    logged; ``swing`` is derived from it and written beside its fields (``DERIVED``)."""
 
     type: ClassVar[str] = "instability"
+    DERIVED: ClassVar[tuple[str, ...]] = ("swing",)
     checkpoint: int
     finding_id: int
     key: str
-    swing: float
-    prompt: str
-    chosen: str
-    rejected: str
-    side: str  # "chosen" or "rejected": which response was edited
-    perturbation: str
-    perturbed: str
-    chosen_score: float
-    rejected_score: float
-    perturbed_score: float
 
 
 @dataclass(frozen=True, kw_only=True)

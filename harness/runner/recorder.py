@@ -244,20 +244,17 @@ def instability_record(i: Instability) -> Finding:
 def instability_entry(
     checkpoint: int, i: Instability, finding: Finding, finding_id: int
 ) -> InstabilityEntry:
+    """The log line of instability ``i`` (stored as ``finding`` under ``finding_id``)."""
+    scores = {  # plain JSON values: a scorer's numpy scalars are not
+        "chosen_score": float(i.chosen_score),
+        "rejected_score": float(i.rejected_score),
+        "perturbed_score": float(i.perturbed_score),
+    }
     return InstabilityEntry(
+        **(dataclasses.asdict(i) | scores),
         checkpoint=checkpoint,
         finding_id=finding_id,
         key=finding.key,
-        swing=float(i.swing),
-        prompt=i.prompt,
-        chosen=i.chosen,
-        rejected=i.rejected,
-        side=i.side,
-        perturbation=i.perturbation,
-        perturbed=i.perturbed,
-        chosen_score=float(i.chosen_score),
-        rejected_score=float(i.rejected_score),
-        perturbed_score=float(i.perturbed_score),
     )
 
 

@@ -60,7 +60,6 @@ def instability(checkpoint: int, key: str) -> InstabilityEntry:
         checkpoint=checkpoint,
         finding_id=9,
         key=key,
-        swing=2.0,
         prompt="p",
         chosen="c",
         rejected="r",
