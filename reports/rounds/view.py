@@ -4,9 +4,9 @@ Built from the folder alone (``experiment.jsonl``, each round's run log, each ro
 ``augment.jsonl``), as the run report is built from its run log, so a report can be
 rebuilt at any time and a killed experiment reports what it has. The numbers come from
 the experiments layer, never recomputed another way: ``outcomes.experiment_summaries``
-(what the verdict read), ``stats`` for the intervals (the experiment's seed, as
-``table.round_table`` and the verdict use, so a curve's point and its table cell are one
-number) and the ``verdict`` entry as logged.
+(what the verdict read), ``bootstrap`` and ``attacker_cost`` for the intervals (the
+experiment's seed, as ``round_table.round_table`` and the verdict use, so a curve's point
+and its table cell are one number) and the ``verdict`` entry as logged.
 
 From each round's fresh findings and their novelty flags, as ``outcomes`` decided them
 (``RoundSummary.fresh``), the view adds the novel share per evaluation prompt, so it gets
@@ -27,6 +27,9 @@ from pathlib import Path
 
 from harness.core.errors import HarnessError
 from harness.core.exploits import Exploit, Member, cluster
+from harness.experiments.rounds.attacker_cost import queries_to_first
+from harness.experiments.rounds.bootstrap import rate_interval
+from harness.experiments.rounds.counts import Counts
 from harness.experiments.rounds.experiment_log import (
     EXPERIMENT_LOG,
     LOG_NAME,
@@ -45,7 +48,6 @@ from harness.experiments.rounds.outcomes import (
     RoundSummary,
     experiment_summaries,
 )
-from harness.experiments.rounds.stats import Counts, queries_to_first, rate_interval
 from harness.runlog import read_log
 
 __all__ = [

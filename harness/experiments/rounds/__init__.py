@@ -18,6 +18,13 @@ One job per module:
 - ``split``: attack and evaluation prompts; ``augment``: each arm's extra pairs;
   ``pairfile``: pair files and their hash; ``trainer``: the built-in trainer and hooks;
   ``roundsuite``: the suite each round runs.
-- ``stats`` (the statistics on per-prompt data) and ``rules`` (the rules fixed before
-  the data, and the ``ArmVerdict`` they give) are pure: no model, no torch.
+- The statistics on per-prompt data and the verdict are pure (no model, no torch):
+  ``counts`` (``Counts``: successes out of trials per prompt, the unit every interval
+  resamples); ``bootstrap``: prompt-bootstrap intervals on rates, changes and
+  differences of differences, and the extra prompts an undecided one needs;
+  ``across_rounds``: McNemar's test round against round and the prompt-clustered trend;
+  ``attacker_cost``: the queries to the first finding, with the censored share;
+  ``contrasts``: ``RoundOutcomes`` per arm and round, the rounds that count, and the
+  ``Contrast`` quantities read off them; ``rules``: the rules fixed before the data,
+  ``decide`` and the ``ArmVerdict`` it gives, and ``compare_arms`` reported beside it.
 """

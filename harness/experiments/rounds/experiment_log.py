@@ -21,9 +21,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+from harness.experiments.rounds.across_rounds import McNemar, Trend
 from harness.experiments.rounds.augment import Augmentation
-from harness.experiments.rounds.rules import ArmVerdict, Contrast
-from harness.experiments.rounds.stats import Estimate, McNemar, Trend
+from harness.experiments.rounds.bootstrap import Estimate
+from harness.experiments.rounds.contrasts import Contrast
+from harness.experiments.rounds.rules import ArmVerdict
 from harness.experiments.rounds.trainer import TrainResult
 from harness.runlog.entries import Entry, SuiteRecord
 from harness.runlog.log import LogFormat
@@ -192,7 +194,7 @@ class RoundEntry(Entry):
 
 @dataclass(frozen=True, kw_only=True)
 class ContrastRecord(Record):
-    """``verdict.Contrast`` as logged: not-finite numbers are null."""
+    """``contrasts.Contrast`` as logged: not-finite numbers are null."""
 
     key: str
     label: str
@@ -202,7 +204,7 @@ class ContrastRecord(Record):
     n_prompts: int
     thresholds: tuple[float, ...] = ()
     confidence: float | None = None  # of the interval (None: logged before it was kept)
-    resamples: int | None = None  # bootstrap resamples that had a value (stats module doc)
+    resamples: int | None = None  # bootstrap resamples that had a value (bootstrap module doc)
 
     @classmethod
     def of(cls, contrast: Contrast) -> ContrastRecord:

@@ -1,6 +1,6 @@
 """What one arm measured in one round, per evaluation prompt, from what the runs wrote.
 
-``verdict.decide`` reads ``RoundOutcomes``; this module builds them from the experiment
+``rules.decide`` reads ``RoundOutcomes``; this module builds them from the experiment
 folder alone (the experiment log, each round's run log, each round's augmentation file),
 so the verdict and the report can be rebuilt at any time, as a run's report can:
 
@@ -44,6 +44,8 @@ from pathlib import Path
 from harness.core.data import read_pairs
 from harness.core.exploits import ExploitIndex, SignatureGraph, novelty
 from harness.core.signature import Signature, band_keys, signature
+from harness.experiments.rounds.contrasts import RoundOutcomes
+from harness.experiments.rounds.counts import Counts
 from harness.experiments.rounds.experiment_log import (
     EXPERIMENT_LOG,
     LOG_NAME,
@@ -51,9 +53,7 @@ from harness.experiments.rounds.experiment_log import (
     RoundEntry,
     per_prompt,
 )
-from harness.experiments.rounds.rules import RoundOutcomes
 from harness.experiments.rounds.split import prompt_key
-from harness.experiments.rounds.stats import Counts
 from harness.runlog import LOG_NAME as RUN_LOG_NAME
 from harness.runlog import FindingEntry, LogContents, ReplayEntry, read_log
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from harness.experiments.rounds.bootstrap import rate_interval
+from harness.experiments.rounds.counts import Counts
 from harness.experiments.rounds.experiment_log import VerdictEntry
 from harness.experiments.rounds.outcomes import RoundSummary
-from harness.experiments.rounds.stats import Counts, rate_interval
 
 __all__ = ["COLUMNS", "round_table", "verdict_lines"]
 

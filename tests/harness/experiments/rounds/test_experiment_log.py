@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from harness.core.errors import HarnessError
+from harness.experiments.rounds.bootstrap import Estimate
+from harness.experiments.rounds.contrasts import Contrast
 from harness.experiments.rounds.experiment_log import (
     ENTRY_TYPES,
     EXPERIMENT_LOG,
@@ -22,8 +24,6 @@ from harness.experiments.rounds.experiment_log import (
     SplitEntry,
     TrainEntry,
 )
-from harness.experiments.rounds.rules import Contrast
-from harness.experiments.rounds.stats import Estimate
 from harness.runlog import RunLog, read_log
 
 DOC = Path(__file__).parents[4] / "docs" / "rounds.md"

@@ -1,7 +1,7 @@
 """The verdict rules on constructed experiments: every outcome and each threshold's edge.
 
 Every prompt of a metric has the same outcome, so every interval has zero width and sits
-exactly where the numbers put it (see ``harness.experiments.rounds.stats``).
+exactly where the numbers put it (see ``harness.experiments.rounds.bootstrap``).
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ import dataclasses
 import numpy as np
 import pytest
 
+from harness.experiments.rounds.contrasts import RoundOutcomes
+from harness.experiments.rounds.counts import Counts
 from harness.experiments.rounds.rules import (
     OUTCOMES,
-    RoundOutcomes,
     compare_arms,
     decide,
 )
-from harness.experiments.rounds.stats import Counts
 
 N = 40  # evaluation prompts
 

@@ -1,0 +1,80 @@
+"""Per-prompt counts: the data every statistic of the whack-a-mole experiment reads.
+
+Everything in the experiment's statistics is data in, numbers out: no model, no log, no
+torch. The orchestrator turns run logs into ``Counts`` (per prompt: successes out of
+trials); ``bootstrap`` puts intervals on their rates and contrasts, ``across_rounds``
+tests and trends them over rounds, and the verdict and the report call those.
+
+**The prompt is the unit.** The attempts on one prompt are not independent (an easy prompt
+is easy for every attack, every seed and every round), so intervals resample *prompts*
+with all their trials, and a rate is pooled over prompts: sum of successes over sum of
+trials. That is why a record keeps the prompts apart instead of only its totals.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+__all__ = ["Counts"]
+
+
+@dataclass(frozen=True)
+class Counts:
+    """One metric of one arm and round: per prompt, successes out of trials.
+
+    What a success and a trial are is the metric's: an attempt with at least one finding
+    out of the attempts (fresh ASR), an exploit representative still open out of those
+    replayed (replay ASR), a pair ranked right out of the pairs (clean accuracy). A prompt
+    with zero trials is allowed and weighs nothing in a pooled rate.
+    """
+
+    prompts: tuple[str, ...]
+    successes: tuple[int, ...]
+    trials: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if not len(self.prompts) == len(self.successes) == len(self.trials):
+            raise ValueError("Counts: prompts, successes and trials differ in length")
+        if len(set(self.prompts)) != len(self.prompts):
+            raise ValueError("Counts: a prompt appears twice")
+        for prompt, s, t in self.rows():
+            if not 0 <= s <= t:
+                raise ValueError(f"Counts: prompt {prompt!r} has {s} successes of {t} trials")
+
+    @classmethod
+    def of(cls, per_prompt: Mapping[str, tuple[int, int]]) -> Counts:
+        """From ``{prompt: (successes, trials)}``."""
+        prompts = tuple(per_prompt)
+        return cls(
+            prompts,
+            tuple(int(per_prompt[p][0]) for p in prompts),
+            tuple(int(per_prompt[p][1]) for p in prompts),
+        )
+
+    @classmethod
+    def from_outcomes(cls, per_prompt: Mapping[str, Sequence[bool]]) -> Counts:
+        """From ``{prompt: [outcome of each trial]}``, e.g. clean pairs ranked right."""
+        return cls.of({p: (sum(map(bool, v)), len(v)) for p, v in per_prompt.items()})
+
+    @property
+    def total_successes(self) -> int:
+        return sum(self.successes)
+
+    @property
+    def total_trials(self) -> int:
+        return sum(self.trials)
+
+    @property
+    def rate(self) -> float:
+        """Pooled over prompts; NaN without trials."""
+        return self.total_successes / self.total_trials if self.total_trials else math.nan
+
+    def any_success(self) -> dict[str, bool]:
+        """Per prompt with trials: did any trial succeed (McNemar's binary outcome)."""
+        return {p: s > 0 for p, s, t in self.rows() if t}
+
+    def rows(self) -> Iterator[tuple[str, int, int]]:
+        """``(prompt, successes, trials)`` per prompt."""
+        return zip(self.prompts, self.successes, self.trials, strict=True)
