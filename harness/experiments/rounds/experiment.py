@@ -73,6 +73,7 @@ from harness.experiments.rounds.augment import (
     round_seed,
     synthetic_augmentation,
 )
+from harness.experiments.rounds.builtin_trainer import BuiltinTrainer
 from harness.experiments.rounds.config import ExperimentConfig, ExperimentData, ExperimentResult
 from harness.experiments.rounds.experiment_log import (
     EXPERIMENT_LOG,
@@ -106,7 +107,8 @@ from harness.experiments.rounds.round_table import round_table
 from harness.experiments.rounds.roundsuite import round_suite
 from harness.experiments.rounds.rules import compare_arms, decide
 from harness.experiments.rounds.split import check_disjoint
-from harness.experiments.rounds.trainer import BuiltinTrainer, Trainer, TrainerError, make_trainer
+from harness.experiments.rounds.trainer import Trainer, TrainerError
+from harness.experiments.rounds.trainer_hooks import make_trainer
 from harness.judges import JudgeSpec
 from harness.runlog import LOG_NAME as RUN_LOG_NAME
 from harness.runlog import RunLog, read_log

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from harness.core.data import read_pairs
+from harness.experiments.rounds.builtin_trainer import BuiltinTrainer
 from harness.experiments.rounds.experiment import (
     ExperimentConfig,
     ExperimentData,
@@ -25,7 +26,6 @@ from harness.experiments.rounds.experiment_log import (
     TrainEntry,
 )
 from harness.experiments.rounds.split import prompt_key
-from harness.experiments.rounds.trainer import BuiltinTrainer
 from harness.runlog import LOG_NAME as RUN_LOG_NAME
 from harness.runlog import FindingEntry, ReplayEntry, read_log
 from harness.runner.worker import Worker
