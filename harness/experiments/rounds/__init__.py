@@ -3,8 +3,12 @@ found exploits makes a reward model more robust (``docs/rounds.md``).
 
 One job per module:
 
-- ``experiment``: the orchestrator (``start_experiment``, ``resume_experiment``): round 0,
-  then per round and arm augment, retrain, re-attack, measure; the verdict at the end.
+- ``experiment``: the entry points (``start_experiment``, ``resume_experiment``), the
+  checks before anything is written, and the order of the steps: round 0, then per
+  round and arm, then the verdict. ``journal``: what every step reads and writes (the
+  log and its state, the settings, the data). ``round_run``: a round's run, measured
+  (the ``round`` entry); ``arm_round``: one arm's round (augment, retrain or carry over
+  or stop, run); ``final_verdict``: the verdict at the end.
 - ``config``: its settings, data and result; ``inputs``: the checks before anything is
   written (families, arms, prompts); ``measure``: clean accuracy and the chance rate per
   evaluation prompt, read from a round's run log, and round 0's exploits per prompt.
@@ -16,8 +20,10 @@ One job per module:
   experiment log, the augmentation files), and each fresh finding's novelty.
 - ``round_table``: the per-round table and the verdict lines, as text.
 - ``split``: attack and evaluation prompts; ``augment``: each arm's extra pairs;
-  ``pairfile``: pair files and their hash; ``trainer``: the built-in trainer and hooks;
-  ``roundsuite``: the suite each round runs.
+  ``pairfile``: pair files and their hash; ``trainer``: what every trainer does (stage,
+  verify, place), ``builtin_trainer``: the built-in pairwise trainer, ``trainer_hooks``:
+  the user's callable or command and ``make_trainer``; ``roundsuite``: the suite each
+  round runs.
 - ``stats`` (the statistics on per-prompt data) and ``rules`` (the rules fixed before
   the data, and the ``ArmVerdict`` they give) are pure: no model, no torch.
 """

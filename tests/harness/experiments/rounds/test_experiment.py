@@ -214,14 +214,14 @@ def test_resume_after_three_kills_gives_the_numbers_of_an_unkilled_experiment(
 def test_nothing_to_add_carries_every_arms_checkpoint_over_and_trains_nothing(
     planted_rm, tmp_path, monkeypatch
 ):
-    from harness.experiments.rounds import experiment
+    from harness.experiments.rounds import arm_round
     from harness.experiments.rounds.augment import clean_augmentation
 
     def found_nothing(store, *, round, **_):  # the findings arm's runs found no new exploit
         pairs, summary = clean_augmentation(round=round)
         return pairs, dataclasses.replace(summary, arm="findings")
 
-    monkeypatch.setattr(experiment, "findings_augmentation", found_nothing)
+    monkeypatch.setattr(arm_round, "findings_augmentation", found_nothing)
     out = tmp_path / "exp"
     config = dataclasses.replace(CONFIG, arms="findings,clean,synthetic")
     result = start_experiment(planted_rm, suite(), data(), out, config=config, **QUIET)
