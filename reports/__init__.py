@@ -3,7 +3,7 @@ rebuilt at any time. Each file is written by one renderer plugin (``reports.rend
 ``report.html``, ``report.md``, ``summary.json``, ``junit.xml``, ``findings.csv`` and
 whatever installed packages add. Experiment and sweep folders have reports of their own
 (``reports.rounds``, ``reports.sweep``); ``reports.kinds`` tells the kinds of folder apart
-for ``rmh report`` and ``rmh gate``, and ``reports.output`` writes every report's files.
+for ``rmh report`` and ``rmh gate``, and ``reports.report_files`` writes every report's files.
 
     result = build_report(Path("runs/rc1"), policy=load_policy("gate.toml"))
     result.paths["html"], result.verdict.label
@@ -18,8 +18,8 @@ from typing import Any
 from harness.gate import GatePolicy, GateResult, Verdict, gate_run
 from harness.runlog.metrics import load_run_log
 from reports.context import ReportContext
-from reports.output import write_report_files
 from reports.renderer import RENDERERS, Renderer
+from reports.report_files import write_report_files
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def build_report(
 ) -> ReportResult:
     """Write one file per registered renderer into ``out`` (default: the run folder).
 
-    Every file is rendered before any is written (``reports.output``), so a renderer that
+    Every file is rendered before any is written (``reports.report_files``), so a renderer that
     fails leaves the folder's previous report whole rather than half old, half new.
     """
     ctx = report_context(

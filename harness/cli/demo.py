@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import click
 
 from harness.cli.options import progress_mode
-from harness.cli.output import print_summary
+from harness.cli.printing import print_summary
 
 if TYPE_CHECKING:
     from harness.demo.build import DemoBuild

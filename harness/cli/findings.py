@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from harness.cli.options import store_option
-from harness.cli.output import terminal_table
+from harness.cli.printing import terminal_table
 from harness.core.errors import HarnessError
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from harness.cli.options import (
     loading_options,
     progress_mode,
 )
-from harness.cli.output import print_summary
+from harness.cli.printing import print_summary
 from harness.core.errors import HarnessError
 
 

@@ -13,7 +13,7 @@ from harness.cli.options import (
     load_options_from,
     model_options,
 )
-from harness.cli.output import terminal_table
+from harness.cli.printing import terminal_table
 
 
 @click.command(cls=GeneratedOptionsCommand)

@@ -7,7 +7,7 @@ settles and checks what the run is before it starts, ``stages`` does clean / rep
 instability / attack / transfer, ``recorder`` is the only writer of the store and the
 log, ``state`` is what the log says is done, ``plan`` cuts the work into independent
 units, ``worker`` does them, ``executors`` (a plugin registry: ``local``, ``ray``)
-decides where, and ``folder`` makes a new run's folder appear whole (staged until its
+decides where, and ``run_folder`` makes a new run's folder appear whole (staged until its
 log holds ``init``).
 """
 

@@ -48,10 +48,10 @@ from harness.runlog.metrics import run_totals
 from harness.runlog.record import CURRENT
 from harness.runner import init as setup
 from harness.runner.executors import ExecutorOptions, make_executor
-from harness.runner.folder import SUITE_COPY, check_resumable, prepare_folder
 from harness.runner.plan import plan_units
 from harness.runner.progress import Mode
 from harness.runner.recorder import Recorder, check_store
+from harness.runner.run_folder import SUITE_COPY, check_resumable, prepare_folder
 from harness.runner.stages import TRANSFER_NAME, Stages
 from harness.runner.state import RunState
 from harness.runner.worker import Worker, WorkerSpec
@@ -94,7 +94,7 @@ def start_run(
 ) -> RunSummary:
     """Start a run in a new folder ``out``.
 
-    The folder appears at ``out`` only once its log holds ``init`` (``folder.py``): a
+    The folder appears at ``out`` only once its log holds ``init`` (``run_folder.py``): a
     kill while the checkpoints load leaves nothing that is in the way of a new start.
 
     ``run_options``: the store (default ``findings.db`` beside ``out``), the batch size and
@@ -107,7 +107,7 @@ def start_run(
     run_options = run_options.with_store_for(out)
     check_store(run_options.store_path(out), run_options.store_timeout)  # before the folder
     staged = prepare_folder(out, overwrite=overwrite)
-    try:  # built aside; placed at ``out`` once its log holds ``init`` (folder.py)
+    try:  # built aside; placed at ``out`` once its log holds ``init`` (run_folder.py)
         (staged.path / SUITE_COPY).write_text(suite.text, encoding="utf-8")
         config = setup.run_config(
             checkpoints, suite, options=options or LoadOptions(), run_options=run_options

@@ -31,7 +31,7 @@ from harness.testing.checkpoints import (
 )
 from harness.testing.hostile import HOSTILE_TEXTS
 from harness.testing.planted import PlantedRewardModel, planted_gold_judge_model
-from harness.testing.serve import rmh_serve
+from harness.testing.served import rmh_serve
 from harness.testing.suite import TINY_PAIRS, TINY_SUITE, write_tiny_suite
 
 __all__ = [

@@ -7,7 +7,7 @@ them; a ``ResultKind`` tells them, for its kind, everything that differs:
 
 - ``detect``: whether a folder is of this kind (by default: it holds ``marker``);
 - ``context``: the folder read once, for every renderer and for the gate;
-- ``renderers``: the report's files (``reports.output.FileRenderer`` by name);
+- ``renderers``: the report's files (``reports.report_files.FileRenderer`` by name);
 - ``report_lines`` and ``check_complete``: what ``rmh report`` prints after writing,
   and the refusal (exit 2) of a partial result, raised once the report is written;
 - ``gate``: the release decision (lines and exit code), for a kind that has one;
@@ -53,7 +53,7 @@ from pathlib import Path, PurePath
 from typing import ClassVar, Generic, TypeVar
 
 from harness.core.registry import Registry
-from reports.output import FileRenderer
+from reports.report_files import FileRenderer
 
 C = TypeVar("C")
 

@@ -1,7 +1,7 @@
 """``rmh report`` and ``rmh gate`` on any result folder: find its kind, then one pipeline.
 
 Report: refuse the options the kind does not take, read the folder once (``context``),
-write every file (``reports.output``), print the kind's lines and the files written,
+write every file (``reports.report_files``), print the kind's lines and the files written,
 then refuse a partial result (exit 2; its report is written first, showing what is done).
 
 Gate: refuse a kind without a gate and the options the kind does not take, read the
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from harness.core.errors import HarnessError
 from reports.kinds.base import RESULT_KINDS, FolderOptions, ResultKind
-from reports.output import write_report_files
+from reports.report_files import write_report_files
 
 #: The kind of a folder that no kind recognises (module doc).
 FALLBACK = "run"

@@ -13,7 +13,7 @@ from harness.core.errors import HarnessError
 from harness.experiments.rounds.experiment_log import LOG_NAME
 from harness.experiments.rounds.round_table import verdict_lines
 from reports.kinds.base import FolderOptions, ResultKind, register
-from reports.output import ReportFile
+from reports.report_files import ReportFile
 from reports.rounds import EXPERIMENT_RENDERERS
 from reports.rounds.view import ExperimentView, experiment_view
 

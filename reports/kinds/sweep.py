@@ -14,7 +14,7 @@ from harness.experiments.sweep.result import SWEEP_FILE
 from harness.experiments.sweep.sweep_lines import peak_lines
 from harness.gate import load_policy
 from reports.kinds.base import FolderOptions, GateOutcome, ResultKind, register
-from reports.output import ReportFile
+from reports.report_files import ReportFile
 from reports.sweep import SWEEP_RENDERERS, SweepContext, sweep_context
 
 

@@ -12,7 +12,7 @@ text formats share. Each round's run folder stays a run, reported on its own by
 
 Not renderers of ``reports.renderer.RENDERERS``: those format one run's context, and a
 run folder gets every one of them; an experiment folder gets these three
-(``EXPERIMENT_RENDERERS``), written by ``reports.output`` as every report is. The
+(``EXPERIMENT_RENDERERS``), written by ``reports.report_files`` as every report is. The
 experiment's kind of result folder (``reports.kinds.experiment``) is what ``rmh report``
 dispatches to.
 """
@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from reports.output import ReportFile, write_report_files
+from reports.report_files import ReportFile, write_report_files
 from reports.rounds.html import render_experiment_html
 from reports.rounds.markdown import render_experiment_markdown
 from reports.rounds.summary import render_experiment_summary

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from harness.experiments.sweep.result import SweepRecord, is_sweep, read_sweep
 from harness.gate import GatePolicy, Verdict
-from reports.output import ReportFile, write_report_files
+from reports.report_files import ReportFile, write_report_files
 from reports.sweep.html import render_sweep_html
 from reports.sweep.markdown import render_sweep_markdown
 
@@ -84,7 +84,7 @@ def build_sweep_report(
 ) -> SweepReport:
     """Write ``report.html`` and ``report.md`` into ``out`` (default: the sweep folder).
 
-    Both are rendered before either is written (``reports.output``), so a failure leaves
+    Both are rendered before either is written (``reports.report_files``), so a failure leaves
     the previous report whole. With a ``policy`` that sets ``min_best_of_n``, the gate's
     verdict is shown.
     """

@@ -16,7 +16,7 @@ from reports.kinds import (
     ResultKind,
     detect_kind,
 )
-from reports.output import ReportFile
+from reports.report_files import ReportFile
 
 BUILTIN = {"experiment": "experiment.jsonl", "run": "log.jsonl", "sweep": "sweep.json"}
 

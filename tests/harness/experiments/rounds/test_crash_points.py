@@ -98,7 +98,7 @@ def test_an_experiment_killed_at_every_durable_step_reaches_the_uninterrupted_re
                 "--eval", str(inputs["eval"]), "--suite", str(inputs["suite"]),
                 "--out", str(root / "exp"), "--rounds", "1", "--arms", "findings,clean",
                 "--heldout-families", "null-answer", "--round-pairs", "4", "--batch-pairs",
-                "4", "--soups-per-prompt", "1", "--prompts", "1", "--quiet"]  # fmt: skip
+                "4", "--prompts", "1", "--quiet"]  # fmt: skip
 
     whole = tmp_path / "whole"
     steps = tmp_path / "steps.txt"

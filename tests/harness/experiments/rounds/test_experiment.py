@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from harness.core.data import read_pairs
+from harness.experiments.rounds.builtin_trainer import BuiltinTrainer
 from harness.experiments.rounds.experiment import (
     ExperimentConfig,
     ExperimentData,
@@ -25,7 +26,6 @@ from harness.experiments.rounds.experiment_log import (
     TrainEntry,
 )
 from harness.experiments.rounds.split import prompt_key
-from harness.experiments.rounds.trainer import BuiltinTrainer
 from harness.runlog import LOG_NAME as RUN_LOG_NAME
 from harness.runlog import FindingEntry, ReplayEntry, read_log
 from harness.runner.worker import Worker
@@ -214,14 +214,14 @@ def test_resume_after_three_kills_gives_the_numbers_of_an_unkilled_experiment(
 def test_nothing_to_add_carries_every_arms_checkpoint_over_and_trains_nothing(
     planted_rm, tmp_path, monkeypatch
 ):
-    from harness.experiments.rounds import experiment
+    from harness.experiments.rounds import arm_round
     from harness.experiments.rounds.augment import clean_augmentation
 
     def found_nothing(store, *, round, **_):  # the findings arm's runs found no new exploit
         pairs, summary = clean_augmentation(round=round)
         return pairs, dataclasses.replace(summary, arm="findings")
 
-    monkeypatch.setattr(experiment, "findings_augmentation", found_nothing)
+    monkeypatch.setattr(arm_round, "findings_augmentation", found_nothing)
     out = tmp_path / "exp"
     config = dataclasses.replace(CONFIG, arms="findings,clean,synthetic")
     result = start_experiment(planted_rm, suite(), data(), out, config=config, **QUIET)

@@ -13,14 +13,10 @@ import pytest
 
 from harness.core.data import PreferencePair, read_pairs
 from harness.core.errors import DataError, HarnessError
+from harness.experiments.rounds.builtin_trainer import BuiltinTrainer
 from harness.experiments.rounds.pairfile import pairs_hash, write_pairs
-from harness.experiments.rounds.trainer import (
-    BuiltinTrainer,
-    CallableTrainer,
-    CommandTrainer,
-    TrainerError,
-    make_trainer,
-)
+from harness.experiments.rounds.trainer import TrainerError
+from harness.experiments.rounds.trainer_hooks import CallableTrainer, CommandTrainer, make_trainer
 from harness.models import load_reward_model
 from harness.models.training import TrainConfig
 from harness.testing import build_tiny_checkpoint

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from harness.core.data import PreferencePair, read_pairs
 from harness.core.staging import staging_path
+from harness.experiments.rounds.experiment_folder import check_resumable, data_file, place_start
 from harness.experiments.rounds.experiment_log import (
     EXPERIMENT_LOG,
     LOG_NAME,
     InitEntry,
     SplitEntry,
 )
-from harness.experiments.rounds.folder import check_resumable, data_file, place_start
 from harness.runlog import read_log
 from harness.runlog.entries import SuiteRecord
 
