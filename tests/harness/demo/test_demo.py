@@ -15,6 +15,39 @@ from harness.demo.build import heldout_pairs, train_pairs
 
 DEGENERATE_MARKERS = ("the the the", "10/10", "\u200b")
 
+# The quick suite's prompts, judges and probe with its cheap (template) attacks: the
+# command under test is `rmh demo` from nothing; the quick suite's searches (gcg, greedy,
+# fuzz: minutes here) are each tested on their own, and the README's command runs them.
+FIRST_SUITE = """
+name = "first"
+seed = 0
+[data]
+source = "demo:heldout"
+sample = 6
+[judges.heuristic]
+[judges.gold-rm]
+checkpoint = "gold-demo"
+margin = "calibrate"
+[instability]
+enabled = true
+pairs = 40
+[[attacks]]
+name = "repetition"
+budget = 100
+[[attacks]]
+name = "length-padding"
+budget = 60
+[[attacks]]
+name = "self-praise"
+budget = 60
+[[attacks]]
+name = "unicode"
+budget = 60
+[[attacks]]
+name = "master-key"
+budget = 60
+"""
+
 SMALL_SUITE = """
 name = "small"
 [data]
@@ -73,7 +106,7 @@ def test_demo_data_script_reproduces_the_committed_files(tmp_path):
 
 @pytest.mark.slow
 def test_rmh_demo_builds_attacks_and_replays(tmp_path):
-    """`rmh demo` from nothing: trains, saves safetensors, reloads, runs the quick suite.
+    """`rmh demo` from nothing: trains both RMs, saves safetensors, reloads, runs a suite.
 
     It writes a run folder with a run log, findings and the report, and prints the gate's
     verdict. A second run reuses the cached checkpoint, and replays the first run's
@@ -84,9 +117,10 @@ def test_rmh_demo_builds_attacks_and_replays(tmp_path):
     env = {**os.environ, "RMH_CACHE_DIR": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
     work = tmp_path / "work"
     work.mkdir()
+    (work / "first.toml").write_text(FIRST_SUITE)
     command = [sys.executable, "-m", "harness.cli", "demo", "--quiet"]
     first = subprocess.run(
-        [*command, "--out", "runs/first"],
+        [*command, "--out", "runs/first", "--suite", "first.toml"],
         capture_output=True,
         text=True,
         env=env,

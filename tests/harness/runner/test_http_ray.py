@@ -12,7 +12,8 @@ from harness.serving.app import build_app
 from tests.harness.models.http.servers import ServerThread
 
 pytest.importorskip("ray")
-pytestmark = pytest.mark.slow
+# One local Ray cluster at a time: under pytest-xdist these tests share one worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray")]
 
 
 def test_ray_actors_share_one_served_model(

@@ -8,7 +8,8 @@ from harness.runlog import InitEntry, read_log
 from harness.runner import ExecutorOptions
 
 pytest.importorskip("ray")
-pytestmark = pytest.mark.slow
+# One local Ray cluster at a time: under pytest-xdist these tests share one worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray")]
 
 
 def test_ray_executor_matches_local(checkpoints, run_suite, suite_file, tmp_path):

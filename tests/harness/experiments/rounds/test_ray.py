@@ -23,7 +23,8 @@ from harness.suite import parse_suite
 from tests.harness.experiments.rounds import planted
 
 pytest.importorskip("ray")
-pytestmark = pytest.mark.slow
+# One local Ray cluster at a time: under pytest-xdist these tests share one worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray")]
 
 CONFIG = ExperimentConfig(
     rounds=1,
