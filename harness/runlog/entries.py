@@ -103,7 +103,7 @@ class InitEntry(Entry):
 @dataclass(frozen=True, kw_only=True)
 class CleanEntry(Entry):
     """Held-out pairwise accuracy and chance rate of one checkpoint, in total and per
-    prompt (``[successes, trials]``; log version 2.4, empty before): an experiment
+    prompt (``[successes, trials]``; log version 3.0, empty before): an experiment
     resamples prompts, and reads these instead of scoring the pairs again."""
 
     type: ClassVar[str] = "clean"
@@ -236,7 +236,7 @@ class FindingEntry(Entry, Finding):
     ``merged`` the exploit ids that recording it absorbed into that one (it bridged them),
     so a reader rebuilds the store's clustering of the run from the log alone
     (``harness.runlog.exploit_metrics``) instead of clustering a second time. Both are
-    ``None``/empty in logs before 2.4. ``key`` and ``margin`` are derived from the
+    ``None``/empty in logs before 3.0. ``key`` and ``margin`` are derived from the
     finding and written beside its fields (``DERIVED``), as logs always had them.
     """
 
@@ -246,8 +246,8 @@ class FindingEntry(Entry, Finding):
     fingerprint: str
     unit: str
     finding_id: int  # store id
-    exploit_id: int | None = None  # log version 2.4
-    merged: tuple[int, ...] = ()  # log version 2.4
+    exploit_id: int | None = None  # log version 3.0
+    merged: tuple[int, ...] = ()  # log version 3.0
 
     @classmethod
     def of(
