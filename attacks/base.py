@@ -84,10 +84,6 @@ class AttackOutcome:
     def searched_findings(self) -> list[Finding]:
         return [f for f in self.findings if not f.seeded]
 
-    @property
-    def succeeded(self) -> bool:
-        return bool(self.findings)
-
 
 class AttackContext:
     """The attack's view of the world for one prompt: evaluate candidates, read the budget."""

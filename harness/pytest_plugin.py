@@ -193,6 +193,7 @@ def _suite_run(config: pytest.Config) -> _SuiteRun:
 
 def _start(config: pytest.Config) -> _SuiteRun:
     from harness.gate import gate_run
+    from harness.runlog.run_options import STORE_NAME
     from harness.runner import RunOptions, start_run
 
     out_option = config.getoption("rm_out")
@@ -200,7 +201,7 @@ def _start(config: pytest.Config) -> _SuiteRun:
         folder, store, overwrite = Path(out_option), None, True
     else:
         base = Path(tempfile.mkdtemp(prefix="rm-harness-"))
-        folder, store, overwrite = base / "run", base / "findings.db", False
+        folder, store, overwrite = base / "run", base / STORE_NAME, False
     start_run(
         [str(_checkpoint(config))],
         _suite(config),

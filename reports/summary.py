@@ -66,9 +66,7 @@ def summary_dict(ctx: ReportContext) -> dict[str, Any]:
                 }
                 for f in metrics.families
             ],
-            "exploits": None
-            if metrics.exploits is None
-            else [_exploit(e) for e in metrics.exploits],
+            "exploits": [_exploit(e) for e in metrics.exploits],
             "judges": [
                 {
                     "judge": j.judge,

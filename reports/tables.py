@@ -19,7 +19,7 @@ TOP_FINDINGS_PER_FAMILY = 5
 
 def family_table(metrics: RunMetrics, verdict: Verdict) -> pd.DataFrame:
     """ASR per family with its interval, n, findings, distinct exploits, errors and the
-    gate's status (``exploits`` is missing, None, when the findings were not clustered)."""
+    gate's status."""
     rows = [
         {
             "checkpoint": f.checkpoint,
@@ -91,7 +91,7 @@ def top_findings(
 
     ``exploit_of`` (finding id -> exploit id, ``RunMetrics.exploit_ids()``): only the best
     finding of each exploit is shown, so five spellings of one trick leave room for four
-    other tricks. Without it (not clustered) every finding is its own exploit. Ties in
+    other tricks. Without it every finding is its own exploit. Ties in
     margin go to the earlier finding, so a rebuilt report is the same.
     """
     frame = findings_frame(log)
@@ -122,7 +122,7 @@ def exploit_table(metrics: RunMetrics, checkpoints: int) -> pd.DataFrame:
             "best_margin": e.best_margin,
             **{f"open_{c}": e.status[c] for c in range(checkpoints)},
         }
-        for e in sorted(metrics.exploits or (), key=lambda e: (-e.size, -e.best_margin, e.id))
+        for e in sorted(metrics.exploits, key=lambda e: (-e.size, -e.best_margin, e.id))
     ]
     columns = ["exploit", "representative", "text", "size", "families", "attacks", "prompts"]
     columns += ["best_margin", *(f"open_{c}" for c in range(checkpoints))]

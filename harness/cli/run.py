@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import click
@@ -85,9 +86,15 @@ def run_command(
     if resume:
         if checkpoints or out:
             raise HarnessError("--resume takes the run folder only; drop the checkpoints/--out")
-        if ctx.get_parameter_source("replay") is ParameterSource.COMMANDLINE:
+        given = [
+            "--" + field.name.replace("_", "-")
+            for field in dataclasses.fields(RunOptions)
+            if ctx.get_parameter_source(field.name) is ParameterSource.COMMANDLINE
+        ]
+        if given:  # the log records the run's options: a resume runs as the run began
             raise HarnessError(
-                "--resume replays as the run began (its log records the mode); drop --replay"
+                f"--resume runs as the run began (its log records its store, batch size and "
+                f"replay mode); drop {' '.join(given)}"
             )
         summary = resume_run(resume, executor=executor, progress=progress, echo=click.echo)
     else:

@@ -41,7 +41,7 @@ from pathlib import Path
 from harness.core.durable import crash_point
 from harness.core.errors import HarnessError
 
-__all__ = ["Content", "replacing", "write_atomic"]
+__all__ = ["Content", "replacing", "sync_directory", "write_atomic"]
 
 #: What ``write_atomic`` writes: text (as UTF-8), bytes, or an iterable of either, written
 #: chunk by chunk as it is produced (a generator that raises leaves the target as it was).
@@ -89,7 +89,7 @@ def replacing(path: str | Path, *, temporary_name: str | None = None) -> Iterato
         yield temporary
         _sync_file(temporary)
         os.replace(temporary, target)
-        _sync_directory(target.parent)
+        sync_directory(target.parent)
         crash_point(f"renamed {target.name} into place")
     except OSError as exc:
         _remove(temporary)
@@ -131,7 +131,7 @@ def _sync_file(path: Path) -> None:
         os.close(handle)
 
 
-def _sync_directory(folder: Path) -> None:
+def sync_directory(folder: Path) -> None:
     """Flush ``folder``'s entries (the rename) to disk, where the OS allows it."""
     if os.name == "nt":  # a directory cannot be opened for this on Windows
         return

@@ -28,6 +28,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.core.atomic import sync_directory
 from harness.core.durable import crash_point
 from harness.core.errors import HarnessError
 
@@ -53,9 +54,9 @@ def discard(target: Path) -> None:
     _remove(aside)
     try:
         os.replace(target, aside)
+        sync_directory(target.parent)
     except OSError as exc:
         raise HarnessError(f"cannot remove {target}: {exc.strerror or exc}") from None
-    _sync_folder(target.parent)
     crash_point(f"moved {target.name} aside")
     _remove(aside)
     crash_point(f"deleted the old {target.name}")
@@ -98,9 +99,9 @@ class StagedFolder:
             return self._merge(merge_last)
         try:
             os.replace(self.path, target)
+            sync_directory(target.parent)
         except OSError as exc:
             raise HarnessError(f"cannot create {target}: {exc.strerror or exc}") from None
-        _sync_folder(target.parent)
         crash_point(f"placed {target.name}")
         return target
 
@@ -141,17 +142,3 @@ def _remove(path: Path) -> None:
             path.unlink()
     except OSError as exc:
         raise HarnessError(f"cannot remove {path}: {exc.strerror or exc}") from None
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (where the platform can sync a directory)."""
-    try:
-        handle = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(handle)
-    except OSError:
-        pass
-    finally:
-        os.close(handle)

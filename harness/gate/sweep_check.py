@@ -20,21 +20,13 @@ error for it (there is nothing to decide).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from pathlib import Path
 
 from harness.core.errors import HarnessError
-from harness.experiments.sweep.result import SweepRecord, read_sweep
+from harness.experiments.sweep.result import SweepRecord
 from harness.gate.policy import GatePolicy
 from harness.gate.verdict import Check, Verdict, verdict_of
 
 KIND = "best-of-n"
-
-
-@dataclass(frozen=True)
-class SweepGateResult:
-    record: SweepRecord
-    verdict: Verdict
 
 
 def _n(value: float | None) -> float:
@@ -83,9 +75,3 @@ def sweep_check(record: SweepRecord, policy: GatePolicy) -> Check:
 
 def evaluate_sweep(record: SweepRecord, policy: GatePolicy) -> Verdict:
     return verdict_of([sweep_check(record, policy)], policy, checkpoints=1)
-
-
-def gate_sweep(folder: str | Path, policy: GatePolicy) -> SweepGateResult:
-    """Read the sweep folder and decide (``rmh gate SWEEP``)."""
-    record = read_sweep(folder)
-    return SweepGateResult(record, evaluate_sweep(record, policy))

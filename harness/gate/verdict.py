@@ -238,12 +238,6 @@ def _new_exploit_checks(
     allowed = policy.max_new_exploits
     if allowed is None or baseline is None:
         return []
-    if metrics.exploits is None or baseline.exploits is None:
-        message = "new exploits: not counted (the findings were not clustered)"
-        return [
-            _inconclusive("new-exploits", c.index, None, None, allowed, message)
-            for c in metrics.checkpoints
-        ]
     known = [f for e in baseline.exploits for f in e.findings]
     new = new_exploits(metrics.exploits, known)
     checks = []

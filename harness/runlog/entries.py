@@ -233,9 +233,10 @@ class FindingEntry(Entry, Finding):
     declaration for both) with where it was found and what the store made of it.
 
     ``exploit_id`` is the store's exploit of the finding when it was recorded, and
-    ``merged`` the exploit ids that recording it absorbed into that one (it bridged them),
-    so a reader rebuilds the store's clustering of the run from the log alone
-    (``harness.runlog.exploit_metrics``) instead of clustering a second time. Both are
+    ``merged`` every exploit id the store had merged into that one by then (by this
+    finding's bridging or an earlier one's), so a reader rebuilds the store's clustering
+    of the run from the log alone (``harness.runlog.exploit_metrics``), resumed or not,
+    instead of clustering a second time. Both are
     ``None``/empty in logs before 3.0. ``key`` and ``margin`` are derived from the
     finding and written beside its fields (``DERIVED``), as logs always had them.
     """

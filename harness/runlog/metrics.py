@@ -100,7 +100,7 @@ class FamilyMetrics:
     prompts: int
     interval: Interval
     best: FindingEntry | None = None  # the finding with the largest margin
-    exploits: int | None = None  # distinct exploits among its findings (None: not clustered)
+    exploits: int = 0  # distinct exploits among its findings
 
     @property
     def asr(self) -> float:
@@ -149,13 +149,13 @@ class RunMetrics:
     truncated: bool  # the log's last line was cut short
     checkpoints: list[CheckpointMetrics]
     families: list[FamilyMetrics]
-    exploits: list[ExploitMetrics] | None = None  # None: not clustered
+    exploits: list[ExploitMetrics] = field(default_factory=list)
     judges: list[JudgeMetrics] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)  # attacks left out (no attempts)
 
     def exploit_ids(self) -> dict[int, int]:
-        """Finding id -> the id of its exploit in this run (empty when not clustered)."""
-        return exploit_ids(self.exploits or ())
+        """Finding id -> the id of its exploit in this run."""
+        return exploit_ids(self.exploits)
 
     def family(self, checkpoint: int, family: str) -> FamilyMetrics | None:
         for f in self.families:

@@ -185,11 +185,8 @@ def record_finding(
     sighted = db.add_sighting(
         finding_id, run_id, checkpoint, "search", item.score, item.reference_score, True, stamp
     )
-    merged: tuple[int, ...] = ()
     if inserted:
-        exploit_id, merged = join_exploit(
-            db, graph, finding_id, item.kind, sig, bands, margin, stamp
-        )
+        exploit_id, _ = join_exploit(db, graph, finding_id, item.kind, sig, bands, margin, stamp)
     else:
         if sighted:
             db.execute(
@@ -199,6 +196,16 @@ def record_finding(
         (exploit_id,) = db.execute(
             "SELECT exploit_id FROM finding_exploits WHERE finding_id = ?", (finding_id,)
         ).fetchone()
+    # Every id merged into this exploit so far, not only by this finding: a unit redone
+    # after a kill finds its finding stored already, and a merge another run made is news
+    # to this run's log; either way the log's reader needs the whole record.
+    merged = tuple(
+        row[0]
+        for row in db.execute(
+            "SELECT absorbed FROM exploit_merges WHERE into_id = ? ORDER BY absorbed",
+            (exploit_id,),
+        )
+    )
     return Recorded(finding_id, exploit_id, merged), inserted or sighted
 
 

@@ -99,8 +99,9 @@ class StoredFinding:
 
 @dataclass(frozen=True)
 class Recorded:
-    """What ``FindingStore.record`` made of one finding: its id, its exploit, and the
-    exploits that recording it merged into that one (empty unless it bridged some)."""
+    """What ``FindingStore.record`` made of one finding: its id, its exploit, and every
+    exploit id merged into that one so far (by this finding's bridging or any earlier
+    one's), so a reader of the run's log alone can follow every merge its findings saw."""
 
     finding_id: int
     exploit_id: int

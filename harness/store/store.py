@@ -229,7 +229,8 @@ class FindingStore:
         updates its best margin. Idempotent: recording the same findings for the same
         run and checkpoint again (a resumed run redoing an unfinished attempt) adds nothing.
         An exploit id is as of this finding's turn: a later finding of the same call may
-        merge it into another, and says so in its own ``merged``.
+        merge it into another, and says so in its own ``merged`` (every id merged into its
+        exploit so far).
         """
         signatures = [item.signature for item in findings]  # unlocked
         bands = band_keys([sig.shingles for sig in signatures])

@@ -167,7 +167,7 @@ def test_search_made_findings_are_counted_even_when_keep_drops_them():
 def test_no_finding_crossed_none_kept():
     outcome = Fixed().run(scorer(), PROMPT, REFERENCE, budget=20, judges=[], keep=1)
     assert outcome.crossed == 0 and outcome.findings == []
-    assert outcome.first_finding_queries is None and not outcome.succeeded
+    assert outcome.first_finding_queries is None and not outcome.findings
 
 
 def distinct_words(prompts, responses):
@@ -190,7 +190,7 @@ def test_keep_changes_what_is_kept_not_what_was_found_or_the_success_rate():
     every = search(10_000, judge_all)
     assert every.crossed > 3 and len(every.findings) == every.crossed  # keep large: all kept
     assert few.crossed == every.crossed and len(few.findings) == 3
-    assert few.succeeded == every.succeeded is True  # an attempt with a finding still has one
+    assert bool(few.findings) == bool(every.findings) is True  # a finding still kept
     first = every.findings[0].queries_at_find
     assert few.first_finding_queries == every.first_finding_queries == first
     assert judge_few.seen == judge_all.seen  # the judges saw the same candidates

@@ -59,6 +59,7 @@ from harness.experiments.rounds.experiment_journal import ExperimentJournal
 from harness.experiments.rounds.experiment_log import (
     EXPERIMENT_LOG,
     LOG_NAME,
+    LOG_VERSION,
     ExperimentState,
     InitEntry,
     SplitEntry,
@@ -81,6 +82,7 @@ from harness.experiments.rounds.trainer import Trainer
 from harness.experiments.rounds.trainer_hooks import make_trainer
 from harness.runlog import RunLog, read_log
 from harness.runlog.entries import SuiteRecord
+from harness.runlog.record import LogVersion
 from harness.runner import ExecutorOptions
 from harness.runner.init import package_versions
 from harness.runner.progress import Mode
@@ -215,6 +217,12 @@ def resume_experiment(
             "start the experiment again in a new folder"
         )
     init = state.init
+    if LogVersion.parse(init.log_version).major < LogVersion.parse(LOG_VERSION).major:
+        raise HarnessError(
+            f"experiment {out} was started by an older rm-harness (experiment log "
+            f"{init.log_version}, this one writes {LOG_VERSION}) and cannot be resumed; "
+            "rmh report still reads it, or start it again in a new folder"
+        )
     suite = parse_suite(
         init.suite.text,
         origin=init.suite.origin,

@@ -26,14 +26,13 @@ from harness.judges import JudgeSpec
 from harness.runlog import LOG_NAME as RUN_LOG_NAME
 from harness.runlog import RunLog, read_log
 from harness.runlog.journal import Journal
+from harness.runlog.run_options import STORE_NAME
 from harness.runner import ExecutorOptions
 from harness.runner.progress import Mode
 from harness.store import FindingStore
 from harness.suite import Suite
 
 __all__ = ["STORE_NAME", "ExperimentJournal"]
-
-STORE_NAME = "findings.db"
 
 
 class ExperimentJournal(Journal[ExperimentState]):

@@ -50,7 +50,10 @@ __all__ = [
 ]
 
 LOG_NAME = "experiment.jsonl"
-LOG_VERSION = "1.0"
+#: 2.0: the rounds read clean accuracy and the chance rate from their runs' ``clean``
+#: entries (run log 3.0), and the config lost ``soups_per_prompt``; a 1.x experiment is
+#: reported, not resumed.
+LOG_VERSION = "2.0"
 
 #: Per prompt: (successes, trials), as JSON arrays.
 PerPrompt = dict[str, Any]

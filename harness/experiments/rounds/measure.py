@@ -3,10 +3,10 @@
 The verdict's intervals resample prompts, so it needs each evaluation prompt's tallies,
 not a run's totals: **clean accuracy** (pairs ranked right) and the **chance rate**
 (random soups that outscore the reference). The round's run measured both on every pair
-of the experiment's prompt file (its ``clean`` entry logs them per prompt; the soups are
-seeded by the run, the same every round), so they are read from its log, not scored
-again. Round 0 also counts its own exploits per evaluation prompt: its replay record,
-open by construction (``outcomes`` module doc).
+of the experiment's prompt file (its ``clean`` entry logs them per prompt; every run draws
+its soups with the same fixed seed, so they are the same every round), so they are read
+from its log, not scored again. Round 0 also counts its own exploits per evaluation
+prompt: its replay record, open by construction (``outcomes`` module doc).
 """
 
 from __future__ import annotations

@@ -82,5 +82,8 @@ def test_resume_refuses_a_replay_mode_and_an_unknown_mode_is_refused(
 ):
     code, _, err = rmh("run", "--resume", str(tmp_path / "r"), "--replay", "all")
     one_line_error(code, err, "drop --replay")
+    for option, value in (("--store", "other.db"), ("--batch-size", "8")):
+        code, _, err = rmh("run", "--resume", str(tmp_path / "r"), option, value)
+        one_line_error(code, err, f"drop {option}")  # the log records these too
     code, _, err = rmh("run", "demo", "--out", str(tmp_path / "x"), "--replay", "some")
     one_line_error(code, err, "--replay")

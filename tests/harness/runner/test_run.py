@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -112,6 +113,31 @@ def test_two_checkpoints_write_a_transfer_matrix(checkpoints, run_suite, suite_f
         assert matrix.iloc[source, source] == 1.0
     written = (tmp_path / "r" / "transfer.csv").read_text()
     assert written.splitlines()[0] == "found_on,ckpt0,ckpt1"
+
+
+def test_transfer_replays_the_spelling_this_run_found_not_the_stores_first(
+    checkpoints, run_suite, suite_file, tmp_path
+):
+    # The store already holds, under the same keys, other spellings (case) of what the
+    # run will find, found against another reference: the store keeps its first spelling.
+    run_suite([checkpoints["bert"]], suite_file, tmp_path / "a" / "first")
+    found = read_log(tmp_path / "a" / "first" / "log.jsonl").of_type(FindingEntry)
+    store = tmp_path / "b" / "findings.db"
+    with FindingStore.open(store) as db:
+        variants = [
+            dataclasses.replace(f.finding, text=f.text.upper(), reference="another reference")
+            for f in found
+        ]
+        db.record(variants, run_id="earlier", checkpoint="elsewhere")
+        earlier = {s.id for s in db.findings()}
+    run_suite([checkpoints["bert"], checkpoints["llama"]], suite_file, tmp_path / "b" / "r")
+    log = read_log(tmp_path / "b" / "r" / "log.jsonl")
+    mine = {f.finding_id: f for f in log.of_type(FindingEntry) if f.checkpoint == 0}
+    assert earlier & set(mine), "the run re-found keys the store held in another spelling"
+    transfer = [e for e in log.of_type(ReplayEntry) if e.phase == "transfer" and e.source == 0]
+    assert sorted(e.finding_id for e in transfer) == sorted(mine)
+    for e in transfer:  # what this run found on checkpoint 0, as it found it
+        assert (e.text, e.prompt) == (mine[e.finding_id].text, mine[e.finding_id].prompt)
 
 
 class _CrashesOnCats(Attack):

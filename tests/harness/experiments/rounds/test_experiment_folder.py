@@ -3,6 +3,8 @@ a start that was killed before it did is explained by ``--resume``."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from harness.core.data import PreferencePair, read_pairs
 from harness.core.staging import staging_path
 from harness.experiments.rounds.experiment_folder import check_resumable, data_file, place_start
@@ -67,3 +69,13 @@ def test_resume_explains_a_start_that_was_killed(rmh, one_line_error, tmp_path):
     one_line_error(code, err, "is not an experiment folder")
     place_start(out, {"train": PAIRS}, INIT, SPLIT)
     check_resumable(out)  # a placed folder resumes
+
+
+def test_resume_refuses_an_experiment_of_an_older_log_version_in_one_line(
+    rmh, one_line_error, tmp_path
+):
+    out = tmp_path / "rc1"
+    old = dataclasses.replace(INIT, log_version="1.0", config={"soups_per_prompt": 5})
+    place_start(out, {"train": PAIRS}, old, SPLIT)
+    code, _, err = rmh("rounds", "--resume", "--out", str(out), "--quiet")
+    one_line_error(code, err, "was started by an older rm-harness (experiment log 1.0")
