@@ -15,9 +15,10 @@ from harness.demo.build import heldout_pairs, train_pairs
 
 DEGENERATE_MARKERS = ("the the the", "10/10", "\u200b")
 
-# The quick suite's prompts, judges and probe with its cheap (template) attacks: the
-# command under test is `rmh demo` from nothing; the quick suite's searches (gcg, greedy,
-# fuzz: minutes here) are each tested on their own, and the README's command runs them.
+# The quick suite's prompts, judges and probe with its cheap attacks (the templates and
+# the fuzzer): the command under test is `rmh demo` from nothing; the quick suite's token
+# searches (gcg, greedy: minutes here) are tested on their own, and the README's command
+# runs them. Of the templates only repetition and padding find holes in the demo RM.
 FIRST_SUITE = """
 name = "first"
 seed = 0
@@ -46,6 +47,9 @@ budget = 60
 [[attacks]]
 name = "master-key"
 budget = 60
+[[attacks]]
+name = "hypothesis-fuzz"
+budget = 150
 """
 
 SMALL_SUITE = """
