@@ -5,9 +5,9 @@ the SQL that keeps its exploit tables (``library``); how findings cluster into e
 
 from harness.store.records import (
     ExploitDetail,
-    ExploitSummary,
     Recorded,
     Sighting,
+    StoredExploit,
     StoredFinding,
     finding_key,
 )
@@ -19,10 +19,10 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "ExploitDetail",
-    "ExploitSummary",
     "FindingStore",
     "Recorded",
     "Sighting",
+    "StoredExploit",
     "StoredFinding",
     "finding_key",
 ]

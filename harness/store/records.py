@@ -4,7 +4,7 @@ The finding itself, and its key, live in ``harness.core.finding``: attacks make 
 store takes it as it is. What is the store's own business is the column order of a
 ``findings`` row, what goes in its ``detail`` column, and the typed records its reads
 return: a ``StoredFinding`` (the finding as recorded, with its id and exploit), the
-``Recorded`` ids of a write, and the ``ExploitSummary`` of an exploit. Outside the store
+``Recorded`` ids of a write, and the ``StoredExploit`` summary of an exploit. Outside the store
 nothing indexes a finding by column name.
 """
 
@@ -15,15 +15,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.core.exploits import Facts
+from harness.core.exploits import ExploitSummary, Facts
 from harness.core.finding import Finding, finding_key
 
 __all__ = [
     "ExploitDetail",
-    "ExploitSummary",
     "Finding",
     "Recorded",
     "Sighting",
+    "StoredExploit",
     "StoredFinding",
     "exploit_summary",
     "finding_key",
@@ -109,24 +109,11 @@ class Recorded:
 
 
 @dataclass(frozen=True)
-class ExploitSummary:
-    """One exploit's summary row: what ``rmh exploits list`` shows and augmentation reads.
+class StoredExploit(ExploitSummary):
+    """One exploit's summary row (``harness.core.exploits.ExploitSummary``), with its
+    ``status`` on the checkpoint a read asked about: ``open``, ``closed``, or ``None`` when
+    no member was sighted there (or no checkpoint was asked about)."""
 
-    ``status`` is on the checkpoint a read asked about: ``open``, ``closed``, or ``None``
-    when no member was sighted there (or no checkpoint was asked about).
-    """
-
-    id: int
-    kind: str
-    representative: int
-    text: str  # the representative's
-    size: int
-    families: tuple[str, ...]
-    attacks: tuple[str, ...]
-    prompts: tuple[str, ...]
-    best_margin: float
-    first_seen: str
-    last_seen: str
     status: str | None = None
 
 
@@ -134,7 +121,7 @@ class ExploitSummary:
 class ExploitDetail:
     """One exploit with its members (oldest first) and the ids merged into it."""
 
-    summary: ExploitSummary
+    summary: StoredExploit
     members: tuple[Facts, ...]
     absorbed: tuple[int, ...]
 
@@ -187,11 +174,11 @@ def stored_finding(row: Mapping[str, Any]) -> StoredFinding:
     )
 
 
-def exploit_summary(row: Mapping[str, Any]) -> ExploitSummary:
+def exploit_summary(row: Mapping[str, Any]) -> StoredExploit:
     """A summary row of the ``exploits`` table with its representative's ``text`` (and
     ``open_on``, where a checkpoint was asked about) as a typed record."""
     open_on = row.get("open_on")
-    return ExploitSummary(
+    return StoredExploit(
         id=int(row["id"]),
         kind=row["kind"],
         representative=int(row["representative"]),

@@ -57,9 +57,9 @@ from harness.store.queries import (
 )
 from harness.store.records import (
     ExploitDetail,
-    ExploitSummary,
     Recorded,
     Sighting,
+    StoredExploit,
     StoredFinding,
     exploit_summary,
     stored_finding,
@@ -338,7 +338,7 @@ class FindingStore:
         prompt: str | None = None,
         checkpoint: str | None = None,
         status: str | None = None,
-    ) -> list[ExploitSummary]:
+    ) -> list[StoredExploit]:
         """Exploits by id, with the representative's ``text``.
 
         ``family``/``prompt``: a member has it. ``checkpoint`` (fingerprint or label): a
