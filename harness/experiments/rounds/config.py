@@ -37,6 +37,56 @@ class ExperimentConfig:
         },
     )
     seed: int = field(default=0, metadata={"help": "Experiment seed: split, rounds, training."})
+    seeds: int = field(
+        default=3,
+        metadata={
+            "min": 1,
+            "help": "Training replicates per arm and round, each from its own training seed "
+            "(shared across arms); the attack seeds are shared by every replicate.",
+        },
+    )
+    delta: float = field(
+        default=0.05,
+        metadata={
+            "help": "Equivalence margin: an arm is equivalent to clean when the interval of "
+            "its difference lies inside (-delta, delta). Strictly between 0 and 0.5."
+        },
+    )
+    effect_size: float = field(
+        default=0.15,
+        metadata={
+            "help": "The effect the experiment is sized for: a primary contrast whose "
+            "minimum detectable effect (80% power, two-sided 95%) exceeds it is underpowered."
+        },
+    )
+    require_power: bool = field(
+        default=False,
+        metadata={
+            "help": "Stop after round 0 with verdict 'underpowered' (exit 2) when a primary "
+            "contrast's minimum detectable effect exceeds --effect-size."
+        },
+    )
+    calibrate: bool = field(
+        default=True,
+        metadata={
+            "help": "Before round 0, pick each trained family's fresh-attack budget on the "
+            "attack prompts so that its ASR lands in 0.3-0.7 (a doubling ladder)."
+        },
+    )
+    calibration_cap: int = field(
+        default=8,
+        metadata={
+            "min": 1,
+            "help": "The largest budget multiple the calibration tries (1, 2, 4, ... up to it).",
+        },
+    )
+    eval_prompts: int | None = field(
+        default=None,
+        metadata={
+            "min": 1,
+            "help": "Evaluation prompts (a seeded sample). Default: every eligible one.",
+        },
+    )
     prompts: int | None = field(
         default=None,
         metadata={

@@ -54,6 +54,16 @@ class RoundOutcomes:
     - ``novel_share``: the share of this round's fresh findings whose nearest earlier
       exploit (augmentation data included) is beyond the clustering threshold; None when
       there were no fresh findings. ``new_exploits``: how many new exploits that made.
+      ``novel``: the same per prompt, novel findings out of the round's fresh findings
+      on the prompt (rules v2 compare it with the control's).
+    - ``replay_initial``: round 0's exploits only, still open, out of those replayed, per
+      prompt: the one exploit set every arm replays, which rules v2 read (``replay``
+      holds every earlier exploit, the arm's own later ones included, and is reported).
+      Round 0: its own exploits, open by construction, as ``replay``.
+    - ``replicates``: with ``--seeds K``, the K training replicates of the arm and round
+      (each a record like this one, without replicates); this record then pools them
+      (per prompt, the replicates' successes and trials summed). Round 0 and a single
+      seed have none.
     - ``queries_to_first``: per prompt, per attempt, the queries to its first finding,
       None for an attempt that found nothing (for ``attacker_cost.queries_to_first``).
     - ``retrained``: the round's checkpoint is a new one (False for a "nothing to add"
@@ -74,6 +84,13 @@ class RoundOutcomes:
     new_exploits: int = 0
     queries_to_first: Mapping[str, tuple[int | None, ...]] = field(default_factory=dict)
     retrained: bool = True
+    replay_initial: Counts = field(default_factory=Counts.empty)
+    novel: Counts = field(default_factory=Counts.empty)
+    replicates: tuple[RoundOutcomes, ...] = ()
+
+    def seeds(self) -> tuple[RoundOutcomes, ...]:
+        """The training replicates this record pools (itself when it has none)."""
+        return self.replicates or (self,)
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,37 @@ class Counts:
         )
 
     @classmethod
+    def empty(cls) -> Counts:
+        """No prompts: a metric that was not measured."""
+        return cls((), (), ())
+
+    @classmethod
+    def pooled(cls, parts: Sequence[Counts]) -> Counts:
+        """Per prompt, the parts' successes and trials summed (replicates of one round)."""
+        totals: dict[str, list[int]] = {}
+        for part in parts:
+            for prompt, s, t in part.rows():
+                total = totals.setdefault(prompt, [0, 0])
+                total[0] += s
+                total[1] += t
+        return cls.of({p: (s, t) for p, (s, t) in totals.items()})
+
+    def prompts_with_success(self) -> int:
+        """Prompts on which at least one trial succeeded (the floor rule counts these)."""
+        return sum(1 for _, s, t in self.rows() if t and s > 0)
+
+    def prompts_with_failure(self) -> int:
+        """Prompts on which at least one trial failed (the ceiling rule counts these)."""
+        return sum(1 for _, s, t in self.rows() if t and s < t)
+
+    def prompts_with_trials(self) -> int:
+        return sum(1 for _, _, t in self.rows() if t)
+
+    def per_prompt_rates(self) -> dict[str, float]:
+        """Per prompt with trials, its own rate (every prompt weighs the same)."""
+        return {p: s / t for p, s, t in self.rows() if t}
+
+    @classmethod
     def from_outcomes(cls, per_prompt: Mapping[str, Sequence[bool]]) -> Counts:
         """From ``{prompt: [outcome of each trial]}``, e.g. clean pairs ranked right."""
         return cls.of({p: (sum(map(bool, v)), len(v)) for p, v in per_prompt.items()})
