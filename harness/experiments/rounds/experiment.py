@@ -6,6 +6,8 @@ so bad input is a one-line error and no folder; then it places the folder with t
 and the ``init`` and ``split`` entries (``experiment_folder.py``). Resuming reads everything back
 from the experiment log. Both then run the steps the log does not hold yet, in order:
 
+- **calibration** picks the trained families' budgets on the attack prompts
+  (``calibrate.py``; off with ``calibrate=False``);
 - **round 0** attacks the starting checkpoint once (``round_run.py``); every arm's store
   starts as a copy of its store;
 - **round r >= 1**, for each arm in turn (findings before synthetic, which matches its
@@ -26,7 +28,8 @@ order and what must hold before the first line is written. The experiment folder
     exp/NAME/<arm>/round-<r>/checkpoint/      the retrained checkpoint
     exp/NAME/<arm>/round-<r>/run/             the round's run folder
 
-**Resume.** A step is done when its log line is there: ``augment``, ``train``, ``round``.
+**Resume.** A step is done when its log line is there: ``calibration``, ``augment``,
+``train``, ``round``.
 A resumed experiment skips done steps, continues a half-done run folder with
 ``resume_run``, and trains again (from the same seed) a training that has no ``train``
 line (the trainer stages its output, so a partial checkpoint is never used). The seeds
@@ -48,6 +51,7 @@ from pathlib import Path
 from harness.core.errors import HarnessError
 from harness.experiments.rounds.arm_round import arm_round
 from harness.experiments.rounds.augment import ARMS, parse_arms
+from harness.experiments.rounds.calibrate import calibrate_budgets
 from harness.experiments.rounds.config import ExperimentConfig, ExperimentData, ExperimentResult
 from harness.experiments.rounds.experiment_folder import (
     DATA_DIR,
@@ -242,6 +246,7 @@ def resume_experiment(
 def _conduct(journal: ExperimentJournal) -> ExperimentResult:
     """Every step the log does not hold yet, in order; the experiment's result."""
     state, init = journal.state, journal.init
+    calibrate_budgets(journal)
     if (None, 0) not in state.rounds:
         journal.echo("round 0: attacking the starting checkpoint ...")
         measure_round(journal, None, 0, Path(init.checkpoint), retrained=False)

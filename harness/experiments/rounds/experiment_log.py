@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Literal
 from harness.experiments.rounds.across_rounds import McNemar, Trend
 from harness.experiments.rounds.augment import Augmentation
 from harness.experiments.rounds.bootstrap import Estimate
+from harness.experiments.rounds.budget_ladder import FamilyBudget
 from harness.experiments.rounds.contrasts import Contrast
 from harness.experiments.rounds.rules import ArmVerdict
 from harness.experiments.rounds.trainer import TrainResult
@@ -37,6 +38,7 @@ __all__ = [
     "LOG_NAME",
     "LOG_VERSION",
     "AugmentEntry",
+    "CalibrationEntry",
     "ContrastRecord",
     "ErrorEntry",
     "ExperimentState",
@@ -52,8 +54,8 @@ __all__ = [
 LOG_NAME = "experiment.jsonl"
 #: 2.0: the rounds read clean accuracy and the chance rate from their runs' ``clean``
 #: entries (run log 3.0), and the config lost ``soups_per_prompt``; a 1.x experiment is
-#: reported, not resumed.
-LOG_VERSION = "2.0"
+#: reported, not resumed. 2.1: the ``calibration`` entry.
+LOG_VERSION = "2.1"
 
 #: Per prompt: (successes, trials), as JSON arrays.
 PerPrompt = dict[str, Any]
@@ -103,6 +105,23 @@ class SplitEntry(Entry):
     evaluation: tuple[str, ...]
     attack_pairs: int
     evaluation_pairs: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CalibrationEntry(Entry):
+    """The trained families' fresh-attack budgets, chosen on the attack prompts before
+    round 0 (``calibrate.py``); every round's suite uses ``budgets``."""
+
+    type: ClassVar[str] = "calibration"
+    seed: int  # the calibration's own seed, distinct from every round's
+    prompts: int  # attack prompts tried
+    low: float  # the band
+    high: float
+    cap: int  # the largest budget multiple allowed
+    families: tuple[FamilyBudget, ...]
+    budgets: dict[str, int]  # attack id -> calibrated budget, trained families only
+    queries: int
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -296,6 +315,7 @@ class VerdictEntry(Entry):
 ENTRY_CLASSES: tuple[type[Entry], ...] = (
     InitEntry,
     SplitEntry,
+    CalibrationEntry,
     AugmentEntry,
     TrainEntry,
     NothingToAddEntry,
@@ -317,6 +337,7 @@ class ExperimentState:
 
     init: InitEntry | None = None
     split: SplitEntry | None = None
+    calibration: CalibrationEntry | None = None
     augments: dict[Step, AugmentEntry] = field(default_factory=dict)
     trains: dict[Step, TrainEntry] = field(default_factory=dict)
     nothing: dict[Step, NothingToAddEntry] = field(default_factory=dict)
@@ -336,6 +357,8 @@ class ExperimentState:
             self.init = self.init or entry
         elif isinstance(entry, SplitEntry):
             self.split = self.split or entry
+        elif isinstance(entry, CalibrationEntry):
+            self.calibration = self.calibration or entry
         elif isinstance(entry, AugmentEntry):
             self.augments[(entry.arm, entry.round)] = entry
         elif isinstance(entry, TrainEntry):

@@ -78,11 +78,13 @@ def _run(
     if run_dir.exists():
         shutil.rmtree(run_dir)  # killed before its init line: nothing in it counts
     label = f"round {r}" if arm is None else f"round {r}, {arm}"
+    calibration = journal.state.calibration  # the trained families' budgets, if calibrated
     suite = round_suite(
         journal.suite,
         source=journal.prompts_file,
         seed=round_seed(journal.init.seed, r, "attack") % 2**31,
         judges=None if r == 0 else journal.judges_of_round_zero(),
+        budgets=calibration.budgets if calibration is not None else None,
         label=label,
     )
     return start_run(

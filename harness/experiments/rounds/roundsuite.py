@@ -3,13 +3,16 @@
 Every run of the experiment attacks the same prompts (the attack and evaluation prompts,
 written once to the experiment folder) with the same attacks and the same judges; only
 the seed changes from round to round (new attacks each round, issue 12). So a round's
-suite is the given suite with three things replaced:
+suite is the given suite with these things replaced:
 
 - ``[data]``: the experiment's prompt file, every prompt (no ``sample``);
 - ``seed``: the round's seed;
 - ``[judges]``: for rounds after the first, the judges as round 0 calibrated them, so a
   finding is judged by the same numbers in every round whatever a later calibration
-  would say.
+  would say;
+- the budgets of the trained families' attacks, when the experiment calibrated them
+  before round 0 (``calibrate.py``): the same budgets in every round and arm. Without
+  them the suite's budgets stand, and the text is exactly the uncalibrated one.
 
 The runner records a suite as its TOML text (a resumed run parses the text again), so
 the round's suite is written out as TOML here: the suite's validated config, rendered.
@@ -73,15 +76,20 @@ def round_suite(
     source: Path,
     seed: int,
     judges: Sequence[JudgeSpec] | None = None,
+    budgets: Mapping[str, int] | None = None,
     label: str,
 ) -> Suite:
-    """``suite`` on the prompt file ``source`` (absolute) with ``seed`` (and ``judges``).
+    """``suite`` on the prompt file ``source`` (absolute) with ``seed`` (and ``judges``,
+    and ``budgets``: attack id -> budget, for the attacks it names).
 
     ``label`` names the round in the suite's origin ("round 2, findings").
     """
     cfg = suite.config
     specs = list(judges) if judges is not None else suite.judge_specs()
+    budgets = dict(budgets or {})
     lines = [f"# {cfg.name}, as the whack-a-mole experiment runs it ({label})"]
+    if budgets:
+        lines.append(f"# budgets calibrated before round 0: {toml_value(budgets)}")
     lines += [
         f"{key} = {toml_value(value)}"
         for key, value in (
@@ -101,6 +109,7 @@ def round_suite(
     _table(lines, "[instability]", cfg.instability.model_dump())
     for attack in cfg.attacks:
         values = attack.model_dump()
+        values["budget"] = budgets.get(attack.id, attack.budget)
         if not values["params"]:
             del values["params"]
         _table(lines, "[[attacks]]", values)
