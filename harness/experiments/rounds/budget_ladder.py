@@ -14,9 +14,12 @@ scaled alike, at least 1 query each):
   can shrink any more (all at 1);
 - ASR below the band: double, up to ``cap`` times the suite's (the last rung is the cap
   itself when it is not a power of two);
-- stop at the first rung in the band; also stop when a rung lands on the other side of
-  the band from the one before it (the band lies between two rungs, which a doubling
-  ladder cannot split) and when a rung measured nothing (no attempt ran).
+- stop at the first rung in the band, or at a rung that measured nothing (no attempt
+  ran);
+- when a rung lands on the other side of the band from the one before it, the band lies
+  between those two rungs (a rate can jump from 0.25 to 0.75 as the budget doubles):
+  try the one budget halfway between them (x3/2 between x1 and x2, x3/4 between x1/2
+  and x1), then stop.
 
 Without a rung in the band the family keeps the rung closest to it (ties: the earliest
 tried, so a family that stays at 0 everywhere keeps the suite's own budgets) and the
@@ -26,6 +29,7 @@ Rates are exact fractions, so a tie is a tie and 0.3 is in the band.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -116,17 +120,20 @@ def multiple_text(multiple: float | Fraction) -> str:
 
 
 def ladder_multiples(cap: int) -> list[Fraction]:
-    """Every multiple the ladder can reach, smallest first: ``FLOOR`` ... 1 ... ``cap``."""
-    multiples, m = [], FLOOR
+    """Every multiple the ladder can reach, smallest first: ``FLOOR`` ... 1 ... ``cap``,
+    and the one between each two neighbours (tried when the band lies between them)."""
+    rungs, m = [], FLOOR
     while m < 1:
-        multiples.append(m)
+        rungs.append(m)
         m *= 2
     m = Fraction(1)
     while True:
-        multiples.append(m)
+        rungs.append(m)
         if m >= cap:
-            return multiples
+            break
         m = min(m * 2, Fraction(cap))
+    middles = [(low + high) / 2 for low, high in itertools.pairwise(rungs)]
+    return sorted(rungs + middles)
 
 
 def budgets_at(base: Mapping[str, int], multiple: Fraction) -> dict[str, int]:
@@ -166,8 +173,8 @@ def climb(
     if cap < 1:
         raise ValueError(f"the calibration cap must be at least 1, got {cap}")
     rungs: list[Rung] = []
-    multiple, previous = Fraction(1), 0
-    while True:
+
+    def measured(multiple: Fraction) -> int | None:
         budgets = budgets_at(base, multiple)
         tally = measure(budgets)
         rung = Rung(
@@ -178,16 +185,22 @@ def climb(
             queries=tally.queries,
         )
         rungs.append(rung)
-        side = _side(rung.rate)
-        if not side or (previous and side != previous):  # in the band, unmeasured, crossed
-            break
-        previous = side
+        return _side(rung.rate)
+
+    multiple, side = Fraction(1), measured(Fraction(1))
+    while side:  # stops in the band (0) or on a rung that measured nothing (None)
         step = _next(multiple, -side, cap)  # above the band: fewer queries
-        if step is None or budgets_at(base, step) == budgets:
+        if step is None or budgets_at(base, step) == budgets_at(base, multiple):
             break
-        multiple = step
-    measured = [r for r in rungs if r.rate is not None]
-    kept = min(measured, key=_distance) if measured else rungs[0]  # min keeps the first tie
+        previous, before = multiple, side
+        multiple, side = step, measured(step)
+        if side and side != before:  # crossed: the band lies between the last two rungs
+            middle = (previous + multiple) / 2
+            if all(budgets_at(base, middle) != r.budgets for r in rungs):
+                measured(middle)
+            break
+    scored = [r for r in rungs if r.rate is not None]
+    kept = min(scored, key=_distance) if scored else rungs[0]  # min keeps the first tie
     return FamilyBudget(
         family=family,
         rungs=tuple(rungs),

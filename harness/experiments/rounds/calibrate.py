@@ -71,7 +71,11 @@ def calibrate_budgets(journal: ExperimentJournal) -> None:
     if state.calibration is None:
         if (None, 0) in state.rounds:  # round 0 ran on the suite's budgets: keep them
             return
-        journal.echo("calibrating the trained families' budgets on the attack prompts ...")
+        journal.echo(
+            f"calibrating the budgets of the trained families "
+            f"({', '.join(journal.init.trained_families)}) on the attack prompts: fresh ASR "
+            f"in {float(LOW):g}-{float(HIGH):g}, up to x{journal.config.calibration_cap} ..."
+        )
         journal.write(_calibration(journal))
     assert state.calibration is not None
     for family in state.calibration.families:

@@ -82,8 +82,9 @@ def test_a_cap_that_is_not_a_power_of_two_is_the_last_rung():
     oracle = Oracle(lambda budget: 0)
     result = climb("f", {"a": 10}, oracle, cap=6)
     assert [r.multiple for r in result.rungs] == [1, 2, 4, 6]
-    assert ladder_multiples(6) == [Fraction(1, 8), Fraction(1, 4), Fraction(1, 2), 1, 2, 4, 6]
     assert [r.multiple for r in climb("f", {"a": 10}, oracle, cap=1).rungs] == [1]
+    eighths = [Fraction(n, 16) for n in (2, 3, 4, 6, 8, 12)]  # 1/8, 3/16, 1/4, 3/8, 1/2, 3/4
+    assert ladder_multiples(6) == [*eighths, 1, Fraction(3, 2), 2, 3, 4, 5, 6]
 
 
 def test_never_in_the_band_and_all_as_far_keeps_the_suites_budget():
@@ -106,15 +107,36 @@ def test_halving_stops_when_no_budget_can_shrink_any_more():
     assert [r.budgets["a"] for r in result.rungs] == [3, 1]  # 3 -> 1 (x1/2) -> 1: stop
 
 
-def test_a_ladder_that_crosses_the_band_stops_and_keeps_the_closer_side():
-    oracle = Oracle({100: 5, 200: 16, 400: 10})  # 0.25 then 0.8: the band lies between
+def test_a_ladder_that_crosses_the_band_tries_the_budget_between_and_stops():
+    oracle = Oracle({100: 5, 200: 16, 150: 11, 400: 10})  # 0.25 then 0.8: the band between
     result = climb("f", {"a": 100}, oracle, cap=8)
-    assert tried(result) == [(1.0, 5), (2.0, 16)]
-    assert not result.reached and result.budgets == {"a": 100}  # 0.05 from it, not 0.1
+    assert tried(result) == [(1.0, 5), (2.0, 16), (1.5, 11)]
+    assert result.reached and result.budgets == {"a": 150}
+
+
+def test_crossing_downwards_tries_three_quarters():
+    oracle = Oracle({100: 19, 50: 4, 75: 15})  # 0.95, 0.2, then 0.75: still above
+    result = climb("f", {"a": 100}, oracle, cap=8)
+    assert tried(result) == [(1.0, 19), (0.5, 4), (0.75, 15)]
+    assert not result.reached and result.budgets == {"a": 75}  # 0.05 from it; 0.5x is 0.1
+
+
+def test_crossing_below_a_cap_that_is_not_a_power_of_two_tries_between_its_neighbours():
+    oracle = Oracle({10: 0, 20: 1, 40: 2, 60: 20, 50: 8})
+    result = climb("f", {"a": 10}, oracle, cap=6)
+    assert [r.multiple for r in result.rungs] == [1, 2, 4, 6, 5]
+    assert result.reached and result.budgets == {"a": 50}
+
+
+def test_the_budget_between_is_not_tried_when_it_is_one_already_tried():
+    oracle = Oracle({2: 20, 1: 0})  # x3/4 of 2 is 1, which x1/2 measured
+    result = climb("f", {"a": 2}, oracle, cap=8)
+    assert [r.budgets["a"] for r in result.rungs] == [2, 1]
+    assert not result.reached and result.budgets == {"a": 2}  # a tie: the earliest
 
 
 def test_a_tie_keeps_the_earliest_rung():
-    oracle = Oracle({100: 2, 200: 18})  # 0.1 and 0.9: each 0.2 from the band
+    oracle = Oracle({100: 2, 200: 18, 150: 18})  # 0.1, 0.9, 0.9: each 0.2 from the band
     result = climb("f", {"a": 100}, oracle, cap=8)
     assert not result.reached and result.multiple == 1
 
@@ -153,6 +175,7 @@ def test_the_line_says_what_was_kept_tried_and_spent():
     missed = climb("gradient", {"a": 10}, Oracle(lambda b: 0), cap=2)
     assert "the band 0.3-0.7 was not reached; kept the closest, ASR 0/20" in missed.line()
     assert multiple_text(0.125) == "x1/8" and multiple_text(8.0) == "x8"
+    assert multiple_text(1.5) == "x3/2"
 
 
 def test_the_calibration_entry_writes_and_reads_back_typed(tmp_path):
