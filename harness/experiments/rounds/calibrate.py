@@ -64,22 +64,21 @@ def calibration_seed(seed: int) -> int:
 
 def calibrate_budgets(journal: ExperimentJournal) -> None:
     """Log the ``calibration`` entry unless the log has it (or calibration is off, or
-    round 0 already ran without one); echo one line per family."""
+    round 0 already ran without one); echo one line per family, as each is done (or, on
+    a resume, as the log has them)."""
     state = journal.state
     if not journal.config.calibrate:
         return
-    if state.calibration is None:
-        if (None, 0) in state.rounds:  # round 0 ran on the suite's budgets: keep them
-            return
+    if state.calibration is not None:
+        for family in state.calibration.families:
+            journal.echo(family.line())
+    elif (None, 0) not in state.rounds:  # a round 0 run without it keeps the suite's budgets
         journal.echo(
             f"calibrating the budgets of the trained families "
             f"({', '.join(journal.init.trained_families)}) on the attack prompts: fresh ASR "
             f"in {float(LOW):g}-{float(HIGH):g}, up to x{journal.config.calibration_cap} ..."
         )
         journal.write(_calibration(journal))
-    assert state.calibration is not None
-    for family in state.calibration.families:
-        journal.echo(family.line())
 
 
 def _calibration(journal: ExperimentJournal) -> CalibrationEntry:
@@ -103,6 +102,7 @@ def _calibration(journal: ExperimentJournal) -> CalibrationEntry:
         base = {a.id: a.budget for a in trained.values() if _family(a) == family}
         if base:
             families.append(climb(family, base, measure, cap=cap))
+            journal.echo(families[-1].line())
     return CalibrationEntry(
         seed=seed,
         prompts=len(prompts),
