@@ -23,6 +23,9 @@ One job per module:
   verify, place), ``builtin_trainer``: the built-in pairwise trainer, ``trainer_hooks``:
   the user's callable or command and ``make_trainer``; ``roundsuite``: the suite each
   round runs.
+- ``calibrate``: before round 0, each trained family's fresh-attack budget measured on
+  the attack prompts (the ``calibration`` entry); ``budget_ladder``: the ladder of
+  budgets it walks and the one it keeps (pure).
 - The statistics on per-prompt data and the verdict are pure (no model, no torch):
   ``counts`` (``Counts``: successes out of trials per prompt, the unit every interval
   resamples); ``bootstrap``: prompt-bootstrap intervals on rates, changes and
