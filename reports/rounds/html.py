@@ -80,7 +80,7 @@ def html_context(view: ExperimentView) -> dict[str, Any]:
             {
                 "arm": v.arm,
                 "control": v.control,
-                "outcome": v.outcome,
+                "outcome": v.label,
                 "css": OUTCOME_CLASS.get(v.outcome, "inconclusive"),
                 "final_round": v.final_round,
                 "why": v.reasons[0] if v.reasons else "",

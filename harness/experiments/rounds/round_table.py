@@ -80,7 +80,7 @@ def verdict_lines(entry: VerdictEntry) -> list[str]:
     """Each verdict's outcome and its deciding statement, then findings against synthetic."""
     lines = []
     for v in entry.verdicts:
-        lines.append(f"verdict for {v.arm} (against {v.control}): {v.outcome}")
+        lines.append(f"verdict for {v.arm} (against {v.control}): {v.label}")
         lines.extend(f"  {reason}" for reason in v.reasons)
     if entry.comparisons:
         lines.append("findings against synthetic (not a rule):")

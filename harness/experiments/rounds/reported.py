@@ -1,0 +1,81 @@
+"""What the verdict reports beside its rules: trends, McNemar, findings against synthetic.
+
+None of these decides anything. The trend per round and McNemar's test of each round
+against the previous one (``across_rounds``) show how an arm moved, and the same for the
+control beside it ("fresh ASR falls round after round" means little until one sees
+whether more clean training alone makes it fall too). ``compare_arms`` asks whether the
+searched findings bought more robustness than as many cheap degenerate negatives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from harness.experiments.rounds.across_rounds import McNemar, Trend, mcnemar_test, trend
+from harness.experiments.rounds.bootstrap import CONFIDENCE
+from harness.experiments.rounds.contrasts import (
+    METRICS,
+    Contrast,
+    RoundOutcomes,
+    by_arm,
+    final_round,
+    paired_beyond,
+)
+
+__all__ = ["also_reported", "compare_arms"]
+
+
+def also_reported(
+    arm: Mapping[int, RoundOutcomes], final: int, confidence: float
+) -> tuple[dict[str, Trend], dict[str, tuple[McNemar, ...]]]:
+    """The arm's trend per round (0..R; replay from 1, round 0's being open by
+    construction) and McNemar of each round against the previous one."""
+    rounds = [r for r in range(final + 1) if r in arm]
+    trends = {
+        metric: trend(
+            {r: METRICS[metric](arm[r]) for r in rounds if metric != "replay" or r >= 1},
+            confidence=confidence,
+        )
+        for metric in ("fresh_trained", "fresh_heldout", "replay")
+    }
+    tests = {
+        metric: tuple(
+            mcnemar_test(METRICS[metric](arm[r - 1]), METRICS[metric](arm[r]))
+            for r in rounds
+            if r >= 1 and r - 1 in arm
+        )
+        for metric in ("fresh_trained", "fresh_heldout")
+    }
+    return trends, tests
+
+
+def compare_arms(
+    outcomes: Sequence[RoundOutcomes],
+    *,
+    arm: str = "findings",
+    other: str = "synthetic",
+    margin: float = 0.02,
+    confidence: float = CONFIDENCE,
+) -> tuple[Contrast, ...]:
+    """``arm`` against ``other`` at their last common retrained round, not a verdict rule.
+
+    The per-prompt differences of differences ``(arm R - arm 0) - (other R - other 0)``
+    of fresh ASR (trained, held-out), replay of round 0's exploits and clean accuracy,
+    tested as the verdict's contrasts are (``paired``): a fresh-ASR interval below 0 says
+    the searched findings bought more robustness than as many cheap synthetic negatives.
+    Empty when either arm lacks round 0 or a common retrained round.
+    """
+    arms = by_arm(outcomes)
+    mine, theirs = arms.get(arm, {}), arms.get(other, {})
+    final = final_round(mine, theirs)
+    if 0 not in mine or 0 not in theirs or not final:
+        return ()
+    return tuple(
+        paired_beyond(metric, mine, theirs, final, thresholds, confidence)
+        for metric, thresholds in (
+            ("fresh_trained", (0.0,)),
+            ("fresh_heldout", (0.0,)),
+            ("replay_initial", (0.0,)),
+            ("clean_accuracy", (-margin,)),
+        )
+    )
