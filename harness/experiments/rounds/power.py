@@ -253,7 +253,9 @@ def _contrast(
     m = sum(with_trials) / n if n else 0.0
     mde = minimum_detectable_effect(p, m, n, seeds, rho)
     prompts, seeds_needed = _needed(p, m, n, seeds, rho, effect)
-    return ContrastPower(key, label, p, m, n, seeds, rho, mde, effect, prompts, seeds_needed, note)
+    return ContrastPower(
+        key, label, p, m, n, seeds, rho, mde, effect, prompts, seeds_needed, note, primary
+    )
 
 
 def round0_power(

@@ -74,6 +74,7 @@ from harness.experiments.rounds.power import PowerCheck, round0_power
 from harness.experiments.rounds.reported import also_reported, compare_arms
 
 __all__ = [
+    "DECISIVE",
     "FAMILY_LEVEL",
     "MARGIN",
     "MIN_RETRAINED_ROUNDS",

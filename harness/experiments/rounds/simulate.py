@@ -163,6 +163,8 @@ def simulate_outcomes(world: World, n: int, rng: np.random.Generator) -> list[Ro
                     chance=chances[i],
                     replay_initial=replay[i],
                     novel=novel[i],
+                    novel_share=_share(novel[i]),
+                    new_exploits=novel[i].total_successes,
                 )
                 for i in range(k)
             )
@@ -187,8 +189,14 @@ def _pool(arm: str, r: int, reps: Sequence[RoundOutcomes]) -> RoundOutcomes:
         chance=pooled("chance"),
         replay_initial=pooled("replay_initial"),
         novel=pooled("novel"),
+        novel_share=_share(pooled("novel")),
+        new_exploits=sum(x.new_exploits for x in reps),
         replicates=tuple(reps),
     )
+
+
+def _share(novel: Counts) -> float | None:
+    return novel.rate if novel.total_trials else None
 
 
 # ------------------------------------------------------------------ many draws
