@@ -21,23 +21,38 @@ from harness.experiments.rounds.contrasts import (
     final_round,
     paired_beyond,
 )
+from harness.experiments.rounds.counts import Counts
 
 __all__ = ["also_reported", "compare_arms"]
 
 
 def also_reported(
-    arm: Mapping[int, RoundOutcomes], final: int, confidence: float
+    arm: Mapping[int, RoundOutcomes],
+    final: int,
+    confidence: float,
+    control: Mapping[int, RoundOutcomes] | None = None,
 ) -> tuple[dict[str, Trend], dict[str, tuple[McNemar, ...]]]:
     """The arm's trend per round (0..R; replay from 1, round 0's being open by
-    construction) and McNemar of each round against the previous one."""
+    construction) and McNemar of each round against the previous one. With ``control``,
+    also the trend of the arm beyond the control's: one model with an arm x round
+    interaction (``across_rounds.trend``), under ``<metric>_vs_<control>``."""
     rounds = [r for r in range(final + 1) if r in arm]
-    trends = {
-        metric: trend(
-            {r: METRICS[metric](arm[r]) for r in rounds if metric != "replay" or r >= 1},
-            confidence=confidence,
-        )
-        for metric in ("fresh_trained", "fresh_heldout", "replay")
-    }
+
+    def per_round(side: Mapping[int, RoundOutcomes], metric: str) -> dict[int, Counts]:
+        return {
+            r: METRICS[metric](side[r])
+            for r in rounds
+            if r in side and (metric != "replay" or r >= 1)
+        }
+
+    metrics = ("fresh_trained", "fresh_heldout", "replay")
+    trends = {m: trend(per_round(arm, m), confidence=confidence) for m in metrics}
+    if control is not None:
+        name = control[0].arm if 0 in control else "control"
+        for m in metrics:
+            trends[f"{m}_vs_{name}"] = trend(
+                per_round(arm, m), control=per_round(control, m), confidence=confidence
+            )
     tests = {
         metric: tuple(
             mcnemar_test(METRICS[metric](arm[r - 1]), METRICS[metric](arm[r]))

@@ -209,7 +209,9 @@ def decide(
         if reported
         else None
     )
-    arm_trends, tests = also_reported(mine, final, s.confidence) if reported else ({}, {})
+    arm_trends, tests = (
+        also_reported(mine, final, s.confidence, control=theirs) if reported else ({}, {})
+    )
     control_trends, control_tests = (
         also_reported(theirs, final, s.confidence) if reported else ({}, {})
     )
