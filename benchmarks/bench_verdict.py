@@ -60,7 +60,8 @@ def table(title: str, rows: dict[str, Counter[str]], total: int) -> None:
     for world, tally in rows.items():
         decisive = sum(tally.get(label, 0) for label in DECISIVE)
         truth = WORLDS[world].truth
-        right = tally.get(truth, 0)
+        right = total - decisive if truth == "null" else tally.get(truth, 0)
+        truth = "not decisive" if truth == "null" else truth
         print(
             f"  {world:<20} decisive {rate(decisive, total)}   right ({truth}) {rate(right, total)}"
         )
