@@ -172,14 +172,17 @@ def test_many_causes_close_only_what_was_found_and_the_verdict_is_whack_a_mole(t
     found = trained_words(out, "findings")
     checkpoints = last_checkpoints(out)
     after = feature_values(checkpoints["findings"])
-    # the truth: the triggers trained on fell, the others did not move, "!" neither
+    # the truth: the triggers trained on fell, the others did not move, "!" neither;
+    # the strongest, found first, fell below what outscores the hardest references
     assert found and len(found) < worlds.TRIGGER_COUNT / 2, found
     assert worlds.triggers()[0] in found and worlds.HELDOUT_HOLE not in found
     for j, word in enumerate(holes):
         if word in found:
-            assert after[j] < start[j] - 0.5, (word, start[j], after[j])
+            assert after[j] < start[j] - 0.01, (word, start[j], after[j])
         else:
             assert after[j] == pytest.approx(start[j], abs=1e-4), word
+    tokens = len(worlds.tokens(worlds.prompt("cats"))) + worlds.SOUP_WORDS + 3
+    assert after[0] * worlds.SOUP_WORDS / tokens < worlds.GRADE_SCORES[3], after[0]
     assert feature_values(checkpoints["clean"])[: len(holes)] == pytest.approx(
         start[: len(holes)], abs=1e-4
     )
