@@ -24,7 +24,8 @@ How the weights make that, each part fixed except the last:
 - mean pooling over the attended tokens, then the head: an identity dense layer whose
   bias puts ``+H/2`` and ``-H/2`` in two dimensions no word uses, a linear activation,
   and a LayerNorm that these two constants dominate, so that it divides by (nearly) the
-  same number, ``H/2``, for every text; relative error below 0.2%;
+  same number for every text: the score's relative error is about ``sum_j share_j^2 /
+  128`` (``share_j = count_j / n``), below 0.1% for the texts of the planted worlds;
 - the classifier holds ``v_j / 2`` at ``2j`` and ``-v_j / 2`` at ``2j+1``: the values,
   and the only weights training moves.
 

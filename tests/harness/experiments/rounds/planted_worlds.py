@@ -25,10 +25,11 @@ answers say ("Sure!"). The two worlds differ in how the holes share features:
 **The prompts** ask for a joke about an animal. A reference is a long joke with one
 *quality* word of its topic, worth what makes the reference score its grade's score
 (``GRADE_SCORES``): a null answer (0.79 to 0.92) outscores the two lowest grades, a soup
-of four words that repeats a strong trigger (up to 3.43) the next two, nothing the last.
-The two middle grades are the hard ones: only soups of the strongest triggers beat
-them, so a trigger that training lowered by a little no longer does. Attack references
-score ``ATTACK_SCORE``, which a soup of an open trigger beats easily. Quality features
+of four trigger words (up to 3.43) the next two, nothing the last. The two middle grades
+are the hard ones: a soup beats them only if its triggers are worth 9.8 and 10.5 on
+average, so a strong trigger that training lowered by a couple of points no longer
+does, while the next strong ones still do. Attack references score ``ATTACK_SCORE``,
+which a soup of two open triggers beats. Quality features
 are apart for each attack topic and each evaluation grade: training never moves an
 evaluation reference, so evaluation prompts see only the holes change. A reference is
 long and says one quality word, so a pair raises its score little (a pair moves a
@@ -260,7 +261,10 @@ budget = 14
 #: Two retrained rounds (the rules need two), one training seed, the suite's budgets.
 #: A round's training lowers the one cause from 11 to about 4 (its soups still beat an
 #: attack reference, so the findings arm has new findings to train on in round 2), and
-#: the strongest trigger of the many causes by about a third of that.
+#: the strongest trigger of the many causes, which most findings repeat, by about half
+#: of that: the searches climb to the strongest trigger they meet only with a budget
+#: this large (at 48 queries their soups mix many triggers, each training spreads over
+#: them, and none falls far enough for replay to fall beyond ``clean``).
 CONFIG = ExperimentConfig(
     rounds=2,
     arms="findings,clean",
