@@ -12,7 +12,10 @@ from harness.experiments.rounds.experiment_log import EXPERIMENT_LOG, LOG_NAME, 
 from harness.runlog import read_log
 from tests.harness.experiments.rounds.planted import HELDOUT, write_inputs
 
-TRAINING = ("--epochs", "1", "--batch-pairs", "8", "--learning-rate", "1e-3", "--round-pairs", "32")
+TRAINING = (
+    "--epochs", "1", "--batch-pairs", "8", "--learning-rate", "1e-3", "--round-pairs", "32",
+    "--seeds", "1",
+)  # fmt: skip
 
 
 @pytest.fixture
@@ -57,9 +60,9 @@ def test_a_two_round_two_arm_experiment_end_to_end(rmh, checkpoints, inputs, tmp
         "experiment.jsonl",
         "round-0/log.jsonl",
         "findings.db",
-        "clean/findings.db",
-        "clean/round-2/checkpoint/config.json",
-        "clean/round-2/run/log.jsonl",
+        "clean/seed-0/findings.db",
+        "clean/seed-0/round-2/checkpoint/config.json",
+        "clean/seed-0/round-2/run/log.jsonl",
         "data/prompts.jsonl",
     ):
         assert (out / path).is_file(), path
@@ -143,7 +146,7 @@ def test_a_stopped_arm_ends_with_an_error_after_the_verdict(rmh, checkpoints, in
     )  # fmt: skip
     assert code == 2, err
     assert "verdict for findings (against clean):" in stdout  # the other arm went on
-    assert (out / "clean" / "round-1" / "run" / "log.jsonl").is_file()
+    assert (out / "clean" / "seed-0" / "round-1" / "run" / "log.jsonl").is_file()
     errors = [line for line in err.splitlines() if line.startswith("rmh:")]
     assert len(errors) == 1 and "Traceback" not in err, err
     assert errors[0].startswith("rmh: error: arm findings stopped in round 1 (train): ")
@@ -172,4 +175,40 @@ def test_a_suite_with_no_family_to_hold_out(rmh, one_line_error, checkpoints, in
     assert "its families: black-box-search; choose some with --heldout-families" in err
     code, _, err = rmh(*default, "--heldout-families", ",")
     one_line_error(code, err, "leaves no family held out")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (("--seeds", "0"), "Invalid value for '--seeds'"),
+        (("--delta", "0"), "--delta must lie strictly between 0 and 0.5"),
+        (("--delta", "0.5"), "--delta must lie strictly between 0 and 0.5"),
+        (("--delta", "-0.1"), "--delta must lie strictly between 0 and 0.5"),
+        (("--effect-size", "0"), "--effect-size must lie strictly between 0 and 1"),
+        (("--effect-size", "1"), "--effect-size must lie strictly between 0 and 1"),
+        (("--synthetic-kinds", "soup-common,glitter"), "unknown synthetic kind 'glitter'"),
+    ],
+)
+def test_settings_out_of_range_are_refused_before_anything_is_written(
+    rmh, one_line_error, checkpoints, inputs, tmp_path, extra, fragment
+):
+    out = tmp_path / "exp"
+    code, _, err = rmh(*args(checkpoints["bert"], inputs, out, *extra))
+    one_line_error(code, err, fragment)
+    assert not out.exists()
+
+
+def test_a_synthetic_kind_that_is_a_heldout_family_is_refused(
+    rmh, one_line_error, checkpoints, inputs, tmp_path
+):
+    out = tmp_path / "exp"
+    argv = args(checkpoints["bert"], inputs, out, "--arms", "findings,clean,synthetic")
+    argv[argv.index("--heldout-families") + 1] = "repetition"
+    code, _, err = rmh(*argv)
+    one_line_error(
+        code, err, "the synthetic arm's kind 'repetition' makes the nonsense of held-out family "
+        "'repetition'"
+    )  # fmt: skip
+    assert "--synthetic-kinds soup-common,soup-rare,padding" in err
     assert not out.exists()

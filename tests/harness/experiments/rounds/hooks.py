@@ -14,3 +14,11 @@ def fail_findings(init: Path, pairs: Path, out: Path, config: dict[str, Any]) ->
         raise RuntimeError("planted failure: out of memory")
     shutil.copytree(init, out, dirs_exist_ok=True)
     return out
+
+
+def fail_findings_seed_1(init: Path, pairs: Path, out: Path, config: dict[str, Any]) -> Path:
+    """Fails for the findings arm's replicate 1 only; otherwise the checkpoint unchanged."""
+    if Path(out).parents[1].name == "seed-1":
+        return fail_findings(init, pairs, out, config)
+    shutil.copytree(init, out, dirs_exist_ok=True)
+    return out
