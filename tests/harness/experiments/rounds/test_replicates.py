@@ -204,3 +204,68 @@ def test_nothing_to_add_and_a_failing_trainer_are_a_replicates_own(
     rounds = {(s.arm, s.round): s for s in result.summaries}
     assert rounds[("findings", 1)].seeds == (0,)  # replicate 1 stopped: replicate 0 alone
     assert rounds[("synthetic", 2)].seeds == (0,) and rounds[("clean", 2)].seeds == (0, 1)
+
+
+# ------------------------------------------------------------------ the report
+def test_the_report_pools_the_replicates_and_shows_each_ones_runs_and_training(
+    experiments, tmp_path
+):
+    import json
+
+    from reports.rounds import build_experiment_report
+
+    out, result = experiments[2]
+    report = build_experiment_report(out, out=tmp_path / "report")
+    view = report.view
+    assert view.seeds == 2 and view.complete
+    rounds = {(r.arm, r.round): r for r in view.rounds}
+    pooled = {(s.arm, s.round): s for s in result.summaries}
+    for key, r in rounds.items():
+        assert r.summary.outcomes == pooled[key].outcomes  # the verdict's records
+        assert [p.replicate for p in r.replicates] == ([0] if key[1] == 0 else [0, 1])
+    summary = json.loads(report.paths["summary"].read_text())
+    assert summary["experiment"]["seeds"] == 2
+    (findings_1,) = [r for r in summary["rounds"] if (r["arm"], r["round"]) == ("findings", 1)]
+    runs = [p["run"] for p in findings_1["replicates"]]
+    assert runs == ["findings/seed-0/round-1/run", "findings/seed-1/round-1/run"]
+    markdown = report.paths["markdown"].read_text()
+    assert "findings seed 1" in markdown  # a training row per replicate
+
+
+def test_an_experiment_of_log_version_2_is_reported_with_its_paths_as_logged_not_resumed(
+    experiments, tmp_path, rmh, one_line_error
+):
+    """The single-seed experiment rewritten as a 2.x folder: no seed-0 level, no
+    replicate fields, no power entry. Its report holds the same numbers."""
+    import json
+    import shutil
+
+    from reports.rounds.view import experiment_view
+
+    source, single = experiments[1]
+    old = tmp_path / "old"
+    shutil.copytree(source, old, ignore=shutil.ignore_patterns("checkpoint"))
+    for arm in ARMS:
+        (old / arm / "seed-0").rename(old / f"{arm}-lineage")
+        (old / arm).rmdir()
+        (old / f"{arm}-lineage").rename(old / arm)
+    lines = []
+    for line in (old / LOG_NAME).read_text().splitlines():
+        entry = json.loads(line.replace("/seed-0/", "/"))
+        if entry["type"] == "power":
+            continue
+        entry.pop("replicate", None)
+        entry.pop("evaluation_available", None)
+        if entry["type"] == "init":
+            entry["log_version"] = "2.0"
+            for key in ("seeds", "delta", "effect_size", "require_power", "calibrate",
+                        "calibration_cap", "eval_prompts", "synthetic_kinds"):  # fmt: skip
+                entry["config"].pop(key, None)
+        lines.append(json.dumps(entry))
+    (old / LOG_NAME).write_text("\n".join(lines) + "\n")
+    view = experiment_view(old)
+    assert view.complete and view.seeds == 1
+    assert [r.summary.outcomes for r in view.rounds] == [s.outcomes for s in single.summaries]
+    assert view.of_arm("clean")[1].entry.run == "clean/round-1/run"
+    code, _, err = rmh("rounds", "--resume", "--out", str(old), "--quiet")
+    one_line_error(code, err, "was started by an older rm-harness (experiment log 2.0")
