@@ -24,8 +24,8 @@ from typing import Any, ClassVar, Literal
 
 from harness.experiments.rounds.across_rounds import McNemar, Trend
 from harness.experiments.rounds.augment import Augmentation
-from harness.experiments.rounds.bootstrap import Estimate
 from harness.experiments.rounds.contrasts import Contrast
+from harness.experiments.rounds.paired import PairedTest
 from harness.experiments.rounds.rules import ArmVerdict
 from harness.experiments.rounds.trainer import TrainResult
 from harness.runlog.entries import Entry, SuiteRecord
@@ -232,10 +232,13 @@ class ContrastRecord(Record):
     thresholds: tuple[float, ...] = ()
     confidence: float | None = None  # of the interval (None: logged before it was kept)
     resamples: int | None = None  # bootstrap resamples that had a value (bootstrap module doc)
+    method: str | None = None  # the test (rules v2): sign-flip, t, sign-flip+t; None: bootstrap
+    seeds: int | None = None  # training replicates the test averaged (rules v2)
 
     @classmethod
     def of(cls, contrast: Contrast) -> ContrastRecord:
-        e: Estimate = contrast.estimate
+        e = contrast.estimate
+        tested = isinstance(e, PairedTest)
         return cls(
             key=contrast.key,
             label=contrast.label,
@@ -245,7 +248,9 @@ class ContrastRecord(Record):
             n_prompts=e.n_prompts,
             thresholds=tuple(contrast.thresholds),
             confidence=e.confidence,
-            resamples=e.resamples,
+            resamples=None if tested else e.resamples,
+            method=e.method if tested else None,
+            seeds=e.seeds if tested else None,
         )
 
 
@@ -287,6 +292,13 @@ class VerdictRecord(Record):
     mcnemar: dict[str, Any] = field(default_factory=dict)
     control_trends: dict[str, Any] = field(default_factory=dict)
     control_mcnemar: dict[str, Any] = field(default_factory=dict)
+    qualifier: str | None = None  # "floor" or "ceiling": inconclusive (floor)
+    power: dict[str, Any] | None = None  # power.PowerCheck.as_dict(), from round 0
+    generalises: bool = False  # held-out fresh ASR fell beyond the control
+
+    @property
+    def label(self) -> str:
+        return f"{self.outcome} ({self.qualifier})" if self.qualifier else self.outcome
 
     @classmethod
     def of(cls, verdict: ArmVerdict) -> VerdictRecord:
@@ -304,6 +316,9 @@ class VerdictRecord(Record):
             control_mcnemar={
                 k: [_mcnemar(m) for m in v] for k, v in verdict.control_mcnemar.items()
             },
+            qualifier=verdict.qualifier,
+            power=verdict.power.as_dict() if verdict.power else None,
+            generalises=verdict.generalises,
         )
 
 

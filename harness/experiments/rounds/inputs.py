@@ -18,6 +18,7 @@ from harness.core.degenerate import DegenerateKind
 from harness.core.errors import HarnessError
 from harness.experiments.rounds.augment import KIND_FAMILIES
 from harness.experiments.rounds.config import ExperimentConfig
+from harness.experiments.rounds.power import best_case_mde
 from harness.experiments.rounds.split import prompt_key
 from harness.suite import Suite
 
@@ -159,13 +160,19 @@ def check_power(config: ExperimentConfig, *, n_prompts: int, attempts: int) -> N
     round 0 could only confirm it, after an hour of attacks."""
     if not config.require_power:
         return
-    from harness.experiments.rounds.power import best_case_mde
-
     mde = best_case_mde(n_prompts=n_prompts, attempts_per_prompt=attempts, seeds=config.seeds)
     if mde > config.effect_size:
+        design = ", ".join(
+            f"{n} {word}{'' if n == 1 else 's'}"
+            for n, word in (
+                (n_prompts, "evaluation prompt"),
+                (attempts, "trained-family attempt"),
+                (config.seeds, "training seed"),
+            )
+        )
         raise HarnessError(
-            f"--require-power: with {n_prompts} evaluation prompts, {attempts} trained-family "
-            f"attempts per prompt and {config.seeds} seeds the smallest detectable effect is "
-            f"{mde:.3f} even at best, above --effect-size {config.effect_size:g}; give more "
-            "evaluation prompts (--eval-prompts) or seeds (--seeds), or a larger --effect-size"
+            f"--require-power: at {design} (attempts per prompt and seed) the smallest "
+            f"detectable effect is {mde:.3f} even at best, above --effect-size "
+            f"{config.effect_size:g}; give more evaluation prompts (--eval-prompts) or seeds "
+            "(--seeds), or a larger --effect-size"
         )

@@ -7,8 +7,8 @@ contrast at the experiment's evaluation prompts, training seeds and attempts, fr
 echoing its lines. A resumed experiment reads it back rather than asking again.
 
 With ``--require-power``, an underpowered experiment stops there: its verdict entry gives
-every decided arm the outcome ``underpowered`` (``rules.underpowered_verdict``) with the
-check's lines as reasons, and no arm retrains (``rmh rounds`` then exits 2). An hour of
+every decided arm the outcome ``underpowered`` (``rules.underpowered_verdict``, the check
+and its lines behind it), and no arm retrains (``rmh rounds`` then exits 2). An hour of
 retraining cannot settle what round 0 says it cannot detect.
 """
 
@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
 
 from harness.experiments.rounds.experiment_journal import ExperimentJournal
 from harness.experiments.rounds.experiment_log import PowerEntry, VerdictEntry, VerdictRecord
 from harness.experiments.rounds.inputs import CONTROL
 from harness.experiments.rounds.outcomes import experiment_summaries
-
-if TYPE_CHECKING:
-    from harness.experiments.rounds.power import PowerCheck
+from harness.experiments.rounds.power import PowerCheck, round0_power
+from harness.experiments.rounds.rules import underpowered_verdict
 
 __all__ = ["DECIDED", "log_power", "power_check", "underpowered_stop"]
 
@@ -34,8 +32,6 @@ DECIDED = ("findings", "synthetic")
 
 def power_check(journal: ExperimentJournal) -> PowerCheck:
     """Round 0's power check (pure, deterministic: the same folder, the same answer)."""
-    from harness.experiments.rounds.power import round0_power
-
     zero = next(s.outcomes for s in experiment_summaries(journal.out) if s.round == 0)
     split = journal.split
     available = split.evaluation_available or len(split.evaluation)
@@ -57,12 +53,10 @@ def log_power(journal: ExperimentJournal) -> PowerEntry:
 
 def underpowered_stop(journal: ExperimentJournal) -> VerdictEntry:
     """The verdict of an experiment stopped after round 0 by ``--require-power``: every
-    decided arm ``underpowered``, the power check's lines as the reasons."""
-    from harness.experiments.rounds.rules import underpowered_verdict
-
-    reasons = power_check(journal).lines()
+    decided arm ``underpowered``, with the power check behind it."""
+    check = power_check(journal)
     verdicts = tuple(
-        VerdictRecord.of(underpowered_verdict(arm, CONTROL, reasons))
+        VerdictRecord.of(underpowered_verdict(arm, CONTROL, check))
         for arm in DECIDED
         if arm in journal.init.arms
     )

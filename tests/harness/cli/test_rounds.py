@@ -212,3 +212,36 @@ def test_a_synthetic_kind_that_is_a_heldout_family_is_refused(
     )  # fmt: skip
     assert "--synthetic-kinds soup-common,soup-rare,padding" in err
     assert not out.exists()
+
+
+def test_require_power_with_an_effect_no_design_of_these_prompts_can_detect(
+    rmh, one_line_error, checkpoints, inputs, tmp_path
+):
+    out = tmp_path / "exp"
+    code, _, err = rmh(*args(checkpoints["bert"], inputs, out, "--require-power", "--seeds", "1"))
+    one_line_error(
+        code, err, "--require-power: at 8 evaluation prompts, 1 trained-family attempt, "
+        "1 training seed (attempts per prompt and seed) the smallest detectable effect is 0.815"
+    )  # fmt: skip
+    assert "above --effect-size 0.15" in err and not out.exists()
+
+
+@pytest.mark.slow
+def test_require_power_stops_an_underpowered_experiment_after_round_0(
+    rmh, one_line_error, checkpoints, inputs, tmp_path
+):
+    """The best case (0.815 at 8 prompts) allows an effect size of 0.9; round 0's own
+    rates do not: the experiment stops before any arm retrains, verdict underpowered."""
+    out = tmp_path / "exp"
+    argv = args(checkpoints["bert"], inputs, out, "--rounds", "1", "--arms", "findings,clean",
+                "--require-power", "--effect-size", "0.9", *TRAINING)  # fmt: skip
+    code, stdout, err = rmh(*argv)
+    one_line_error(code, err, "the experiment is underpowered for its --effect-size")
+    assert "verdict for findings (against clean): underpowered" in stdout
+    assert "power before retraining" in stdout and "underpowered;" in stdout  # echoed
+    entries = read_log(out / LOG_NAME, strict=True, format=EXPERIMENT_LOG).entries
+    assert [e.type for e in entries] == ["init", "split", "round", "power", "verdict"]
+    assert entries[3].underpowered and not (out / "findings").exists()
+    code, stdout, err = rmh("rounds", "--resume", "--out", str(out), "--quiet")
+    one_line_error(code, err, "the experiment is underpowered")  # resumed: the same stop
+    assert read_log(out / LOG_NAME, format=EXPERIMENT_LOG).entries == entries

@@ -82,6 +82,9 @@ def test_each_replicate_is_a_lineage_of_its_own_with_shared_attack_seeds(experim
             assert (lineage / "findings.db").is_file()
             assert (lineage / "round-1" / "run" / RUN_LOG_NAME).is_file()
             assert state.rounds[Step(arm, 1, k)].run == f"{arm}/seed-{k}/round-1/run"
+    # the power check came after round 0 and before anything was trained
+    types = [e.type for e in read_log(out / LOG_NAME, format=EXPERIMENT_LOG).entries]
+    assert types[:4] == ["init", "split", "round", "power"] and state.power is not None
     # findings added what its own round 0 found; synthetic matched it, replicate by replicate
     for k in (0, 1):
         assert state.augments[Step("findings", 1, k)].pairs > 0
