@@ -73,6 +73,7 @@ def html_context(view: ExperimentView) -> dict[str, Any]:
                 ),
             ),
             ("seed", str(init.seed)),
+            ("training seeds", f"{view.seeds} per arm and round (pooled in the tables)"),
             ("started", init.started_at or init.time),
             ("packages", ", ".join(f"{k} {v}" for k, v in init.versions.items())),
         ],

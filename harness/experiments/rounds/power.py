@@ -91,6 +91,8 @@ def minimum_detectable_effect(
     # With replicates the test (``paired``) adds the variance of the replicates' means:
     # the within-prompt noise once more, and the training seeds' own spread.
     seed_term = 2 * p * (1 - p) * (1 - rho) / (n * m * seeds) + 2 * seed_sd**2 / seeds
+    if prompt_term + seed_term == 0:  # a rate of 0 or 1 without seed spread: no variance
+        return 0.0
     df = (prompt_term + seed_term) ** 2 / (prompt_term**2 / (n - 1) + seed_term**2 / (seeds - 1))
     return _quantiles(max(1, math.floor(df)), level, power) * math.sqrt(prompt_term + seed_term)
 

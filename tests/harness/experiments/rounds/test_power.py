@@ -80,3 +80,8 @@ def test_round0_check_flags_too_few_prompts_and_a_rate_below_the_effect() -> Non
     accuracy = many.contrasts[-1]
     assert not accuracy.primary and "non-inferior" in accuracy.label
     assert many.as_dict()["underpowered"] is False
+
+
+def test_a_rate_of_zero_or_one_has_no_variance_with_replicates_too() -> None:
+    assert minimum_detectable_effect(1.0, 1.0, 2, 2, 0.0) == 0.0
+    assert minimum_detectable_effect(0.0, 3.0, 8, 3, 0.2) == 0.0
