@@ -245,9 +245,11 @@ def _read(path: str, what: str) -> list[PreferencePair]:
 def demo_data(seed: int) -> tuple[str, ExperimentData]:
     """The demo checkpoint and its bundled data, split by ``seed``.
 
-    The demo's held-out prompts are split into attack and evaluation prompts; the
-    training pairs on evaluation prompts are left out (every held-out prompt also has
-    training pairs), so no arm ever trains on an evaluation prompt.
+    The demo's held-out prompts, on which neither the demo RM nor its gold RM was
+    trained, are split into attack and evaluation prompts; the clean training pairs are
+    the demo RM's own (a part of the bundled data that shares no prompt with them). So
+    the starting checkpoint has never seen an evaluation prompt, and no arm ever trains
+    on one (the experiment refuses data where one would: ``split.check_disjoint``).
     """
     from harness.demo.build import build_demo_checkpoint, heldout_pairs, train_pairs
     from harness.experiments.rounds.experiment import ExperimentData
@@ -257,7 +259,7 @@ def demo_data(seed: int) -> tuple[str, ExperimentData]:
     split = split_prompts(heldout, eval_share=DEMO_EVAL_SHARE, seed=seed)
     evaluation = {prompt_key(p) for p in split.evaluation}
     data = ExperimentData(
-        train=[p for p in train_pairs() if prompt_key(p.prompt) not in evaluation],
+        train=train_pairs(),
         evaluation=[p for p in heldout if prompt_key(p.prompt) in evaluation],
         attack=[p for p in heldout if prompt_key(p.prompt) not in evaluation],
     )
