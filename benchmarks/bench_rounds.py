@@ -1,20 +1,23 @@
-"""The whack-a-mole experiment's cost: `rmh rounds --demo`, 3 rounds, all three arms.
+"""The whack-a-mole experiment, powered: `rmh rounds --demo` as issue 20 sizes it.
 
     python benchmarks/bench_rounds.py [--defaults] [--out DIR]
 
-Runs, in a subprocess and a temporary folder (or ``--out``):
+Runs, in a subprocess and a temporary folder (or ``--out``), the powered configuration:
 
-    python -m harness.cli rounds --demo --rounds 3 --arms findings,clean,synthetic --out ...
+    python -m harness.cli rounds --demo --seeds 3 --out ...
 
-or, with ``--defaults``, `rmh rounds --demo` at its own defaults. The demo reward models
-are built first if the cache lacks them (timed apart: a first `rmh demo` pays that once).
-Then, read from the experiment folder as measured: the wall time in total, per round and
-arm (from the timestamps of the experiment log, with the training's and the run's own
-seconds beside them), the per-round table of each arm, the verdict lines, and the time of
-`rmh report` on the folder. Targets (issue 12, two cores): `rmh rounds --demo` at its
-defaults under 15 min; the 3-round, 3-arm run under 60 min. The load average is printed:
-a busy machine makes every figure slower. Whatever the verdict, it is the result: nothing
-here tunes rules, thresholds or data.
+(3 training replicates per arm, every eligible evaluation prompt, budgets calibrated
+before round 0: the demo's defaults but for the seeds), or, with ``--defaults``,
+`rmh rounds --demo` at its own defaults. The demo reward models are built first if the
+cache lacks them (timed apart: a first `rmh demo` pays that once). Then, read from the
+experiment folder as measured: the wall time in total, per round, arm and replicate (from
+the timestamps of the experiment log, with the training's and the run's own seconds
+beside them), the calibration and the power check (the MDE of each primary contrast,
+from round 0), the per-round table of each arm, the verdict lines, and the time of
+`rmh report` on the folder. Targets (issue 20, two cores): the powered configuration
+under 90 min, `rmh rounds --demo` at its defaults under 20 min. The load average is
+printed: a busy machine makes every figure slower. Whatever the verdict, it is the
+result: nothing here tunes rules, thresholds or data.
 """
 
 from __future__ import annotations
@@ -33,8 +36,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-THREE_ROUNDS = ("--rounds", "3", "--arms", "findings,clean,synthetic")
-TARGETS = {"three rounds": 60 * 60.0, "defaults": 15 * 60.0}
+POWERED = ("--seeds", "3")
+TARGETS = {"powered": 90 * 60.0, "defaults": 20 * 60.0}
 WARM = (
     "from harness.demo.build import DEMO, GOLD, build_demo_checkpoint\n"
     "built = [build_demo_checkpoint(r, progress=False).built for r in (DEMO, GOLD)]\n"
@@ -69,8 +72,8 @@ def _seconds(earlier: str, later: str) -> float:
     return (datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds()
 
 
-def step_times(folder: Path) -> list[tuple[str, int, float, float | None, float]]:
-    """Per measured step ``(arm, round, wall, train seconds, run seconds)``, in log order.
+def step_times(folder: Path) -> list[tuple[str, int, int, float, float | None, float]]:
+    """Per measured step ``(arm, round, replicate, wall, train seconds, run seconds)``.
 
     The wall time of a step runs from the log line before its first line (its ``augment``,
     or round 0's ``round``) to its ``round`` line: augment, train, run and measurements.
@@ -85,7 +88,13 @@ def step_times(folder: Path) -> list[tuple[str, int, float, float | None, float]
     from harness.runlog import read_log
 
     entries = read_log(folder / LOG_NAME, format=EXPERIMENT_LOG).entries
-    trains = {(e.arm, e.round): e.seconds for e in entries if isinstance(e, TrainEntry)}
+
+    def replicate(entry: object) -> int:
+        return int(getattr(entry, "replicate", 0) or 0)
+
+    trains = {
+        (e.arm, e.round, replicate(e)): e.seconds for e in entries if isinstance(e, TrainEntry)
+    }
     steps = []
     start = entries[0].time if entries else ""
     for previous, entry in itertools.pairwise(entries):
@@ -95,12 +104,20 @@ def step_times(folder: Path) -> list[tuple[str, int, float, float | None, float]
         if first:
             start = previous.time
         if isinstance(entry, RoundEntry):
-            arm = entry.arm or "all"
+            key = (entry.arm, entry.round, replicate(entry))
             wall = _seconds(start, entry.time)
-            steps.append(
-                (arm, entry.round, wall, trains.get((entry.arm, entry.round)), entry.seconds)
-            )
+            steps.append((entry.arm or "all", *key[1:], wall, trains.get(key), entry.seconds))
     return steps
+
+
+def preamble(folder: Path) -> None:
+    """The calibration and the power check, as logged before the first retraining."""
+    import json
+
+    for line in (folder / "experiment.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        if entry.get("type") in ("calibration", "power"):
+            print(f"\n{entry['type']} entry: {json.dumps(entry, indent=1)[:4000]}")
 
 
 def show(folder: Path, seconds: float, target: float, label: str) -> None:
@@ -117,11 +134,12 @@ def show(folder: Path, seconds: float, target: float, label: str) -> None:
 
     print(f"\n== {label}: {seconds:.0f} s ({seconds / 60:.1f} min), target {target / 60:.0f} min: "
           f"{'met' if seconds <= target else 'MISSED'}")  # fmt: skip
-    print(f"\n{'arm':10}{'round':>6}{'wall s':>9}{'train s':>9}{'run s':>8}")
+    preamble(folder)
+    print(f"\n{'arm':10}{'round':>6}{'seed':>5}{'wall s':>9}{'train s':>9}{'run s':>8}")
     per_round: dict[int, float] = {}
-    for arm, r, wall, train, measured in step_times(folder):
+    for arm, r, k, wall, train, measured in step_times(folder):
         trained = f"{train:9.1f}" if train is not None else f"{'-':>9}"
-        print(f"{arm:10}{r:6d}{wall:9.1f}{trained}{measured:8.1f}")
+        print(f"{arm:10}{r:6d}{k:5d}{wall:9.1f}{trained}{measured:8.1f}")
         per_round[r] = per_round.get(r, 0.0) + wall
     for r, wall in per_round.items():
         print(f"round {r}, every arm: {wall:.0f} s")
@@ -146,11 +164,11 @@ def main() -> None:
     parser.add_argument(
         "--defaults",
         action="store_true",
-        help="time `rmh rounds --demo` at its own defaults instead of 3 rounds and 3 arms",
+        help="time `rmh rounds --demo` at its own defaults instead of the powered run",
     )
     parser.add_argument("--out", type=Path, default=None, help="keep the experiment here")
     args = parser.parse_args()
-    label, extra = ("defaults", ()) if args.defaults else ("three rounds", THREE_ROUNDS)
+    label, extra = ("defaults", ()) if args.defaults else ("powered", POWERED)
     print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
     warm, built = warm_demo()
     print(f"demo reward models: {built} built, {warm:.0f} s (not counted below)")

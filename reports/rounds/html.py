@@ -73,6 +73,7 @@ def html_context(view: ExperimentView) -> dict[str, Any]:
                 ),
             ),
             ("seed", str(init.seed)),
+            ("training seeds", f"{view.seeds} per arm and round (pooled in the tables)"),
             ("started", init.started_at or init.time),
             ("packages", ", ".join(f"{k} {v}" for k, v in init.versions.items())),
         ],
@@ -80,10 +81,11 @@ def html_context(view: ExperimentView) -> dict[str, Any]:
             {
                 "arm": v.arm,
                 "control": v.control,
-                "outcome": v.outcome,
+                "outcome": v.label,
                 "css": OUTCOME_CLASS.get(v.outcome, "inconclusive"),
                 "final_round": v.final_round,
                 "why": v.reasons[0] if v.reasons else "",
+                "details": [line.strip() for line in v.reasons[1:] if _detail(line)],
                 "extra_prompts": v.extra_prompts_needed,
                 "contrasts": [contrast_row(c) for c in v.contrasts],
                 "trends": trend_rows(v),
@@ -138,3 +140,9 @@ def html_context(view: ExperimentView) -> dict[str, Any]:
             for g in new_exploit_groups(view, MAX_NEW_EXPLOITS)
         ],
     }
+
+
+def _detail(reason: str) -> bool:
+    """The floors' bounds and the power check, among a verdict's reasons (the contrasts
+    have their own table)."""
+    return "Clopper-Pearson" in reason or reason.startswith(("power before", "  "))

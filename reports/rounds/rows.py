@@ -61,7 +61,7 @@ def round_cells(r: RoundView, seed: int) -> tuple[str, ...]:
         str(r.summary.fresh_findings),
         f"{r.summary.new_exploits_every_prompt} ({r.summary.outcomes.new_exploits})",
         queries,
-        r.entry.run,
+        ", ".join(p.entry.run for p in r.replicates),
     )
 
 
@@ -94,25 +94,32 @@ def _cell(value: object, spec: str = "") -> str:
 
 
 def training_rows(view: ExperimentView) -> list[TrainingRow]:
-    """Per arm and retrained round: what was added and trained, the loss, the wall times;
-    and a row for each arm that stopped (its ``error`` entry)."""
-    rows = []
+    """Per arm, retrained round and training replicate: what was added and trained, the
+    loss, the wall times; and a row for each replicate that stopped (its ``error``
+    entry). With several seeds the arm cell names the replicate (``findings seed 1``)."""
+    rows: list[tuple[tuple[int, int, int], TrainingRow]] = []
+
+    def name(arm: str, replicate: int) -> str:
+        return arm if view.seeds == 1 else f"{arm} seed {replicate}"
+
     for r in view.rounds:
         if not r.round:
             continue
-        a, t = r.augment, r.train
-        status = "retrained" if r.entry.retrained else "not retrained"
-        if r.nothing is not None:
-            status = "nothing to add: the checkpoint carries over"
-        extra = (
-            "-" if a is None else f"{a.pairs}" + (f" ({a.dropped} dropped)" if a.dropped else "")
-        )
-        trained = (
-            "-" if a is None or not a.train_file else f"{a.train_pairs} ({a.clean_pairs} clean)"
-        )
-        rows.append(
-            TrainingRow(
-                arm=r.arm,
+        for p in r.replicates:
+            a, t = p.augment, p.train
+            status = "retrained" if p.entry.retrained else "not retrained"
+            if p.nothing is not None:
+                status = "nothing to add: the checkpoint carries over"
+            extra = (
+                "-"
+                if a is None
+                else f"{a.pairs}" + (f" ({a.dropped} dropped)" if a.dropped else "")
+            )
+            trained = (
+                "-" if a is None or not a.train_file else f"{a.train_pairs} ({a.clean_pairs} clean)"
+            )
+            row = TrainingRow(
+                arm=name(r.arm, p.replicate),
                 round=r.round,
                 extra_pairs=extra,
                 exploits=_cell(a.exploits if a is not None and r.arm == "findings" else None),
@@ -122,17 +129,19 @@ def training_rows(view: ExperimentView) -> list[TrainingRow]:
                 loss=_cell(t and t.final_loss, ".3f"),
                 train_accuracy=_cell(t and t.train_accuracy, ".0%"),
                 train_seconds=_cell(t and t.seconds, ".1f"),
-                round_seconds=f"{r.entry.seconds:.1f}",
+                round_seconds=f"{p.entry.seconds:.1f}",
                 status=status,
             )
-        )
+            rows.append(((view.arms.index(r.arm), r.round, p.replicate), row))
     for error in view.errors:
-        rows.append(
-            TrainingRow(
-                error.arm, error.round, *["-"] * 9, f"stopped ({error.stage}): {error.message}"
-            )
+        row = TrainingRow(
+            name(error.arm, error.replicate),
+            error.round,
+            *["-"] * 9,
+            f"stopped ({error.stage}): {error.message}",
         )
-    return sorted(rows, key=lambda row: (view.arms.index(row.arm), row.round))
+        rows.append(((view.arms.index(error.arm), error.round, error.replicate), row))
+    return [row for _, row in sorted(rows, key=lambda item: item[0])]
 
 
 def _position(c: ContrastRecord) -> str:

@@ -10,7 +10,14 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from reports.rounds.view import METRICS, ExperimentView, NewExploit, Point, RoundView
+from reports.rounds.view import (
+    METRICS,
+    ExperimentView,
+    NewExploit,
+    Point,
+    ReplicateView,
+    RoundView,
+)
 from reports.summary import json_safe
 
 SCHEMA_VERSION = 1
@@ -21,19 +28,14 @@ def _point(p: Point) -> dict[str, Any]:
     return asdict(p)
 
 
-def _round(r: RoundView) -> dict[str, Any]:
-    a, t = r.augment, r.train
+def _replicate(p: ReplicateView) -> dict[str, Any]:
+    """One training replicate's run and training (round 0: the shared run)."""
+    a, t = p.augment, p.train
     return {
-        "arm": r.arm,
-        "round": r.round,
-        "run": r.entry.run,
-        "run_id": r.entry.run_id,
-        "fingerprint": r.entry.fingerprint,
-        "retrained": r.entry.retrained,
-        **{m.key: _point(r.points[m.key]) for m in METRICS},
-        "censored_share": r.censored_share,
-        "fresh_findings": r.summary.fresh_findings,
-        "new_exploits": r.summary.new_exploits_every_prompt,  # as the new_exploits list
+        "run": p.entry.run,
+        "run_id": p.entry.run_id,
+        "fingerprint": p.entry.fingerprint,
+        "retrained": p.entry.retrained,
         "augment": None
         if a is None
         else {
@@ -53,8 +55,29 @@ def _round(r: RoundView) -> dict[str, Any]:
             "seconds": t.seconds,
             "pairs": t.pairs,
         },
-        "nothing_to_add": r.nothing is not None,
-        "seconds": r.entry.seconds,
+        "nothing_to_add": p.nothing is not None,
+        "seconds": p.entry.seconds,
+    }
+
+
+def _round(r: RoundView) -> dict[str, Any]:
+    first = _replicate(r.replicates[0])
+    return {
+        "arm": r.arm,
+        "round": r.round,
+        "run": first["run"],
+        "run_id": first["run_id"],
+        "fingerprint": first["fingerprint"],
+        "retrained": r.summary.retrained,
+        **{m.key: _point(r.points[m.key]) for m in METRICS},
+        "censored_share": r.censored_share,
+        "fresh_findings": r.summary.fresh_findings,
+        "new_exploits": r.summary.new_exploits_every_prompt,  # as the new_exploits list
+        "augment": first["augment"],
+        "train": first["train"],
+        "nothing_to_add": first["nothing_to_add"],
+        "seconds": first["seconds"],
+        "replicates": [{"replicate": p.replicate, **_replicate(p)} for p in r.replicates],
     }
 
 
@@ -94,6 +117,7 @@ def experiment_summary(view: ExperimentView) -> dict[str, Any]:
                 "trained_families": list(init.trained_families),
                 "heldout_families": list(init.heldout_families),
                 "seed": init.seed,
+                "seeds": view.seeds,
                 "trainer": init.trainer,
                 "attack_prompts": None if split is None else len(split.attack),
                 "evaluation_prompts": None if split is None else len(split.evaluation),
@@ -106,7 +130,13 @@ def experiment_summary(view: ExperimentView) -> dict[str, Any]:
             "rounds": [_round(r) for r in view.rounds],
             "new_exploits": [_exploit(e) for e in view.new_exploits],
             "errors": [
-                {"arm": e.arm, "round": e.round, "stage": e.stage, "message": e.message}
+                {
+                    "arm": e.arm,
+                    "round": e.round,
+                    "replicate": e.replicate,
+                    "stage": e.stage,
+                    "message": e.message,
+                }
                 for e in view.errors
             ],
             "verdict": verdict,

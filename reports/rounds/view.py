@@ -35,7 +35,6 @@ from harness.experiments.rounds.experiment_log import (
     LOG_NAME,
     AugmentEntry,
     ErrorEntry,
-    ExperimentState,
     InitEntry,
     NothingToAddEntry,
     RoundEntry,
@@ -43,6 +42,7 @@ from harness.experiments.rounds.experiment_log import (
     TrainEntry,
     VerdictEntry,
 )
+from harness.experiments.rounds.experiment_state import ZERO, ExperimentState, Step
 from harness.experiments.rounds.outcomes import (
     FreshFindings,
     RoundSummary,
@@ -56,6 +56,7 @@ __all__ = [
     "Metric",
     "NewExploit",
     "Point",
+    "ReplicateView",
     "RoundView",
     "experiment_view",
     "is_experiment",
@@ -142,16 +143,27 @@ class NewExploit:
 
 
 @dataclass(frozen=True)
-class RoundView:
-    """One arm's round: what was measured (``points`` by ``Metric.key``) and trained."""
+class ReplicateView:
+    """One training replicate's part of an arm's round: its run and what it trained."""
 
-    summary: RoundSummary
+    replicate: int
     entry: RoundEntry
-    points: dict[str, Point]
-    censored_share: float | None  # attempts that found nothing within their budget
     augment: AugmentEntry | None
     train: TrainEntry | None
     nothing: NothingToAddEntry | None
+
+
+@dataclass(frozen=True)
+class RoundView:
+    """One arm's round: what was measured (``points`` by ``Metric.key``, the training
+    replicates pooled) and, per replicate, what ran and trained (``replicates``; round 0
+    has one, shared by every arm). ``entry``, ``augment``, ``train`` and ``nothing`` are
+    the first replicate's."""
+
+    summary: RoundSummary
+    points: dict[str, Point]
+    censored_share: float | None  # attempts that found nothing within their budget
+    replicates: tuple[ReplicateView, ...]
 
     @property
     def arm(self) -> str:
@@ -160,6 +172,22 @@ class RoundView:
     @property
     def round(self) -> int:
         return self.summary.round
+
+    @property
+    def entry(self) -> RoundEntry:
+        return self.replicates[0].entry
+
+    @property
+    def augment(self) -> AugmentEntry | None:
+        return self.replicates[0].augment
+
+    @property
+    def train(self) -> TrainEntry | None:
+        return self.replicates[0].train
+
+    @property
+    def nothing(self) -> NothingToAddEntry | None:
+        return self.replicates[0].nothing
 
 
 @dataclass(frozen=True)
@@ -184,6 +212,11 @@ class ExperimentView:
     def arms(self) -> tuple[str, ...]:
         return self.init.arms
 
+    @property
+    def seeds(self) -> int:
+        """Training replicates per arm (1 for a log without them)."""
+        return int(self.init.config.get("seeds", 1))
+
     def of_arm(self, arm: str) -> list[RoundView]:
         return [r for r in self.rounds if r.arm == arm]
 
@@ -192,16 +225,18 @@ class ExperimentView:
         return {arm: [(r.round, r.points[key]) for r in self.of_arm(arm)] for arm in self.arms}
 
     def missing(self) -> list[str]:
-        """The steps an incomplete experiment has not measured yet (stopped arms aside)."""
-        done = {(r.arm, r.round) for r in self.rounds if r.round}
-        stopped = {e.arm: e.round for e in self.errors}
+        """The steps an incomplete experiment has not measured yet (stopped replicates
+        aside), each replicate named when there are several."""
+        done = {(r.arm, r.round, p.replicate) for r in self.rounds if r.round for p in r.replicates}
+        stopped = {(e.arm, e.replicate): e.round for e in self.errors}
         if not self.rounds:
             return ["round 0"]
         return [
-            f"{arm} round {r}"
+            f"{arm} round {r}" + (f" seed {k}" if self.seeds > 1 else "")
             for arm in self.arms
             for r in range(1, self.init.rounds + 1)
-            if (arm, r) not in done and r < stopped.get(arm, r + 1)
+            for k in range(self.seeds)
+            if (arm, r, k) not in done and r < stopped.get((arm, k), r + 1)
         ]
 
 
@@ -224,20 +259,21 @@ def experiment_view(folder: str | Path) -> ExperimentView:
     summaries = experiment_summaries(folder) if state.split is not None else []
     rounds, new = [], []
     for summary in summaries:
-        step = (None, 0) if summary.round == 0 else (summary.arm, summary.round)
         share, exploits = _round_novelty(summary.fresh)
-        if step == (None, 0) and summary.arm != summaries[0].arm:
+        if summary.round == 0 and summary.arm != summaries[0].arm:
             exploits = []  # round 0 is listed under every arm; its exploits once
-        arm = ZERO_ARM if step == (None, 0) else summary.arm
+        arm = ZERO_ARM if summary.round == 0 else summary.arm
         new += [NewExploit(arm, summary.round, e) for e in exploits]
-        rounds.append(_round_view(summary, state.rounds[step], state, share))
+        rounds.append(_round_view(summary, state, share))
+    arms = state.init.arms
+    errors = sorted(state.errors.items(), key=lambda item: (arms.index(item[0][0]), item[0][1]))
     return ExperimentView(
         folder=folder,
         init=state.init,
         split=state.split,
         rounds=tuple(rounds),
         new_exploits=tuple(new),
-        errors=tuple(state.errors[arm] for arm in state.init.arms if arm in state.errors),
+        errors=tuple(error for _, error in errors),
         verdict=state.verdict,
         truncated=contents.truncated,
     )
@@ -264,20 +300,14 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _round_view(
-    summary: RoundSummary,
-    entry: RoundEntry,
-    state: ExperimentState,
-    novel: Counts,
-) -> RoundView:
+def _round_view(summary: RoundSummary, state: ExperimentState, novel: Counts) -> RoundView:
     o = summary.outcomes
     assert state.init is not None
     seed = state.init.seed
     q = queries_to_first(o.queries_to_first, seed=seed)
-    step = (o.arm, o.round)
+    steps = [ZERO] if o.round == 0 else [Step(o.arm, o.round, k) for k in summary.seeds]
     return RoundView(
         summary=summary,
-        entry=entry,
         points={
             "fresh_trained": _rate(o.fresh_trained, seed),
             "fresh_heldout": _rate(o.fresh_heldout, seed),
@@ -290,9 +320,16 @@ def _round_view(
             ),
         },
         censored_share=_finite(q.censored_share),
-        augment=state.augments.get(step),
-        train=state.trains.get(step),
-        nothing=state.nothing.get(step),
+        replicates=tuple(
+            ReplicateView(
+                step.replicate,
+                state.rounds[step],
+                state.augments.get(step),
+                state.trains.get(step),
+                state.nothing.get(step),
+            )
+            for step in steps
+        ),
     )
 
 

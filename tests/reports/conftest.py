@@ -98,6 +98,8 @@ EXPERIMENT_CONFIG = dict(
     learning_rate=1e-3,
     round_pairs=16,
     prompts=2,
+    eval_prompts=2,
+    seeds=1,
 )
 
 
@@ -166,5 +168,5 @@ def hostile_experiment(copy_experiment) -> Path:
         ]
         return [entry, *hostile]
 
-    _rewrite_log(folder / "findings" / "round-1" / "run", edit)
+    _rewrite_log(folder / "findings" / "seed-0" / "round-1" / "run", edit)
     return folder

@@ -271,7 +271,13 @@ def test_an_arm_that_stopped_is_shown_with_its_error(copy_experiment, tmp_path):
     assert "failure &lt;b&gt;bold&lt;/b&gt;" in report.paths["html"].read_text()  # as text
     summary = json.loads(report.paths["summary"].read_text())
     assert summary["errors"] == [
-        {"arm": "synthetic", "round": 1, "stage": "train", "message": error["message"]}
+        {
+            "arm": "synthetic",
+            "round": 1,
+            "replicate": 0,
+            "stage": "train",
+            "message": error["message"],
+        }
     ]
 
 

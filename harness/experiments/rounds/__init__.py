@@ -4,19 +4,24 @@ found exploits makes a reward model more robust (``docs/rounds.md``).
 One job per module:
 
 - ``experiment``: the entry points (``start_experiment``, ``resume_experiment``), the
-  checks before anything is written, and the order of the steps: round 0, then per
-  round and arm, then the verdict. ``experiment_journal``: what every step reads and
-  writes (the log and its state, the settings, the data). ``round_run``: a round's run, measured
-  (the ``round`` entry); ``arm_round``: one arm's round (augment, retrain or carry over
-  or stop, run); ``final_verdict``: the verdict at the end.
+  checks before anything is written, and the order of the steps: round 0, the power
+  check, then per round, training replicate and arm, then the verdict.
+  ``experiment_journal``: what every step reads and writes (the log and its state, the
+  settings, the data). ``round_run``: a round's run, measured (the ``round`` entry);
+  ``arm_round``: one replicate of one arm's round (augment, retrain or carry over or
+  stop, run); ``power_stop``: round 0's power check and the ``--require-power`` stop;
+  ``final_verdict``: the verdict at the end.
 - ``config``: its settings, data and result; ``inputs``: the checks before anything is
-  written (families, arms, prompts); ``measure``: clean accuracy and the chance rate per
-  evaluation prompt, read from a round's run log, and round 0's exploits per prompt.
-- ``experiment_log``: the experiment log's typed entries (``experiment.jsonl``) and the
-  resume state; ``experiment_folder``: a new experiment folder, placed whole once its log holds
-  ``init`` and ``split``.
+  written (families, arms, synthetic kinds, settings, power, prompts); ``measure``: clean
+  accuracy and the chance rate per evaluation prompt, read from a round's run log, and
+  round 0's exploits per prompt.
+- ``experiment_log``: the experiment log's typed entries (``experiment.jsonl``);
+  ``experiment_state``: what the log says is done, by arm, round and replicate (the
+  resume state); ``experiment_folder``: a new experiment folder, placed whole once its
+  log holds ``init`` and ``split``.
 - ``outcomes``: per-prompt ``RoundOutcomes`` rebuilt from the folder (run logs, the
-  experiment log, the augmentation files), and each fresh finding's novelty.
+  experiment log, the augmentation files), and each fresh finding's novelty;
+  ``round_summary``: a round's summary, and the training replicates pooled into one.
 - ``round_table``: the per-round table and the verdict lines, as text.
 - ``split``: attack and evaluation prompts; ``augment``: each arm's extra pairs;
   ``pairfile``: pair files and their hash; ``trainer``: what every trainer does (stage,

@@ -43,7 +43,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from harness.core.data import PreferencePair
-from harness.core.degenerate import SYNTHETIC_KINDS, DegenerateKind, degenerate_negatives, kind_of
+from harness.core.degenerate import (
+    KINDS,
+    SYNTHETIC_KINDS,
+    DegenerateKind,
+    degenerate_negatives,
+    kind_of,
+)
 from harness.core.errors import HarnessError
 from harness.core.exploits import Facts, representative_order
 from harness.core.signature import Signature, distance
@@ -53,12 +59,15 @@ from harness.store import FindingStore, StoredFinding
 
 __all__ = [
     "ARMS",
+    "KIND_FAMILIES",
     "MEMBERS_PER_EXPLOIT",
     "Arm",
     "Augmentation",
     "clean_augmentation",
     "findings_augmentation",
     "parse_arms",
+    "parse_kinds",
+    "replicate_seed",
     "round_seed",
     "synthetic_augmentation",
     "write_pairs",
@@ -224,6 +233,39 @@ def _diverse(members: list[Facts], stored: Mapping[int, StoredFinding], extra: i
 
 
 # -------------------------------------------------------------------------- synthetic
+_NON_ANSWER_FAMILIES = (
+    "self-praise", "grader-injection", "sycophancy", "formatting", "emoji", "null-answer",
+)  # fmt: skip
+KIND_FAMILIES: dict[DegenerateKind, tuple[str, ...]] = {
+    "soup-common": (),
+    "soup-rare": (),
+    "repetition": ("repetition",),
+    "padding": ("padding",),
+    "non-answer": _NON_ANSWER_FAMILIES,
+    "soup-non-answer": _NON_ANSWER_FAMILIES,
+}
+"""Per degenerate kind, the attack families whose nonsense it spells out without search
+(``harness.core.degenerate``: its non-answers are the templates' self-praise, grader
+injection, flattery, formatting, emoji and empty answers). A ``synthetic`` arm trained on
+a kind whose family is held out is trained in-distribution for its own test."""
+
+
+def parse_kinds(kinds: str | None) -> tuple[DegenerateKind, ...]:
+    """``"soup-common,padding"`` as degenerate kinds (None: ``SYNTHETIC_KINDS``);
+    unknown names refused."""
+    if kinds is None:
+        return SYNTHETIC_KINDS
+    names = [k.strip() for k in kinds.split(",") if k.strip()]
+    unknown = [k for k in names if k not in KINDS]
+    if unknown:
+        raise HarnessError(f"unknown synthetic kind {unknown[0]!r}; choose from {', '.join(KINDS)}")
+    if not names:
+        raise HarnessError(f"no synthetic kinds given; choose from {', '.join(KINDS)}")
+    if len(set(names)) != len(names):
+        raise HarnessError(f"a synthetic kind is named twice in {', '.join(names)}")
+    return tuple(names)  # type: ignore[return-value]
+
+
 def round_seed(seed: int, round: int, arm: str = "synthetic") -> int:
     """A 63-bit seed for ``arm`` in ``round`` of an experiment seeded ``seed``.
 
@@ -234,6 +276,17 @@ def round_seed(seed: int, round: int, arm: str = "synthetic") -> int:
     return int.from_bytes(hashlib.sha256(raw).digest()[:8], "big") >> 1
 
 
+def replicate_seed(seed: int, round: int, purpose: str, replicate: int = 0) -> int:
+    """The seed of ``purpose`` in ``round`` for training replicate ``replicate``.
+
+    Replicate 0 gets ``round_seed(seed, round, purpose)``, the seed a single-seed
+    experiment always used (so ``--seeds 1`` gives the numbers it always gave); replicate
+    k >= 1 one of its own, from ``f"{purpose}-{k}"``. Every arm's replicate k draws the
+    same, so the arms of one replicate differ only in their extra pairs.
+    """
+    return round_seed(seed, round, purpose if replicate == 0 else f"{purpose}-{replicate}")
+
+
 def synthetic_augmentation(
     *,
     attack_prompts: Iterable[str],
@@ -242,11 +295,14 @@ def synthetic_augmentation(
     seed: int,
     round: int,
     kinds: Sequence[DegenerateKind] = SYNTHETIC_KINDS,
+    replicate: int = 0,
 ) -> tuple[list[PreferencePair], Augmentation]:
-    """``count`` degenerate negatives (the ``findings`` arm's pair count this round).
+    """``count`` degenerate negatives (the ``findings`` arm's pair count this round, in
+    the same training replicate).
 
     Built on (attack prompt, its reference) for the attack prompts that have a reference,
-    in an order shuffled by ``round_seed(seed, round)``, cycling through ``kinds``.
+    in an order shuffled by ``replicate_seed(seed, round, "synthetic", replicate)``,
+    cycling through ``kinds``.
     """
     if count < 0:
         raise ValueError(f"count must be >= 0, got {count}")
@@ -256,7 +312,7 @@ def synthetic_augmentation(
         raise HarnessError(
             "the synthetic arm has no attack prompt with a reference response to build on"
         )
-    derived = round_seed(seed, round)
+    derived = replicate_seed(seed, round, "synthetic", replicate)
     random.Random(derived).shuffle(bases)
     base_pairs = [PreferencePair(p, r, "", line=0) for p, r in bases]
     made = degenerate_negatives(base_pairs, derived, kinds=kinds, count=count)

@@ -37,7 +37,6 @@ __all__ = [
     "change",
     "contrast",
     "difference_in_differences",
-    "extra_prompts_needed",
     "rate_interval",
 ]
 
@@ -167,30 +166,3 @@ def difference_in_differences(
         resamples=resamples,
         seed=seed,
     )
-
-
-def extra_prompts_needed(estimate: Estimate, thresholds: Sequence[float] = (0.0,)) -> int | None:
-    """Roughly how many more prompts until the interval stops containing a threshold.
-
-    A rough scaling estimate, not a power analysis: it assumes the effect stays what was
-    observed and the interval narrows as ``1/sqrt(n)``, so that the n at which the half
-    facing the threshold equals the distance to it is
-    ``n_needed = n * (halfwidth / |estimate - threshold|)**2``. With several thresholds
-    (the verdict decides some quantities against two), the nearest to settle counts.
-    0 when no threshold is inside the interval; None when the estimate sits on a threshold
-    inside it (no number of prompts settles that) or is not estimable.
-    """
-    if not estimate.estimable:
-        return None
-    inside = [t for t in thresholds if estimate.low <= t <= estimate.high]
-    if not inside:
-        return 0
-    needed: list[int] = []
-    for t in inside:
-        distance = abs(estimate.estimate - t)
-        if distance == 0:
-            continue
-        n = estimate.n_prompts * (estimate.halfwidth(t) / distance) ** 2
-        # Rounded first: 0.15 / 0.1 is 1.5000000000000002 in floating point.
-        needed.append(max(0, math.ceil(round(n, 6)) - estimate.n_prompts))
-    return min(needed) if needed else None

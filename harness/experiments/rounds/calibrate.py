@@ -45,6 +45,7 @@ from harness.experiments.rounds.budget_ladder import (
 from harness.experiments.rounds.experiment_folder import DATA_DIR
 from harness.experiments.rounds.experiment_journal import ExperimentJournal
 from harness.experiments.rounds.experiment_log import CalibrationEntry
+from harness.experiments.rounds.experiment_state import ZERO
 from harness.judges import resolve_checkpoints
 from harness.models import LoadOptions
 from harness.runner.init import available_attacks, checkpoint_spec
@@ -72,7 +73,7 @@ def calibrate_budgets(journal: ExperimentJournal) -> None:
     if state.calibration is not None:
         for family in state.calibration.families:
             journal.echo(family.line())
-    elif (None, 0) not in state.rounds:  # a round 0 run without it keeps the suite's budgets
+    elif ZERO not in state.rounds:  # a round 0 run without it keeps the suite's budgets
         journal.echo(
             f"calibrating the budgets of the trained families "
             f"({', '.join(journal.init.trained_families)}) on the attack prompts: fresh ASR "

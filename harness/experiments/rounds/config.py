@@ -91,8 +91,17 @@ class ExperimentConfig:
         default=None,
         metadata={
             "min": 1,
-            "help": "Attack and evaluation prompts, each (a seeded sample). "
-            "Default: the suite's data.sample, else all.",
+            "help": "Attack prompts (a seeded sample). Default: the suite's data.sample, "
+            "else all. Evaluation prompts: --eval-prompts.",
+        },
+    )
+    synthetic_kinds: str | None = field(
+        default=None,
+        metadata={
+            "help": "The synthetic arm's degenerate kinds, comma-separated (soup-common, "
+            "soup-rare, repetition, padding, non-answer, soup-non-answer). Default: "
+            "soup-common,soup-rare,repetition,padding. A kind that makes a held-out "
+            "family's nonsense is refused."
         },
     )
     round_pairs: int | None = field(
@@ -149,4 +158,6 @@ class ExperimentResult:
     summaries: list[RoundSummary]
     verdict: VerdictEntry
     seconds: float
-    stopped: tuple[ErrorEntry, ...] = ()  # the arms that stopped (trainer error, NaN loss)
+    stopped: tuple[ErrorEntry, ...] = ()  # the replicates that stopped (trainer error, NaN loss)
+    seeds: int = 1  # training replicates per arm
+    underpowered: bool = False  # stopped after round 0 by --require-power (verdict underpowered)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from harness.experiments.rounds.bootstrap import Estimate, change, difference_in_differences
 from harness.experiments.rounds.counts import Counts
+from harness.experiments.rounds.paired import PairedTest, paired_test, prompt_differences
 
 __all__ = [
     "METRICS",
@@ -34,6 +35,9 @@ __all__ = [
     "change_beyond",
     "final_round",
     "own_change",
+    "paired_beyond",
+    "paired_change",
+    "paired_novel_beyond",
     "retrained_rounds",
 ]
 
@@ -100,7 +104,7 @@ class Contrast:
 
     key: str
     label: str
-    estimate: Estimate
+    estimate: Estimate | PairedTest  # a bootstrap interval (reported) or a test (decided)
     thresholds: tuple[float, ...]
 
     def line(self) -> str:
@@ -143,8 +147,12 @@ METRICS: dict[str, Metric] = {
     "replay": lambda o: o.replay,
     "clean_accuracy": lambda o: o.clean_accuracy,
     "chance": lambda o: o.chance,
+    "replay_initial": lambda o: o.replay_initial,
+    "novel": lambda o: o.novel,
 }
 _NAMES = {
+    "replay_initial": "replay of round 0's exploits",
+    "novel": "novel share of fresh findings",
     "fresh_trained": "fresh ASR, trained families",
     "fresh_heldout": "fresh ASR, held-out families",
     "replay": "replay ASR",
@@ -209,5 +217,83 @@ def change_beyond(
             resamples=resampling.resamples,
             seed=resampling.seed,
         ),
+        thresholds,
+    )
+
+
+# ------------------------------------------------------------------ rules v2's contrasts
+def _seeds(record: RoundOutcomes, metric: str) -> list[Counts]:
+    return [METRICS[metric](r) for r in record.seeds()]
+
+
+def paired_change(
+    metric: str,
+    arm: Mapping[int, RoundOutcomes],
+    final: int,
+    thresholds: tuple[float, ...],
+    confidence: float,
+) -> Contrast:
+    """The arm's change of ``metric`` from round 0 to ``final``: per-prompt differences,
+    replicates averaged, tested by ``paired``."""
+    _, values = prompt_differences(
+        [(1.0, _seeds(arm[final], metric)), (-1.0, [METRICS[metric](arm[0])])]
+    )
+    return Contrast(
+        f"{metric}_change",
+        f"{_NAMES[metric]}: change {arm[0].arm} r{final} - r0",
+        paired_test(values, confidence=confidence),
+        thresholds,
+    )
+
+
+def paired_beyond(
+    metric: str,
+    arm: Mapping[int, RoundOutcomes],
+    control: Mapping[int, RoundOutcomes],
+    final: int,
+    thresholds: tuple[float, ...],
+    confidence: float,
+) -> Contrast:
+    """The arm's change of ``metric`` beyond the control's, rounds 0 to ``final``, per
+    prompt, replicate k of the arm paired with replicate k of the control."""
+    an, cn = arm[0].arm, control[0].arm
+    _, values = prompt_differences(
+        [
+            (1.0, _seeds(arm[final], metric)),
+            (-1.0, [METRICS[metric](arm[0])]),
+            (-1.0, _seeds(control[final], metric)),
+            (1.0, [METRICS[metric](control[0])]),
+        ]
+    )
+    return Contrast(
+        f"{metric}_vs_{cn}",
+        f"{_NAMES[metric]}: ({an} r{final} - r0) - ({cn} r{final} - r0)",
+        paired_test(values, confidence=confidence),
+        thresholds,
+    )
+
+
+def paired_novel_beyond(
+    arm: Mapping[int, RoundOutcomes],
+    control: Mapping[int, RoundOutcomes],
+    final: int,
+    thresholds: tuple[float, ...],
+    confidence: float,
+) -> Contrast:
+    """The arm's novel share of fresh findings minus the control's, over rounds 1 to
+    ``final`` pooled, per prompt with findings in both (round 0 has no earlier exploits
+    to be novel against)."""
+
+    def over_rounds(side: Mapping[int, RoundOutcomes]) -> list[Counts]:
+        records = [side[r] for r in range(1, final + 1) if r in side]
+        k = min(len(r.seeds()) for r in records)
+        return [Counts.pooled([r.seeds()[i].novel for r in records]) for i in range(k)]
+
+    an, cn = arm[0].arm, control[0].arm
+    _, values = prompt_differences([(1.0, over_rounds(arm)), (-1.0, over_rounds(control))])
+    return Contrast(
+        f"novel_vs_{cn}",
+        f"{_NAMES['novel']}, rounds 1-{final}: {an} - {cn}",
+        paired_test(values, confidence=confidence),
         thresholds,
     )

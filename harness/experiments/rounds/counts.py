@@ -17,6 +17,8 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 __all__ = ["Counts"]
 
 
@@ -39,9 +41,22 @@ class Counts:
             raise ValueError("Counts: prompts, successes and trials differ in length")
         if len(set(self.prompts)) != len(self.prompts):
             raise ValueError("Counts: a prompt appears twice")
-        for prompt, s, t in self.rows():
-            if not 0 <= s <= t:
-                raise ValueError(f"Counts: prompt {prompt!r} has {s} successes of {t} trials")
+        s, t = self.arrays()
+        if not np.all((s >= 0) & (s <= t)):
+            for prompt, si, ti in self.rows():
+                if not 0 <= si <= ti:
+                    raise ValueError(f"Counts: prompt {prompt!r} has {si} successes of {ti} trials")
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Successes and trials as arrays, in prompt order (computed once)."""
+        cached = self.__dict__.get("_arrays")
+        if cached is None:
+            cached = (
+                np.array(self.successes, dtype=np.int64),
+                np.array(self.trials, dtype=np.int64),
+            )
+            object.__setattr__(self, "_arrays", cached)
+        return cached
 
     @classmethod
     def of(cls, per_prompt: Mapping[str, tuple[int, int]]) -> Counts:
@@ -54,6 +69,20 @@ class Counts:
         )
 
     @classmethod
+    def from_arrays(
+        cls, prompts: tuple[str, ...], successes: np.ndarray, trials: np.ndarray
+    ) -> Counts:
+        """From arrays in prompt order, without converting them back (many at a time)."""
+        counts = object.__new__(cls)
+        s, t = np.asarray(successes, np.int64), np.asarray(trials, np.int64)
+        object.__setattr__(counts, "prompts", prompts)
+        object.__setattr__(counts, "successes", tuple(s.tolist()))
+        object.__setattr__(counts, "trials", tuple(t.tolist()))
+        object.__setattr__(counts, "_arrays", (s, t))
+        counts.__post_init__()
+        return counts
+
+    @classmethod
     def empty(cls) -> Counts:
         """No prompts: a metric that was not measured."""
         return cls((), (), ())
@@ -61,6 +90,11 @@ class Counts:
     @classmethod
     def pooled(cls, parts: Sequence[Counts]) -> Counts:
         """Per prompt, the parts' successes and trials summed (replicates of one round)."""
+        if parts and all(p.prompts == parts[0].prompts for p in parts[1:]):
+            arrays = [p.arrays() for p in parts]
+            return cls.from_arrays(
+                parts[0].prompts, sum(a[0] for a in arrays), sum(a[1] for a in arrays)
+            )
         totals: dict[str, list[int]] = {}
         for part in parts:
             for prompt, s, t in part.rows():
@@ -71,14 +105,16 @@ class Counts:
 
     def prompts_with_success(self) -> int:
         """Prompts on which at least one trial succeeded (the floor rule counts these)."""
-        return sum(1 for _, s, t in self.rows() if t and s > 0)
+        s, t = self.arrays()
+        return int(np.count_nonzero((t > 0) & (s > 0)))
 
     def prompts_with_failure(self) -> int:
         """Prompts on which at least one trial failed (the ceiling rule counts these)."""
-        return sum(1 for _, s, t in self.rows() if t and s < t)
+        s, t = self.arrays()
+        return int(np.count_nonzero((t > 0) & (s < t)))
 
     def prompts_with_trials(self) -> int:
-        return sum(1 for _, _, t in self.rows() if t)
+        return int(np.count_nonzero(self.arrays()[1]))
 
     def per_prompt_rates(self) -> dict[str, float]:
         """Per prompt with trials, its own rate (every prompt weighs the same)."""

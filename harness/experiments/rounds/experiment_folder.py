@@ -13,12 +13,8 @@ from pathlib import Path
 from harness.core.data import PreferencePair
 from harness.core.errors import HarnessError
 from harness.core.staging import StagedFolder, was_killed_starting
-from harness.experiments.rounds.experiment_log import (
-    LOG_NAME,
-    ExperimentState,
-    InitEntry,
-    SplitEntry,
-)
+from harness.experiments.rounds.experiment_log import LOG_NAME, InitEntry, SplitEntry
+from harness.experiments.rounds.experiment_state import ExperimentState
 from harness.experiments.rounds.pairfile import write_pairs
 from harness.runlog import RunLog
 

@@ -20,7 +20,7 @@ from harness.core.data import read_pairs
 from harness.experiments.rounds.builtin_trainer import BuiltinTrainer
 from harness.experiments.rounds.config import ExperimentConfig
 from harness.experiments.rounds.experiment_folder import DATA_DIR
-from harness.experiments.rounds.experiment_log import ExperimentState
+from harness.experiments.rounds.experiment_state import ZERO, ExperimentState
 from harness.experiments.rounds.trainer import Trainer
 from harness.judges import JudgeSpec
 from harness.runlog import LOG_NAME as RUN_LOG_NAME
@@ -32,7 +32,13 @@ from harness.runner.progress import Mode
 from harness.store import FindingStore
 from harness.suite import Suite
 
-__all__ = ["STORE_NAME", "ExperimentJournal"]
+__all__ = ["STORE_NAME", "ExperimentJournal", "lineage"]
+
+
+def lineage(arm: str, replicate: int) -> Path:
+    """Where one training replicate of an arm keeps its store and rounds, relative to the
+    experiment folder: ``<arm>/seed-<k>`` (its own checkpoint chain, store and runs)."""
+    return Path(arm) / f"seed-{replicate}"
 
 
 class ExperimentJournal(Journal[ExperimentState]):
@@ -77,15 +83,16 @@ class ExperimentJournal(Journal[ExperimentState]):
         self.references = references
         self._judges: list[JudgeSpec] | None = None
 
-    def store(self, arm: str | None) -> Path:
-        """The arm's store (round 0's for ``None``), made a copy of round 0's when first used.
+    def store(self, arm: str | None, replicate: int = 0) -> Path:
+        """The store of the arm's ``replicate`` (round 0's for ``None``), made a copy of
+        round 0's when first used.
 
-        Every arm starts from round 0's exploits, so its replay stage re-scores them and,
-        later, its own (``FindingStore.copy_to``: SQLite's backup API).
+        Every lineage starts from round 0's exploits, so its replay stage re-scores them
+        and, later, its own (``FindingStore.copy_to``: SQLite's backup API).
         """
         if arm is None:
             return self.out / STORE_NAME
-        store = self.out / arm / STORE_NAME
+        store = self.out / lineage(arm, replicate) / STORE_NAME
         if not store.is_file():
             with FindingStore.open(self.out / STORE_NAME) as zero:
                 zero.copy_to(store)
@@ -94,7 +101,7 @@ class ExperimentJournal(Journal[ExperimentState]):
     def judges_of_round_zero(self) -> list[JudgeSpec]:
         """The judges as round 0 calibrated them: every later round judges by these."""
         if self._judges is None:
-            zero = self.state.rounds[(None, 0)]
+            zero = self.state.rounds[ZERO]
             init = read_log(self.out / zero.run / RUN_LOG_NAME, strict=True).init
             assert init is not None
             self._judges = [JudgeSpec.from_json(j) for j in init.judges]

@@ -7,7 +7,8 @@ last line, which ``RunLog.append_to`` trims before a resume writes). Every field
 documented in ``docs/rounds.md`` ("Experiment log"), which a test keeps in step.
 
 The log is the experiment's progress: a step is done when its line is there
-(``ExperimentState``), so a killed experiment resumes at the first step without one.
+(``experiment_state.ExperimentState``, by ``Step``: arm, round and training replicate),
+so a killed experiment resumes at the first step without one.
 
     log = read_log("exp/demo/experiment.jsonl", format=EXPERIMENT_LOG)
     for entry in log.of_type(RoundEntry):
@@ -17,15 +18,15 @@ The log is the experiment's progress: a step is done when its line is there
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from harness.experiments.rounds.across_rounds import McNemar, Trend
 from harness.experiments.rounds.augment import Augmentation
-from harness.experiments.rounds.bootstrap import Estimate
 from harness.experiments.rounds.budget_ladder import FamilyBudget
 from harness.experiments.rounds.contrasts import Contrast
+from harness.experiments.rounds.paired import PairedTest
 from harness.experiments.rounds.rules import ArmVerdict
 from harness.experiments.rounds.trainer import TrainResult
 from harness.runlog.entries import Entry, SuiteRecord
@@ -41,9 +42,9 @@ __all__ = [
     "CalibrationEntry",
     "ContrastRecord",
     "ErrorEntry",
-    "ExperimentState",
     "InitEntry",
     "NothingToAddEntry",
+    "PowerEntry",
     "RoundEntry",
     "SplitEntry",
     "TrainEntry",
@@ -54,8 +55,12 @@ __all__ = [
 LOG_NAME = "experiment.jsonl"
 #: 2.0: the rounds read clean accuracy and the chance rate from their runs' ``clean``
 #: entries (run log 3.0), and the config lost ``soups_per_prompt``; a 1.x experiment is
-#: reported, not resumed. 2.1: the ``calibration`` entry.
-LOG_VERSION = "2.1"
+#: reported, not resumed.
+#: 3.0: training replicates (``--seeds``): the steps of rounds r >= 1 name their
+#: ``replicate`` and live under ``<arm>/seed-<k>/``; the ``power`` entry; the split
+#: records the evaluation prompts available. A 2.x experiment is reported (its entries
+#: are replicate 0, their paths as logged), not resumed. 3.1: the ``calibration`` entry.
+LOG_VERSION = "3.1"
 
 #: Per prompt: (successes, trials), as JSON arrays.
 PerPrompt = dict[str, Any]
@@ -105,6 +110,7 @@ class SplitEntry(Entry):
     evaluation: tuple[str, ...]
     attack_pairs: int
     evaluation_pairs: int
+    evaluation_available: int | None = None  # eligible before --eval-prompts (None: 2.x)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,6 +137,7 @@ class AugmentEntry(Entry):
     type: ClassVar[str] = "augment"
     arm: str
     round: int
+    replicate: int = 0  # the training replicate (its lineage: <arm>/seed-<k>/)
     pairs: int
     exploits: int
     families: dict[str, int]
@@ -153,6 +160,7 @@ class TrainEntry(Entry):
     type: ClassVar[str] = "train"
     arm: str
     round: int
+    replicate: int = 0
     checkpoint: str
     trainer: str
     pairs: int
@@ -164,8 +172,8 @@ class TrainEntry(Entry):
     train_accuracy: float | None = None
 
     @classmethod
-    def of(cls, arm: str, round: int, result: TrainResult) -> TrainEntry:
-        return cls(arm=arm, round=round, **result.to_json())
+    def of(cls, arm: str, round: int, result: TrainResult, *, replicate: int = 0) -> TrainEntry:
+        return cls(arm=arm, round=round, replicate=replicate, **result.to_json())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,17 +183,20 @@ class NothingToAddEntry(Entry):
     type: ClassVar[str] = "nothing_to_add"
     arm: str
     round: int
+    replicate: int = 0
     checkpoint: str  # the checkpoint carried over (the arm's previous one)
     message: str
 
 
 @dataclass(frozen=True, kw_only=True)
 class ErrorEntry(Entry):
-    """The arm stopped: its trainer failed (or it could not augment). Other arms go on."""
+    """One replicate of the arm stopped: its trainer failed (or it could not augment).
+    The arm's other replicates and the other arms go on."""
 
     type: ClassVar[str] = "error"
     arm: str
     round: int
+    replicate: int = 0
     stage: Literal["augment", "train"]
     checkpoint: str  # the arm's last good checkpoint, kept
     message: str
@@ -195,14 +206,16 @@ class ErrorEntry(Entry):
 class RoundEntry(Entry):
     """One round of one arm measured: its run, and the per-prompt clean measurements.
 
-    ``arm`` is None for round 0, which is shared by every arm. ``clean`` and ``chance``
-    are per evaluation prompt ``[successes, trials]``; ``exploits`` (round 0 only) is per
-    evaluation prompt how many exploits round 0 found there, its replay baseline.
+    ``arm`` is None for round 0, which is shared by every arm and replicate (its
+    ``replicate`` is 0). ``clean`` and ``chance`` are per evaluation prompt
+    ``[successes, trials]``; ``exploits`` (round 0 only) is per evaluation prompt how
+    many exploits round 0 found there, its replay baseline.
     """
 
     type: ClassVar[str] = "round"
     arm: str | None = None
     round: int
+    replicate: int = 0
     run: str  # the run folder, relative to the experiment folder
     run_id: str
     checkpoint: str
@@ -212,6 +225,17 @@ class RoundEntry(Entry):
     chance: PerPrompt
     exploits: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class PowerEntry(Entry):
+    """What round 0 says the experiment can detect, logged before the first retraining:
+    ``power.round0_power``'s check (``PowerCheck.as_dict``) and whether it found the
+    experiment underpowered for its declared effect size."""
+
+    type: ClassVar[str] = "power"
+    check: dict[str, Any]
+    underpowered: bool
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -227,10 +251,13 @@ class ContrastRecord(Record):
     thresholds: tuple[float, ...] = ()
     confidence: float | None = None  # of the interval (None: logged before it was kept)
     resamples: int | None = None  # bootstrap resamples that had a value (bootstrap module doc)
+    method: str | None = None  # the test (rules v2): sign-flip, t, sign-flip+t; None: bootstrap
+    seeds: int | None = None  # training replicates the test averaged (rules v2)
 
     @classmethod
     def of(cls, contrast: Contrast) -> ContrastRecord:
-        e: Estimate = contrast.estimate
+        e = contrast.estimate
+        tested = isinstance(e, PairedTest)
         return cls(
             key=contrast.key,
             label=contrast.label,
@@ -240,7 +267,9 @@ class ContrastRecord(Record):
             n_prompts=e.n_prompts,
             thresholds=tuple(contrast.thresholds),
             confidence=e.confidence,
-            resamples=e.resamples,
+            resamples=None if tested else e.resamples,
+            method=e.method if tested else None,
+            seeds=e.seeds if tested else None,
         )
 
 
@@ -282,6 +311,13 @@ class VerdictRecord(Record):
     mcnemar: dict[str, Any] = field(default_factory=dict)
     control_trends: dict[str, Any] = field(default_factory=dict)
     control_mcnemar: dict[str, Any] = field(default_factory=dict)
+    qualifier: str | None = None  # "floor" or "ceiling": inconclusive (floor)
+    power: dict[str, Any] | None = None  # power.PowerCheck.as_dict(), from round 0
+    generalises: bool = False  # held-out fresh ASR fell beyond the control
+
+    @property
+    def label(self) -> str:
+        return f"{self.outcome} ({self.qualifier})" if self.qualifier else self.outcome
 
     @classmethod
     def of(cls, verdict: ArmVerdict) -> VerdictRecord:
@@ -299,6 +335,9 @@ class VerdictRecord(Record):
             control_mcnemar={
                 k: [_mcnemar(m) for m in v] for k, v in verdict.control_mcnemar.items()
             },
+            qualifier=verdict.qualifier,
+            power=verdict.power.as_dict() if verdict.power else None,
+            generalises=verdict.generalises,
         )
 
 
@@ -321,61 +360,11 @@ ENTRY_CLASSES: tuple[type[Entry], ...] = (
     NothingToAddEntry,
     ErrorEntry,
     RoundEntry,
+    PowerEntry,
     VerdictEntry,
 )
 ENTRY_TYPES: dict[str, type[Entry]] = {cls.type: cls for cls in ENTRY_CLASSES}
 EXPERIMENT_LOG = LogFormat("experiment log", ENTRY_TYPES, LogVersion.parse(LOG_VERSION))
-
-
-# ------------------------------------------------------------------ the state
-Step = tuple[str | None, int]  # (arm, round); (None, 0) is round 0
-
-
-@dataclass
-class ExperimentState:
-    """What the log says is done, by (arm, round). No I/O: entries in, state out."""
-
-    init: InitEntry | None = None
-    split: SplitEntry | None = None
-    calibration: CalibrationEntry | None = None
-    augments: dict[Step, AugmentEntry] = field(default_factory=dict)
-    trains: dict[Step, TrainEntry] = field(default_factory=dict)
-    nothing: dict[Step, NothingToAddEntry] = field(default_factory=dict)
-    errors: dict[str, ErrorEntry] = field(default_factory=dict)  # arm -> the error that stopped it
-    rounds: dict[Step, RoundEntry] = field(default_factory=dict)
-    verdict: VerdictEntry | None = None
-
-    @classmethod
-    def from_entries(cls, entries: Iterable[Entry]) -> ExperimentState:
-        state = cls()
-        for entry in entries:
-            state.observe(entry)
-        return state
-
-    def observe(self, entry: Entry) -> None:
-        if isinstance(entry, InitEntry):
-            self.init = self.init or entry
-        elif isinstance(entry, SplitEntry):
-            self.split = self.split or entry
-        elif isinstance(entry, CalibrationEntry):
-            self.calibration = self.calibration or entry
-        elif isinstance(entry, AugmentEntry):
-            self.augments[(entry.arm, entry.round)] = entry
-        elif isinstance(entry, TrainEntry):
-            self.trains[(entry.arm, entry.round)] = entry
-        elif isinstance(entry, NothingToAddEntry):
-            self.nothing[(entry.arm, entry.round)] = entry
-        elif isinstance(entry, ErrorEntry):
-            self.errors.setdefault(entry.arm, entry)
-        elif isinstance(entry, RoundEntry):
-            self.rounds[(entry.arm, entry.round)] = entry
-        elif isinstance(entry, VerdictEntry):
-            self.verdict = entry
-
-    def stopped(self, arm: str, round: int) -> bool:
-        """The arm stopped at or before ``round``."""
-        error = self.errors.get(arm)
-        return error is not None and error.round <= round
 
 
 def per_prompt(counts: Mapping[str, Any]) -> dict[str, tuple[int, int]]:

@@ -17,7 +17,7 @@ from harness.experiments.rounds.experiment_journal import ExperimentJournal
 from harness.experiments.rounds.experiment_log import ContrastRecord, VerdictEntry, VerdictRecord
 from harness.experiments.rounds.inputs import CONTROL
 from harness.experiments.rounds.outcomes import experiment_summaries
-from harness.experiments.rounds.rules import compare_arms, decide
+from harness.experiments.rounds.rules import RuleSettings, compare_arms, decide
 
 __all__ = ["final_verdict"]
 
@@ -25,19 +25,20 @@ __all__ = ["final_verdict"]
 def final_verdict(journal: ExperimentJournal) -> VerdictEntry:
     """Decide each treated arm and the arm-against-arm contrasts; log the ``verdict`` line.
 
-    The bootstrap intervals are seeded by the experiment seed, so the same folder always
-    gives the same verdict.
+    The tests are exact or closed-form (``paired``), so the same folder always gives the
+    same verdict; the rules' settings (delta, the effect size) are the experiment's.
     """
-    seed = journal.init.seed
+    config = journal.config
+    settings = RuleSettings(delta=config.delta, effect_size=config.effect_size)
     outcomes = [s.outcomes for s in experiment_summaries(journal.out)]
     arms = journal.init.arms
     verdicts = [
-        VerdictRecord.of(decide(outcomes, arm=arm, control=CONTROL, seed=seed))
+        VerdictRecord.of(decide(outcomes, arm=arm, control=CONTROL, settings=settings))
         for arm in ("findings", "synthetic")
         if arm in arms
     ]
     comparisons = (
-        tuple(ContrastRecord.of(c) for c in compare_arms(outcomes, seed=seed))
+        tuple(ContrastRecord.of(c) for c in compare_arms(outcomes, margin=settings.margin))
         if "findings" in arms and "synthetic" in arms
         else ()
     )

@@ -12,17 +12,27 @@ so the verdict and the report can be rebuilt at any time, as a run's report can:
   per replayed representative, a success when it is still open. Round 0 has no earlier
   exploits: its record is its own exploits per evaluation prompt, open by construction
   (the ``exploits`` field of its ``round`` entry, counted in the store after round 0).
+- **replay of round 0's exploits** (``replay_initial``): those of the replay entries
+  whose representative is one of round 0's findings. A replay entry names its finding by
+  its store id (``finding_id``); every lineage's store starts as a copy of round 0's,
+  which keeps its ids, and a later finding gets a new one, so round 0's findings are
+  exactly the finding ids of round 0's run log. Every arm and replicate replays this one
+  set (its later exploits are in ``replay``, reported, not ruled on). A round-0 exploit
+  whose representative on a prompt became a later spelling (a later finding of the same
+  trick with a higher margin) drops out of the set there. Round 0: its own exploits, as
+  ``replay``.
 - **clean accuracy** and **chance rate**: per evaluation prompt, measured by the
   experiment after the run on the round's checkpoint and logged in its ``round`` entry
   (the run log holds only their totals over all its pairs).
 - **novel share** and **new exploits**: this round's fresh findings on evaluation
-  prompts (the verdict is computed on evaluation prompts) against the arm's earlier
-  ones, i.e. every finding of the arm's earlier runs (every prompt, round 0's included:
-  a trick is a trick on any prompt) and every extra training pair it was given up to
-  this round (``augment.jsonl``: the found exploits, or the synthetic negatives). A
-  finding is novel when no earlier signature is within the clustering threshold
+  prompts (the verdict is computed on evaluation prompts) against the lineage's earlier
+  ones, i.e. every finding of its earlier runs (every prompt, round 0's included: a
+  trick is a trick on any prompt) and every extra training pair it was given up to this
+  round (``augment.jsonl``: the found exploits, or the synthetic negatives). A finding is
+  novel when no earlier signature is within the clustering threshold
   (``harness.core.exploits.novelty``); the new exploits are the clusters the novel
-  findings form among themselves.
+  findings form among themselves. ``novel`` counts them per evaluation prompt: novel
+  findings out of the round's fresh findings there.
 - **queries to first finding**: per evaluation prompt, per attempt (every family), the
   attempt's queries to its first finding, None when it found none.
 - **retrained**: the ``round`` entry's ``retrained`` (False for round 0 and for a
@@ -32,86 +42,45 @@ so the verdict and the report can be rebuilt at any time, as a run's report can:
 Prompts are matched in ``split.prompt_key`` form, so every evaluation prompt appears in
 every metric (with zero trials where nothing ran), which keeps the per-prompt records of
 all rounds and arms on one set of prompts.
+
+**Replicates.** Each training replicate of an arm is its own lineage
+(``<arm>/seed-<k>/``): its records are built along it, then the replicates of each
+(arm, round) are pooled into one record (``round_summary.pooled``). A log without
+replicates (experiment log 2.x) is replicate 0.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 from harness.core.data import read_pairs
-from harness.core.exploits import ExploitIndex, SignatureGraph, novelty
-from harness.core.signature import Signature, band_keys, signature
+from harness.core.exploits import ExploitIndex, novelty
+from harness.core.signature import Signature, signature
 from harness.experiments.rounds.contrasts import RoundOutcomes
 from harness.experiments.rounds.counts import Counts
 from harness.experiments.rounds.experiment_log import (
     EXPERIMENT_LOG,
     LOG_NAME,
-    ExperimentState,
+    InitEntry,
     RoundEntry,
+    SplitEntry,
     per_prompt,
+)
+from harness.experiments.rounds.experiment_state import ZERO, ExperimentState, Step
+from harness.experiments.rounds.round_summary import (
+    FreshFindings,
+    RoundSummary,
+    clusters,
+    pooled,
 )
 from harness.experiments.rounds.split import prompt_key
 from harness.runlog import LOG_NAME as RUN_LOG_NAME
 from harness.runlog import FindingEntry, LogContents, ReplayEntry, read_log
 
 __all__ = ["FreshFindings", "RoundSummary", "experiment_summaries", "round_outcomes"]
-
-
-@dataclass(frozen=True)
-class FreshFindings:
-    """The round's fresh findings on every prompt (attack and evaluation), in log order,
-    each with its signature, whether it is on an evaluation prompt and whether it is
-    novel against the arm's earlier ones; and the number of new exploits the novel ones
-    form among themselves.
-
-    Decided once, here: the outcomes' novel share and new exploits (evaluation prompts:
-    what the verdict reads) and the report's novel share interval and table of new
-    exploits (every prompt) are all read from these flags.
-    """
-
-    entries: tuple[FindingEntry, ...] = ()
-    signatures: tuple[Signature, ...] = ()
-    on_evaluation: tuple[bool, ...] = ()
-    novel: tuple[bool, ...] = ()
-    new_exploits: int = 0  # clusters of the novel findings, every prompt
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-
-@dataclass(frozen=True)
-class RoundSummary:
-    """One arm's round as the table and the report show it: the outcomes and beside them
-    what was trained (``augmented`` extra pairs, the final ``loss``; None when not
-    retrained), whether the round's checkpoint is a new one (``retrained``), and the
-    round's fresh findings on every prompt, attack prompts included, with their novelty
-    (``fresh``; the outcomes' novel share and new exploits, which the verdict reads, are
-    those of evaluation prompts)."""
-
-    outcomes: RoundOutcomes
-    augmented: int | None
-    loss: float | None
-    retrained: bool
-    fresh: FreshFindings = FreshFindings()
-
-    @property
-    def arm(self) -> str:
-        return self.outcomes.arm
-
-    @property
-    def round(self) -> int:
-        return self.outcomes.round
-
-    @property
-    def fresh_findings(self) -> int:
-        return len(self.fresh)
-
-    @property
-    def new_exploits_every_prompt(self) -> int:
-        return self.fresh.new_exploits
 
 
 class _Prompts:
@@ -140,11 +109,13 @@ def round_outcomes(
     evaluation: Iterable[str],
     heldout_families: Collection[str],
     earlier: Sequence[Signature],
+    initial: Collection[int] = (),
 ) -> tuple[RoundOutcomes, FreshFindings]:
     """The round's ``RoundOutcomes`` for ``arm``, and its fresh findings on every prompt
     (attack and evaluation) with their novelty.
 
-    ``earlier``: the signatures the novel share is measured against (module doc).
+    ``earlier``: the signatures the novel share is measured against; ``initial``: round
+    0's finding ids, whose replays are ``replay_initial`` (module doc).
     """
     prompts = _Prompts(evaluation)
     heldout = set(heldout_families)
@@ -160,16 +131,21 @@ def round_outcomes(
         queries[prompt].append(attempt.first_finding_queries if found else None)
 
     replay: dict[str, tuple[int, int]] = {}
+    replay_initial: dict[str, tuple[int, int]] = {}
     if entry.round == 0:
         for prompt, n in entry.exploits.items():
             canonical = prompts.of(prompt)
             if canonical is not None:
                 replay[canonical] = (int(n), int(n))
+        replay_initial = replay
     else:
+        first = set(initial)
         for seen in run.of_type(ReplayEntry):
             prompt = prompts.of(seen.prompt)
             if seen.phase == "before" and prompt is not None:
                 _add(replay, prompt, seen.open)
+                if seen.finding_id in first:
+                    _add(replay_initial, prompt, seen.open)
 
     fresh = _fresh_findings(run.of_type(FindingEntry), prompts, earlier)
     on_evaluation = [
@@ -178,6 +154,11 @@ def round_outcomes(
         if kept
     ]
     share = sum(n for _, n in on_evaluation) / len(on_evaluation) if on_evaluation else None
+    novel: dict[str, tuple[int, int]] = {}
+    for found, is_novel, kept in zip(fresh.entries, fresh.novel, fresh.on_evaluation, strict=True):
+        prompt = prompts.of(found.prompt)
+        if kept and prompt is not None:
+            _add(novel, prompt, is_novel)
     outcomes = RoundOutcomes(
         arm=arm,
         round=entry.round,
@@ -187,9 +168,11 @@ def round_outcomes(
         clean_accuracy=prompts.counts(_canonical(prompts, per_prompt(entry.clean))),
         chance=prompts.counts(_canonical(prompts, per_prompt(entry.chance))),
         novel_share=share,
-        new_exploits=_clusters([sig for sig, novel in on_evaluation if novel]),
+        new_exploits=clusters([sig for sig, is_novel in on_evaluation if is_novel]),
         queries_to_first={p: tuple(queries.get(p, ())) for p in prompts.canonical.values()},
         retrained=entry.retrained,
+        replay_initial=prompts.counts(replay_initial),
+        novel=prompts.counts(novel),
     )
     return outcomes, fresh
 
@@ -223,18 +206,8 @@ def _fresh_findings(
         signatures=signatures,
         on_evaluation=tuple(prompts.of(f.prompt) is not None for f in found),
         novel=novel,
-        new_exploits=_clusters([s for s, n in zip(signatures, novel, strict=True) if n]),
+        new_exploits=clusters([s for s, n in zip(signatures, novel, strict=True) if n]),
     )
-
-
-def _clusters(novel: Sequence[Signature]) -> int:
-    """How many exploits the novel signatures form among themselves."""
-    distinct = {s.digest: s for s in novel}
-    order = [distinct[d] for d in sorted(distinct)]
-    graph = SignatureGraph()
-    for sig, row in zip(order, band_keys([s.shingles for s in order]), strict=True):
-        graph.add(sig.digest, "finding", sig.shingles, row)
-    return len(graph.components())
 
 
 # ------------------------------------------------------------------ the whole experiment
@@ -247,9 +220,11 @@ def _pair_signatures(path: Path) -> list[Signature]:
 
 
 def experiment_summaries(folder: str | Path) -> list[RoundSummary]:
-    """Every measured (arm, round) of the experiment in ``folder``, arm by arm, round 0 first.
+    """Every measured (arm, round) of the experiment in ``folder``, arm by arm, round 0
+    first, each round's training replicates pooled (``round_summary.pooled``).
 
     Round 0 is measured once and listed under each arm (``RoundOutcomes.arm`` set to it).
+    An arm's round r is listed while at least one replicate measured it.
     """
     folder = Path(folder)
     state = ExperimentState.from_entries(
@@ -258,47 +233,74 @@ def experiment_summaries(folder: str | Path) -> list[RoundSummary]:
     if state.init is None or state.split is None:
         return []
     init, split = state.init, state.split
-    zero = state.rounds.get((None, 0))
+    zero = state.rounds.get(ZERO)
     if zero is None:
         return []
     zero_log = _run_log(folder, zero)
+    zero_outcomes, zero_fresh = round_outcomes(
+        arm=init.arms[0] if init.arms else "",
+        entry=zero,
+        run=zero_log,
+        evaluation=split.evaluation,
+        heldout_families=init.heldout_families,
+        earlier=(),
+    )
+    initial = {f.finding_id for f in zero_log.of_type(FindingEntry) if f.kind == "finding"}
+    several = int(init.config.get("seeds", 1)) > 1
     summaries: list[RoundSummary] = []
     for arm in init.arms:
+        summaries.append(
+            RoundSummary(replace(zero_outcomes, arm=arm), None, None, False, zero_fresh)
+        )
+        lineages = [
+            _lineage(folder, state, arm, k, zero_fresh, initial) for k in state.replicates(arm)
+        ]
+        for r in range(1, init.rounds + 1):
+            parts = [rounds[r] for rounds in lineages if r in rounds]
+            if not parts:
+                break
+            summaries.append(pooled(parts, keep_replicates=several))
+    return summaries
+
+
+def _lineage(
+    folder: Path,
+    state: ExperimentState,
+    arm: str,
+    replicate: int,
+    zero: FreshFindings,
+    initial: Collection[int],
+) -> dict[int, RoundSummary]:
+    """One replicate's rounds r >= 1, by round, each measured against its own past."""
+    init, split = state.init, state.split
+    assert isinstance(init, InitEntry) and isinstance(split, SplitEntry)
+    earlier = list(zero.signatures)  # round 0's findings, every prompt
+    rounds: dict[int, RoundSummary] = {}
+    for r in range(1, init.rounds + 1):
+        step = Step(arm, r, replicate)
+        entry = state.rounds.get(step)
+        if entry is None:
+            break
+        augment = state.augments.get(step)
+        if augment is not None and augment.file:
+            earlier += _pair_signatures(folder / augment.file)
         outcomes, fresh = round_outcomes(
             arm=arm,
-            entry=zero,
-            run=zero_log,
+            entry=entry,
+            run=_run_log(folder, entry),
             evaluation=split.evaluation,
             heldout_families=init.heldout_families,
-            earlier=(),
+            earlier=earlier,
+            initial=initial,
         )
-        summaries.append(RoundSummary(outcomes, None, None, False, fresh))
-        earlier = list(fresh.signatures)  # round 0's findings, every prompt
-        for r in range(1, init.rounds + 1):
-            entry = state.rounds.get((arm, r))
-            if entry is None:
-                break
-            augment = state.augments.get((arm, r))
-            if augment is not None and augment.file:
-                earlier += _pair_signatures(folder / augment.file)
-            run = _run_log(folder, entry)
-            outcomes, fresh = round_outcomes(
-                arm=arm,
-                entry=entry,
-                run=run,
-                evaluation=split.evaluation,
-                heldout_families=init.heldout_families,
-                earlier=earlier,
-            )
-            train = state.trains.get((arm, r))
-            summaries.append(
-                RoundSummary(
-                    outcomes,
-                    augment.pairs if augment is not None else None,
-                    train.final_loss if train is not None else None,
-                    entry.retrained,
-                    fresh,
-                )
-            )
-            earlier += fresh.signatures
-    return summaries
+        train = state.trains.get(step)
+        rounds[r] = RoundSummary(
+            outcomes,
+            augment.pairs if augment is not None else None,
+            train.final_loss if train is not None else None,
+            entry.retrained,
+            fresh,
+            (replicate,),
+        )
+        earlier += fresh.signatures
+    return rounds

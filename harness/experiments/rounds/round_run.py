@@ -1,9 +1,10 @@
 """A round's run on one checkpoint, measured and logged: the ``round`` entry.
 
-Round 0 (on the starting checkpoint, for every arm) and each arm's round r >= 1 (on the
-checkpoint it retrained, or carried over) end the same way, so this is one step for
-both: run the round's suite (``roundsuite.py``: the round's seed, round 0's calibrated
-judges) on the attack and evaluation prompts into the arm's store, read clean accuracy
+Round 0 (on the starting checkpoint, for every arm) and each arm's round r >= 1 in each
+training replicate (on the checkpoint it retrained, or carried over) end the same way,
+so this is one step for both: run the round's suite (``roundsuite.py``: the round's
+seed, the same for every arm and replicate, and round 0's calibrated judges) on the
+attack and evaluation prompts into the replicate's store, read clean accuracy
 and the chance rate per evaluation prompt from the run's own log (``measure.py``:
 nothing is scored twice), and log the ``round`` line that marks the step done.
 
@@ -20,7 +21,7 @@ import time
 from pathlib import Path
 
 from harness.experiments.rounds.augment import round_seed
-from harness.experiments.rounds.experiment_journal import ExperimentJournal
+from harness.experiments.rounds.experiment_journal import ExperimentJournal, lineage
 from harness.experiments.rounds.experiment_log import RoundEntry
 from harness.experiments.rounds.measure import clean_and_chance, exploits_per_prompt
 from harness.experiments.rounds.roundsuite import round_suite
@@ -34,20 +35,33 @@ ZERO_RUN = "round-0"
 
 
 def measure_round(
-    journal: ExperimentJournal, arm: str | None, r: int, checkpoint: Path, *, retrained: bool
+    journal: ExperimentJournal,
+    arm: str | None,
+    r: int,
+    checkpoint: Path,
+    *,
+    retrained: bool,
+    replicate: int = 0,
 ) -> None:
-    """Run round ``r`` of ``arm`` (``None``: round 0) on ``checkpoint``; log its ``round`` line."""
+    """Run round ``r`` of ``arm``'s ``replicate`` (``None``: round 0) on ``checkpoint``;
+    log its ``round`` line."""
     out = journal.out
     started = time.monotonic()
-    run_dir = out / ZERO_RUN if arm is None else out / arm / f"round-{r}" / "run"
-    store = journal.store(arm)
-    run_id = _run(journal, arm, r, checkpoint, run_dir, store)
+    run_dir = (
+        out / ZERO_RUN if arm is None else out / lineage(arm, replicate) / f"round-{r}" / "run"
+    )
+    store = journal.store(arm, replicate)
+    label = f"round {r}" if arm is None else f"round {r}, {arm}"
+    if arm is not None and journal.config.seeds > 1:
+        label += f" seed {replicate}"
+    run_id = _run(journal, label, r, checkpoint, run_dir, store)
     measured = clean_and_chance(run_dir / RUN_LOG_NAME, journal.split.evaluation)
     exploits = exploits_per_prompt(store, journal.split.evaluation) if r == 0 else {}
     journal.write(
         RoundEntry(
             arm=arm,
             round=r,
+            replicate=replicate,
             run=str(run_dir.relative_to(out)),
             run_id=run_id,
             checkpoint=str(checkpoint),
@@ -63,7 +77,7 @@ def measure_round(
 
 def _run(
     journal: ExperimentJournal,
-    arm: str | None,
+    label: str,
     r: int,
     checkpoint: Path,
     run_dir: Path,
@@ -77,7 +91,6 @@ def _run(
         ).run_id
     if run_dir.exists():
         shutil.rmtree(run_dir)  # killed before its init line: nothing in it counts
-    label = f"round {r}" if arm is None else f"round {r}, {arm}"
     calibration = journal.state.calibration  # the trained families' budgets, if calibrated
     suite = round_suite(
         journal.suite,

@@ -12,7 +12,10 @@ from harness.experiments.rounds.experiment_log import EXPERIMENT_LOG, LOG_NAME, 
 from harness.runlog import read_log
 from tests.harness.experiments.rounds.planted import HELDOUT, write_inputs
 
-TRAINING = ("--epochs", "1", "--batch-pairs", "8", "--learning-rate", "1e-3", "--round-pairs", "32")
+TRAINING = (
+    "--epochs", "1", "--batch-pairs", "8", "--learning-rate", "1e-3", "--round-pairs", "32",
+    "--seeds", "1",
+)  # fmt: skip
 
 
 @pytest.fixture
@@ -57,9 +60,9 @@ def test_a_two_round_two_arm_experiment_end_to_end(rmh, checkpoints, inputs, tmp
         "experiment.jsonl",
         "round-0/log.jsonl",
         "findings.db",
-        "clean/findings.db",
-        "clean/round-2/checkpoint/config.json",
-        "clean/round-2/run/log.jsonl",
+        "clean/seed-0/findings.db",
+        "clean/seed-0/round-2/checkpoint/config.json",
+        "clean/seed-0/round-2/run/log.jsonl",
         "data/prompts.jsonl",
     ):
         assert (out / path).is_file(), path
@@ -143,7 +146,7 @@ def test_a_stopped_arm_ends_with_an_error_after_the_verdict(rmh, checkpoints, in
     )  # fmt: skip
     assert code == 2, err
     assert "verdict for findings (against clean):" in stdout  # the other arm went on
-    assert (out / "clean" / "round-1" / "run" / "log.jsonl").is_file()
+    assert (out / "clean" / "seed-0" / "round-1" / "run" / "log.jsonl").is_file()
     errors = [line for line in err.splitlines() if line.startswith("rmh:")]
     assert len(errors) == 1 and "Traceback" not in err, err
     assert errors[0].startswith("rmh: error: arm findings stopped in round 1 (train): ")
@@ -173,3 +176,72 @@ def test_a_suite_with_no_family_to_hold_out(rmh, one_line_error, checkpoints, in
     code, _, err = rmh(*default, "--heldout-families", ",")
     one_line_error(code, err, "leaves no family held out")
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (("--seeds", "0"), "Invalid value for '--seeds'"),
+        (("--delta", "0"), "--delta must lie strictly between 0 and 0.5"),
+        (("--delta", "0.5"), "--delta must lie strictly between 0 and 0.5"),
+        (("--delta", "-0.1"), "--delta must lie strictly between 0 and 0.5"),
+        (("--effect-size", "0"), "--effect-size must lie strictly between 0 and 1"),
+        (("--effect-size", "1"), "--effect-size must lie strictly between 0 and 1"),
+        (("--synthetic-kinds", "soup-common,glitter"), "unknown synthetic kind 'glitter'"),
+    ],
+)
+def test_settings_out_of_range_are_refused_before_anything_is_written(
+    rmh, one_line_error, checkpoints, inputs, tmp_path, extra, fragment
+):
+    out = tmp_path / "exp"
+    code, _, err = rmh(*args(checkpoints["bert"], inputs, out, *extra))
+    one_line_error(code, err, fragment)
+    assert not out.exists()
+
+
+def test_a_synthetic_kind_that_is_a_heldout_family_is_refused(
+    rmh, one_line_error, checkpoints, inputs, tmp_path
+):
+    out = tmp_path / "exp"
+    argv = args(checkpoints["bert"], inputs, out, "--arms", "findings,clean,synthetic")
+    argv[argv.index("--heldout-families") + 1] = "repetition"
+    code, _, err = rmh(*argv)
+    one_line_error(
+        code, err, "the synthetic arm's kind 'repetition' makes the nonsense of held-out family "
+        "'repetition'"
+    )  # fmt: skip
+    assert "--synthetic-kinds soup-common,soup-rare,padding" in err
+    assert not out.exists()
+
+
+def test_require_power_with_an_effect_no_design_of_these_prompts_can_detect(
+    rmh, one_line_error, checkpoints, inputs, tmp_path
+):
+    out = tmp_path / "exp"
+    code, _, err = rmh(*args(checkpoints["bert"], inputs, out, "--require-power", "--seeds", "1"))
+    one_line_error(
+        code, err, "--require-power: at 8 evaluation prompts, 1 trained-family attempt, "
+        "1 training seed (attempts per prompt and seed) the smallest detectable effect is 0.815"
+    )  # fmt: skip
+    assert "above --effect-size 0.15" in err and not out.exists()
+
+
+@pytest.mark.slow
+def test_require_power_stops_an_underpowered_experiment_after_round_0(
+    rmh, one_line_error, checkpoints, inputs, tmp_path
+):
+    """The best case (0.815 at 8 prompts) allows an effect size of 0.9; round 0's own
+    rates do not: the experiment stops before any arm retrains, verdict underpowered."""
+    out = tmp_path / "exp"
+    argv = args(checkpoints["bert"], inputs, out, "--rounds", "1", "--arms", "findings,clean",
+                "--require-power", "--effect-size", "0.9", *TRAINING)  # fmt: skip
+    code, stdout, err = rmh(*argv)
+    one_line_error(code, err, "the experiment is underpowered for its --effect-size")
+    assert "verdict for findings (against clean): underpowered" in stdout
+    assert "power before retraining" in stdout and "underpowered;" in stdout  # echoed
+    entries = read_log(out / LOG_NAME, strict=True, format=EXPERIMENT_LOG).entries
+    assert [e.type for e in entries] == ["init", "split", "round", "power", "verdict"]
+    assert entries[3].underpowered and not (out / "findings").exists()
+    code, stdout, err = rmh("rounds", "--resume", "--out", str(out), "--quiet")
+    one_line_error(code, err, "the experiment is underpowered")  # resumed: the same stop
+    assert read_log(out / LOG_NAME, format=EXPERIMENT_LOG).entries == entries

@@ -11,7 +11,9 @@ import sys
 
 import pytest
 
-from harness.demo.build import heldout_pairs, train_pairs
+from harness.demo import build
+from harness.demo.build import gold_pairs, heldout_pairs, train_pairs
+from harness.experiments.rounds.split import prompt_key
 
 DEGENERATE_MARKERS = ("the the the", "10/10", "\u200b")
 
@@ -83,9 +85,61 @@ def test_bundled_data_is_split_by_joke_and_plausible():
         "mangled",
         "spliced",
     }
-    for pair in train + heldout:
+    for pair in train + gold_pairs() + heldout:
         assert pair.chosen != pair.rejected
         assert not any(marker in pair.rejected for marker in DEGENERATE_MARKERS)
+
+
+def test_the_three_parts_share_no_prompt_and_no_joke():
+    """The demo RM (train), the gold RM (gold) and every held-out measure (heldout) each
+    read a part of their own: no prompt, in any spelling, and no joke, chosen or borrowed
+    into a rejected answer, is in two parts."""
+    parts = {"train": train_pairs(), "gold": gold_pairs(), "heldout": heldout_pairs()}
+    assert len(parts["gold"]) > 150
+    prompts = {name: {prompt_key(p.prompt) for p in pairs} for name, pairs in parts.items()}
+    jokes = {name: {p.chosen for p in pairs} for name, pairs in parts.items()}
+    texts = {
+        name: [t for p in pairs for t in (p.chosen, p.rejected)] for name, pairs in parts.items()
+    }
+    for name, other in (("train", "gold"), ("train", "heldout"), ("gold", "heldout")):
+        assert not prompts[name] & prompts[other], (name, other)
+        assert not jokes[name] & jokes[other], (name, other)
+        for a, b in ((name, other), (other, name)):
+            assert not [j for j in jokes[a] for t in texts[b] if j in t], (a, b)
+    # The held-out part keeps its size: the rounds demo's attack and evaluation prompts.
+    assert len(prompts["heldout"]) >= 50
+    assert len({p.meta["topic"] for p in parts["heldout"]}) >= 8
+
+
+def test_each_recipe_trains_on_its_own_part():
+    assert build.recipe_pairs(build.DEMO) == train_pairs()
+    gold = build.recipe_pairs(build.GOLD)
+    clean = [p for p in gold if p.meta.get("kind") != "degenerate"]
+    assert clean == gold_pairs() and len(gold) == 2 * len(clean)
+    heldout = {prompt_key(p.prompt) for p in heldout_pairs()}
+    for recipe in (build.DEMO, build.GOLD):
+        assert not heldout & {prompt_key(p.prompt) for p in build.recipe_pairs(recipe)}
+
+
+def test_a_recipes_cache_key_follows_its_own_data_file(tmp_path, monkeypatch):
+    """A changed split changes the key of the recipe whose data changed (a stale model is
+    never reused), and only that one."""
+    for name in (build.DEMO.data, build.GOLD.data, "jokes_heldout.jsonl"):
+        (tmp_path / name).write_bytes(build.data_path(name).read_bytes())
+    monkeypatch.setattr(build, "data_path", lambda name: tmp_path / name)
+    before = {r.name: build.demo_key(r) for r in (build.DEMO, build.GOLD)}
+    assert before["demo"] != before["gold"]
+
+    def edit(name: str) -> dict[str, str]:
+        path = tmp_path / name
+        path.write_text(path.read_text().replace("joke", "Joke", 1))
+        return {r.name: build.demo_key(r) for r in (build.DEMO, build.GOLD)}
+
+    assert edit("jokes_heldout.jsonl") == before  # no recipe trains on it
+    after_gold = edit(build.GOLD.data)
+    assert after_gold["gold"] != before["gold"] and after_gold["demo"] == before["demo"]
+    after_train = edit(build.DEMO.data)
+    assert after_train["demo"] != before["demo"] and after_train["gold"] == after_gold["gold"]
 
 
 def test_demo_data_script_reproduces_the_committed_files(tmp_path):
@@ -97,15 +151,20 @@ def test_demo_data_script_reproduces_the_committed_files(tmp_path):
     spec = importlib.util.spec_from_file_location("make_demo_data", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    train, heldout = module.build()
-    assert [json.dumps(r, ensure_ascii=False) for r in train] == [
-        json.dumps(
-            {"prompt": p.prompt, "chosen": p.chosen, "rejected": p.rejected, **p.meta},
-            ensure_ascii=False,
-        )
-        for p in train_pairs()
+    rows = module.build()
+    assert [(part, name) for part, _share, name in module.PARTS] == [
+        ("heldout", "jokes_heldout.jsonl"),
+        ("gold", build.GOLD.data),
+        ("train", build.DEMO.data),
     ]
-    assert len(heldout) == len(heldout_pairs())
+    for part, loader in (("train", train_pairs), ("gold", gold_pairs), ("heldout", heldout_pairs)):
+        assert [json.dumps(r, ensure_ascii=False) for r in rows[part]] == [
+            json.dumps(
+                {"prompt": p.prompt, "chosen": p.chosen, "rejected": p.rejected, **p.meta},
+                ensure_ascii=False,
+            )
+            for p in loader()
+        ], part
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ from wordfreq import zipf_frequency
 
 from harness.core.errors import HarnessError
 from harness.core.words import common_words
-from harness.demo.build import heldout_pairs, train_pairs
+from harness.demo.build import gold_pairs, heldout_pairs, train_pairs
 from harness.judges import HeuristicJudge, JudgeSpec, TextStats, build_judges
 
 PROMPT = "Tell me a joke."
@@ -30,7 +30,7 @@ def has(reasons: tuple[str, ...], fragment: str) -> bool:
 
 
 def real_jokes() -> list[str]:
-    return sorted({p.chosen for p in train_pairs() + heldout_pairs()})
+    return sorted({p.chosen for p in train_pairs() + gold_pairs() + heldout_pairs()})
 
 
 def test_false_positive_rate_on_real_jokes_is_at_most_one_percent():

@@ -84,3 +84,25 @@ def test_trend_that_cannot_be_estimated_says_why_without_raising(
     assert not t.estimable
     assert t.reason is not None and reason in t.reason
     assert math.isnan(t.odds_ratio)
+
+
+def flat(n_prompts: int, trials: int) -> dict[int, Counts]:
+    return {r: binomial(np.full(n_prompts, 0.6), trials, seed=20 + r) for r in range(4)}
+
+
+def test_interaction_trend_compares_the_arm_with_the_control_in_one_model() -> None:
+    faster = trend(decreasing(60, 10), control=flat(60, 10))
+    assert faster.estimable and faster.high < 1  # the arm falls faster than the control
+    same_pace = trend(decreasing(60, 10), control=decreasing(60, 10))
+    assert same_pace.low < 1 < same_pace.high
+    assert same_pace.odds_ratio == pytest.approx(1.0)
+
+
+def test_trend_interval_uses_t_with_prompts_minus_one_degrees_of_freedom() -> None:
+    from scipy import stats
+
+    t = trend(decreasing(8, 10))
+    q = stats.t.ppf(0.975, 7)
+    slope = math.log(t.odds_ratio)
+    assert math.log(t.high) - slope == pytest.approx(q * t.se)
+    assert t.p_value == pytest.approx(2 * stats.t.sf(abs(slope / t.se), 7))

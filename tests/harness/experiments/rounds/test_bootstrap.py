@@ -6,11 +6,9 @@ import numpy as np
 import pytest
 
 from harness.experiments.rounds.bootstrap import (
-    Estimate,
     change,
     contrast,
     difference_in_differences,
-    extra_prompts_needed,
     rate_interval,
 )
 from harness.experiments.rounds.counts import Counts
@@ -81,11 +79,3 @@ def test_no_trials_is_not_estimable() -> None:
 
 
 # ------------------------------------------------------------------ extra prompts
-def test_extra_prompts_scale_with_the_square_of_the_halfwidth() -> None:
-    # Facing 0 from -0.1, the upper half is 0.15: 100 * (0.15 / 0.1)^2 = 225 in all.
-    assert extra_prompts_needed(Estimate(-0.1, -0.25, 0.05, 100)) == 125
-    assert extra_prompts_needed(Estimate(-0.1, -0.25, -0.05, 100)) == 0  # already clear
-    assert extra_prompts_needed(Estimate(0.0, -0.1, 0.1, 100)) is None  # on the threshold
-    # Two thresholds inside: the nearer to settle counts (-0.02: 100 * (0.01/0.03)^2 < 100).
-    assert extra_prompts_needed(Estimate(0.01, 0.0, 0.03, 100), (0.0, -0.02)) == 0
-    assert extra_prompts_needed(Estimate(0.01, -0.03, 0.03, 100), (0.0, -0.02)) == 78

@@ -21,12 +21,8 @@ from harness.experiments.rounds.experiment import (
     resume_experiment,
     start_experiment,
 )
-from harness.experiments.rounds.experiment_log import (
-    EXPERIMENT_LOG,
-    LOG_NAME,
-    CalibrationEntry,
-    ExperimentState,
-)
+from harness.experiments.rounds.experiment_log import EXPERIMENT_LOG, LOG_NAME, CalibrationEntry
+from harness.experiments.rounds.experiment_state import ZERO, ExperimentState
 from harness.experiments.rounds.roundsuite import round_suite
 from harness.runlog import LOG_NAME as RUN_LOG_NAME
 from harness.runlog import AttemptEntry, read_log
@@ -48,6 +44,7 @@ CONFIG = ExperimentConfig(
     learning_rate=1e-3,
     round_pairs=16,
     freeze_embeddings=False,
+    seeds=1,
 )
 QUIET: dict[str, Any] = {"progress": "quiet", "echo": lambda _: None}
 
@@ -111,7 +108,7 @@ def test_calibration_is_logged_before_round_0_and_every_round_runs_its_budgets(w
     # for the trained family, the suite's for the held-out one
     expected = {"repetition": {entry.budgets["repetition"]}, "null-answer": {20}}
     assert attacked_budgets(out) == dict.fromkeys(
-        ("clean/round-1/run", "findings/round-1/run", "round-0"), expected
+        ("clean/seed-0/round-1/run", "findings/seed-0/round-1/run", "round-0"), expected
     )
 
 
@@ -157,13 +154,13 @@ def test_no_calibrate_runs_the_suites_budgets_as_before(rmh, planted_rm, tmp_pat
     code, _, err = rmh(
         "rounds", str(planted_rm), "--train", str(paths["train"]), "--eval", str(paths["eval"]),
         "--suite", str(paths["suite"]), "--out", str(out), "--heldout-families",
-        planted.HELDOUT, "--rounds", "1", "--arms", "findings,clean", "--no-calibrate",
-        "--quiet",
+        planted.HELDOUT, "--rounds", "1", "--arms", "findings,clean", "--seeds", "1",
+        "--no-calibrate", "--quiet",
     )  # fmt: skip
     assert code == 130, err  # stopped after round 0
     state = state_of(out)
     assert state.init is not None and state.init.config["calibrate"] is False
-    assert state.calibration is None and (None, 0) in state.rounds
+    assert state.calibration is None and ZERO in state.rounds
     run = read_log(out / "round-0" / RUN_LOG_NAME).init
     assert run is not None
     before = round_suite(  # the round-0 suite as the experiment built it before calibration
@@ -194,7 +191,7 @@ def test_nothing_is_calibrated_when_it_is_off_or_round_0_ran_without_it(monkeypa
     off = _journal(ExperimentConfig(calibrate=False), ExperimentState())
     calibrate_budgets(off)  # type: ignore[arg-type]
     state = ExperimentState()
-    state.rounds[(None, 0)] = object()  # type: ignore[assignment]
+    state.rounds[ZERO] = object()  # type: ignore[assignment]
     ran = _journal(ExperimentConfig(), state)
     calibrate_budgets(ran)  # type: ignore[arg-type]
     assert off.said == ran.said == []

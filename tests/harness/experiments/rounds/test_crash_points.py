@@ -50,8 +50,8 @@ budget = 8
 name = "null-answer"
 budget = 6
 """
-RUNS = ("round-0", "findings/round-1/run", "clean/round-1/run")
-STORES = ("findings.db", "findings/findings.db", "clean/findings.db")
+RUNS = ("round-0", "findings/seed-0/round-1/run", "clean/seed-0/round-1/run")
+STORES = ("findings.db", "findings/seed-0/findings.db", "clean/seed-0/findings.db")
 
 
 def _inputs(folder: Path) -> dict[str, Path]:
@@ -98,7 +98,8 @@ def test_an_experiment_killed_at_every_durable_step_reaches_the_uninterrupted_re
                 "--eval", str(inputs["eval"]), "--suite", str(inputs["suite"]),
                 "--out", str(root / "exp"), "--rounds", "1", "--arms", "findings,clean",
                 "--heldout-families", "null-answer", "--round-pairs", "4", "--batch-pairs",
-                "4", "--prompts", "1", "--quiet"]  # fmt: skip
+                "4", "--prompts", "1", "--eval-prompts", "1", "--seeds", "1",
+                "--quiet"]  # fmt: skip
 
     whole = tmp_path / "whole"
     steps = tmp_path / "steps.txt"
@@ -109,7 +110,8 @@ def test_an_experiment_killed_at_every_durable_step_reaches_the_uninterrupted_re
     assert '"train"' in json.dumps(expected["experiment"])  # the findings arm retrained
     for kind in ("staged exp", "placed exp", "renamed checkpoint into place",
                  "renamed findings.db into place", "log append: augment", "log append: train",
-                 "log append: round", "log append: verdict"):  # fmt: skip
+                 "log append: round", "log append: power",
+                 "log append: verdict"):  # fmt: skip
         assert kind in labels, kind
 
     resumed = started_again = 0

@@ -21,10 +21,10 @@ from harness.experiments.rounds.experiment_log import (
     EXPERIMENT_LOG,
     LOG_NAME,
     ErrorEntry,
-    ExperimentState,
     RoundEntry,
     TrainEntry,
 )
+from harness.experiments.rounds.experiment_state import ZERO, ExperimentState, Step
 from harness.experiments.rounds.split import prompt_key
 from harness.runlog import LOG_NAME as RUN_LOG_NAME
 from harness.runlog import FindingEntry, ReplayEntry, read_log
@@ -43,6 +43,7 @@ CONFIG = ExperimentConfig(
     learning_rate=1e-3,
     round_pairs=96,
     freeze_embeddings=False,
+    seeds=1,
     calibrate=False,  # the suite's budgets: the kills below count the rounds' attempts
 )
 QUIET: dict[str, Any] = {"progress": "quiet", "echo": lambda _: None}
@@ -83,7 +84,7 @@ def assert_nothing_trained_on_evaluation_prompts_or_heldout_findings(folder: Pat
         for f in read_log(log).of_type(FindingEntry):
             found["held out" if f.family in heldout else "trained"].add(f.text)
     assert found["held out"], "the held-out family found something to keep out"
-    files = sorted(folder.glob("*/round-*/train.jsonl"))
+    files = sorted(folder.glob("*/seed-*/round-*/train.jsonl"))
     assert files
     rejected = set()
     for path in files:
@@ -98,9 +99,9 @@ def test_one_findings_round_patches_the_planted_hole_and_clean_does_not(planted_
     out = tmp_path / "exp"
     result = start_experiment(planted_rm, suite(), data(), out, config=CONFIG, **QUIET)
     state = state_of(out)
-    findings, clean = state.rounds[("findings", 1)], state.rounds[("clean", 1)]
-    assert state.augments[("findings", 1)].pairs > 0  # the findings were trained on
-    assert state.augments[("clean", 1)].pairs == 0
+    findings, clean = state.rounds[Step("findings", 1)], state.rounds[Step("clean", 1)]
+    assert state.augments[Step("findings", 1)].pairs > 0  # the findings were trained on
+    assert state.augments[Step("clean", 1)].pairs == 0
     fell, kept = repetition_replay(out, findings), repetition_replay(out, clean)
     assert fell <= 0.5 and kept >= 0.8, (fell, kept)
     # the same numbers through the outcomes the verdict reads (every family, eval prompts)
@@ -108,7 +109,7 @@ def test_one_findings_round_patches_the_planted_hole_and_clean_does_not(planted_
     assert replay[("findings", 0)] == replay[("clean", 0)] == 1.0  # by construction
     assert replay[("findings", 1)] < replay[("clean", 1)] - 0.3
     # equal training: the same number of pairs and steps for both arms
-    steps = {arm: state.trains[(arm, 1)].steps for arm in ("findings", "clean")}
+    steps = {arm: state.trains[Step(arm, 1)].steps for arm in ("findings", "clean")}
     assert steps["findings"] == steps["clean"] == 3 * 96 // 8
     assert_nothing_trained_on_evaluation_prompts_or_heldout_findings(out)
     # One retrained round: only rule 1 can decide (harmful); otherwise inconclusive.
@@ -130,13 +131,13 @@ def test_a_failing_trainer_stops_only_its_arm(planted_rm, tmp_path):
         **QUIET,
     )
     state = state_of(out)
-    error = state.errors["findings"]
+    error = state.errors[("findings", 0)]
     assert isinstance(error, ErrorEntry) and error.stage == "train" and error.round == 1
     assert "planted failure" in error.message and error.checkpoint == str(planted_rm)
     assert "\n" not in error.message
-    assert ("findings", 1) not in state.rounds and ("findings", 2) not in state.augments
-    assert {("clean", 1), ("clean", 2)} <= set(state.rounds)
-    assert not (out / "findings" / "round-1" / "checkpoint").exists()
+    assert Step("findings", 1) not in state.rounds and Step("findings", 2) not in state.augments
+    assert {Step("clean", 1), Step("clean", 2)} <= set(state.rounds)
+    assert not (out / "findings" / "seed-0" / "round-1" / "checkpoint").exists()
     assert state.verdict is not None
 
 
@@ -193,19 +194,19 @@ def test_resume_after_three_kills_gives_the_numbers_of_an_unkilled_experiment(
     with pytest.raises(Kill):
         start_experiment(planted_rm, suite(), data(), out, config=config, **QUIET)
     monkeypatch.setattr(Worker, "run_unit", units)
-    assert (None, 0) not in state_of(out).rounds
+    assert ZERO not in state_of(out).rounds
     with pytest.raises(Kill):  # 2: in the middle of the first retraining
         resume_experiment(out, trainer=KillingTrainer(), **QUIET)
     state = state_of(out)
-    assert (None, 0) in state.rounds and not state.trains
-    assert not (out / "findings" / "round-1" / "checkpoint").exists()
+    assert ZERO in state.rounds and not state.trains
+    assert not (out / "findings" / "seed-0" / "round-1" / "checkpoint").exists()
     # 3: in round 2's run of the findings arm (32 units per run: round 1 used 64)
     monkeypatch.setattr(Worker, "run_unit", killing(69, units))
     with pytest.raises(Kill):
         resume_experiment(out, **QUIET)
     monkeypatch.setattr(Worker, "run_unit", units)
     state = state_of(out)
-    assert ("findings", 2) in state.trains and ("findings", 2) not in state.rounds
+    assert Step("findings", 2) in state.trains and Step("findings", 2) not in state.rounds
     result = resume_experiment(out, **QUIET)
     assert numbers(out, result) == expected
     entries = read_log(out / LOG_NAME, format=EXPERIMENT_LOG).entries
@@ -230,10 +231,11 @@ def test_nothing_to_add_carries_every_arms_checkpoint_over_and_trains_nothing(
     # synthetic matches findings' count (none), and clean does not train either, so that
     # every arm has had the same number of training steps
     for arm in ("findings", "clean", "synthetic"):
-        assert state.nothing[(arm, 1)].checkpoint == str(planted_rm)
-        assert (arm, 1) not in state.trains and not (out / arm / "round-1" / "train.jsonl").exists()
-        measured = state.rounds[(arm, 1)]  # the round's suite still ran, on the old checkpoint
+        assert state.nothing[Step(arm, 1)].checkpoint == str(planted_rm)
+        train_file = out / arm / "seed-0" / "round-1" / "train.jsonl"
+        assert Step(arm, 1) not in state.trains and not train_file.exists()
+        measured = state.rounds[Step(arm, 1)]  # the round's suite still ran, on the old checkpoint
         assert not measured.retrained and measured.checkpoint == str(planted_rm)
     assert not state.trains
-    assert "no arm retrains" in state.nothing[("clean", 1)].message
+    assert "no arm retrains" in state.nothing[Step("clean", 1)].message
     assert not result.verdict.verdicts[0].contrasts  # no retrained round: nothing to compare

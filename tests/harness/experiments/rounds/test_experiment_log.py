@@ -18,12 +18,13 @@ from harness.experiments.rounds.experiment_log import (
     AugmentEntry,
     ContrastRecord,
     ErrorEntry,
-    ExperimentState,
     NothingToAddEntry,
+    PowerEntry,
     RoundEntry,
     SplitEntry,
     TrainEntry,
 )
+from harness.experiments.rounds.experiment_state import ZERO, ExperimentState, Step
 from harness.runlog import RunLog, read_log
 
 DOC = Path(__file__).parents[4] / "docs" / "rounds.md"
@@ -37,7 +38,18 @@ ENTRIES = [
         exploits=1,
         families={"gradient": 3},
         data_hash="h",
-        file="findings/round-1/augment.jsonl",
+        file="findings/seed-0/round-1/augment.jsonl",
+        train_pairs=8,
+    ),
+    AugmentEntry(
+        arm="findings",
+        round=1,
+        replicate=1,
+        pairs=2,
+        exploits=1,
+        families={"gradient": 2},
+        data_hash="h1",
+        file="findings/seed-1/round-1/augment.jsonl",
         train_pairs=8,
     ),
     TrainEntry(
@@ -54,6 +66,7 @@ ENTRIES = [
     ),
     NothingToAddEntry(arm="synthetic", round=1, checkpoint="c0", message="nothing to add"),
     ErrorEntry(arm="clean", round=2, stage="train", checkpoint="c1", message="boom"),
+    ErrorEntry(arm="clean", round=1, replicate=2, stage="train", checkpoint="c0", message="nan"),
     RoundEntry(
         round=0,
         run="round-0",
@@ -65,6 +78,7 @@ ENTRIES = [
         chance={"e": [0, 5]},
         exploits={"e": 2},
     ),
+    PowerEntry(check={"mde": {"fresh_trained": 0.31}}, underpowered=True),
 ]
 
 
@@ -75,9 +89,24 @@ def test_entries_write_and_read_back_typed(tmp_path):
             log.write(entry)
     assert read_log(path, strict=True, format=EXPERIMENT_LOG).entries == ENTRIES
     state = ExperimentState.from_entries(ENTRIES)
-    assert state.rounds[(None, 0)].exploits == {"e": 2}
+    assert state.rounds[ZERO].exploits == {"e": 2}
     assert state.stopped("clean", 2) and not state.stopped("clean", 1)
-    assert ("synthetic", 1) in state.nothing and ("findings", 1) in state.trains
+    assert state.stopped("clean", 1, replicate=2) and not state.stopped("clean", 1, replicate=1)
+    assert Step("synthetic", 1) in state.nothing and Step("findings", 1) in state.trains
+    assert state.augments[Step("findings", 1, 1)].data_hash == "h1"
+    assert state.augments[Step("findings", 1)].data_hash == "h"  # replicate 0
+    assert state.power is not None and state.power.underpowered
+
+
+def test_a_version_2_line_without_a_replicate_is_replicate_0(tmp_path):
+    path = tmp_path / "experiment.jsonl"
+    path.write_text(
+        '{"type": "nothing_to_add", "time": "t", "arm": "clean", "round": 1, '
+        '"checkpoint": "c", "message": "m"}\n'
+    )
+    (entry,) = read_log(path, strict=True, format=EXPERIMENT_LOG).entries
+    assert entry.replicate == 0
+    assert Step("clean", 1) in ExperimentState.from_entries([entry]).nothing
 
 
 def test_a_cut_last_line_is_tolerated_and_trimmed_on_resume(tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from harness.core.signature import signature
 from harness.experiments.rounds.experiment_log import RoundEntry
 from harness.experiments.rounds.outcomes import round_outcomes
@@ -145,3 +147,41 @@ def test_novelty_counts_the_findings_on_evaluation_prompts_only():
     assert outcomes.novel_share == 0.0 and outcomes.new_exploits == 0
     assert (len(fresh), fresh.new_exploits) == (2, 1)
     assert fresh.on_evaluation == (True, False) and fresh.novel == (False, True)
+
+
+def test_round_zeros_exploit_set_is_told_from_later_exploits_by_finding_id():
+    def seen(prompt: str, finding_id: int, is_open: bool) -> ReplayEntry:
+        return dataclasses.replace(replay(prompt, is_open), finding_id=finding_id)
+
+    run = LogContents([
+        seen(EVAL[0], 1, True), seen(EVAL[0], 2, False),  # round 0's findings 1 and 2
+        seen(EVAL[0], 7, True),  # a later exploit of this lineage: replayed, not round 0's
+        seen(EVAL[1], 2, False), seen(ATTACK, 1, False),  # an attack prompt: not measured
+    ])  # fmt: skip
+    outcomes, _ = round_outcomes(
+        arm="findings", entry=entry(2), run=run, evaluation=EVAL,
+        heldout_families=(), earlier=(), initial={1, 2},
+    )  # fmt: skip
+    rows = lambda c: {p: (s, t) for p, s, t in c.rows()}  # noqa: E731
+    assert rows(outcomes.replay) == {EVAL[0]: (2, 3), EVAL[1]: (0, 1)}
+    assert rows(outcomes.replay_initial) == {EVAL[0]: (1, 2), EVAL[1]: (0, 1)}
+    zero, _ = round_outcomes(
+        arm="findings", entry=entry(0, exploits={EVAL[1]: 2}), run=LogContents([]),
+        evaluation=EVAL, heldout_families=(), earlier=(),
+    )  # fmt: skip
+    assert zero.replay_initial == zero.replay  # round 0: its own exploits, open
+
+
+def test_novel_counts_per_evaluation_prompt_are_the_novel_share_kept_apart():
+    soup = "apple river stone cloud table green music paper"
+    run = LogContents([
+        finding("haha haha haha haha"), finding(soup), finding(soup, prompt=EVAL[1]),
+        finding("lol lol lol lol lol", prompt=ATTACK),  # an attack prompt: left out
+    ])  # fmt: skip
+    earlier = [signature(REFERENCE, "haha haha haha")]
+    outcomes, _ = round_outcomes(
+        arm="findings", entry=entry(1), run=run, evaluation=EVAL,
+        heldout_families=(), earlier=earlier,
+    )  # fmt: skip
+    assert {p: (s, t) for p, s, t in outcomes.novel.rows()} == {EVAL[0]: (1, 2), EVAL[1]: (1, 1)}
+    assert outcomes.novel_share == outcomes.novel.rate == 2 / 3

@@ -35,6 +35,8 @@ CONFIG = ExperimentConfig(
     learning_rate=1e-3,
     round_pairs=16,
     prompts=2,
+    eval_prompts=2,
+    seeds=1,
 )
 
 
@@ -71,7 +73,9 @@ def test_ray_executor_runs_every_round_and_arm_as_local_does(planted_rm, tmp_pat
         ray.shutdown()
     local = experiment(planted_rm, tmp_path / "local", ExecutorOptions())
     assert (
-        sorted(on_ray) == sorted(local) == ["clean/round-1/run", "findings/round-1/run", "round-0"]
+        sorted(on_ray)
+        == sorted(local)
+        == ["clean/seed-0/round-1/run", "findings/seed-0/round-1/run", "round-0"]
     )
     assert {executor for executor, _ in on_ray.values()} == {"ray"}
     assert any(findings for _, findings in on_ray.values())
