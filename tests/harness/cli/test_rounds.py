@@ -233,8 +233,10 @@ def test_require_power_stops_an_underpowered_experiment_after_round_0(
     """The best case (0.815 at 8 prompts) allows an effect size of 0.9; round 0's own
     rates do not: the experiment stops before any arm retrains, verdict underpowered."""
     out = tmp_path / "exp"
+    # --no-calibrate: the suite's budgets, so round 0's rates are the ones this is sized on
     argv = args(checkpoints["bert"], inputs, out, "--rounds", "1", "--arms", "findings,clean",
-                "--require-power", "--effect-size", "0.9", *TRAINING)  # fmt: skip
+                "--require-power", "--effect-size", "0.9", "--no-calibrate",
+                *TRAINING)  # fmt: skip
     code, stdout, err = rmh(*argv)
     one_line_error(code, err, "the experiment is underpowered for its --effect-size")
     assert "verdict for findings (against clean): underpowered" in stdout
