@@ -4,20 +4,20 @@
 
 Runs, in a subprocess and a temporary folder (or ``--out``), the powered configuration:
 
-    python -m harness.cli rounds --demo --seeds 3 --out ...
+    python -m harness.cli rounds --demo --seeds 3 --calibrate --out ...
 
 (3 training replicates per arm, every eligible evaluation prompt, budgets calibrated
-before round 0: the demo's defaults but for the seeds), or, with ``--defaults``,
-`rmh rounds --demo` at its own defaults. The demo reward models are built first if the
-cache lacks them (timed apart: a first `rmh demo` pays that once). Then, read from the
-experiment folder as measured: the wall time in total, per round, arm and replicate (from
-the timestamps of the experiment log, with the training's and the run's own seconds
-beside them), the calibration and the power check (the MDE of each primary contrast,
-from round 0), the per-round table of each arm, the verdict lines, and the time of
-`rmh report` on the folder. Targets (issue 20, two cores): the powered configuration
-under 90 min, `rmh rounds --demo` at its defaults under 20 min. The load average is
-printed: a busy machine makes every figure slower. Whatever the verdict, it is the
-result: nothing here tunes rules, thresholds or data.
+before round 0; the demo's own defaults are one seed and the suite's budgets), or, with
+``--defaults``, `rmh rounds --demo` at its own defaults. The demo reward models are
+built first if the cache lacks them (timed apart: a first `rmh demo` pays that once).
+Then, read from the experiment folder as measured: the wall time in total, per round,
+arm and replicate (from the timestamps of the experiment log, with the training's and
+the run's own seconds beside them), the calibration and the power check (the MDE of each
+primary contrast, from round 0), the per-round table of each arm, the verdict lines, and
+the time of `rmh report` on the folder. Targets (issue 20, two cores): the powered
+configuration under 90 min, `rmh rounds --demo` at its defaults under 20 min. The load
+average is printed: a busy machine makes every figure slower. Whatever the verdict, it
+is the result: nothing here tunes rules, thresholds or data.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-POWERED = ("--seeds", "3")
+POWERED = ("--seeds", "3", "--calibrate")
 TARGETS = {"powered": 90 * 60.0, "defaults": 20 * 60.0}
 WARM = (
     "from harness.demo.build import DEMO, GOLD, build_demo_checkpoint\n"

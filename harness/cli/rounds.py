@@ -29,6 +29,12 @@ DEMO_OUT = "exp/demo"
 DEMO_ROUND_PAIRS = 256
 """With ``--demo`` and no ``--round-pairs``: pairs per retraining (CPU-sized)."""
 DEMO_EVAL_SHARE = 0.5
+DEMO_SEEDS = 1
+DEMO_CALIBRATE = False
+"""With ``--demo`` and no ``--seeds`` / ``--calibrate``: one training seed per arm and the
+suite's budgets. The powered configuration (3 seeds, calibrated budgets: every run then
+costs 3 to 4 times the queries) is ``benchmarks/bench_rounds.py``'s; the demo stays a
+demo of minutes, and its verdict says that one seed does not measure training noise."""
 DEMO_SYNTHETIC_KINDS = "soup-common,soup-rare,padding"
 """With ``--demo`` and no ``--synthetic-kinds``: the synthetic arm's kinds. The default
 kinds include ``repetition``, a held-out family of the ``rounds`` suite, which would train
@@ -190,6 +196,7 @@ def rounds(
                 config = dataclasses.replace(config, round_pairs=DEMO_ROUND_PAIRS)
             if config.synthetic_kinds is None:
                 config = dataclasses.replace(config, synthetic_kinds=DEMO_SYNTHETIC_KINDS)
+            config = _demo_sized(config)
             checkpoint, data = demo_data(config.seed)
         else:
             if not checkpoint:
@@ -240,6 +247,20 @@ def _read(path: str, what: str) -> list[PreferencePair]:
         return read_pairs(path)
     except HarnessError as exc:
         raise HarnessError(f"{what}: {exc}") from None
+
+
+def _demo_sized(config: Any) -> Any:
+    """``--demo`` without ``--seeds`` or ``--calibrate``: one training seed, the suite's
+    budgets (``DEMO_SEEDS``, ``DEMO_CALIBRATE``), so that it runs in minutes on a CPU."""
+    import dataclasses
+
+    context = click.get_current_context()
+    defaults = {
+        name: value
+        for name, value in (("seeds", DEMO_SEEDS), ("calibrate", DEMO_CALIBRATE))
+        if context.get_parameter_source(name) is click.core.ParameterSource.DEFAULT
+    }
+    return dataclasses.replace(config, **defaults)
 
 
 def demo_data(seed: int) -> tuple[str, ExperimentData]:

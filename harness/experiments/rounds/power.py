@@ -151,9 +151,10 @@ class ContrastPower:
         return not self.mde <= self.effect_size or self.rate < self.effect_size
 
     def line(self) -> str:
+        seeds = f"{self.seeds} seed" + ("s" if self.seeds != 1 else "")
         design = (
             f"rate {self.rate:.2f}, {self.prompts} prompts x {self.attempts_per_prompt:.1f} "
-            f"trials x {self.seeds} seeds, ICC {self.icc:.2f}"
+            f"trials x {seeds}, ICC {self.icc:.2f}"
         )
         mde = f"MDE {self.mde:.3f}" if math.isfinite(self.mde) else "no MDE"
         if not self.underpowered:
@@ -167,6 +168,9 @@ class ContrastPower:
             if self.seeds_needed is not None:
                 reach.append(f"{self.seeds_needed} seeds at these prompts")
             why = "would reach it: " + " or ".join(reach) if reach else "nothing here reaches it"
+            if self.primary and self.rate < self.effect_size:
+                below = f"{self.effect_size:.2f}"
+                why += f"; and the rate at round 0 is below {below}: it cannot fall by it"
         note = f" ({self.note})" if self.note else ""
         word = "underpowered" if self.primary else "not shown at this size"
         return f"{self.label}: {design}: {mde} > {self.effect_size:.2f}, {word}; {why}{note}"

@@ -233,7 +233,14 @@ def decide(
         and "fresh_heldout" not in limits
         and _below(c[f"fresh_heldout_vs_{control}"], 0.0)
     )
+    one_seed = (
+        ("one training seed per arm: training noise is not measured, the tests see only "
+         "the prompts (--seeds K measures it)",)
+        if final and seeds == 1
+        else ()
+    )  # fmt: skip
     numbers = (
+        *one_seed,
         *(b.line(_LABELS[m]) for m, b in limits.items()),
         *(x.line() for x in contrasts),
         *(power.lines() if power else ()),
