@@ -377,12 +377,9 @@ def _contrasts(
 
 
 def _blocked(limits: Mapping[str, Bound]) -> Limit | None:
-    """Floor or ceiling, when they leave none of rules 2 to 4 able to fire."""
-    if "fresh_heldout" in limits:  # every one of rules 2 to 4 reads held-out fresh ASR
-        return limits["fresh_heldout"].limit
-    if "fresh_trained" in limits:  # rules 2 and 3 read it; 4 can still fire by novelty
-        return None
-    return None
+    """Floor or ceiling, when they leave none of rules 2 to 4 able to fire: only held-out
+    fresh ASR does (every rule reads it; rule 4 can fire by novelty without trained)."""
+    return limits["fresh_heldout"].limit if "fresh_heldout" in limits else None
 
 
 def underpowered_verdict(arm: str, control: str, power: PowerCheck) -> ArmVerdict:
