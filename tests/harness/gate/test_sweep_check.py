@@ -76,7 +76,7 @@ def test_rmh_gate_on_a_sweep_folder(rmh, one_line_error, record, tmp_path):
     code, out, _ = rmh("gate", str(folder), "--policy", str(policy))
     assert code == 1 and "FAIL" in out and "below the minimum 16" in out
     code, _, err = rmh("gate", str(folder))  # the default policy sets no minimum
-    one_line_error(code, err, "sets no min_best_of_n")
+    one_line_error(code, err, "sets neither min_best_of_n nor max_overoptimization_gap")
     code, _, err = rmh("gate", str(folder), "--policy", str(policy), "--baseline", str(folder))
     one_line_error(code, err, "is a sweep folder")
 
