@@ -22,7 +22,9 @@ of consecutive elements first, then one element in it (blocks of blocks past 10,
 What that costs: nothing in shrinking, which still moves toward the first element (block
 and position both shrink toward 0, so the order of elements is the order of shrinking);
 the target phase mutates two small integers instead of one large one. What it changes: at
-a fixed seed, a draw over more than 100 elements takes other values than before.
+a fixed seed, a draw over more than 100 elements takes other values than before, and the
+draw is near uniform over the elements, where Hypothesis's own index distribution favours
+the first few hundred (in 6.170, 31% of draws among 3,000 fall on the first 257).
 
 Why not a provider of our own. ``settings(backend=...)`` with a provider registered in
 ``AVAILABLE_PROVIDERS`` is Hypothesis's documented route to other generation (experimental
