@@ -142,7 +142,7 @@ def analyse_bon(
         adjusted_p={str(n): p for n, p in onset.adjusted_p.items()},
         rise_bound=onset.rise_bound,
     )
-    overoptimization = _overoptimization(ns, means, boot, confidence, scales)
+    overoptimization = _overoptimization(ns, means, boot, confidence, scales, len(proxy))
     return BonAnalysis(ns, scales, curves, fit, fit_note, nonsense, overoptimization)
 
 
@@ -169,6 +169,7 @@ def _overoptimization(
     boot: dict[str, np.ndarray],
     confidence: float,
     scales: Scales,
+    prompts: int,
 ) -> Overoptimization | None:
     """gamma with its interval, both curves fitted in spread units (``gamma.py``)."""
     used, d = _law_points(ns)
@@ -177,7 +178,7 @@ def _overoptimization(
     fits = {}
     for name, unit in (("gold", scales.gold_sd), ("proxy", scales.proxy_sd)):
         boot_gain = (boot[name][:, used] - boot[name][:, :1]) / unit
-        law = gls_operator(d, boot_gain)
+        law = gls_operator(d, boot_gain, prompts)
         fits[name] = (law.apply((means[name][used] - means[name][0]) / unit), law.apply(boot_gain))
     k = float(d[-1])
     (ga, gb), (pa, pb) = fits["gold"][0], fits["proxy"][0]
@@ -218,7 +219,7 @@ def _fit(
         "only as good as the range of n it saw"
     )
     boot_gain = boot["gold"][:, used] - boot["gold"][:, :1]
-    law = gls_operator(d, boot_gain)
+    law = gls_operator(d, boot_gain, len(proxy))
     alpha, beta = (float(v) for v in law.apply(means["gold"][used] - means["gold"][0]))
     alphas, betas = law.apply(boot_gain)
     note += f"; {law.note}"

@@ -15,11 +15,12 @@ of two.
 **The weights.** The points of the curve are means over the same prompts, cumulative in
 n, so they are strongly correlated and unequally noisy. The fit is generalised least
 squares with the points' covariance over the prompt bootstrap (``gls_operator``): it
-weights each point by what it knows, and no point by an accident of the transform. (The
+weights each point by what it knows, and no point by an accident of the transform. With
+fewer than ``PROMPTS_PER_POINT`` prompts per point that covariance is too poorly known to
+invert, and the fit weights each point by its own variance alone. (The
 straight line ``R / d = alpha - beta d`` fitted by ordinary least squares, as this module
 did before, is weighted least squares of R with weights ``1 / d^2``: about 23 times more
-weight on n = 2 than on n = 256.) When that covariance is singular (a noiseless curve,
-fewer prompts than points), the fit falls back to equal weights and says so. An R^2 over a
+weight on n = 2 than on n = 256.) Equal weights, only for points that do not vary. An R^2 over a
 handful of correlated points says little, so none is reported.
 
 **When there is no peak.** ``alpha`` is the fitted gain's slope at d = 0. With
@@ -50,7 +51,14 @@ from harness.experiments.sweep.bon import n_for_kl
 
 #: How the points were weighted, in the words sweep.json records.
 GLS = "gls"
+WLS = "wls"
 EQUAL = "equal"
+
+#: Full GLS needs this many prompts per point: its covariance is estimated from the
+#: prompts, and with few of them it is singular or too noisy to weight by
+#: (``benchmarks/bench_fit.py``: with 8 prompts and 8 points, GLS had a covariance to
+#: invert in 54 of 100 draws, and there beta's error was 4.5 times the diagonal's).
+PROMPTS_PER_POINT = 4
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,7 @@ class LawFit:
     """``gain = d (alpha - beta d)``: the operator that fits it, and how it weights."""
 
     operator: np.ndarray  # (2, K): alpha and beta are operator @ gain
-    weights: str  # GLS or EQUAL
+    weights: str  # GLS, WLS or EQUAL
     note: str
 
     def apply(self, gain: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -79,26 +87,37 @@ def design(d: np.ndarray) -> np.ndarray:
 _RCOND = 1e-12
 
 
-def gls_operator(d: np.ndarray, boot_gain: np.ndarray | None) -> LawFit:
-    """The GLS fit of the law at ``d``, weighted by the covariance of ``boot_gain``
-    (``(B, K)``, the points over the bootstrap resamples); equal weights when there is no
-    bootstrap or its covariance is singular."""
+def gls_operator(d: np.ndarray, boot_gain: np.ndarray | None, prompts: int | None = None) -> LawFit:
+    """The fit of the law at ``d``, weighted by the spread of ``boot_gain`` (``(B, K)``,
+    the points over the bootstrap resamples of ``prompts`` prompts):
+
+    - GLS with the full covariance, given ``PROMPTS_PER_POINT`` prompts per point and a
+      covariance that is not singular;
+    - else weighted least squares with each point's variance (the diagonal), which
+      needs no inverse of an estimated correlation;
+    - equal weights only when the points do not vary at all (a noiseless curve).
+    """
     x = design(d)
-    covariance = None
-    if boot_gain is not None and len(boot_gain) > x.shape[0]:
-        covariance = np.atleast_2d(np.cov(np.asarray(boot_gain, dtype=np.float64), rowvar=False))
-    if covariance is not None and np.all(np.isfinite(covariance)):
-        eigen = np.linalg.eigvalsh(covariance)
-        if eigen[0] > _RCOND * max(eigen[-1], 0.0) and eigen[-1] > 0:
-            # whiten with the Cholesky factor: ordinary least squares on L^-1 x, L^-1 y
-            factor = np.linalg.cholesky(covariance)
-            white = np.linalg.solve(factor, x)
-            operator = np.linalg.pinv(white) @ np.linalg.inv(factor)
-            return LawFit(operator, GLS, "GLS, weighted by the points' bootstrap covariance")
+    points = x.shape[0]
+    if boot_gain is None or len(boot_gain) <= points:
+        return LawFit(np.linalg.pinv(x), EQUAL, "equal weights (no bootstrap to weight by)")
+    covariance = np.atleast_2d(np.cov(np.asarray(boot_gain, dtype=np.float64), rowvar=False))
+    variance = np.diag(covariance)
+    size = float(np.max(np.abs(boot_gain))) ** 2  # variance below rounding of this is none
+    if not np.all(np.isfinite(covariance)) or not np.all(variance > _RCOND * max(size, 1e-300)):
+        return LawFit(np.linalg.pinv(x), EQUAL, "equal weights (the points do not vary)")
+    enough = prompts is None or prompts >= PROMPTS_PER_POINT * points
+    eigen = np.linalg.eigvalsh(covariance)
+    if enough and eigen[0] > _RCOND * eigen[-1]:
+        # whiten with the Cholesky factor: ordinary least squares on L^-1 x, L^-1 y
+        factor = np.linalg.cholesky(covariance)
+        operator = np.linalg.pinv(np.linalg.solve(factor, x)) @ np.linalg.inv(factor)
+        return LawFit(operator, GLS, "GLS, weighted by the points' bootstrap covariance")
+    scale = 1.0 / np.sqrt(variance)
+    operator = np.linalg.pinv(x * scale[:, None]) * scale[None, :]
+    why = f"{prompts} prompts for {points} points" if not enough else "the covariance is singular"
     return LawFit(
-        np.linalg.pinv(x),
-        EQUAL,
-        "equal weights (the points' bootstrap covariance is singular)",
+        operator, WLS, f"weighted by each point's bootstrap variance ({why}: too few for GLS)"
     )
 
 

@@ -63,12 +63,16 @@ def one_sided_p(rise: np.ndarray) -> float:
     return float(stats.ttest_1samp(rise, 0.0, alternative="greater").pvalue)
 
 
-def upper_bound(rise: np.ndarray, level: float) -> float:
-    """The one-sided upper confidence bound on the mean rise (t); when every prompt's rise
-    is 0, the Clopper-Pearson bound on the share of prompts that could rise (each by at
-    most 1), since a spread of zero is no evidence of a rise of zero."""
+def upper_bound(rise: np.ndarray, level: float, rate: np.ndarray | None = None) -> float:
+    """The one-sided upper confidence bound on the mean rise (t). Where a spread of zero
+    says nothing, Clopper-Pearson on the prompts: when every prompt's rise is 0 (the share
+    of prompts that could rise, each by at most 1), and when the rate itself (``rate``,
+    per prompt) is 0 on every prompt, since the rise is at most the rate and 0 of P
+    prompts bounds the rate only that far."""
     prompts = len(rise)
     if np.all(rise == 0):
+        return zero_rate_bound(prompts, level)
+    if rate is not None and np.all(np.asarray(rate) == 0):
         return zero_rate_bound(prompts, level)
     if prompts < 2:
         return 1.0
@@ -107,6 +111,6 @@ def find_onset(ns: tuple[int, ...], rates: np.ndarray, level: float) -> Onset:
     return Onset(
         n=min(held) if held else None,
         adjusted_p={n: float(p) for n, p in zip(ns[1:], adjusted, strict=True)},
-        rise_bound=upper_bound(rises[:, -1], level),
+        rise_bound=upper_bound(rises[:, -1], level, rates[:, -1]),
         level=level,
     )

@@ -67,7 +67,8 @@ def fit_weights(fit: PeakFit) -> str:
     """How the fit weighted its points, in a few words."""
     return {
         "gls": "GLS with the points' bootstrap covariance",
-        "equal": "equal weights (singular covariance)",
+        "wls": "weighted by each point's bootstrap variance (too few prompts for GLS)",
+        "equal": "equal weights (the points do not vary)",
     }.get(fit.weights, "ordinary least squares of R/d on d (schema 1)")
 
 

@@ -14,6 +14,7 @@ from harness.experiments.sweep.bon import bon_weights, kl_bon, n_grid
 from harness.experiments.sweep.fit import (
     EQUAL,
     GLS,
+    WLS,
     gls_operator,
     nearest_power_of_two,
     peak_d,
@@ -101,6 +102,12 @@ def test_gls_weights_the_points_by_their_covariance():
     assert alpha == pytest.approx(0.8, abs=0.02) and beta == pytest.approx(0.2, abs=0.02)
     equal_alpha, _ = gls_operator(d, None).apply(noisy)
     assert abs(equal_alpha - 0.8) > 0.1
+    # with fewer than four prompts per point the covariance is not inverted: each point
+    # is weighted by its own variance, which here tells the same story
+    few = gls_operator(d, boot, prompts=12)
+    assert few.weights == WLS
+    alpha, beta = few.apply(noisy)
+    assert alpha == pytest.approx(0.8, abs=0.02) and beta == pytest.approx(0.2, abs=0.02)
 
 
 def _fit_analysis(alpha, beta, size=64):

@@ -54,6 +54,11 @@ def test_the_bound_on_a_rise_of_zero_everywhere_is_clopper_pearson():
     assert upper_bound(np.zeros(40), LEVEL) == pytest.approx(1 - LEVEL ** (1 / 40))
     rise = np.array([0.0, 0.1, 0.2, 0.0, 0.1, 0.3])
     assert upper_bound(rise, LEVEL) > rise.mean()
+    # no pick nonsense at the largest n on any of 8 prompts: the rise is bounded by what
+    # 0 of 8 allows (37%), not by the t bound of minus the base rates (below 0)
+    base = np.array([0.01, 0.02, 0.0, 0.01, 0.03, 0.0, 0.01, 0.0])
+    assert upper_bound(-base, LEVEL) < 0
+    assert upper_bound(-base, LEVEL, np.zeros(8)) == pytest.approx(1 - LEVEL ** (1 / 8))
 
 
 def test_holm_is_statsmodels_holm():
