@@ -38,6 +38,7 @@ from harness.experiments.sweep.nonsense import JUDGE, NOTE, judge_samples
 from harness.experiments.sweep.plots import bon_figure, save_png, steps_figure, trajectory_figure
 from harness.experiments.sweep.references import (
     REFERENCE_RULES,
+    check_rule,
     choose_references,
     file_references,
     given_references,
@@ -234,6 +235,8 @@ def run_sweep(
         )
     trajectory_config = config.trajectory() if trajectories else None
     given = given_references(inputs.references_file) if trajectories else None
+    if trajectories and given is None:
+        check_rule(config.trajectory_reference)
     samples = inputs.samples.samples
     bon_step, selection, rows = bon_selection(inputs.samples, config.n_max)
     check_folder(out)

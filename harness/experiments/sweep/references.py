@@ -33,7 +33,7 @@ import numpy as np
 
 from harness.core.data import read_pairs
 from harness.core.errors import HarnessError
-from harness.experiments.sweep.result import FILE_REFERENCES, FILE_RULE, GOLD_BEST_RULE
+from harness.experiments.sweep.result import FILE_REFERENCES, FILE_RULE
 from harness.experiments.sweep.samples import SampleSet
 
 #: The rules ``--trajectory-reference`` offers (the first is the default).
@@ -48,10 +48,6 @@ DESCRIPTIONS = {
     "proxy-best": (
         "per prompt, the sample the proxy scores highest among those the heuristic judge "
         "does not call nonsense (ties: the earlier row)"
-    ),
-    GOLD_BEST_RULE: (
-        "per prompt, the sample the gold scores highest among those the heuristic judge "
-        "does not call nonsense"
     ),
 }
 
@@ -81,7 +77,7 @@ def random_references(
 ) -> dict[str, str]:
     """Per prompt, a seeded random row among its non-nonsense ones (none: no reference).
 
-    Takes no score at all, which is what makes the rule unbiased for the trajectories."""
+    Takes no score at all: neither RM selects the start of the trajectories."""
     picked = {}
     for prompt, indices in zip(prompts, rows, strict=True):
         fine = [i for i in indices if not bad[i]]
@@ -119,6 +115,14 @@ def given_references(path: str | None) -> dict[str, str] | None:
     return chosen
 
 
+def check_rule(rule: str) -> None:
+    """Refuse an unknown rule in one line (checked before the sweep scores anything)."""
+    if rule not in REFERENCE_RULES:
+        raise HarnessError(
+            f"unknown trajectory reference rule {rule!r}; use one of {', '.join(REFERENCE_RULES)}"
+        )
+
+
 def choose_references(
     rule: str,
     samples: SampleSet,
@@ -132,14 +136,11 @@ def choose_references(
     """The references by ``rule`` (one of ``REFERENCE_RULES``) from the sampled rows:
     ``rows[k]`` are the indices in ``samples.samples`` of ``prompts[k]``'s samples, and
     ``proxy`` and ``bad`` (the heuristic judge's verdicts) are indexed the same way."""
+    check_rule(rule)
     if rule == "random":
         by_prompt = random_references(samples, prompts, rows, bad, seed)
-    elif rule == "proxy-best":
-        by_prompt = proxy_best_references(samples, prompts, rows, proxy, bad)
     else:
-        raise HarnessError(
-            f"unknown trajectory reference rule {rule!r}; use one of {', '.join(REFERENCE_RULES)}"
-        )
+        by_prompt = proxy_best_references(samples, prompts, rows, proxy, bad)
     return References(by_prompt, rule, DESCRIPTIONS[rule])
 
 
