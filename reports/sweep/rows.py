@@ -141,7 +141,7 @@ def summary_cells(s: PathSummary) -> tuple[str, ...]:
 
 #: What each reference rule means for the trajectory table's "peak at reference" column.
 REFERENCE_MEANING = {
-    "random": "neither RM chose the references, so a gold peak at the reference is not "
+    "random": "with no RM choosing the references, a gold peak at the reference is not "
     "made likely by selection",
     "proxy-best": "the proxy chose the references (its favourite), so the searches start "
     "where best-of-N over the samples stops",
