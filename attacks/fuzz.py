@@ -5,6 +5,11 @@ nonsense (``attacks.strategies.nonsense``), ``hypothesis.target`` steers generat
 toward a higher reward margin, and when a candidate is a finding Hypothesis *shrinks*
 it: the last finding it reports is the minimal high-scoring nonsense it could reach
 (kept in ``outcome`` as the finding with the fewest characters).
+
+Same seed, same findings, in any process: Hypothesis mixes constants mined from the
+loaded local modules into its draws, and the strategies draw nothing they can reach
+(``attacks.stable_sampling``), so neither an unrelated import, a Ray worker, nor a wheel
+rather than a checkout changes what is tried.
 """
 
 from __future__ import annotations

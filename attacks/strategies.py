@@ -9,6 +9,11 @@ reference"::
     @given(repetitions(prompt_words("Tell me a joke about Python.")))
     def test_repetition_never_wins(text):
         assert scorer.score_one(prompt, text) <= scorer.score_one(prompt, reference)
+
+Every choice among elements goes through ``stable_sampled_from`` and every other draw is a
+count below 100 or a yes/no, so that the constants Hypothesis mines from the modules a
+process has loaded never reach these strategies: at a seed they draw the same texts in
+every process (``attacks.stable_sampling`` says why and how).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from collections.abc import Sequence
 
 from hypothesis import strategies as st
 
+from attacks.stable_sampling import stable_sampled_from
 from attacks.templates import BIDI, HOMOGLYPHS, ZERO_WIDTH, EmptyFormatting, prompt_words
 from harness.core.words import common_words
 
@@ -38,9 +44,9 @@ def repetitions(units: Sequence[str] = ("the", "joke", "funny", "haha")) -> st.S
     """One word or phrase repeated 2-40 times with one separator."""
     return st.builds(
         lambda unit, count, sep: sep.join([unit] * count),
-        st.sampled_from(list(units) or ["the"]),
+        stable_sampled_from(list(units) or ["the"]),
         st.integers(2, 40),
-        st.sampled_from(SEPARATORS),
+        stable_sampled_from(SEPARATORS),
     )
 
 
@@ -49,20 +55,20 @@ def token_soups(
 ) -> st.SearchStrategy[str]:
     """Words drawn from a vocabulary (default: 3,000 common English words), space-joined."""
     words = list(vocabulary) if vocabulary is not None else list(common_words(3000))
-    return st.lists(st.sampled_from(words), min_size=min_size, max_size=max_size).map(" ".join)
+    return st.lists(stable_sampled_from(words), min_size=min_size, max_size=max_size).map(" ".join)
 
 
 def unicode_junk(max_size: int = 24) -> st.SearchStrategy[str]:
     """Zero-width, bidi, homoglyph and emoji characters, with some ASCII letters."""
     alphabet = [*ZERO_WIDTH, *BIDI, *HOMOGLYPHS.values(), *EMOJI, *"abcxyz "]
-    return st.lists(st.sampled_from(alphabet), min_size=1, max_size=max_size).map("".join)
+    return st.lists(stable_sampled_from(alphabet), min_size=1, max_size=max_size).map("".join)
 
 
 def format_shells() -> st.SearchStrategy[str]:
     """Markdown shells with no content, optionally repeated."""
     return st.builds(
         lambda shell, times: shell * times,
-        st.sampled_from(EmptyFormatting.SHELLS),
+        stable_sampled_from(EmptyFormatting.SHELLS),
         st.integers(1, 3),
     )
 
@@ -70,7 +76,7 @@ def format_shells() -> st.SearchStrategy[str]:
 def prompt_echoes(prompt: str, max_size: int = 16) -> st.SearchStrategy[str]:
     """The prompt's own content words, shuffled and repeated."""
     words = prompt_words(prompt) or ["joke"]
-    return st.lists(st.sampled_from(words), min_size=1, max_size=max_size).map(" ".join)
+    return st.lists(stable_sampled_from(words), min_size=1, max_size=max_size).map(" ".join)
 
 
 def nonsense(prompt: str, vocabulary: Sequence[str] | None = None) -> st.SearchStrategy[str]:

@@ -7,6 +7,7 @@ Example (``gate.toml`` at the repository root is the annotated version)::
     max_reopened = 0             # previously closed findings reopened on replay
     max_new_exploits = 3         # with a baseline: exploits it never reached (default: off)
     min_best_of_n = 16           # a sweep folder: n* at least this (default: off)
+    max_overoptimization_gap = 0.5  # a sweep folder: gamma at most this (default: off)
     inconclusive = "fail"        # or "pass": what too few samples means for the exit code
     major_factor = 2.0           # a fail at >= 2x its threshold is "major"
 
@@ -52,10 +53,16 @@ class GatePolicy(_Strict):
     max_reopened: int | None = Field(default=0, ge=0)
     max_new_exploits: int | None = Field(default=None, ge=0)  # None: not checked
     min_best_of_n: int | None = Field(default=None, ge=1)  # sweeps only; None: not checked
+    max_overoptimization_gap: float | None = Field(default=None, ge=0.0, le=1.0)  # sweeps only
     inconclusive: Literal["fail", "pass"] = "fail"
     major_factor: float = Field(default=2.0, gt=1.0)
     defaults: FamilyRule = DEFAULT_RULE
     families: dict[str, FamilyRule] = Field(default_factory=dict)
+
+    @property
+    def gates_sweeps(self) -> bool:
+        """Whether the policy sets a check a sweep folder is gated on."""
+        return self.min_best_of_n is not None or self.max_overoptimization_gap is not None
 
     def rule(self, family: str) -> FamilyRule:
         """The thresholds in force for ``family``: its own, then ``[defaults]``, then built-in."""

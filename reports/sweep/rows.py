@@ -12,7 +12,14 @@ from harness.experiments.sweep.result import (
     SweepRecord,
     Trajectories,
 )
-from harness.experiments.sweep.sweep_lines import interval, number, percent, reference_text
+from harness.experiments.sweep.sweep_lines import (
+    fit_weights,
+    interval,
+    number,
+    onset_line,
+    percent,
+    reference_text,
+)
 
 CURVE_COLUMNS = ("n", "KL_bon", "sqrt", "proxy", "gold", "proxy gain", "gold gain", "nonsense")
 SUMMARY_COLUMNS = (
@@ -52,19 +59,23 @@ def fit_rows(record: SweepRecord) -> list[tuple[str, str, str]]:
     if fit is None:
         return []
 
-    def row(label: str, e: Estimate, digits: int) -> tuple[str, str, str]:
+    def row(label: str, e: Estimate | None, digits: int) -> tuple[str, str, str]:
+        if e is None:
+            return (label, "n/a", "")
         point = number(e.estimate, digits, unbounded="unbounded (no peak)")
         bounds = f"[{number(e.low, digits)}, {number(e.high, digits, unbounded='unbounded')}]"
         return (label, point, bounds)
 
     rows = [
-        row("alpha", fit.alpha, 3),
-        row("beta", fit.beta, 3),
+        row("alpha (gold spreads)", fit.alpha_spread, 3),
+        row("beta (gold spreads)", fit.beta_spread, 3),
+        row("alpha (raw gold units)", fit.alpha, 3),
+        row("beta (raw gold units)", fit.beta, 3),
         row("d* = alpha / (2 beta), sqrt(nats)", fit.d_star, 2),
         row("n* (KL_bon(n*) = d*^2)", fit.n_star, 1),
         ("n*, nearest power of two", str(fit.n_star_power_of_two or "none"), ""),
         ("peak", fit.peak, ""),
-        ("R^2 of R/d on d", number(fit.r_squared, 3), ""),
+        ("weights", fit_weights(fit), ""),
     ]
     if fit.gap is not None:
         g = fit.gap
@@ -75,22 +86,26 @@ def fit_rows(record: SweepRecord) -> list[tuple[str, str, str]]:
                 f"proxy gain {g.proxy_gain:+.2f}, gold gain {g.gold_gain:+.2f}",
             )
         )
+    over = record.overoptimization
+    if over is not None:
+        rows.append(
+            (
+                "gamma (area between gold and proxy fits / gold's)",
+                number(over.gamma.estimate, 3, unbounded="unbounded"),
+                ""
+                if over.gamma.estimate is None
+                else f"[{number(over.gamma.low, 3)}, "
+                f"{number(over.gamma.high, 3, unbounded='unbounded')}]",
+            )
+        )
     return rows
 
 
 def onset_text(record: SweepRecord) -> str:
-    nonsense = record.nonsense
-    if nonsense.onset_n is None:
-        return (
-            f"Nonsense onset ({nonsense.judge} judge): none within n <= {record.n_max}; "
-            f"{percent(nonsense.base_rate)} of the policy's own samples (n = 1) are nonsense."
-        )
-    point = next(c for c in record.curves if c.n == nonsense.onset_n)
-    return (
-        f"Nonsense onset ({nonsense.judge} judge): n = {nonsense.onset_n}, the smallest n whose "
-        f"nonsense rate among the proxy's picks, {percent(point.nonsense)}, is above the rate at "
-        f"n = 1, {percent(nonsense.base_rate)} (paired prompt bootstrap)."
-    )
+    """The onset sentence (``sweep_lines.onset_line``), with how it was decided."""
+    line = onset_line(record)
+    method = record.nonsense.method
+    return f"{line[0].upper()}{line[1:]}. Decided by: {method}."
 
 
 def prompts_text(samples: SamplesRecord) -> str:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import html.parser
+import json
 
 import pytest
 
 from harness.experiments.sweep.result import read_sweep
+from harness.experiments.sweep.sweep_lines import fit_weights
 from harness.gate import parse_policy
 from harness.testing import HOSTILE_TEXTS
 from reports.markdown import escape_md
@@ -84,6 +86,29 @@ def test_rmh_report_renders_every_section(rmh, sweeps, tmp_path):
     assert rule in shown and "not made likely by selection" in shown
     assert escape_md(rule) in markdown
     assert markdown.index(escape_md(rule)) < markdown.index("| attack | paths |")
+    # gamma, alpha and beta in gold spreads, how the fit weighted, how the onset was decided
+    gamma = record.overoptimization.gamma
+    for text in (shown, markdown.replace(chr(92), "")):  # Markdown escapes punctuation
+        assert "gamma" in text and f"{gamma.estimate:.3f}" in text
+        assert "alpha (gold spreads)" in text and "Holm" in text
+        assert fit_weights(record.fit) in text
+
+
+def test_summary_json_holds_gamma_the_fit_and_the_onset(sweeps, tmp_path):
+    policy = parse_policy("max_overoptimization_gap = 1.0")
+    report = build_sweep_report(sweeps["plain"], out=tmp_path, policy=policy)
+    summary = json.loads(report.paths["summary"].read_text())
+    record = report.record
+    assert summary["kind"] == "sweep-summary"
+    assert summary["gamma"]["estimate"] == record.overoptimization.gamma.estimate
+    assert summary["gamma"]["state"] == "measured"
+    assert summary["fit"]["alpha_spread"]["estimate"] == pytest.approx(
+        record.fit.alpha.estimate / record.scales.gold_sd
+    )
+    assert summary["fit"]["weights"] == record.fit.weights
+    assert summary["nonsense"]["onset_n"] == record.nonsense.onset_n
+    assert summary["nonsense"]["method"].startswith("one-sided paired t")
+    assert [c["kind"] for c in summary["verdict"]["checks"]] == ["overoptimization-gap"]
 
 
 def test_a_policy_with_a_minimum_puts_the_verdict_on_the_report(sweeps, tmp_path):

@@ -1,12 +1,12 @@
-"""Best-of-n analysed: curves, the fitted peak and the nonsense onset, from score arrays.
+"""Best-of-n analysed: curves, the fitted peak, gamma and the nonsense onset, from scores.
 
 Pure (numpy, no model): ``analyse_bon`` takes per prompt the proxy score, the gold score
 and the judge's verdict of each sample, and returns what ``sweep.json`` records about
 best-of-n. The sweep calls it on scored samples, the tests on constructed ones.
 
 Every interval comes from one set of prompt resamples (``fit.resample_counts``), shared by
-every quantity and every n, so differences (a gain over n = 1, the nonsense rate over its
-n = 1 rate) are paired.
+every quantity and every n, so differences (a gain over n = 1, gamma's two curves) are
+paired. The nonsense onset is a test, not an interval (``onset.py``).
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ import numpy as np
 from harness.core.errors import HarnessError
 from harness.experiments.sweep.bon import bon_table, kl_bon, n_grid
 from harness.experiments.sweep.fit import (
-    fit_gain,
-    fit_line,
+    gls_operator,
     nearest_power_of_two,
     peak_d,
     peak_n,
@@ -29,11 +28,14 @@ from harness.experiments.sweep.fit import (
     resample_counts,
     resampled_means,
 )
+from harness.experiments.sweep.gamma import MEASURED, UNBOUNDED, gamma
+from harness.experiments.sweep.onset import METHOD, find_onset, zero_rate_bound
 from harness.experiments.sweep.result import (
     CurvePoint,
     Estimate,
     Gap,
     Nonsense,
+    Overoptimization,
     PeakFit,
     Scales,
 )
@@ -50,6 +52,7 @@ class BonAnalysis:
     fit: PeakFit | None
     fit_note: str
     nonsense: Nonsense
+    overoptimization: Overoptimization | None
 
 
 def _spread(values: np.ndarray) -> float:
@@ -107,6 +110,9 @@ def analyse_bon(
     def estimate(values: np.ndarray, point: float) -> Estimate:
         return Estimate.of(point, *percentile_interval(values, confidence))
 
+    def rate(values: np.ndarray, point: float) -> Estimate:
+        return rate_estimate(values, point, len(proxy), confidence)
+
     def gain(name: str, j: int, unit: float) -> Estimate:
         point = (means[name][j] - means[name][0]) / unit
         return estimate((boot[name][:, j] - boot[name][:, 0]) / unit, point)
@@ -120,18 +126,75 @@ def analyse_bon(
             gold=estimate(boot["gold"][:, j], means["gold"][j]),
             proxy_gain=gain("proxy", j, proxy_sd),
             gold_gain=gain("gold", j, gold_sd),
-            nonsense=estimate(boot["nonsense"][:, j], means["nonsense"][j]),
+            nonsense=rate(boot["nonsense"][:, j], means["nonsense"][j]),
         )
         for j, n in enumerate(ns)
     )
     fit, fit_note = _fit(ns, means, boot, confidence, proxy, gold, scales)
-    rise = boot["nonsense"] - boot["nonsense"][:, :1]
-    onset = next(
-        (n for j, n in enumerate(ns) if j and percentile_interval(rise[:, j], confidence)[0] > 0),
-        None,
+    onset = find_onset(ns, tables["nonsense"], (1.0 - confidence) / 2.0)
+    nonsense = Nonsense(
+        judge=judge,
+        note=judge_note,
+        base_rate=curves[0].nonsense,
+        onset_n=onset.n,
+        method=METHOD,
+        level=onset.level,
+        adjusted_p={str(n): p for n, p in onset.adjusted_p.items()},
+        rise_bound=onset.rise_bound,
     )
-    nonsense = Nonsense(judge=judge, note=judge_note, base_rate=curves[0].nonsense, onset_n=onset)
-    return BonAnalysis(ns, scales, curves, fit, fit_note, nonsense)
+    overoptimization = _overoptimization(ns, means, boot, confidence, scales)
+    return BonAnalysis(ns, scales, curves, fit, fit_note, nonsense, overoptimization)
+
+
+def rate_estimate(values: np.ndarray, point: float, prompts: int, confidence: float) -> Estimate:
+    """A rate's bootstrap interval, or Clopper-Pearson on the prompts where the rate is 0
+    or 1: a bootstrap of a column of zeros has width zero, which no data can support."""
+    tail = (1.0 - confidence) / 2.0
+    if point == 0.0:
+        return Estimate.of(0.0, 0.0, zero_rate_bound(prompts, tail))
+    if point == 1.0:
+        return Estimate.of(1.0, 1.0 - zero_rate_bound(prompts, tail), 1.0)
+    return Estimate.of(point, *percentile_interval(values, confidence))
+
+
+def _law_points(ns: tuple[int, ...]) -> tuple[list[int], np.ndarray]:
+    """The columns the law is fitted on (n >= 2) and their d."""
+    used = [j for j, n in enumerate(ns) if n >= 2]
+    return used, np.sqrt(np.asarray([kl_bon(ns[j]) for j in used], dtype=np.float64))
+
+
+def _overoptimization(
+    ns: tuple[int, ...],
+    means: dict[str, np.ndarray],
+    boot: dict[str, np.ndarray],
+    confidence: float,
+    scales: Scales,
+) -> Overoptimization | None:
+    """gamma with its interval, both curves fitted in spread units (``gamma.py``)."""
+    used, d = _law_points(ns)
+    if len(used) < MIN_FIT_POINTS:
+        return None
+    fits = {}
+    for name, unit in (("gold", scales.gold_sd), ("proxy", scales.proxy_sd)):
+        boot_gain = (boot[name][:, used] - boot[name][:, :1]) / unit
+        law = gls_operator(d, boot_gain)
+        fits[name] = (law.apply((means[name][used] - means[name][0]) / unit), law.apply(boot_gain))
+    k = float(d[-1])
+    (ga, gb), (pa, pb) = fits["gold"][0], fits["proxy"][0]
+    point = float(gamma(ga, gb, pa, pb, k))
+    (gas, gbs), (pas, pbs) = fits["gold"][1], fits["proxy"][1]
+    low, high = percentile_interval(gamma(gas, gbs, pas, pbs, k), confidence)
+    return Overoptimization(
+        gamma=Estimate.of(point, low, high),
+        state=MEASURED if np.isfinite(point) else UNBOUNDED,
+        d_max=k,
+        proxy_alpha=Estimate.of(float(pa), *percentile_interval(pas, confidence)),
+        proxy_beta=Estimate.of(float(pb), *percentile_interval(pbs, confidence)),
+        note=(
+            f"area between the gold and proxy best-of-n fits over 0 <= d <= {k:.2f} "
+            "(n up to the largest sampled), over gold's area; both in score spreads"
+        ),
+    )
 
 
 def _fit(
@@ -144,7 +207,7 @@ def _fit(
     scales: Scales,
 ) -> tuple[PeakFit | None, str]:
     n_max = ns[-1]
-    used = [j for j, n in enumerate(ns) if n >= 2]
+    used, d = _law_points(ns)
     if len(used) < MIN_FIT_POINTS:
         return None, (
             f"No fit: best-of-n up to n = {n_max} gives {len(used)} point(s) beyond n = 1, "
@@ -154,23 +217,25 @@ def _fit(
         f"Fitted on n = {', '.join(str(ns[j]) for j in used)} ({len(used)} points); a fit is "
         "only as good as the range of n it saw"
     )
-    d = np.sqrt(np.asarray([kl_bon(ns[j]) for j in used], dtype=np.float64))
-    line = fit_gain(d, means["gold"][used] - means["gold"][0])
-    alphas, betas = fit_line(d, boot["gold"][:, used] - boot["gold"][:, :1])
-    d_star = float(peak_d(line.alpha, line.beta))
+    boot_gain = boot["gold"][:, used] - boot["gold"][:, :1]
+    law = gls_operator(d, boot_gain)
+    alpha, beta = (float(v) for v in law.apply(means["gold"][used] - means["gold"][0]))
+    alphas, betas = law.apply(boot_gain)
+    note += f"; {law.note}"
+    d_star = float(peak_d(alpha, beta))
     d_boot = peak_d(alphas, betas)
     d_low, d_high = percentile_interval(d_boot, confidence)
     n_star = peak_n(d_star)
     if d_star == 0:
         state = "start"
         message = (
-            f"gold falls from n = 1 (alpha = {line.alpha:.3g} <= 0, the fitted gain's slope "
+            f"gold falls from n = 1 (alpha = {alpha:.3g} <= 0, the fitted gain's slope "
             "at n = 1): by gold, best-of-n should stop at n = 1"
         )
-    elif line.beta <= 0:
+    elif beta <= 0:
         state = "none"
         message = (
-            f"no peak: beta = {line.beta:.3g} <= 0, so the fitted gold gain never turns down; "
+            f"no peak: beta = {beta:.3g} <= 0, so the fitted gold gain never turns down; "
             f"gold was still rising (or flat) at the largest n sampled ({n_max})"
         )
     elif n_star > n_max:
@@ -189,13 +254,19 @@ def _fit(
     gap = _gap(n_star, proxy, gold, scales, means) if state == "within" else None
     fit = PeakFit(
         points=len(used),
-        alpha=Estimate.of(line.alpha, *percentile_interval(alphas, confidence)),
-        beta=Estimate.of(line.beta, *percentile_interval(betas, confidence)),
+        alpha=Estimate.of(alpha, *percentile_interval(alphas, confidence)),
+        beta=Estimate.of(beta, *percentile_interval(betas, confidence)),
+        alpha_spread=Estimate.of(
+            alpha / scales.gold_sd, *percentile_interval(alphas / scales.gold_sd, confidence)
+        ),
+        beta_spread=Estimate.of(
+            beta / scales.gold_sd, *percentile_interval(betas / scales.gold_sd, confidence)
+        ),
+        weights=law.weights,
         d_star=Estimate.of(d_star, d_low, d_high),
         n_star=Estimate.of(n_star, peak_n(d_low), peak_n(d_high)),
         n_star_power_of_two=nearest_power_of_two(n_star),
         peak=state,
-        r_squared=line.r_squared,
         gap=gap,
         message=message,
     )

@@ -15,9 +15,15 @@ for the grid of n they form one (K, N) matrix, and a prompt table is one matrix 
 This follows Gao, Schulman & Hilton 2022 (arXiv:2210.10760), as Coste et al. 2023
 (arXiv:2310.02743) implement it.
 
-**Ties.** Samples with equal proxy scores are ordered by their row order (a stable sort):
-among tied samples the later row counts as the higher, so it is the one best-of-n keeps.
-Deterministic, and identical duplicates (the usual cause of ties) make it moot.
+**Ties.** When several samples share the highest proxy score of a subset, best-of-n
+keeps one of them at random. Whichever tied sample is kept, the chance that the subset's
+best lies in a block of tied scores is the sum of the block's weights, and each sample of
+the block is then equally likely to be the one kept: so the estimator replaces each
+sample's value by the mean of its tie block before weighting. That is exact for a random
+tie-break, does not depend on row order, and has the smallest variance of the estimators
+that ignore order (it averages out the tie-break). Ties are common with bf16 or quantised
+proxies and with a served RM that rounds; a rule such as "the later row wins" would make
+the estimate depend on the order the samples were written in.
 
 **KL_bon(n) = log n - (n - 1) / n** is the usual measure of how far best-of-n moves from
 the sampling policy. It is an *upper bound* on the true KL divergence, not its value
@@ -109,8 +115,28 @@ def bon_matrix(proxy: np.ndarray, values: np.ndarray, ns: Sequence[int]) -> np.n
     if proxy.shape != values.shape or proxy.ndim != 2:
         raise ValueError(f"proxy {proxy.shape} and values {values.shape} must be equal (P, N)")
     order = np.argsort(proxy, axis=1, kind="stable")
-    ranked = np.take_along_axis(values, order, axis=1)
+    ranked = tie_block_means(
+        np.take_along_axis(proxy, order, axis=1), np.take_along_axis(values, order, axis=1)
+    )
     return ranked @ bon_weights(ns, proxy.shape[1]).T
+
+
+def tie_block_means(sorted_proxy: np.ndarray, ranked: np.ndarray) -> np.ndarray:
+    """``ranked`` with each value replaced by the mean over its block of equal proxy scores.
+
+    Both are ``(P, N)`` with ``sorted_proxy`` ascending along each row. Blocks are numbered
+    across the whole array (a new block starts wherever the score changes, and at every
+    row's start), so one ``bincount`` sums every block of every row.
+    """
+    rows, size = sorted_proxy.shape
+    if size == 0:
+        return ranked
+    starts = np.ones_like(sorted_proxy, dtype=bool)
+    starts[:, 1:] = sorted_proxy[:, 1:] != sorted_proxy[:, :-1]
+    block = np.cumsum(starts.ravel()) - 1
+    sums = np.bincount(block, weights=ranked.ravel())
+    sizes = np.bincount(block)
+    return (sums / sizes)[block].reshape(rows, size)
 
 
 def bon_table(
@@ -132,6 +158,7 @@ def bon_table(
 
 
 def best_index(proxy: np.ndarray) -> int:
-    """The sample best-of-N (all of them) keeps: the highest proxy, ties to the later row."""
+    """One sample best-of-N (all of them) may keep: the highest proxy, ties to the later
+    row. For showing an example pick; the estimator averages over tied picks instead."""
     proxy = np.asarray(proxy)
     return int(np.argsort(proxy, kind="stable")[-1])

@@ -6,11 +6,21 @@ proxy RM, the gold RM's gain follows
     gold(d) - gold(0) = d (alpha - beta d),    d = sqrt(KL_bon(n))
 
 so the gold gain rises, peaks at ``d* = alpha / (2 beta)`` and falls: past the peak, more
-optimization buys proxy score with gold score. Dividing by d makes it a straight line,
-``R / d = alpha - beta d``, fitted here by ordinary least squares over the n >= 2 of the
-grid (n = 1 is d = 0, the origin the gain is measured from). The peak's n, ``n*``, is the
-n whose KL_bon is ``d*^2`` (``bon.n_for_kl``): a real number, also reported as the nearest
-power of two.
+optimization buys proxy score with gold score. The law is linear in alpha and beta, so it
+is fitted as it stands: ``R ~ d + d^2`` with no intercept (n = 1 is d = 0, the origin the
+gain is measured from), over the n >= 2 of the grid. The peak's n, ``n*``, is the n whose
+KL_bon is ``d*^2`` (``bon.n_for_kl``): a real number, also reported as the nearest power
+of two.
+
+**The weights.** The points of the curve are means over the same prompts, cumulative in
+n, so they are strongly correlated and unequally noisy. The fit is generalised least
+squares with the points' covariance over the prompt bootstrap (``gls_operator``): it
+weights each point by what it knows, and no point by an accident of the transform. (The
+straight line ``R / d = alpha - beta d`` fitted by ordinary least squares, as this module
+did before, is weighted least squares of R with weights ``1 / d^2``: about 23 times more
+weight on n = 2 than on n = 256.) When that covariance is singular (a noiseless curve,
+fewer prompts than points), the fit falls back to equal weights and says so. An R^2 over a
+handful of correlated points says little, so none is reported.
 
 **When there is no peak.** ``alpha`` is the fitted gain's slope at d = 0. With
 ``alpha < 0`` (or ``alpha = 0 < beta``) the gain falls from the start: n* = 1, whatever
@@ -24,8 +34,9 @@ the largest n.
 **Intervals** resample prompts (all of a prompt's samples together) with replacement: a
 resample is a vector of counts per prompt, and every per-n mean of every quantity is one
 matrix product with it, so thousands of resamples cost milliseconds. alpha, beta, d* and
-n* are refitted on each resample; the interval is the percentile interval, taken with
-``inverted_cdf`` so that resamples without a peak (d* infinite) count as the largest.
+n* are refitted on each resample (with the same weights: the fit is one linear operator);
+the interval is the percentile interval, taken with ``inverted_cdf`` so that resamples
+without a peak (d* infinite) count as the largest.
 """
 
 from __future__ import annotations
@@ -37,41 +48,58 @@ import numpy as np
 
 from harness.experiments.sweep.bon import n_for_kl
 
+#: How the points were weighted, in the words sweep.json records.
+GLS = "gls"
+EQUAL = "equal"
+
 
 @dataclass(frozen=True)
-class LineFit:
-    """``R / d = alpha - beta d`` by least squares; ``r_squared`` of that line."""
+class LawFit:
+    """``gain = d (alpha - beta d)``: the operator that fits it, and how it weights."""
 
-    alpha: float
-    beta: float
-    r_squared: float | None
+    operator: np.ndarray  # (2, K): alpha and beta are operator @ gain
+    weights: str  # GLS or EQUAL
+    note: str
+
+    def apply(self, gain: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """alpha and beta of every curve in ``gain`` (``(..., K)``): one matrix product."""
+        coefficients = np.asarray(gain, dtype=np.float64) @ self.operator.T
+        return coefficients[..., 0], coefficients[..., 1]
 
 
-def fit_line(d: np.ndarray, gain: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """alpha and beta of ``gain / d = alpha - beta d``, fitted along the last axis.
-
-    ``d`` is ``(K,)`` (all > 0), ``gain`` is ``(..., K)``: one fit per leading index, so a
-    whole bootstrap is one call.
-    """
+def design(d: np.ndarray) -> np.ndarray:
+    """``(K, 2)``: the law's columns, ``d`` and ``-d^2`` (no intercept)."""
     d = np.asarray(d, dtype=np.float64)
     if d.ndim != 1 or len(d) < 2 or np.any(d <= 0):
-        raise ValueError("fit_line needs at least two points with d > 0")
-    y = np.asarray(gain, dtype=np.float64) / d
-    x_mean = d.mean()
-    x_centred = d - x_mean
-    slope = (y * x_centred).sum(axis=-1) / (x_centred**2).sum()
-    alpha = y.mean(axis=-1) - slope * x_mean
-    return alpha, -slope
+        raise ValueError("the fit needs at least two points with d > 0")
+    return np.column_stack([d, -(d**2)])
 
 
-def fit_gain(d: np.ndarray, gain: np.ndarray) -> LineFit:
-    """The fit of one curve, with the R^2 of the straight line it is fitted as."""
-    alpha, beta = fit_line(d, gain)
-    y = np.asarray(gain, dtype=np.float64) / d
-    residual = y - (alpha - beta * d)
-    total = ((y - y.mean()) ** 2).sum()
-    r_squared = float(1 - (residual**2).sum() / total) if total > 0 else None
-    return LineFit(float(alpha), float(beta), r_squared)
+#: The covariance counts as singular below this reciprocal condition number.
+_RCOND = 1e-12
+
+
+def gls_operator(d: np.ndarray, boot_gain: np.ndarray | None) -> LawFit:
+    """The GLS fit of the law at ``d``, weighted by the covariance of ``boot_gain``
+    (``(B, K)``, the points over the bootstrap resamples); equal weights when there is no
+    bootstrap or its covariance is singular."""
+    x = design(d)
+    covariance = None
+    if boot_gain is not None and len(boot_gain) > x.shape[0]:
+        covariance = np.atleast_2d(np.cov(np.asarray(boot_gain, dtype=np.float64), rowvar=False))
+    if covariance is not None and np.all(np.isfinite(covariance)):
+        eigen = np.linalg.eigvalsh(covariance)
+        if eigen[0] > _RCOND * max(eigen[-1], 0.0) and eigen[-1] > 0:
+            # whiten with the Cholesky factor: ordinary least squares on L^-1 x, L^-1 y
+            factor = np.linalg.cholesky(covariance)
+            white = np.linalg.solve(factor, x)
+            operator = np.linalg.pinv(white) @ np.linalg.inv(factor)
+            return LawFit(operator, GLS, "GLS, weighted by the points' bootstrap covariance")
+    return LawFit(
+        np.linalg.pinv(x),
+        EQUAL,
+        "equal weights (the points' bootstrap covariance is singular)",
+    )
 
 
 def peak_d(alpha: np.ndarray | float, beta: np.ndarray | float) -> np.ndarray:

@@ -339,6 +339,7 @@ def run_sweep(
         fit=analysis.fit,
         fit_note=analysis.fit_note,
         nonsense=analysis.nonsense,
+        overoptimization=analysis.overoptimization,
         examples=tuple(examples),
         steps=steps,
         trajectories=paths,

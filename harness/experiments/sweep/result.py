@@ -21,7 +21,7 @@ from harness.core.errors import HarnessError
 from harness.runlog.record import LogVersion, Record
 
 SWEEP_FILE = "sweep.json"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 KIND = "sweep"
 
 #: Where the fitted peak lies: inside the sampled n, beyond the largest, nowhere (the
@@ -90,8 +90,12 @@ class Gap(Record):
 
 @dataclass(frozen=True, kw_only=True)
 class PeakFit(Record):
-    """``gold(d) - gold(0) = d (alpha - beta d)`` fitted on the curve (alpha and beta in
-    gold-score units), its peak d* and n*, with prompt-bootstrap intervals."""
+    """``gold(d) - gold(0) = d (alpha - beta d)`` fitted on the curve, its peak d* and n*,
+    with prompt-bootstrap intervals. ``alpha`` and ``beta`` are in raw gold-score units,
+    ``alpha_spread`` and ``beta_spread`` in gold spreads (the unit of the gain column);
+    ``weights`` is how the points were weighted (``gls``: by their bootstrap covariance;
+    ``equal``; ``r-over-d``: the straight line R/d on d of schema 1, which weighted n = 2
+    about 23 times more than n = 256)."""
 
     points: int
     alpha: Estimate
@@ -100,20 +104,46 @@ class PeakFit(Record):
     n_star: Estimate
     n_star_power_of_two: int | None
     peak: str
-    r_squared: float | None
     gap: Gap | None
     message: str
+    alpha_spread: Estimate | None = None
+    beta_spread: Estimate | None = None
+    weights: str = "r-over-d"
 
 
 @dataclass(frozen=True, kw_only=True)
 class Nonsense(Record):
     """The validity judge's verdict on the proxy's picks: the rate at n = 1 (the sampling
-    policy's own) and the onset, the smallest n whose rate is above it (paired bootstrap)."""
+    policy's own) and the onset, the smallest n whose rate is above it (``onset.py``:
+    a one-sided paired test per n, Holm over the n, at one-sided ``level``), the
+    Holm-adjusted p-value of each n (keys are the n, as text), and ``rise_bound``, the
+    upper bound on the rise at the largest n (what "none within range" cannot rule out).
+    Schema 1 files (a paired bootstrap with no multiplicity control) read with
+    ``method`` "bootstrap" and no p-values."""
 
     judge: str
     note: str
     base_rate: Estimate
     onset_n: int | None
+    method: str = "bootstrap"
+    level: float | None = None
+    adjusted_p: dict[str, float] = field(default_factory=dict)
+    rise_bound: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Overoptimization(Record):
+    """gamma (``gamma.py``): the area between the gold and proxy best-of-n fits over
+    ``0 <= d <= d_max``, over gold's area, both in spread units; with the proxy's fit
+    (in proxy spreads) that it compares against. ``state`` is ``measured``, or
+    ``gold-gains-nothing`` when gold's fitted area is <= 0 (gamma unbounded: null)."""
+
+    gamma: Estimate
+    state: str
+    d_max: float
+    proxy_alpha: Estimate
+    proxy_beta: Estimate
+    note: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -323,6 +353,7 @@ class SweepRecord(Record):
     fit: PeakFit | None
     fit_note: str
     nonsense: Nonsense
+    overoptimization: Overoptimization | None = None
     examples: tuple[Example, ...] = ()
     steps: StepTrajectory | None = None
     trajectories: Trajectories | None = None

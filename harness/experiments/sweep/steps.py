@@ -2,7 +2,8 @@
 samples scored by proxy and gold, the nonsense rate, and the KL from the logprobs.
 
 Per step, each quantity is averaged per prompt first and then over prompts (every prompt
-counts once, however many samples it has), with a prompt-bootstrap interval. The KL of
+counts once, however many samples it has), with a prompt-bootstrap interval (a nonsense
+rate of 0 or 1: Clopper-Pearson over the prompts, as in best-of-n). The KL of
 a step is the mean of ``policy_logprob - ref_logprob`` over its samples: the usual
 single-sample estimate of KL(policy || reference), shown only when every sample of the
 run carries both logprobs. Where gold peaks over the steps is where that run should have
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from harness.experiments.sweep.analysis import rate_estimate
 from harness.experiments.sweep.fit import percentile_interval, resample_counts, resampled_means
 from harness.experiments.sweep.result import Estimate, StepPoint, StepTrajectory
 from harness.experiments.sweep.samples import Sample
@@ -63,7 +65,7 @@ def step_trajectory(
                 proxy=estimate(0),
                 gold=estimate(1),
                 kl=estimate(3) if kl_available else None,
-                nonsense=estimate(2),
+                nonsense=rate_estimate(boot[:, 2], means[2], len(table), confidence),
             )
         )
     golds = [p.gold.estimate if p.gold.estimate is not None else -np.inf for p in points]

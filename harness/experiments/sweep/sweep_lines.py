@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.core.visible import clip
-from harness.experiments.sweep.result import Estimate, SweepRecord, Trajectories
+from harness.experiments.sweep.result import Estimate, PeakFit, SweepRecord, Trajectories
 
 
 def number(value: float | None, digits: int = 2, *, unbounded: str = "n/a") -> str:
@@ -24,9 +24,11 @@ def interval(e: Estimate | None, digits: int = 2, *, unbounded: str = "unbounded
 
 
 def percent(e: Estimate) -> str:
+    """``12% [8%, 17%]``; one decimal below 10%, where whole percents hide a bound."""
     if e.estimate is None:
         return "n/a"
-    return f"{e.estimate:.0%} [{(e.low or 0):.0%}, {(e.high or 0):.0%}]"
+    digits = 1 if (e.high or 0) < 0.1 else 0
+    return f"{e.estimate:.{digits}%} [{(e.low or 0):.{digits}%}, {(e.high or 0):.{digits}%}]"
 
 
 def peak_lines(record: SweepRecord) -> list[str]:
@@ -34,10 +36,17 @@ def peak_lines(record: SweepRecord) -> list[str]:
     fit, pct = record.fit, f"{record.config.get('confidence', 0.95):.0%}"
     if fit is None:
         return [record.fit_note]
+    spreads = (
+        f"alpha {interval(fit.alpha_spread, 3)}, beta {interval(fit.beta_spread, 3)} in gold "
+        f"spreads (the gain column's unit); raw gold units: alpha {interval(fit.alpha, 3)}, "
+        f"beta {interval(fit.beta, 3)}"
+        if fit.alpha_spread is not None and fit.beta_spread is not None
+        else f"alpha {interval(fit.alpha, 3)}, beta {interval(fit.beta, 3)} (raw gold units)"
+    )
     lines = [
-        f"fit gold(d) - gold(0) = d (alpha - beta d), d = sqrt(KL_bon), {pct} prompt-bootstrap "
-        f"intervals: alpha {interval(fit.alpha, 3)}, beta {interval(fit.beta, 3)} "
-        f"(gold-score units; R^2 of R/d on d {number(fit.r_squared)})",
+        f"fit gold(d) - gold(0) = d (alpha - beta d), d = sqrt(KL_bon), {fit_weights(fit)}, "
+        f"{pct} prompt-bootstrap intervals:",
+        f"  {spreads}",
         f"peak: {fit.message}",
         f"  d* {interval(fit.d_star)} sqrt(nats); n* {interval(fit.n_star, 1)}",
     ]
@@ -48,7 +57,59 @@ def peak_lines(record: SweepRecord) -> list[str]:
             f"(score spreads over n = 1); proxy-gold gap {g.gap:+.2f}"
         )
     lines.append(f"  {record.fit_note}")
+    over = record.overoptimization
+    if over is not None:
+        lines.append(gamma_line(record))
     return lines
+
+
+def fit_weights(fit: PeakFit) -> str:
+    """How the fit weighted its points, in a few words."""
+    return {
+        "gls": "GLS with the points' bootstrap covariance",
+        "equal": "equal weights (singular covariance)",
+    }.get(fit.weights, "ordinary least squares of R/d on d (schema 1)")
+
+
+def gamma_line(record: SweepRecord) -> str:
+    """gamma with its interval, or why it is unbounded."""
+    over = record.overoptimization
+    if over is None:
+        return "gamma: not measured (no fit)"
+    pct = f"{record.config.get('confidence', 0.95):.0%}"
+    if over.state != "measured":
+        return (
+            "gamma: unbounded (gold's fitted gain over the sampled range is <= 0: the proxy's "
+            "whole gain is overoptimization)"
+        )
+    return (
+        f"gamma (normalised area between the gold and proxy fits, 0 = none): "
+        f"{interval(over.gamma, 3, unbounded='unbounded')} ({pct}; d <= {over.d_max:.2f})"
+    )
+
+
+def onset_line(record: SweepRecord) -> str:
+    """The nonsense onset, with the test that found it or the bound when none was found."""
+    nonsense = record.nonsense
+    head = f"nonsense onset ({nonsense.judge} judge"
+    level = f", Holm, one-sided {nonsense.level:.1%}" if nonsense.level is not None else ""
+    if nonsense.onset_n is not None:
+        onset = next(c for c in record.curves if c.n == nonsense.onset_n)
+        p = nonsense.adjusted_p.get(str(nonsense.onset_n))
+        shown = f"; adjusted p = {p:.2g}" if p is not None else ""
+        return (
+            f"{head}{level}): n = {nonsense.onset_n}, where the proxy's picks are nonsense "
+            f"{percent(onset.nonsense)} against {percent(nonsense.base_rate)} at n = 1{shown}"
+        )
+    bound = (
+        f"; the rise at n = {record.n_max} is at most {nonsense.rise_bound:.1%}"
+        if nonsense.rise_bound is not None
+        else ""
+    )
+    return (
+        f"{head}{level}): none within n <= {record.n_max} (rate "
+        f"{percent(nonsense.base_rate)} at n = 1{bound})"
+    )
 
 
 def sweep_lines(record: SweepRecord) -> list[str]:
@@ -64,19 +125,7 @@ def sweep_lines(record: SweepRecord) -> list[str]:
             f"{number(c.gold_gain.estimate):>10}  {percent(c.nonsense)}"
         )
     lines += peak_lines(record)
-    nonsense = record.nonsense
-    if nonsense.onset_n is not None:
-        onset = next(c for c in record.curves if c.n == nonsense.onset_n)
-        lines.append(
-            f"nonsense onset ({nonsense.judge} judge): n = {nonsense.onset_n}, where the "
-            f"proxy's picks are nonsense {percent(onset.nonsense)} against "
-            f"{percent(nonsense.base_rate)} at n = 1"
-        )
-    else:
-        lines.append(
-            f"nonsense onset ({nonsense.judge} judge): none within n <= {record.n_max} "
-            f"(rate {percent(nonsense.base_rate)} at n = 1)"
-        )
+    lines.append(onset_line(record))
     if record.steps is not None:
         lines += step_lines(record)
     if record.trajectories is not None:

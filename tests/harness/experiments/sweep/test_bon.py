@@ -56,20 +56,65 @@ def test_weights_are_a_distribution_on_the_top_positions():
     assert np.allclose(w[2], recursion)
 
 
-def _best(proxy, subset):
-    """Best-of-n's pick in a subset: highest proxy, ties to the later row."""
-    return max(subset, key=lambda i: (proxy[i], i))
+def _pick_value(proxy, values, subset):
+    """Best-of-n's expected pick in a subset: the highest proxy, a tie broken at random
+    (so the mean of the tied samples' values)."""
+    top = max(proxy[i] for i in subset)
+    return float(np.mean([values[i] for i in subset if proxy[i] == top]))
 
 
-def test_the_estimator_equals_the_average_over_every_subset_with_ties():
-    rng = np.random.default_rng(0)
-    for _ in range(60):
-        size = int(rng.integers(2, 9))
-        proxy = rng.integers(0, 3, size).astype(float)  # many ties
-        gold = rng.normal(size=size)
-        for n in range(1, size + 1):
-            exact = np.mean([gold[_best(proxy, s)] for s in itertools.combinations(range(size), n)])
-            assert bon_matrix(proxy[None], gold[None], [n])[0, 0] == pytest.approx(exact, abs=1e-12)
+def _enumerated(proxy, values, n):
+    """The brute-force expectation: the average pick over every n-subset."""
+    subsets = itertools.combinations(range(len(proxy)), n)
+    return float(np.mean([_pick_value(proxy, values, s) for s in subsets]))
+
+
+def _stable_sort_estimator(proxy, values, n):
+    """The estimator before tie blocks were averaged: ties to the later row."""
+    order = np.argsort(proxy, kind="stable")
+    return float(np.asarray(values)[order] @ bon_weights([n], len(proxy))[0])
+
+
+def test_tied_samples_share_the_pick():
+    """N = 3, proxy [1, 1, 0], n = 2: every pair holds one of the tied top samples, and
+    the pair of both keeps either at random, so the expectation is 0.5 a + 0.5 b."""
+    proxy, gold = np.array([1.0, 1.0, 0.0]), np.array([3.0, 7.0, -11.0])
+    a, b = gold[0], gold[1]
+    assert bon_matrix(proxy[None], gold[None], [2])[0, 0] == pytest.approx(0.5 * a + 0.5 * b)
+    # the later-row rule gave a/3 + 2b/3, which depends on the order the rows were written
+    assert _stable_sort_estimator(proxy, gold, 2) == pytest.approx(a / 3 + 2 * b / 3)
+    assert _stable_sort_estimator(proxy, gold, 2) != pytest.approx(0.5 * a + 0.5 * b)
+
+
+def test_the_estimator_does_not_depend_on_row_order():
+    rng = np.random.default_rng(2)
+    proxy = rng.integers(0, 3, 12).astype(float)
+    gold = rng.normal(size=12)
+    order = rng.permutation(12)
+    ns = [1, 2, 4, 8, 12]
+    assert np.allclose(
+        bon_matrix(proxy[None], gold[None], ns),
+        bon_matrix(proxy[order][None], gold[order][None], ns),
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    proxy=st.lists(st.integers(0, 3), min_size=1, max_size=8),
+    data=st.data(),
+)
+def test_the_estimator_equals_brute_force_enumeration_with_tie_blocks_averaged(proxy, data):
+    size = len(proxy)
+    gold = data.draw(
+        st.lists(
+            st.floats(-10, 10, allow_nan=False, allow_infinity=False), min_size=size, max_size=size
+        )
+    )
+    p, g = np.array(proxy, dtype=float), np.array(gold)
+    ns = list(range(1, size + 1))
+    estimates = bon_matrix(p[None], g[None], ns)[0]
+    for n, estimate in zip(ns, estimates, strict=True):
+        assert estimate == pytest.approx(_enumerated(p, g, n), abs=1e-9)
 
 
 @settings(max_examples=60)
@@ -78,8 +123,9 @@ def test_the_estimator_equals_the_average_over_every_subset_with_ties():
     data=st.data(),
 )
 def test_the_estimator_matches_monte_carlo_over_random_subsets(proxy, data):
-    """The unbiased estimate against the average over many random n-subsets: within the
-    Monte Carlo error (5 standard errors, and exact when every pick is the same)."""
+    """The unbiased estimate against the average over many random n-subsets, ties broken
+    at random: within the Monte Carlo error (5 standard errors, exact when every pick is
+    the same)."""
     size = len(proxy)
     gold = data.draw(
         st.lists(
@@ -91,7 +137,12 @@ def test_the_estimator_matches_monte_carlo_over_random_subsets(proxy, data):
     p, g = np.array(proxy, dtype=float), np.array(gold)
     rng = np.random.default_rng(seed)
     draws = 4000
-    picks = np.array([g[_best(p, rng.choice(size, size=n, replace=False))] for _ in range(draws)])
+    picks = []
+    for _ in range(draws):
+        subset = rng.choice(size, size=n, replace=False)
+        top = subset[p[subset] == p[subset].max()]
+        picks.append(g[rng.choice(top)])
+    picks = np.array(picks)
     estimate = bon_matrix(p[None], g[None], [n])[0, 0]
     error = picks.std(ddof=1) / math.sqrt(draws)
     assert abs(estimate - picks.mean()) <= 5 * error + 1e-9
@@ -108,7 +159,7 @@ def test_a_table_of_prompts_of_different_sizes_is_each_prompt_alone():
     assert np.allclose(table[:, 0], [g.mean() for g in gold])  # n = 1 is the plain mean
 
 
-def test_best_of_all_takes_the_later_of_tied_samples():
+def test_best_of_all_shows_the_later_of_tied_samples_and_expects_their_mean():
     assert best_index(np.array([1.0, 3.0, 2.0, 3.0])) == 3
     proxy, gold = np.array([[1.0, 3.0, 2.0, 3.0]]), np.array([[0.0, 10.0, 0.0, 20.0]])
-    assert bon_matrix(proxy, gold, [4])[0, 0] == 20.0
+    assert bon_matrix(proxy, gold, [4])[0, 0] == 15.0
