@@ -257,10 +257,10 @@ def skip_tied_proxy(
 
     Best-of-n has nothing to choose by on such a prompt (all its responses identical, say):
     its "pick" at every n would be a random sample (one tie block), not the proxy's
-    preference, so the prompt would only flatten the curve. ``rows`` are ``selection.rows`` as indices of ``proxy``;
-    both come back without the skipped prompts, and without ``n_max`` given the largest n
-    is again the smallest sample count of the prompts kept. None left is bad input (one
-    line): the proxy has nothing to choose by anywhere.
+    preference, so the prompt would only flatten the curve. ``rows`` are ``selection.rows``
+    as indices of ``proxy``; both come back without the skipped prompts, and without
+    ``n_max`` given the largest n is again the smallest sample count of the prompts kept.
+    None left is bad input (one line): the proxy has nothing to choose by anywhere.
     """
     tied = [bool(np.all(proxy[list(r)] == proxy[r[0]])) for r in rows]
     if not any(tied):
