@@ -73,7 +73,7 @@ def _sweep_config_class() -> type:
     type=click.Path(),
     default=None,
     help="Preference pairs whose chosen responses the trajectories start from "
-    "(default: the gold's favourite non-nonsense sample per prompt).",
+    "(overrides --trajectory-reference).",
 )
 @click.option("--out", type=click.Path(), default=None, help=f"Sweep folder (--demo: {DEMO_OUT}).")
 @click.option(

@@ -28,6 +28,8 @@ from reports.sweep.rows import (
     headline,
     onset_text,
     path_where,
+    prompts_text,
+    reference_note,
     step_cells,
     summary_cells,
 )
@@ -48,7 +50,6 @@ def sweep_context(record: SweepRecord) -> dict[str, Any]:
     """What ``sweep_section.html.j2`` shows, every attacker-shaped text through ``shown``."""
     samples, config = record.samples, record.config
     files = ", ".join(f"{f.path} ({f.rows} rows)" for f in samples.files)
-    skipped = samples.skipped_fewer_than_2 + samples.skipped_fewer_than_n_max
     t = record.trajectories
     return {
         "sweep_id": record.sweep_id,
@@ -65,16 +66,7 @@ def sweep_context(record: SweepRecord) -> dict[str, Any]:
             ("gold fingerprint", record.gold.fingerprint),
             ("samples", shown(files, MAX_TEXT)),
             ("samples source", shown(samples.source or "given files", MAX_TEXT)),
-            (
-                "prompts",
-                f"{samples.used_prompts} of {samples.prompts} used"
-                + (
-                    f" ({samples.skipped_fewer_than_2} with fewer than 2 samples, "
-                    f"{samples.skipped_fewer_than_n_max} with fewer than n_max skipped)"
-                    if skipped
-                    else ""
-                ),
-            ),
+            ("prompts", prompts_text(samples)),
             (
                 "best-of-n",
                 f"n up to {samples.n_max}"
@@ -118,6 +110,7 @@ def sweep_context(record: SweepRecord) -> dict[str, Any]:
             "attacks": ", ".join(t.attacks),
             "budget": t.budget,
             "references": shown(t.references, MAX_TEXT),
+            "reference_note": shown(reference_note(t), 2 * MAX_TEXT),
             "judges": " and ".join(t.judges),
             "margin": number(t.gold_margin, 3),
             "note": t.note,

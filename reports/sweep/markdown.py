@@ -21,6 +21,7 @@ from reports.sweep.rows import (
     curve_cells,
     fit_rows,
     onset_text,
+    reference_note,
     step_cells,
     summary_cells,
 )
@@ -88,6 +89,8 @@ def render_sweep_markdown(record: SweepRecord, verdict: Verdict | None = None) -
         lines += [
             "",
             "Optimization trajectories (medians over paths; steps from the reference):",
+            "",
+            escape_md(reference_note(t), 600),
             "",
         ]
         lines += _table(SUMMARY_COLUMNS, (summary_cells(s) for s in t.summary if s.paths))

@@ -7,8 +7,10 @@ from harness.experiments.sweep.result import (
     CurvePoint,
     Estimate,
     PathSummary,
+    SamplesRecord,
     StepPoint,
     SweepRecord,
+    Trajectories,
 )
 from harness.experiments.sweep.sweep_lines import (
     fit_weights,
@@ -16,6 +18,7 @@ from harness.experiments.sweep.sweep_lines import (
     number,
     onset_line,
     percent,
+    reference_text,
 )
 
 CURVE_COLUMNS = ("n", "KL_bon", "sqrt", "proxy", "gold", "proxy gain", "gold gain", "nonsense")
@@ -105,6 +108,25 @@ def onset_text(record: SweepRecord) -> str:
     return f"{line[0].upper()}{line[1:]}. Decided by: {method}."
 
 
+def prompts_text(samples: SamplesRecord) -> str:
+    """How many prompts best-of-n used, and why it skipped the others."""
+    skipped = (
+        samples.skipped_fewer_than_2 + samples.skipped_fewer_than_n_max + samples.skipped_tied_proxy
+    )
+    text = f"{samples.used_prompts} of {samples.prompts} used"
+    if not skipped:
+        return text
+    tied = (
+        f", {samples.skipped_tied_proxy} where the proxy scores every sample the same"
+        if samples.skipped_tied_proxy
+        else ""
+    )
+    return (
+        f"{text} ({samples.skipped_fewer_than_2} with fewer than 2 samples, "
+        f"{samples.skipped_fewer_than_n_max} with fewer than n_max{tied} skipped)"
+    )
+
+
 def step_cells(p: StepPoint) -> tuple[str, ...]:
     return (
         "none" if p.step is None else str(p.step),
@@ -130,6 +152,25 @@ def summary_cells(s: PathSummary) -> tuple[str, ...]:
         number(s.final_proxy_gain),
         number(s.final_gold_gain),
     )
+
+
+#: What each reference rule means for the trajectory table's "peak at reference" column.
+REFERENCE_MEANING = {
+    "random": "with no RM choosing the references, a gold peak at the reference is not "
+    "made likely by selection",
+    "proxy-best": "the proxy chose the references (its favourite), so the searches start "
+    "where best-of-N over the samples stops",
+    "file": "the references were given; how they were chosen decides what a gold peak at "
+    "the reference means",
+    "gold-best": "the gold chose the references (its favourite), so a gold peak at the "
+    "reference is likely by selection alone (regression to the mean)",
+}
+
+
+def reference_note(t: Trajectories) -> str:
+    """The reference rule, in words, and what it means for the table beside it."""
+    meaning = REFERENCE_MEANING.get(t.reference_rule)
+    return f"Reference rule {reference_text(t)}" + (f"; {meaning}." if meaning else ".")
 
 
 def path_where(path: AttackPath) -> tuple[str, str]:

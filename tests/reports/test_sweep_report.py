@@ -3,6 +3,7 @@ recorded, and the samples' and paths' hostile text kept inert in HTML and Markdo
 
 from __future__ import annotations
 
+import dataclasses
 import html.parser
 import json
 
@@ -14,6 +15,8 @@ from harness.gate import parse_policy
 from harness.testing import HOSTILE_TEXTS
 from reports.markdown import escape_md
 from reports.sweep import build_sweep_report
+from reports.sweep.html import render_sweep_html
+from reports.sweep.rows import prompts_text, reference_note
 from tests.harness.experiments.sweep.sweeps import make_hostile_sweep, make_sweep
 from tests.reports.test_escaping import _markdown, _tables
 
@@ -28,6 +31,7 @@ SECTIONS = (
     "sweep-steps",
     "sweep-trajectories",
     "plot-trajectory",
+    "trajectory-reference",
     "trajectory-summary",
     "paths",
 )
@@ -78,6 +82,10 @@ def test_rmh_report_renders_every_section(rmh, sweeps, tmp_path):
     assert record.fit.message in shown
     markdown = (tmp_path / "report.md").read_text()
     assert markdown.startswith("## Overoptimization sweep") and "upper bound" in markdown
+    rule = "Reference rule random: per prompt, a seeded random sample among those"
+    assert rule in shown and "not made likely by selection" in shown
+    assert escape_md(rule) in markdown
+    assert markdown.index(escape_md(rule)) < markdown.index("| attack | paths |")
     # gamma, alpha and beta in gold spreads, how the fit weighted, how the onset was decided
     gamma = record.overoptimization.gamma
     for text in (shown, markdown.replace(chr(92), "")):  # Markdown escapes punctuation
@@ -153,3 +161,19 @@ def test_a_rebuilt_report_is_byte_identical(sweeps, tmp_path):
     second = build_sweep_report(sweeps["plain"], out=tmp_path / "b").paths
     for name in first:
         assert first[name].read_bytes() == second[name].read_bytes(), name
+
+
+def test_the_report_names_the_skipped_prompts_and_an_old_sweeps_reference_rule(sweeps):
+    record = read_sweep(sweeps["plain"])
+    assert prompts_text(record.samples) == "4 of 4 used"
+    tied = dataclasses.replace(record.samples, used_prompts=3, skipped_tied_proxy=1)
+    assert prompts_text(tied) == (
+        "3 of 4 used (0 with fewer than 2 samples, 0 with fewer than n_max, 1 where the proxy "
+        "scores every sample the same skipped)"
+    )
+    old = dataclasses.replace(
+        record.trajectories, reference_rule="gold-best", references="the gold's favourite"
+    )
+    page = render_sweep_html(dataclasses.replace(record, trajectories=old))
+    assert "Reference rule gold-best: the gold&#39;s favourite; the gold chose" in page
+    assert "likely by selection alone" in reference_note(old)

@@ -10,9 +10,11 @@ gold and judged along their path; an RL run's steps when its samples are given p
 One job per module:
 
 - ``pipeline``: the orchestrator (``run_sweep``, ``SweepConfig``): score, analyse, write.
-- ``samples``: reading and checking samples files, and the prompts best-of-n can use.
+- ``samples``: reading and checking samples files, and the prompts best-of-n can use
+  (those with samples enough, and, once scored, with proxy scores that differ).
 - ``gold_scores``: the gold as a scorer (one RM, a standardized ensemble, a scores file).
 - ``nonsense``: the heuristic judge on every sample.
+- ``references``: the good response each attack path starts from (random by default).
 - ``trajectory``: the attack paths, read through a recording scorer.
 - ``steps``: an RL run's steps.
 - ``result``: ``sweep.json``'s typed records; ``sweep_lines``: the sweep as text;

@@ -23,15 +23,12 @@ from __future__ import annotations
 import dataclasses
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
 from harness.core.atomic import write_atomic
-from harness.core.data import read_pairs
 from harness.core.errors import HarnessError
 from harness.core.staging import StagedFolder
 from harness.experiments.sweep.analysis import analyse_bon
@@ -39,6 +36,13 @@ from harness.experiments.sweep.bon import KL_NOTE, best_index
 from harness.experiments.sweep.gold_scores import Gold
 from harness.experiments.sweep.nonsense import JUDGE, NOTE, judge_samples
 from harness.experiments.sweep.plots import bon_figure, save_png, steps_figure, trajectory_figure
+from harness.experiments.sweep.references import (
+    REFERENCE_RULES,
+    check_rule,
+    choose_references,
+    file_references,
+    given_references,
+)
 from harness.experiments.sweep.result import (
     SWEEP_FILE,
     Example,
@@ -49,7 +53,12 @@ from harness.experiments.sweep.result import (
     is_sweep,
     sweep_json,
 )
-from harness.experiments.sweep.samples import PromptSelection, SampleSet, select_prompts
+from harness.experiments.sweep.samples import (
+    PromptSelection,
+    SampleSet,
+    select_prompts,
+    skip_tied_proxy,
+)
 from harness.experiments.sweep.steps import step_trajectory
 from harness.experiments.sweep.trajectory import (
     TrajectoryConfig,
@@ -64,7 +73,11 @@ EXAMPLES = 5  # prompts whose best-of-N pick sweep.json keeps (the first ones, n
 @dataclass(frozen=True)
 class SweepConfig:
     """How the sweep runs; recorded in sweep.json. Every field is also an ``rmh sweep``
-    option (the help is the metadata)."""
+    option (the help is the metadata).
+
+    ``trajectory_reference`` defaults to ``random`` because neither RM's score chooses
+    that reference: a reference the gold chose would make "gold peaks at the reference"
+    likely by selection alone (``references.py``)."""
 
     seed: int = field(default=0, metadata={"help": "Seed of the bootstrap and the attacks."})
     n_max: int | None = field(
@@ -107,6 +120,16 @@ class SweepConfig:
             "choices": ("suffix", "response"),
             "help": "suffix: the search edits words appended to the reference; "
             "response: it replaces the whole response.",
+        },
+    )
+    trajectory_reference: str = field(
+        default=REFERENCE_RULES[0],
+        metadata={
+            "choices": REFERENCE_RULES,
+            "help": "The reference each search starts from, per prompt, among the samples the "
+            "heuristic judge does not call nonsense: random (seeded; no RM score chooses "
+            "it, so gold is not made to peak at the start) or proxy-best (the proxy's "
+            "favourite). --references overrides it.",
         },
     )
 
@@ -166,34 +189,6 @@ def check_folder(out: Path) -> None:
         )
 
 
-def _given_references(path: str | None) -> dict[str, str] | None:
-    """The ``--references`` pairs' chosen responses, by prompt (the first pair's), read
-    before anything is scored so that a bad file is refused at once."""
-    if path is None:
-        return None
-    chosen: dict[str, str] = {}
-    for pair in read_pairs(path):
-        chosen.setdefault(pair.prompt, pair.chosen)
-    return chosen
-
-
-def _best_samples(
-    samples: SampleSet,
-    prompts: Sequence[str],
-    rows: Sequence[tuple[int, ...]],
-    gold: np.ndarray,
-    bad: np.ndarray,
-) -> dict[str, str]:
-    """Per prompt, the gold's favourite among the samples the heuristic judge does not
-    call nonsense (ties: the earlier row); prompts whose samples are all nonsense have none."""
-    picked = {}
-    for prompt, indices in zip(prompts, rows, strict=True):
-        fine = [i for i in indices if not bad[i]]
-        if fine:
-            picked[prompt] = samples.samples[max(fine, key=lambda i: (gold[i], -i))].response
-    return picked
-
-
 def bon_selection(
     samples: SampleSet, n_max: int | None
 ) -> tuple[int | None, PromptSelection, list[tuple[int, ...]]]:
@@ -203,6 +198,19 @@ def bon_selection(
     bon_rows = [i for i, s in enumerate(samples.samples) if s.step == bon_step]
     selection = select_prompts([samples.samples[i] for i in bon_rows], n_max)
     return bon_step, selection, [tuple(bon_rows[j] for j in group) for group in selection.rows]
+
+
+def samples_line(samples: SampleSet, bon_step: int | None, selection: PromptSelection) -> str:
+    """The sweep's first line: what was read, what best-of-n uses, what it skipped."""
+    tied = selection.tied_proxy
+    return (
+        f"samples: {len(samples.samples)} rows in {len(samples.files)} file(s); best-of-n on "
+        f"{len(selection.prompts)} of {selection.total} prompts"
+        + (f" (step {bon_step})" if bon_step is not None else "")
+        + f", n up to {selection.n_max}"
+        + (f"; {selection.skipped} prompts skipped" if selection.skipped else "")
+        + (f" ({tied} where the proxy scores every sample the same)" if tied else "")
+    )
 
 
 def run_sweep(
@@ -226,24 +234,20 @@ def run_sweep(
             "gold scores file covers only the sampled rows: use --no-trajectories"
         )
     trajectory_config = config.trajectory() if trajectories else None
-    given = _given_references(inputs.references_file) if trajectories else None
+    given = given_references(inputs.references_file) if trajectories else None
+    if trajectories and given is None:
+        check_rule(config.trajectory_reference)
     samples = inputs.samples.samples
     bon_step, selection, rows = bon_selection(inputs.samples, config.n_max)
     check_folder(out)
-    skipped = selection.fewer_than_2 + selection.fewer_than_n_max
-    echo(
-        f"samples: {len(samples)} rows in {len(inputs.samples.files)} file(s); best-of-n on "
-        f"{len(selection.prompts)} of {selection.total} prompts"
-        + (f" (step {bon_step})" if bon_step is not None else "")
-        + f", n up to {selection.n_max}"
-        + (f"; {skipped} prompts skipped" if skipped else "")
-    )
 
     prompts = [s.prompt for s in samples]
     responses = [s.response for s in samples]
     proxy_scores = inputs.proxy.score(prompts, responses)
     gold_scores = inputs.gold.scorer.score(prompts, responses)
     bad, reasons = judge_samples(responses)
+    selection, rows = skip_tied_proxy(selection, rows, proxy_scores, config.n_max)
+    echo(samples_line(inputs.samples, bon_step, selection))
 
     analysis = analyse_bon(
         [proxy_scores[list(r)] for r in rows],
@@ -281,21 +285,26 @@ def run_sweep(
     )
     paths = None
     if trajectory_config is not None:
-        if given is not None:
-            references, source = given, f"the chosen responses of {inputs.references_file}"
+        if given is not None and inputs.references_file is not None:
+            references = file_references(inputs.references_file, given)
         else:
-            references = _best_samples(inputs.samples, selection.prompts, rows, gold_scores, bad)
-            source = (
-                "per prompt, the sample the gold scores highest among those the heuristic "
-                "judge does not call nonsense"
+            references = choose_references(
+                config.trajectory_reference,
+                inputs.samples,
+                selection.prompts,
+                rows,
+                proxy_scores,
+                bad,
+                seed=config.seed,
             )
         paths = run_trajectories(
-            references,
+            references.by_prompt,
             inputs.proxy,
             inputs.gold.scorer,
             analysis.scales,
             trajectory_config,
-            reference_source=source,
+            reference_source=references.description,
+            reference_rule=references.rule,
             progress=progress,
         )
 
@@ -322,6 +331,7 @@ def run_sweep(
             skipped_fewer_than_2=selection.fewer_than_2,
             skipped_fewer_than_n_max=selection.fewer_than_n_max,
             n_max=selection.n_max,
+            skipped_tied_proxy=selection.tied_proxy,
         ),
         kl_note=KL_NOTE,
         scales=analysis.scales,

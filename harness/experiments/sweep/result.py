@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.errors import HarnessError
-from harness.runlog.record import Record
+from harness.runlog.record import LogVersion, Record
 
 SWEEP_FILE = "sweep.json"
 SCHEMA_VERSION = 2
@@ -241,10 +241,22 @@ class PathSummary(Record):
     final_gold_gain: float | None
 
 
+#: The start of ``Trajectories.references`` when ``--references`` gave them.
+FILE_REFERENCES = "the chosen responses of "
+#: ``Trajectories.reference_rule`` when ``--references`` gave the references.
+FILE_RULE = "file"
+#: The rule of sweeps recorded before the rule was a choice (read from old files only).
+GOLD_BEST_RULE = "gold-best"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Trajectories(Record):
     """The search attacks run from good references, scored by proxy and gold and judged
-    at every step of their path."""
+    at every step of their path.
+
+    ``reference_rule`` is how the references were chosen (``random``, ``proxy-best``,
+    ``file``; ``gold-best`` in sweeps recorded before it was a choice: see
+    ``references.py``), and ``references`` says the same in words."""
 
     attacks: tuple[str, ...]
     params: dict[str, Any]
@@ -252,9 +264,19 @@ class Trajectories(Record):
     judges: tuple[str, ...]
     gold_margin: float
     references: str
+    reference_rule: str
     paths: tuple[AttackPath, ...]
     summary: tuple[PathSummary, ...]
     note: str
+
+    @classmethod
+    def upgrade(cls, data: dict[str, Any], version: LogVersion) -> dict[str, Any]:
+        """A sweep recorded before the rule was a field took the ``--references`` file's
+        responses, or else the gold's favourite non-nonsense sample: its sentence says which."""
+        if "reference_rule" not in data:
+            given = str(data.get("references", "")).startswith(FILE_REFERENCES)
+            data["reference_rule"] = FILE_RULE if given else GOLD_BEST_RULE
+        return data
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -294,7 +316,8 @@ class SampleFile(Record):
 
 @dataclass(frozen=True, kw_only=True)
 class SamplesRecord(Record):
-    """What was read, and which prompts best-of-n used (and why others were skipped)."""
+    """What was read, and which prompts best-of-n used (and why others were skipped:
+    fewer than 2 samples, fewer than ``n_max``, or one proxy score for all of them)."""
 
     files: tuple[SampleFile, ...]
     source: str | None
@@ -306,6 +329,7 @@ class SamplesRecord(Record):
     skipped_fewer_than_2: int
     skipped_fewer_than_n_max: int
     n_max: int
+    skipped_tied_proxy: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)

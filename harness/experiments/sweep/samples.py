@@ -19,12 +19,15 @@ that is not an integer, several files with no step to tell them apart.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from harness.core.data import read_json_lines, string_field
 from harness.core.errors import DataError, HarnessError
@@ -185,7 +188,8 @@ def read_samples(paths: Sequence[str | Path]) -> SampleSet:
 
 @dataclass(frozen=True)
 class PromptSelection:
-    """The prompts best-of-n uses (each with its samples' indices), and the skipped ones."""
+    """The prompts best-of-n uses (each with its samples' indices), and the skipped ones:
+    ``tied_proxy`` is known only once the proxy has scored (``skip_tied_proxy``)."""
 
     prompts: tuple[str, ...]
     rows: tuple[tuple[int, ...], ...]
@@ -193,6 +197,12 @@ class PromptSelection:
     total: int
     fewer_than_2: int
     fewer_than_n_max: int
+    tied_proxy: int = 0
+
+    @property
+    def skipped(self) -> int:
+        """Prompts best-of-n does not use, for every reason."""
+        return self.fewer_than_2 + self.fewer_than_n_max + self.tied_proxy
 
 
 def select_prompts(samples: Sequence[Sample], n_max: int | None) -> PromptSelection:
@@ -235,3 +245,44 @@ def select_prompts(samples: Sequence[Sample], n_max: int | None) -> PromptSelect
         fewer_than_2=len(few),
         fewer_than_n_max=short,
     )
+
+
+def skip_tied_proxy(
+    selection: PromptSelection,
+    rows: Sequence[tuple[int, ...]],
+    proxy: np.ndarray,
+    n_max: int | None,
+) -> tuple[PromptSelection, list[tuple[int, ...]]]:
+    """Skip (and count) the prompts whose samples the proxy scores all the same.
+
+    Best-of-n has nothing to choose by on such a prompt (all its responses identical, say):
+    its "pick" at every n would be a random sample (one tie block), not the proxy's
+    preference, so the prompt would only flatten the curve. ``rows`` are ``selection.rows``
+    as indices of ``proxy``; both come back without the skipped prompts, and without
+    ``n_max`` given the largest n is again the smallest sample count of the prompts kept.
+    None left is bad input (one line): the proxy has nothing to choose by anywhere.
+    """
+    tied = [bool(np.all(proxy[list(r)] == proxy[r[0]])) for r in rows]
+    if not any(tied):
+        return selection, list(rows)
+    if all(tied):
+        scores = np.unique(np.concatenate([proxy[list(r)] for r in rows]))
+        if len(scores) == 1:
+            raise HarnessError(
+                f"the proxy gives every sample the same score ({scores[0]:.6g}); "
+                "best-of-n has nothing to choose by"
+            )
+        raise HarnessError(
+            f"the proxy gives all the samples of a prompt one score, on each of the {len(rows)} "
+            "prompts; best-of-n has nothing to choose by on any of them"
+        )
+    kept = [k for k, is_tied in enumerate(tied) if not is_tied]
+    local = tuple(selection.rows[k] for k in kept)
+    selection = dataclasses.replace(
+        selection,
+        prompts=tuple(selection.prompts[k] for k in kept),
+        rows=local,
+        n_max=n_max if n_max is not None else min(len(r) for r in local),
+        tied_proxy=len(rows) - len(kept),
+    )
+    return selection, [rows[k] for k in kept]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.core.visible import clip
-from harness.experiments.sweep.result import Estimate, PeakFit, SweepRecord
+from harness.experiments.sweep.result import Estimate, PeakFit, SweepRecord, Trajectories
 
 
 def number(value: float | None, digits: int = 2, *, unbounded: str = "n/a") -> str:
@@ -134,11 +134,17 @@ def sweep_lines(record: SweepRecord) -> list[str]:
     return lines
 
 
+def reference_text(t: Trajectories) -> str:
+    """How the trajectories' references were chosen: the rule's name, then in words."""
+    return f"{t.reference_rule}: {t.references}"
+
+
 def trajectory_lines(record: SweepRecord) -> list[str]:
+    """The trajectories' reference rule, then a line per attack (and for all of them)."""
     t = record.trajectories
     if t is None:
         return []
-    lines = []
+    lines = [f"trajectory references, {clip(reference_text(t), 300)}"]
     for s in t.summary:
         if s.paths == 0:
             continue

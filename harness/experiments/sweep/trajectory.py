@@ -17,9 +17,10 @@ only path to a model; so the path is read from the scorer, not from inside the a
 with the same seed, the same budget and the same cache; the attack is given no judges
 (nothing here is a finding), and the path is judged afterwards.
 
-The references are the ``--references`` pairs' chosen responses, or else, per prompt,
-the sample the gold scores highest among those the heuristic judge does not call
-nonsense (a good response by the sweep's own standard).
+The references are chosen before (``references.py``): by default, per prompt, a seeded
+random sample among those the heuristic judge does not call nonsense (neither RM's score
+chooses it, so the gold is not made to peak at the start by selection); or the proxy's
+favourite of them; or the ``--references`` pairs' chosen responses. The rule is recorded.
 """
 
 from __future__ import annotations
@@ -153,9 +154,12 @@ def run_trajectories(
     config: TrajectoryConfig,
     *,
     reference_source: str,
+    reference_rule: str,
     progress: bool = False,
 ) -> Trajectories:
-    """Run every attack from every chosen reference and score and judge its path."""
+    """Run every attack from every chosen reference and score and judge its path;
+    ``reference_rule`` and ``reference_source`` (the rule in words) say how the
+    references were chosen, for the record."""
     from attacks.registry import get_attack
 
     prompts = choose_prompts(list(references), config.prompts, config.seed)
@@ -235,6 +239,7 @@ def run_trajectories(
         judges=tuple(j.name for j in judges),
         gold_margin=margin,
         references=reference_source,
+        reference_rule=reference_rule,
         paths=tuple(paths),
         summary=tuple(summaries),
         note=(

@@ -8,8 +8,9 @@ import math
 
 import pytest
 
+from harness.experiments.sweep.nonsense import judge_samples
 from harness.experiments.sweep.result import read_sweep
-from tests.harness.experiments.sweep.rewards import PREFIX
+from tests.harness.experiments.sweep.rewards import PREFIX, proxy_reward
 from tests.harness.experiments.sweep.samples_data import sample_rows, write_rows
 from tests.harness.experiments.sweep.sweeps import sweep_args
 
@@ -69,6 +70,68 @@ def test_prompts_with_one_sample_are_skipped_and_counted(rmh, tmp_path):
     assert read_sweep(out).samples.skipped_fewer_than_2 == 1
 
 
+def _non_nonsense_by_prompt(samples):
+    """Per prompt, the sampled rows the heuristic judge does not call nonsense, in order."""
+    rows = [json.loads(line) for line in samples.read_text().splitlines()]
+    bad, _ = judge_samples([r["response"] for r in rows])
+    fine: dict[str, list[str]] = {}
+    for row, is_bad in zip(rows, bad, strict=True):
+        if not is_bad:
+            fine.setdefault(row["prompt"], []).append(row["response"])
+    return fine
+
+
+def test_trajectories_start_from_a_random_non_nonsense_sample_by_default(rmh, samples, tmp_path):
+    """Neither RM chooses the default reference: the same picks under the gold and the
+    gold upside down; the output says how the references were chosen."""
+    fine = _non_nonsense_by_prompt(samples)
+    out = tmp_path / "out"
+    code, stdout, err = rmh(*sweep_args([samples], out))
+    assert code == 0, err
+    assert "trajectory references, random: per prompt, a seeded random sample" in stdout
+    record = read_sweep(out)
+    assert record.config["trajectory_reference"] == "random"
+    trajectories = record.trajectories
+    assert trajectories.reference_rule == "random" and "seeded random" in trajectories.references
+    references = {p.prompt: p.reference for p in trajectories.paths}
+    assert len(references) == 2 and all(r in fine[p] for p, r in references.items())
+
+    upside_down = tmp_path / "upside-down"
+    args = sweep_args([samples], upside_down)
+    args[args.index("--gold") + 1] = f"{PREFIX}:reversed_gold_reward"
+    code, _, err = rmh(*args)
+    assert code == 0, err
+    assert {p.prompt: p.reference for p in read_sweep(upside_down).trajectories.paths} == references
+
+
+def test_trajectories_can_start_from_the_proxys_favourite(rmh, samples, tmp_path):
+    fine = _non_nonsense_by_prompt(samples)
+    out = tmp_path / "out"
+    code, stdout, err = rmh(*sweep_args([samples], out, "--trajectory-reference", "proxy-best"))
+    assert code == 0, err
+    assert "trajectory references, proxy-best: per prompt, the sample the proxy" in stdout
+    trajectories = read_sweep(out).trajectories
+    assert trajectories.reference_rule == "proxy-best" and trajectories.paths
+    for path in trajectories.paths:
+        candidates = fine[path.prompt]
+        scores = proxy_reward([path.prompt] * len(candidates), candidates)
+        assert path.reference == candidates[scores.index(max(scores))]  # the earlier row
+
+
+def test_a_prompt_the_proxy_ties_is_skipped_from_best_of_n_and_counted(rmh, tmp_path):
+    tied = [{"prompt": "Say it again.", "response": "The same answer."}] * 8
+    rows = [*sample_rows(per_prompt=8), *tied]
+    out = tmp_path / "out"
+    code, stdout, err = rmh(*sweep_args([write_rows(tmp_path / "s.jsonl", rows)], out))
+    assert code == 0, err
+    first = stdout.splitlines()[0]
+    assert "best-of-n on 4 of 5 prompts" in first
+    assert "; 1 prompts skipped (1 where the proxy scores every sample the same)" in first
+    record = read_sweep(out)
+    assert record.samples.skipped_tied_proxy == 1 and record.samples.used_prompts == 4
+    assert "Say it again." not in {p.prompt for p in record.trajectories.paths}
+
+
 def _row(**fields):
     return {"prompt": "Tell me a joke.", "response": "A joke.", **fields}
 
@@ -97,6 +160,15 @@ BAD_FILES = {
         "'policy_logprob' is inf; logprobs must be finite",
     ),
     "an empty file": ("", "is empty"),
+    "one proxy score for every sample": (
+        [{"prompt": f"p{i}", "response": "The same answer."} for i in range(3) for _ in range(4)],
+        "the proxy gives every sample the same score (0.3); best-of-n has nothing to choose by",
+    ),
+    "one proxy score within each prompt": (
+        [{"prompt": f"p{i}", "response": "yes " * (i + 1)} for i in range(3) for _ in range(4)],
+        "the proxy gives all the samples of a prompt one score, on each of the 3 prompts; "
+        "best-of-n has nothing to choose by on any of them",
+    ),
 }
 
 
@@ -191,12 +263,14 @@ def test_trajectories_start_from_the_given_references(rmh, one_line_error, sampl
         [{"prompt": p, "chosen": c, "rejected": r} for p, c, r in TINY_PAIRS],
     )
     out = tmp_path / "out"
-    code, _, err = rmh(*sweep_args([samples], out, "--references", str(pairs)))
+    code, stdout, err = rmh(*sweep_args([samples], out, "--references", str(pairs)))
     assert code == 0, err
     trajectories = read_sweep(out).trajectories
     chosen = {p: c for p, c, _ in TINY_PAIRS}
     assert trajectories.paths and "pairs.jsonl" in trajectories.references
     assert all(path.reference == chosen[path.prompt] for path in trajectories.paths)
+    assert trajectories.reference_rule == "file"
+    assert f"trajectory references, file: the chosen responses of {pairs}" in stdout
 
     broken = write_rows(tmp_path / "broken.jsonl", [{"prompt": "p", "chosen": "c"}])
     code, _, err = rmh(*sweep_args([samples], tmp_path / "out2", "--references", str(broken)))

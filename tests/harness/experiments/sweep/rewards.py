@@ -35,6 +35,11 @@ def second_gold_reward(prompts: list[str], responses: list[str]) -> list[float]:
     return [100 * g + 7 for g in gold_reward(prompts, responses)]
 
 
+def reversed_gold_reward(prompts: list[str], responses: list[str]) -> list[float]:
+    """The gold upside down: its favourite is this one's least favourite."""
+    return [-g for g in gold_reward(prompts, responses)]
+
+
 def nan_reward(prompts: list[str], responses: list[str]) -> list[float]:
     """The proxy, but NaN for any response mentioning dogs (a broken RM)."""
     scores = proxy_reward(prompts, responses)

@@ -41,3 +41,20 @@ def test_the_same_seed_gives_the_same_sweep(cli_sweep, tmp_path):
     for name in ("curves", "fit", "nonsense", "examples", "steps", "trajectories", "scales"):
         assert getattr(again, name) == getattr(first, name), name
     assert again.config == first.config and again.seed == first.seed == 0
+
+
+def test_a_sweep_recorded_before_the_reference_rule_and_the_tie_skip_reads(cli_sweep, tmp_path):
+    """Older sweep.json files have no reference_rule (their references were the gold's
+    favourite, or a --references file) and no skipped_tied_proxy (nothing was skipped so)."""
+    data = json.loads((cli_sweep / SWEEP_FILE).read_text())
+    assert data["trajectories"]["reference_rule"] == "random"
+    assert data["samples"]["skipped_tied_proxy"] == 0
+    del data["trajectories"]["reference_rule"], data["samples"]["skipped_tied_proxy"]
+    for references, rule in (
+        ("per prompt, the sample the gold scores highest among those ...", "gold-best"),
+        ("the chosen responses of pairs.jsonl", "file"),
+    ):
+        data["trajectories"]["references"] = references
+        (tmp_path / SWEEP_FILE).write_text(json.dumps(data))
+        old = read_sweep(tmp_path)
+        assert old.trajectories.reference_rule == rule and old.samples.skipped_tied_proxy == 0

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from harness.core.errors import DataError, HarnessError
-from harness.experiments.sweep.samples import read_samples, select_prompts
+from harness.experiments.sweep.samples import read_samples, select_prompts, skip_tied_proxy
 from tests.harness.experiments.sweep.samples_data import sample_rows, write_rows
 
 
@@ -79,3 +80,42 @@ def test_prompts_with_too_few_samples_are_skipped_and_counted(tmp_path):
     lonely = read_samples([write_rows(tmp_path / "t.jsonl", rows[:1])]).samples
     with pytest.raises(HarnessError, match="no prompt has 2 or more samples"):
         select_prompts(lonely, None)
+
+
+def _three_prompts(tmp_path):
+    """Prompts p1, p2, p3 with 3, 5 and 4 samples, selected for best-of-n."""
+    sizes = ((1, 3), (2, 5), (3, 4))
+    rows = [{"prompt": f"p{i}", "response": f"r{j}"} for i, k in sizes for j in range(k)]
+    return select_prompts(read_samples([write_rows(tmp_path / "s.jsonl", rows)]).samples, None)
+
+
+def test_prompts_the_proxy_ties_are_skipped_and_counted(tmp_path):
+    """A prompt whose samples the proxy scores all the same gives best-of-n nothing to
+    choose by: skipped and counted, and the largest n follows the prompts kept."""
+    chosen = _three_prompts(tmp_path)
+    indices = [tuple(r) for r in chosen.rows]
+    proxy = np.array([7.0] * 3 + [1.0, 2.0, 2.0, 3.0, 1.0] + [4.0] * 4)  # p1 and p3 tied
+    kept, kept_rows = skip_tied_proxy(chosen, indices, proxy, None)
+    assert kept.prompts == ("p2",) and kept_rows == [indices[1]] and kept.rows == (indices[1],)
+    assert (kept.tied_proxy, kept.skipped, kept.n_max, kept.total) == (2, 2, 5, 3)
+    given, _ = skip_tied_proxy(chosen, indices, proxy, 3)
+    assert given.n_max == 3  # an --n-max given stays
+    untied = proxy + np.arange(len(proxy)) / 100
+    assert skip_tied_proxy(chosen, indices, untied, None) == (chosen, indices)
+
+
+@pytest.mark.parametrize(
+    ("proxy", "fragment"),
+    [
+        ([2.5] * 12, r"^the proxy gives every sample the same score \(2.5\); best-of-n has"),
+        (
+            [1.0] * 3 + [2.0] * 5 + [3.0] * 4,
+            r"^the proxy gives all the samples of a prompt one score, on each of the 3 prompts",
+        ),
+    ],
+)
+def test_every_prompt_tied_is_one_line(tmp_path, proxy, fragment):
+    chosen = _three_prompts(tmp_path)
+    with pytest.raises(HarnessError, match=fragment) as info:
+        skip_tied_proxy(chosen, [tuple(r) for r in chosen.rows], np.array(proxy), None)
+    assert "\n" not in str(info.value)

@@ -53,7 +53,9 @@ def test_on_a_planted_exploit_gold_peaks_at_the_reference_and_nonsense_is_confir
         Scales(proxy_mean=0.0, proxy_sd=1.0, gold_mean=0.0, gold_sd=1.0),
         config,
         reference_source="given",
+        reference_rule="file",
     )
+    assert (result.references, result.reference_rule) == ("given", "file")
     assert len(result.paths) == 4 and result.judges == ("heuristic", "gold-rm")
     for path in result.paths:
         assert path.points[0].step == 0 and path.points[0].text == path.reference
