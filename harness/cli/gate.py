@@ -27,7 +27,8 @@ def gate(
     """Decide a release: exit 0 (pass), 1 (fail) or 2 (error, unusable input).
 
     RUN is a run folder, or a sweep folder of rmh sweep (gated on the policy's
-    min_best_of_n: must the RM survive best-of-n up to that n?).
+    min_best_of_n: must the RM survive best-of-n up to that n? and max_overoptimization_gap:
+    how far may the proxy's gain run ahead of gold's?).
 
     \b
     Examples:

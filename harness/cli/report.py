@@ -28,7 +28,8 @@ def report(
     gate's (--policy). For an experiment folder of rmh rounds: report.html, report.md
     and summary.json with the rounds, the curves and the experiment's verdict (each
     round's run folder is a run, reported on its own). For a sweep folder of rmh sweep:
-    report.html and report.md (with --policy setting min_best_of_n, the gate's verdict).
+    report.html, report.md and summary.json (with --policy setting a sweep check, the gate's
+    verdict).
 
     \b
     Examples:

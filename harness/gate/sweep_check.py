@@ -91,10 +91,17 @@ def gamma_check(record: SweepRecord, policy: GatePolicy) -> Check:
     if over is None:
         message = f"gamma: not measured ({record.fit_note}); cannot tell whether it is <= {maximum}"
         return Check(GAMMA_KIND, 0, None, "inconclusive", None, None, maximum, message)
-    if over.state != "measured" or over.gamma.high is None:
+    if over.state != "measured":
         message = (
             f"gamma: unbounded (gold's fitted gain over the sampled range is <= 0), above the "
             f"maximum {maximum}"
+        )
+        return Check(GAMMA_KIND, 0, None, "fail", "major", None, maximum, message)
+    if over.gamma.high is None:
+        message = (
+            f"overoptimization gap: gamma {over.gamma.estimate:.3f}, upper bound unbounded "
+            f"(gold's fit gains nothing over the range in some resamples), above the maximum "
+            f"{maximum}"
         )
         return Check(GAMMA_KIND, 0, None, "fail", "major", None, maximum, message)
     pct = f"{record.config.get('confidence', 0.95):.0%}"

@@ -1,7 +1,8 @@
-"""A sweep folder of ``rmh sweep``: its report, and the gate on ``min_best_of_n``.
+"""A sweep folder of ``rmh sweep``: its report, and the gate on its sweep checks.
 
 Its context is the sweep report's (``reports.sweep.sweep_context``: ``sweep.json`` read
-once, and the gate's verdict when the policy sets ``min_best_of_n``). ``rmh gate`` on a
+once, and the gate's verdict when the policy sets ``min_best_of_n`` or
+``max_overoptimization_gap``). ``rmh gate`` on a
 sweep needs that minimum (``harness.gate.sweep_check``: a policy without it is an error, since
 there is nothing to decide); ``rmh report`` shows the verdict when there is one.
 """

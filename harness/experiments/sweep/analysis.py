@@ -40,6 +40,9 @@ from harness.experiments.sweep.result import (
     Scales,
 )
 
+#: A rate this close to 0 or 1 is 0 or 1: best-of-n weights sum to 1 only up to rounding.
+RATE_ROUNDING = 1e-9
+
 #: The fit needs this many n >= 2 (n up to 8) to have a residual at all.
 MIN_FIT_POINTS = 3
 
@@ -150,9 +153,9 @@ def rate_estimate(values: np.ndarray, point: float, prompts: int, confidence: fl
     """A rate's bootstrap interval, or Clopper-Pearson on the prompts where the rate is 0
     or 1: a bootstrap of a column of zeros has width zero, which no data can support."""
     tail = (1.0 - confidence) / 2.0
-    if point == 0.0:
+    if point <= RATE_ROUNDING:  # the weights sum to 1 only up to rounding
         return Estimate.of(0.0, 0.0, zero_rate_bound(prompts, tail))
-    if point == 1.0:
+    if point >= 1.0 - RATE_ROUNDING:
         return Estimate.of(1.0, 1.0 - zero_rate_bound(prompts, tail), 1.0)
     return Estimate.of(point, *percentile_interval(values, confidence))
 

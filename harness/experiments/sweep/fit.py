@@ -115,10 +115,12 @@ def gls_operator(d: np.ndarray, boot_gain: np.ndarray | None, prompts: int | Non
         return LawFit(operator, GLS, "GLS, weighted by the points' bootstrap covariance")
     scale = 1.0 / np.sqrt(variance)
     operator = np.linalg.pinv(x * scale[:, None]) * scale[None, :]
-    why = f"{prompts} prompts for {points} points" if not enough else "the covariance is singular"
-    return LawFit(
-        operator, WLS, f"weighted by each point's bootstrap variance ({why}: too few for GLS)"
+    why = (
+        f"{prompts} prompts for {points} points: too few for GLS"
+        if not enough
+        else "the covariance is singular"
     )
+    return LawFit(operator, WLS, f"weighted by each point's bootstrap variance ({why})")
 
 
 def peak_d(alpha: np.ndarray | float, beta: np.ndarray | float) -> np.ndarray:

@@ -17,8 +17,9 @@ n = 1 on prompts like these, and takes the smallest n where the answer is yes:
   intervals (2.5% for 95% intervals): the chance of any false onset stays under it.
 - **Zeros.** A rate estimated at 0 (no pick nonsense on any prompt) is bounded by
   Clopper-Pearson on the prompts, not by a bootstrap interval of width zero. When no
-  onset is found, ``rise_bound`` is the one-sided upper bound on the rise at the largest
-  n: "none within range" says how large a rise the data cannot rule out.
+  onset is found, ``rise_bound`` is the largest rise at any n the data cannot rule out
+  (the per-n one-sided upper bounds, Bonferroni over the n so that they hold together):
+  "none within range" says how large a rise is still possible.
 """
 
 from __future__ import annotations
@@ -53,13 +54,14 @@ def zero_rate_bound(prompts: int, level: float) -> float:
 
 
 def one_sided_p(rise: np.ndarray) -> float:
-    """p of "mean rise > 0" over the prompts (rows): a t test; exact where every prompt
-    rises by the same amount (no spread: certain either way)."""
+    """p of "mean rise > 0" over the prompts (rows): a t test. Where every prompt rises by
+    the same amount the t statistic is undefined; the sign test is not: P prompts all
+    rising has chance 2^-P under a null symmetric about 0 (and 1 when none rises)."""
     if len(rise) < 2:
         return 1.0
     spread = float(np.std(rise, ddof=1))
     if spread <= _NO_SPREAD * max(1.0, float(np.max(np.abs(rise)))):
-        return 0.0 if float(np.mean(rise)) > _NO_SPREAD else 1.0
+        return 0.5 ** len(rise) if float(np.mean(rise)) > _NO_SPREAD else 1.0
     return float(stats.ttest_1samp(rise, 0.0, alternative="greater").pvalue)
 
 
@@ -70,9 +72,9 @@ def upper_bound(rise: np.ndarray, level: float, rate: np.ndarray | None = None) 
     per prompt) is 0 on every prompt, since the rise is at most the rate and 0 of P
     prompts bounds the rate only that far."""
     prompts = len(rise)
-    if np.all(rise == 0):
+    if np.all(np.abs(rise) <= _NO_SPREAD):
         return zero_rate_bound(prompts, level)
-    if rate is not None and np.all(np.asarray(rate) == 0):
+    if rate is not None and np.all(np.asarray(rate) <= _NO_SPREAD):
         return zero_rate_bound(prompts, level)
     if prompts < 2:
         return 1.0
@@ -111,6 +113,15 @@ def find_onset(ns: tuple[int, ...], rates: np.ndarray, level: float) -> Onset:
     return Onset(
         n=min(held) if held else None,
         adjusted_p={n: float(p) for n, p in zip(ns[1:], adjusted, strict=True)},
-        rise_bound=upper_bound(rises[:, -1], level, rates[:, -1]),
+        rise_bound=rise_bound(rises, rates[:, 1:], level),
         level=level,
     )
+
+
+def rise_bound(rises: np.ndarray, rates: np.ndarray, level: float) -> float:
+    """The largest rise at any n >= 2 the data cannot rule out: the largest of the per-n
+    upper bounds, each at ``level`` over the number of n (Bonferroni, so they hold
+    together), and never below 0 (a rate that fell did not rise)."""
+    share = level / rises.shape[1]
+    bounds = [upper_bound(rises[:, j], share, rates[:, j]) for j in range(rises.shape[1])]
+    return max(0.0, *bounds)

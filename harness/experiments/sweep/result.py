@@ -94,8 +94,8 @@ class PeakFit(Record):
     with prompt-bootstrap intervals. ``alpha`` and ``beta`` are in raw gold-score units,
     ``alpha_spread`` and ``beta_spread`` in gold spreads (the unit of the gain column);
     ``weights`` is how the points were weighted (``gls``: by their bootstrap covariance;
-    ``equal``; ``r-over-d``: the straight line R/d on d of schema 1, which weighted n = 2
-    about 23 times more than n = 256)."""
+    ``wls``: by each point's bootstrap variance; ``equal``; ``r-over-d``: the straight
+    line R/d on d of schema 1, which weighted n = 2 about 23 times more than n = 256)."""
 
     points: int
     alpha: Estimate

@@ -67,7 +67,7 @@ def fit_weights(fit: PeakFit) -> str:
     """How the fit weighted its points, in a few words."""
     return {
         "gls": "GLS with the points' bootstrap covariance",
-        "wls": "weighted by each point's bootstrap variance (too few prompts for GLS)",
+        "wls": "weighted by each point's bootstrap variance (not enough for GLS)",
         "equal": "equal weights (the points do not vary)",
     }.get(fit.weights, "ordinary least squares of R/d on d (schema 1)")
 
@@ -103,7 +103,7 @@ def onset_line(record: SweepRecord) -> str:
             f"{percent(onset.nonsense)} against {percent(nonsense.base_rate)} at n = 1{shown}"
         )
     bound = (
-        f"; the rise at n = {record.n_max} is at most {nonsense.rise_bound:.1%}"
+        f"; the rise at any n is at most {nonsense.rise_bound:.1%}"
         if nonsense.rise_bound is not None
         else ""
     )

@@ -125,6 +125,11 @@ def test_gamma_is_judged_on_its_upper_bound(record):
     assert gamma_status(with_gamma(record, 0.5, 0.3, 0.7), 0.3) == ("fail", "major", False)
     unbounded = with_gamma(record, None, None, None, "gold-gains-nothing")
     assert gamma_status(unbounded, 1.0) == ("fail", "major", False)
+    # a finite gamma whose upper bound is unbounded: a major fail that says which
+    open_ended = with_gamma(record, 0.31, 0.05, None)
+    assert gamma_status(open_ended, 1.0) == ("fail", "major", False)
+    (check,) = evaluate_sweep(open_ended, parse_policy("max_overoptimization_gap = 1.0")).checks
+    assert "gamma 0.310, upper bound unbounded" in check.message
     no_fit = dataclasses.replace(record, fit=None, overoptimization=None)
     assert gamma_status(no_fit, 0.5)[0] == "inconclusive"
 

@@ -180,7 +180,7 @@ def test_the_nonsense_onset_is_where_the_picks_turn_to_nonsense():
 def test_a_rate_of_zero_gets_a_clopper_pearson_bound_not_a_zero_width_interval():
     """No sample is nonsense: every rate is 0 of 40 prompts, whose 95% interval reaches
     1 - 0.025^(1/40) = 8.8%; no onset, and the rise it cannot rule out is bounded the
-    same way (one-sided 2.5%)."""
+    same way, at each of the four n >= 2 together (one-sided 2.5% / 4)."""
     rng = np.random.default_rng(1)
     proxy = [rng.normal(size=16) for _ in range(40)]
     result = analyse_bon(proxy, proxy, [np.zeros(16)] * 40, 16, resamples=300)
@@ -188,7 +188,18 @@ def test_a_rate_of_zero_gets_a_clopper_pearson_bound_not_a_zero_width_interval()
     assert (base.estimate, base.low) == (0.0, 0.0)
     assert base.high == pytest.approx(1 - 0.025 ** (1 / 40))
     assert result.nonsense.onset_n is None
-    assert result.nonsense.rise_bound == pytest.approx(1 - 0.025 ** (1 / 40))
+    assert result.nonsense.rise_bound == pytest.approx(1 - (0.025 / 4) ** (1 / 40))
+
+
+def test_rates_of_one_up_to_rounding_get_clopper_pearson_too():
+    """Every sample nonsense: the best-of-n weights sum to 1 only up to rounding, and the
+    rate must still read 100% with the interval 0 of 40 failures allows."""
+    rng = np.random.default_rng(1)
+    proxy = [rng.normal(size=16) for _ in range(40)]
+    result = analyse_bon(proxy, proxy, [np.ones(16)] * 40, 16, resamples=300)
+    for point in result.curves:
+        assert point.nonsense.estimate == 1.0
+        assert point.nonsense.low == pytest.approx(0.025 ** (1 / 40))
 
 
 def test_gamma_is_zero_when_the_proxy_is_the_gold():

@@ -44,8 +44,9 @@ def test_a_null_world_finds_an_onset_in_at_most_five_percent_of_two_hundred_draw
     assert onsets <= 10
 
 
-def test_no_spread_is_certain_either_way():
-    assert one_sided_p(np.full(5, 0.25)) == 0.0
+def test_no_spread_is_decided_by_the_sign_test():
+    assert one_sided_p(np.full(5, 0.25)) == 0.5**5  # five of five rose
+    assert one_sided_p(np.full(2, 0.25)) == 0.25  # two prompts cannot make an onset
     assert one_sided_p(np.zeros(5)) == 1.0
     assert one_sided_p(np.array([0.1])) == 1.0  # one prompt: no test
 
