@@ -20,6 +20,7 @@ import numpy as np
 from harness.core.errors import HarnessError
 from harness.experiments.sweep.bon import bon_table, kl_bon, n_grid
 from harness.experiments.sweep.fit import (
+    LawFit,
     gls_operator,
     nearest_power_of_two,
     peak_d,
@@ -133,7 +134,10 @@ def analyse_bon(
         )
         for j, n in enumerate(ns)
     )
-    fit, fit_note = _fit(ns, means, boot, confidence, proxy, gold, scales)
+    used, d = _law_points(ns)
+    enough = len(used) >= MIN_FIT_POINTS
+    gold_curve = _law_curve(d, used, means, boot, "gold", len(proxy)) if enough else None
+    fit, fit_note = _fit(ns, used, d, gold_curve, means, confidence, proxy, gold, scales)
     onset = find_onset(ns, tables["nonsense"], (1.0 - confidence) / 2.0)
     nonsense = Nonsense(
         judge=judge,
@@ -145,7 +149,12 @@ def analyse_bon(
         adjusted_p={str(n): p for n, p in onset.adjusted_p.items()},
         rise_bound=onset.rise_bound,
     )
-    overoptimization = _overoptimization(ns, means, boot, confidence, scales, len(proxy))
+    overoptimization = None
+    if gold_curve is not None:
+        proxy_curve = _law_curve(d, used, means, boot, "proxy", len(proxy))
+        overoptimization = _overoptimization(
+            d, gold_curve.scaled(scales.gold_sd), proxy_curve.scaled(scales.proxy_sd), confidence
+        )
     return BonAnalysis(ns, scales, curves, fit, fit_note, nonsense, overoptimization)
 
 
@@ -166,34 +175,56 @@ def _law_points(ns: tuple[int, ...]) -> tuple[list[int], np.ndarray]:
     return used, np.sqrt(np.asarray([kl_bon(ns[j]) for j in used], dtype=np.float64))
 
 
-def _overoptimization(
-    ns: tuple[int, ...],
+@dataclass(frozen=True)
+class LawCurve:
+    """One RM's best-of-n gains fitted by the law: how the fit weighted, alpha and beta,
+    and their values on every bootstrap resample."""
+
+    law: LawFit
+    alpha: float
+    beta: float
+    alphas: np.ndarray
+    betas: np.ndarray
+
+    def scaled(self, unit: float) -> LawCurve:
+        """The same fit in units of ``unit``. Weighting by the points' spread makes the
+        fit scale-equivariant, so dividing is the same as refitting scaled gains."""
+        return LawCurve(
+            self.law, self.alpha / unit, self.beta / unit, self.alphas / unit, self.betas / unit
+        )
+
+
+def _law_curve(
+    d: np.ndarray,
+    used: list[int],
     means: dict[str, np.ndarray],
     boot: dict[str, np.ndarray],
-    confidence: float,
-    scales: Scales,
+    name: str,
     prompts: int,
-) -> Overoptimization | None:
-    """gamma with its interval, both curves fitted in spread units (``gamma.py``)."""
-    used, d = _law_points(ns)
-    if len(used) < MIN_FIT_POINTS:
-        return None
-    fits = {}
-    for name, unit in (("gold", scales.gold_sd), ("proxy", scales.proxy_sd)):
-        boot_gain = (boot[name][:, used] - boot[name][:, :1]) / unit
-        law = gls_operator(d, boot_gain, prompts)
-        fits[name] = (law.apply((means[name][used] - means[name][0]) / unit), law.apply(boot_gain))
+) -> LawCurve:
+    """The law fitted to the gains of ``name`` (``proxy`` or ``gold``) in raw units, once
+    for the point estimate and once per resample with the same operator."""
+    boot_gain = boot[name][:, used] - boot[name][:, :1]
+    law = gls_operator(d, boot_gain, prompts)
+    alpha, beta = (float(v) for v in law.apply(means[name][used] - means[name][0]))
+    alphas, betas = law.apply(boot_gain)
+    return LawCurve(law, alpha, beta, alphas, betas)
+
+
+def _overoptimization(
+    d: np.ndarray, gold: LawCurve, proxy: LawCurve, confidence: float
+) -> Overoptimization:
+    """gamma with its interval, from both curves' fits in spread units (``gamma.py``)."""
     k = float(d[-1])
-    (ga, gb), (pa, pb) = fits["gold"][0], fits["proxy"][0]
-    point = float(gamma(ga, gb, pa, pb, k))
-    (gas, gbs), (pas, pbs) = fits["gold"][1], fits["proxy"][1]
-    low, high = percentile_interval(gamma(gas, gbs, pas, pbs, k), confidence)
+    point = float(gamma(gold.alpha, gold.beta, proxy.alpha, proxy.beta, k))
+    boots = gamma(gold.alphas, gold.betas, proxy.alphas, proxy.betas, k)
+    low, high = percentile_interval(boots, confidence)
     return Overoptimization(
         gamma=Estimate.of(point, low, high),
         state=MEASURED if np.isfinite(point) else UNBOUNDED,
         d_max=k,
-        proxy_alpha=Estimate.of(float(pa), *percentile_interval(pas, confidence)),
-        proxy_beta=Estimate.of(float(pb), *percentile_interval(pbs, confidence)),
+        proxy_alpha=Estimate.of(proxy.alpha, *percentile_interval(proxy.alphas, confidence)),
+        proxy_beta=Estimate.of(proxy.beta, *percentile_interval(proxy.betas, confidence)),
         note=(
             f"area between the gold and proxy best-of-n fits over 0 <= d <= {k:.2f} "
             "(n up to the largest sampled), over gold's area; both in score spreads"
@@ -203,16 +234,17 @@ def _overoptimization(
 
 def _fit(
     ns: tuple[int, ...],
+    used: list[int],
+    d: np.ndarray,
+    curve: LawCurve | None,
     means: dict[str, np.ndarray],
-    boot: dict[str, np.ndarray],
     confidence: float,
     proxy: Sequence[np.ndarray],
     gold: Sequence[np.ndarray],
     scales: Scales,
 ) -> tuple[PeakFit | None, str]:
     n_max = ns[-1]
-    used, d = _law_points(ns)
-    if len(used) < MIN_FIT_POINTS:
+    if curve is None:
         return None, (
             f"No fit: best-of-n up to n = {n_max} gives {len(used)} point(s) beyond n = 1, "
             f"and the fit needs {MIN_FIT_POINTS} (at least 8 samples per prompt)"
@@ -221,11 +253,9 @@ def _fit(
         f"Fitted on n = {', '.join(str(ns[j]) for j in used)} ({len(used)} points); a fit is "
         "only as good as the range of n it saw"
     )
-    boot_gain = boot["gold"][:, used] - boot["gold"][:, :1]
-    law = gls_operator(d, boot_gain, len(proxy))
-    alpha, beta = (float(v) for v in law.apply(means["gold"][used] - means["gold"][0]))
-    alphas, betas = law.apply(boot_gain)
-    note += f"; {law.note}"
+    alpha, beta, alphas, betas = curve.alpha, curve.beta, curve.alphas, curve.betas
+    spread = curve.scaled(scales.gold_sd)
+    note += f"; {curve.law.note}"
     d_star = float(peak_d(alpha, beta))
     d_boot = peak_d(alphas, betas)
     d_low, d_high = percentile_interval(d_boot, confidence)
@@ -260,13 +290,9 @@ def _fit(
         points=len(used),
         alpha=Estimate.of(alpha, *percentile_interval(alphas, confidence)),
         beta=Estimate.of(beta, *percentile_interval(betas, confidence)),
-        alpha_spread=Estimate.of(
-            alpha / scales.gold_sd, *percentile_interval(alphas / scales.gold_sd, confidence)
-        ),
-        beta_spread=Estimate.of(
-            beta / scales.gold_sd, *percentile_interval(betas / scales.gold_sd, confidence)
-        ),
-        weights=law.weights,
+        alpha_spread=Estimate.of(spread.alpha, *percentile_interval(spread.alphas, confidence)),
+        beta_spread=Estimate.of(spread.beta, *percentile_interval(spread.betas, confidence)),
+        weights=curve.law.weights,
         d_star=Estimate.of(d_star, d_low, d_high),
         n_star=Estimate.of(n_star, peak_n(d_low), peak_n(d_high)),
         n_star_power_of_two=nearest_power_of_two(n_star),

@@ -39,8 +39,8 @@ METHOD = "one-sided paired t per n against n = 1, prompts as units, Holm over th
 @dataclass(frozen=True)
 class Onset:
     """The smallest n whose rise is significant after Holm (None: none within range),
-    the Holm-adjusted p-value of each n >= 2, and the upper bound on the rise at the
-    largest n, at one-sided ``level``."""
+    the Holm-adjusted p-value of each n >= 2, and the largest rise at any n the data
+    cannot rule out (``rise_bound``), at family-wise one-sided ``level``."""
 
     n: int | None
     adjusted_p: dict[int, float]
