@@ -13,7 +13,7 @@ each way of weighting the eight points n = 2..256:
 - ``equal``: R ~ d + d^2 with equal weights;
 - ``wls``: each point weighted by its bootstrap variance;
 - ``gls``: the full bootstrap covariance (``-`` when it is singular; the count of draws
-  where it could be inverted is shown);
+  where it is not is shown);
 - ``sweep``: what the sweep does (``fit.gls_operator``: GLS from four prompts per point,
   else WLS).
 
@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 
 from harness.experiments.sweep.bon import bon_table, kl_bon, n_grid
-from harness.experiments.sweep.fit import design, gls_operator, resample_counts, resampled_means
+from harness.experiments.sweep.fit import GLS, gls_operator, resample_counts, resampled_means
 from tests.harness.experiments.sweep.synthetic import synthetic_scores
 
 ALPHA, BETA = 1.0, 0.35
@@ -41,18 +41,13 @@ PROMPTS = (8, 16, 32, 128, 1000)
 
 
 def operators(d: np.ndarray, boot: np.ndarray, prompts: int) -> dict[str, np.ndarray | None]:
-    x = design(d)
-    covariance = np.cov(boot, rowvar=False)
-    weight = 1.0 / np.diag(covariance)
-    try:
-        factor = np.linalg.cholesky(covariance)
-        gls = np.linalg.pinv(np.linalg.solve(factor, x)) @ np.linalg.inv(factor)
-    except np.linalg.LinAlgError:
-        gls = None
+    """Each weighting as ``fit.gls_operator`` builds it (GLS: None where the covariance is
+    singular)."""
+    full = gls_operator(d, boot)  # no prompt count: GLS whenever the covariance allows
     return {
-        "equal": np.linalg.pinv(x),
-        "wls": np.linalg.solve(x.T @ (weight[:, None] * x), x.T * weight),
-        "gls": gls,
+        "equal": gls_operator(d, None).operator,
+        "wls": gls_operator(d, boot, prompts=0).operator,  # no prompts: the diagonal
+        "gls": full.operator if full.weights == GLS else None,
         "sweep": gls_operator(d, boot, prompts).operator,
     }
 
