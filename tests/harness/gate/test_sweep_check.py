@@ -33,13 +33,16 @@ def with_n_star(record, estimate, low, high, peak="within"):
     return dataclasses.replace(record, fit=fit)
 
 
-def status(record, minimum, **policy):
-    verdict = evaluate_sweep(
-        record, parse_policy(f"min_best_of_n = {minimum}").model_copy(update=policy)
-    )
+def one_check(record, key, value, kind, policy):
+    """(status, severity, passed) of the one check a policy setting ``key`` makes."""
+    verdict = evaluate_sweep(record, parse_policy(f"{key} = {value}").model_copy(update=policy))
     (check,) = verdict.checks
-    assert check.kind == "best-of-n"
+    assert check.kind == kind
     return check.status, check.severity, verdict.passed
+
+
+def status(record, minimum, **policy):
+    return one_check(record, "min_best_of_n", minimum, "best-of-n", policy)
 
 
 def test_the_lower_bound_decides(record):
@@ -110,12 +113,7 @@ def with_gamma(record, estimate, low, high, state="measured"):
 
 
 def gamma_status(record, maximum, **policy):
-    verdict = evaluate_sweep(
-        record, parse_policy(f"max_overoptimization_gap = {maximum}").model_copy(update=policy)
-    )
-    (check,) = verdict.checks
-    assert check.kind == "overoptimization-gap"
-    return check.status, check.severity, verdict.passed
+    return one_check(record, "max_overoptimization_gap", maximum, "overoptimization-gap", policy)
 
 
 def test_gamma_is_judged_on_its_upper_bound(record):
