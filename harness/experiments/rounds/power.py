@@ -188,6 +188,12 @@ class PowerCheck:
     def underpowered(self) -> bool:
         return any(c.primary and c.underpowered for c in self.contrasts)
 
+    @property
+    def prompts_needed(self) -> int | None:
+        """The most prompts any underpowered contrast needs for 80% power (None: none)."""
+        needs = [c.prompts_needed for c in self.contrasts if c.underpowered and c.prompts_needed]
+        return max(needs, default=None)
+
     def lines(self) -> list[str]:
         head = (
             f"power before retraining (80% power, two-sided 95%, effect size "

@@ -322,7 +322,7 @@ def decide(
         )
 
     blocked = _blocked(limits)
-    extra = _prompts_needed(power)
+    extra = None if power is None else power.prompts_needed
     settle = (
         f"; {extra} evaluation prompts would give 80% power at effect {s.effect_size}"
         if extra
@@ -388,15 +388,7 @@ def underpowered_verdict(arm: str, control: str, power: PowerCheck) -> ArmVerdic
         f"underpowered: a primary contrast's minimum detectable effect exceeds "
         f"{power.effect_size}; the experiment stopped before retraining (--require-power)"
     )
-    extra = _prompts_needed(power)
+    extra = power.prompts_needed
     return ArmVerdict(
         "underpowered", arm, control, 0, (why, *power.lines()), (), extra, power=power
     )
-
-
-def _prompts_needed(power: PowerCheck | None) -> int | None:
-    """The most prompts any underpowered primary contrast needs for 80% power."""
-    if power is None:
-        return None
-    needs = [p.prompts_needed for p in power.contrasts if p.underpowered and p.prompts_needed]
-    return max(needs, default=None)
