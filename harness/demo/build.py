@@ -148,7 +148,15 @@ def build_demo_checkpoint(
     meta = target / "rmh_demo.json"
     if meta.is_file() and not rebuild:
         return DemoBuild(target, False, json.loads(meta.read_text()))
-    summary = _train(recipe, target, progress)
+    # Several processes may ask at once (two `rmh` commands, parallel test workers): the
+    # first trains, the others wait and reuse its checkpoint rather than train it again.
+    from filelock import FileLock
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target.parent / f".{target.name}.lock")):
+        if meta.is_file() and not rebuild:
+            return DemoBuild(target, False, json.loads(meta.read_text()))
+        summary = _train(recipe, target, progress)
     return DemoBuild(target, True, summary)
 
 

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -142,6 +143,38 @@ def test_a_recipes_cache_key_follows_its_own_data_file(tmp_path, monkeypatch):
     assert after_train["demo"] != before["demo"] and after_train["gold"] == after_gold["gold"]
 
 
+def test_two_builders_at_once_train_once(tmp_path, monkeypatch):
+    """Two processes (here threads, each with its own lock file handle) asking for the same
+    demo RM at once: one trains, the other waits and reuses its checkpoint."""
+    import threading
+    import time
+
+    monkeypatch.setenv("RMH_CACHE_DIR", str(tmp_path))
+    trained = []
+
+    def slow_train(recipe, target, progress):
+        trained.append(recipe.name)
+        time.sleep(0.3)  # long enough for the other builder to arrive while this one trains
+        target.mkdir(parents=True)
+        summary = {"build_seconds": 0.3}
+        (target / "rmh_demo.json").write_text(json.dumps(summary))
+        return summary
+
+    monkeypatch.setattr(build, "_train", slow_train)
+    results = []
+    builders = [
+        threading.Thread(target=lambda: results.append(build.build_demo_checkpoint()))
+        for _ in range(2)
+    ]
+    for builder in builders:
+        builder.start()
+    for builder in builders:
+        builder.join()
+    assert trained == ["demo"]
+    assert sorted(r.built for r in results) == [False, True]
+    assert results[0].path == results[1].path
+
+
 def test_demo_data_script_reproduces_the_committed_files(tmp_path):
     """The committed JSONL is exactly what the generator writes (no hand edits)."""
     import importlib.util
@@ -169,15 +202,21 @@ def test_demo_data_script_reproduces_the_committed_files(tmp_path):
 
 @pytest.mark.slow
 def test_rmh_demo_builds_attacks_and_replays(tmp_path):
-    """`rmh demo` from nothing: trains both RMs, saves safetensors, reloads, runs a suite.
+    """`rmh demo`: trains both RMs (or reuses them), saves safetensors, reloads, runs a suite.
 
     It writes a run folder with a run log, findings and the report, and prints the gate's
     verdict. A second run reuses the cached checkpoint, and replays the first run's
     findings before it searches.
+
+    The cache is the test environment's own (``RMH_CACHE_DIR``) when one is set: training
+    both RMs takes minutes on CI's cores, and the other tests need the same two. Whichever
+    process asks first trains them (under a lock; the others wait), so from an empty cache
+    this test or another one trains them; either way the checkpoints are checked here.
     """
     from harness.runlog import LOG_NAME, FindingEntry, ReplayEntry, read_log
 
-    env = {**os.environ, "RMH_CACHE_DIR": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
+    cache = Path(os.environ.get("RMH_CACHE_DIR") or tmp_path / "cache")
+    env = {**os.environ, "RMH_CACHE_DIR": str(cache), "HF_HUB_OFFLINE": "1"}
     work = tmp_path / "work"
     work.mkdir()
     (work / "first.toml").write_text(FIRST_SUITE)
@@ -191,16 +230,19 @@ def test_rmh_demo_builds_attacks_and_replays(tmp_path):
         timeout=1800,
     )
     assert first.returncode == 0, first.stderr
-    assert "built demo reward model" in first.stdout
+    built = "built demo reward model" in first.stdout
+    assert built or "reused cached demo reward model" in first.stdout, first.stdout
     assert "the hole, before any search: 'python python" in first.stdout
     accuracy, chance = _clean_figures(first.stdout)
     assert accuracy >= 80.0, first.stdout
     assert chance <= 10.0, first.stdout
-    (checkpoint,) = (tmp_path / "cache").glob("demo-rm-*")
+    from harness.demo.build import GOLD, demo_key
+
+    checkpoint = cache / f"demo-rm-{demo_key()}"
     assert (checkpoint / "model.safetensors").is_file()
     assert not list(checkpoint.glob("*.bin"))
-    for built in (tmp_path / "cache").glob("*-rm-*"):  # demo and gold, each timed
-        assert json.loads((built / "rmh_demo.json").read_text())["build_seconds"] > 0
+    for made in (checkpoint, cache / f"gold-rm-{demo_key(GOLD)}"):  # demo and gold, each timed
+        assert json.loads((made / "rmh_demo.json").read_text())["build_seconds"] > 0
 
     log = read_log(work / "runs" / "first" / LOG_NAME)
     assert log.complete and not log.truncated
