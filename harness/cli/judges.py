@@ -130,3 +130,42 @@ def judges_validate(
         (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
         (folder / "report.md").write_text(validation_markdown(measures, heading="#"), "utf-8")
         click.echo(f"wrote {folder / 'summary.json'} and {folder / 'report.md'}")
+
+
+@judges_group.group(name="review")
+def review_group() -> None:
+    """The human review queue's labels."""
+
+
+@review_group.command(name="export")
+@click.argument("reviewed", type=click.Path(dir_okay=False))
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False), help="Labelled JSONL to write."
+)
+@click.option(
+    "--kind", default="reviewed", show_default=True, help="The kind every exported row gets."
+)
+def review_export(reviewed: str, out: str, kind: str) -> None:
+    """Turn a reviewed queue file (CSV or JSONL, label bad/ok) into labelled rows.
+
+    The rows (label 1 for bad, 0 for ok) are what ``rmh judges validate --data`` reads, so
+    a team's reviewed findings measure its judges.
+
+    \b
+    Example:
+      rmh judges review export reviewed.csv --out labelled.jsonl
+      rmh judges validate --data labelled.jsonl --judge heuristic
+    """
+    from pathlib import Path
+
+    from harness.judges import ReviewQueue
+    from harness.judges.labelled import write_labelled
+
+    if not Path(reviewed).is_file():
+        raise HarnessError(f"reviewed file {reviewed} does not exist")
+    if not kind:
+        raise HarnessError("--kind must not be empty")
+    queue = ReviewQueue()
+    queue.import_labels(reviewed)
+    count = write_labelled(queue.labelled_rows(kind), out)
+    click.echo(f"wrote {count} labelled rows to {out}")
