@@ -74,8 +74,8 @@ def parse_judge(text: str) -> JudgeSpec:
     "--calibrate-on",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Preference pairs to calibrate 'calibrate' parameters on. Default: the demo's "
-    "train split (never the labelled rows).",
+    help="Preference pairs to calibrate 'calibrate' parameters on. Default: 252 pairs "
+    "(seeded) of the demo's train split (never the labelled rows).",
 )
 @click.option(
     "--out",
@@ -106,7 +106,7 @@ def judges_validate(
     optional = frozenset() if judges else frozenset({"fluency"})
     rows = read_labelled(data) if data else jv.bundled_rows()
     source = data or "bundled (held-out demo jokes)"
-    calibration = calibrate_on or "the demo's train split"
+    calibration = calibrate_on or f"{jv.CALIBRATION_PAIRS} pairs of the demo's train split"
     ready, skipped = jv.prepare_judges(
         specs,
         calibration=(lambda: read_pairs(calibrate_on)) if calibrate_on else jv.train_pairs,

@@ -1,11 +1,13 @@
 """Judges measured on labelled rows: the bundled set, the judges to measure, the result.
 
-``rmh judges validate`` and a run's judge validation (``[validation]`` in a suite) both
-read the bundled labelled set here (it lives with the demo data, which only this layer
-and above may import) and measure judges with ``harness.judges.validation``.
+``rmh judges validate`` and a run's judge validation (``[validation]`` in a suite: the
+``validation`` log entry, written once after ``init``) both read the bundled
+labelled set here (it lives with the demo data, which only this layer and above may
+import) and measure judges with ``harness.judges.validation``.
 
 Judges with a ``"calibrate"`` parameter (the gold RM's margin) are calibrated on the
-demo's *train* split's clean pairs (``rmh judges validate``), never on the labelled rows:
+demo's *train* split's clean pairs (``rmh judges validate``: a seeded sample of 252 of
+them, as many pairs as a builtin suite calibrates on), never on the labelled rows:
 a margin fitted on the rows it is measured on would flatter it. A run's judges are the
 run's own, calibrated as the run calibrated them (on its suite's pairs, from
 meaning-preserving edits of the references: no label is read).
@@ -32,6 +34,7 @@ from harness.judges import (
 from harness.judges.labelled import LabelledRow, read_labelled
 from harness.judges.validation import JudgeMeasure, validate_judges
 from harness.models import LoadOptions, load_reward_model
+from harness.runlog import JudgesValidationEntry
 from harness.scoring import Scorer
 
 #: What ``rmh judges validate`` measures when no ``--judge`` is given.
@@ -56,11 +59,23 @@ def bundled_rows() -> list[LabelledRow]:
     return read_labelled(bundled_path())
 
 
-def train_pairs() -> list[PreferencePair]:
-    """The demo's train split: what ``rmh judges validate`` calibrates judges on."""
+#: Train pairs a validation calibrates on: as many as the held-out split has (what a
+#: builtin suite calibrates on), so calibrating costs what it costs in a run.
+CALIBRATION_PAIRS = 252
+
+
+def train_pairs(count: int = CALIBRATION_PAIRS, seed: int = 0) -> list[PreferencePair]:
+    """A seeded sample of ``count`` pairs of the demo's train split (in file order): what
+    ``rmh judges validate`` calibrates judges on by default."""
+    import random
+
     from harness.demo.build import train_pairs as demo_train_pairs
 
-    return demo_train_pairs()
+    pairs = demo_train_pairs()
+    if count >= len(pairs):
+        return pairs
+    keep = set(random.Random(seed).sample(range(len(pairs)), count))
+    return [pair for index, pair in enumerate(pairs) if index in keep]
 
 
 @dataclass(frozen=True)
@@ -160,3 +175,43 @@ def validation_summary(
         "judges": [m.to_json() for m in measures],
         "skipped": [{"judge": s.judge, "reason": s.reason} for s in skipped],
     }
+
+
+def run_validation_entry(
+    judges: Sequence[tuple[Judge, JudgeSpec]],
+    *,
+    include_slow: Sequence[str] = (),
+    echo: Callable[[str], None] = print,
+) -> JudgesValidationEntry:
+    """A run's judges (as calibrated) measured on the bundled set: its log entry.
+
+    ``SLOW_JUDGES`` are left out (and said so) unless named in ``include_slow``.
+    """
+    import time
+
+    rows = bundled_rows()
+    kept, skipped = [], []
+    for judge, spec in judges:
+        if spec.name in SLOW_JUDGES and spec.name not in include_slow:
+            reason = "slow (a causal LM per text); list it in [validation] include_slow"
+            skipped.append({"judge": spec.name, "reason": reason})
+        else:
+            kept.append((judge, spec))
+    started = time.perf_counter()
+    measures = measure_judges(kept, rows) if kept else ()
+    seconds = round(time.perf_counter() - started, 3)
+    for m in measures:
+        echo(
+            f"judge {m.judge} on the labelled set: recall {m.recall.value:.1%}, "
+            f"false positives {m.false_positive_rate.value:.1%} ({m.rows} rows)"
+        )
+    for skip in skipped:
+        echo(f"judge {skip['judge']} not validated: {skip['reason']}")
+    return JudgesValidationEntry(
+        data="bundled",
+        rows=len(rows),
+        kinds=kind_counts(rows),
+        judges=tuple(m.to_json() for m in measures),
+        skipped=tuple(skipped),
+        seconds=seconds,
+    )

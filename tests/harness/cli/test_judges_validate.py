@@ -77,14 +77,14 @@ def test_gold_demo_and_heuristic_on_the_bundled_set(rmh, tmp_path):
         str(tmp_path),
     )
     assert code == 0, err
-    assert "calibrating judge gold-rm on 1194 clean pairs" in out
+    assert "calibrating judge gold-rm on 252 clean pairs" in out
     summary = json.loads((tmp_path / "summary.json").read_text())
     names = [j["judge"] for j in summary["judges"]]
     assert names == ["heuristic", "gold-rm", "any judge"]
     gold = summary["judges"][1]
     assert isinstance(gold["params"]["margin"], float)  # calibrated (on the train split)
     assert gold["recall"]["trials"] == 1062
-    assert summary["calibration"] == "the demo's train split"
+    assert summary["calibration"] == "252 pairs of the demo's train split"
 
 
 def test_reviewed_labels_export_and_validate(rmh, tmp_path):
