@@ -243,6 +243,14 @@ def judge_rows(judge: Judge, rows: Sequence[LabelledRow]) -> list[bool | None]:
     groups: dict[tuple[str, str], list[int]] = {}
     for index, row in enumerate(rows):
         groups.setdefault((row.prompt, row.reference), []).append(index)
+    for scorer in judge.rm_scorers():
+        # One batched pass over every text and reference (bucketed by length, padded
+        # dynamically): the judge's per-prompt calls below then read the scorer's cache,
+        # instead of a forward pass of a few texts per prompt.
+        scorer.score(
+            [row.prompt for row in rows] + [prompt for prompt, _ in groups],
+            [row.text for row in rows] + [reference for _, reference in groups],
+        )
     verdicts: list[bool | None] = [None] * len(rows)
     for (prompt, reference), members in groups.items():
         judgements = judge.judge(prompt, reference, [rows[i].text for i in members])

@@ -112,3 +112,20 @@ def test_measures_read_back_from_json():
 def test_a_verdict_per_row():
     with pytest.raises(ValueError, match="2 verdicts for 1 rows"):
         measure("j", _rows("good", 0, 1), [True, False])
+
+
+def test_a_judges_reward_models_score_every_row_in_one_batched_pass():
+    """The per-prompt calls then read the scorer's cache; the verdicts are the judge's."""
+    from harness.judges import GoldRMJudge
+    from harness.models import CallableRewardModel
+    from harness.scoring import Scorer
+
+    def length(prompts, responses):
+        return [float(len(r)) for r in responses]
+
+    rows = _rows("good", 0, 3, "a") + _rows("soup", 1, 3, "b")
+    rows.append(LabelledRow("b", "ref", "x", 1, "truncated"))
+    scorer = Scorer(CallableRewardModel(length), batch_size=64)
+    judge = GoldRMJudge(scorer, margin=0.5)
+    assert judge_rows(judge, rows) == [False] * 6 + [True]  # "x" is shorter than "ref"
+    assert scorer.stats.batches == 1 and scorer.stats.queries == 9  # 7 texts, 2 references
