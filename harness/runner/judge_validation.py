@@ -177,19 +177,40 @@ def validation_summary(
     }
 
 
+def sample_pairs(rows: Sequence[LabelledRow], pairs: int, seed: int) -> list[LabelledRow]:
+    """The rows of ``pairs`` (prompt, joke) groups of the bundled set drawn with ``seed``,
+    in file order. The builder writes each group's rows together, its ``good`` row first,
+    so a ``good`` row starts a group: all of a group is kept, or none of it."""
+    import random
+
+    group_of, groups = [], -1
+    for row in rows:
+        groups += row.kind == "good"
+        group_of.append(max(groups, 0))
+    if pairs > groups:
+        return list(rows)
+    keep = set(random.Random(seed).sample(range(groups + 1), pairs))
+    return [row for row, group in zip(rows, group_of, strict=True) if group in keep]
+
+
 def run_validation_entry(
     judges: Sequence[tuple[Judge, JudgeSpec]],
     *,
     include_slow: Sequence[str] = (),
+    pairs: int | None = None,
+    seed: int = 0,
     echo: Callable[[str], None] = print,
 ) -> JudgesValidationEntry:
     """A run's judges (as calibrated) measured on the bundled set: its log entry.
 
-    ``SLOW_JUDGES`` are left out (and said so) unless named in ``include_slow``.
+    ``SLOW_JUDGES`` are left out (and said so) unless named in ``include_slow``; with
+    ``pairs``, on that many (prompt, joke) groups of the set, drawn with ``seed``.
     """
     import time
 
     rows = bundled_rows()
+    if pairs is not None:
+        rows = sample_pairs(rows, pairs, seed)
     kept, skipped = [], []
     for judge, spec in judges:
         if spec.name in SLOW_JUDGES and spec.name not in include_slow:
@@ -208,7 +229,7 @@ def run_validation_entry(
     for skip in skipped:
         echo(f"judge {skip['judge']} not validated: {skip['reason']}")
     return JudgesValidationEntry(
-        data="bundled",
+        data="bundled" if pairs is None else f"bundled, {pairs} pairs (seed {seed})",
         rows=len(rows),
         kinds=kind_counts(rows),
         judges=tuple(m.to_json() for m in measures),

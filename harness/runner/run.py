@@ -242,6 +242,8 @@ class _Run:
                     run_validation_entry(
                         list(zip(worker.judges(), spec.judges, strict=True)),
                         include_slow=validation.include_slow,
+                        pairs=validation.pairs,
+                        seed=suite.config.seed,
                         echo=self.echo,
                     )
                 )

@@ -75,3 +75,24 @@ def test_slow_judges_are_measured_only_when_listed():
         [(judge, JudgeSpec("fluency"))], include_slow=["fluency"], echo=said.append
     )
     assert entry.skipped == () and len(entry.judges) == 1
+
+
+def test_a_sample_keeps_whole_pairs_and_is_seeded():
+    from harness.runner.judge_validation import bundled_rows, sample_pairs
+
+    rows = bundled_rows()
+    sample = sample_pairs(rows, 60, seed=0)
+    assert len(sample) == 60 * 7 and sample == sample_pairs(rows, 60, seed=0)
+    assert sum(r.kind == "good" for r in sample) == 60
+    assert sample != sample_pairs(rows, 60, seed=1)
+    assert {r.kind for r in sample} == {r.kind for r in rows}
+    assert sample_pairs(rows, 1000, seed=0) == rows
+
+
+def test_the_builtin_suites_validate_their_judges():
+    from harness.suite import resolve_suite
+
+    quick, standard = resolve_suite("quick").config, resolve_suite("standard").config
+    assert quick.validation.enabled and quick.validation.pairs == 60
+    assert standard.validation.enabled and standard.validation.pairs is None
+    assert quick.validation.include_slow == standard.validation.include_slow == []
