@@ -4,6 +4,7 @@ validate`` (judges measured on labelled rows)."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import TYPE_CHECKING
 
 import click
@@ -40,14 +41,17 @@ def judges_list() -> None:
 
 def parse_judge(text: str) -> JudgeSpec:
     """``NAME`` or ``NAME:KEY=VALUE[,KEY=VALUE...]`` (a value that is JSON is read as JSON,
-    as ``--param`` reads it): ``gold-rm:checkpoint=gold-demo,margin=0.5``."""
+    as ``--param`` reads it): ``gold-rm:checkpoint=gold-demo,margin=0.5``,
+    ``ensemble:checkpoints=["a/","b/"],quorum=0.5``."""
     from harness.cli.attack import parse_params
     from harness.judges import JudgeSpec, check_spec
 
     name, _, rest = text.partition(":")
     if not name:
         raise HarnessError(f"--judge {text!r}: give NAME or NAME:KEY=VALUE,...")
-    params = parse_params(tuple(item for item in rest.split(",") if item)) if rest else {}
+    # A comma starts a new parameter only before KEY=, so a JSON list keeps its commas.
+    items = tuple(item for item in re.split(r",(?=[A-Za-z_][\w-]*=)", rest) if item)
+    params = parse_params(items) if rest else {}
     spec = JudgeSpec(name, params)
     check_spec(spec)  # unknown judges and parameters are one line, before anything loads
     return spec

@@ -120,3 +120,13 @@ def test_review_export_needs_references(rmh, one_line_error, tmp_path):
     one_line_error(code, err, "have no reference")
     code, _out, err = rmh("judges", "review", "export", str(tmp_path / "no"), "--out", "x")
     one_line_error(code, err, "does not exist")
+
+
+def test_judge_specs_on_the_command_line():
+    from harness.cli.judges import parse_judge
+
+    assert parse_judge("heuristic").params == {}
+    gold = parse_judge("gold-rm:checkpoint=gold-demo,margin=0.5")
+    assert (gold.name, gold.params) == ("gold-rm", {"checkpoint": "gold-demo", "margin": 0.5})
+    ensemble = parse_judge('ensemble:checkpoints=["a/","b/"],quorum=0.5')
+    assert ensemble.params == {"checkpoints": ["a/", "b/"], "quorum": 0.5}
