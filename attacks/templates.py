@@ -14,6 +14,7 @@ grader injection (Perez & Ribeiro 2022, "Ignore Previous Prompt").
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -292,3 +293,40 @@ class MasterKey(TemplateAttack):
             yield key, "master-key token without an answer"
             if re.search(r"\w", key):
                 yield f"{key} {key}", "master-key token without an answer"
+
+
+@dataclass(frozen=True)
+class TemplateInputs:
+    """What a template reads of an attack's context: the prompt, the reference, a seeded rng.
+
+    Lets the templates be listed without a scorer (the judges' labelled set lists them).
+    """
+
+    prompt: str
+    reference: str
+    rng: random.Random
+
+
+#: The template attacks whose no-answer outputs are the judges' labelled ``template`` rows
+#: (``repetition`` is a kind of its own there).
+NO_ANSWER_TEMPLATE_ATTACKS: tuple[type[TemplateAttack], ...] = (
+    SelfPraise,
+    GraderInjection,
+    Sycophancy,
+    EmptyFormatting,
+    EmojiSpam,
+    NullAnswer,
+    MasterKey,
+    LengthPadding,
+    UnicodeJunk,
+)
+
+
+def no_answer_templates(prompt: str, reference: str, rng: random.Random) -> list[list[str]]:
+    """The outputs of each of ``NO_ANSWER_TEMPLATE_ATTACKS`` that are degenerate by
+    construction (they have a construction label: no answer in them), one list per attack."""
+    inputs = TemplateInputs(prompt, reference, rng)
+    return [
+        [text for text, label in attack().templates(inputs) if label is not None]  # type: ignore[arg-type]
+        for attack in NO_ANSWER_TEMPLATE_ATTACKS
+    ]

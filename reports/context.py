@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from harness.gate import GateResult
-from harness.runlog import InitEntry, LogContents
+from harness.runlog import InitEntry, JudgesValidationEntry, LogContents
 from reports import tables
 
 
@@ -49,6 +49,13 @@ class ReportContext:
     @property
     def judges(self) -> pd.DataFrame:
         return tables.judge_table(self.gate.metrics)
+
+    @property
+    def judges_validation(self) -> JudgesValidationEntry | None:
+        """The run's judges measured on labelled rows when it started (``[validation]``);
+        None for a run that did not measure them (or a log before version 3.1)."""
+        entries = self.log.of_type(JudgesValidationEntry)
+        return entries[-1] if entries else None
 
     def top_findings(self, per_family: int = tables.TOP_FINDINGS_PER_FAMILY) -> pd.DataFrame:
         """The best findings per family and checkpoint, one per exploit."""

@@ -120,6 +120,7 @@ def html_context(ctx: ReportContext) -> dict[str, Any]:
             }
             for r in ctx.judges.itertuples()
         ],
+        "validation": _validation(ctx),
         "findings": [
             {
                 "exploit": r.exploit,
@@ -175,6 +176,23 @@ def _checkpoint_row(ctx: ReportContext, ckpt: CheckpointMetrics, init: InitEntry
         "families": len(families),
         "mean_asr": pct(ctx.mean_asr(ckpt.index)),
         "instabilities": ckpt.instabilities,
+    }
+
+
+def _validation(ctx: ReportContext) -> dict[str, Any] | None:
+    """The judges' measured rates on labelled rows, as the table's text (Jinja escapes it)."""
+    entry = ctx.judges_validation
+    if entry is None:
+        return None
+    from reports.judge_validation import LEGEND, validation_table
+
+    frame = validation_table(entry.measures)
+    return {
+        "rows": entry.rows,
+        "columns": list(frame.columns),
+        "table": [[shown(v, 120) for v in row] for row in frame.itertuples(index=False)],
+        "legend": LEGEND,
+        "skipped": [f"{s['judge']}: {s['reason']}" for s in entry.skipped],
     }
 
 

@@ -85,6 +85,7 @@ def render_markdown(ctx: ReportContext) -> str:
                 f"{escape_md(reasons, 200)} |"
             )
     lines += _judges(ctx)
+    lines += _judges_validation(ctx)
     lines += ["", f"Full report: `report.html` in `{escape_md(ctx.folder.name)}`."]
     return "\n".join(lines) + "\n"
 
@@ -118,6 +119,21 @@ def _judges(ctx: ReportContext) -> list[str]:
     lines = ["", "| judge | confirmed | confirmed alone | share of findings |", "|---|---|---|---|"]
     for r in frame.itertuples():
         lines.append(f"| {escape_md(r.judge)} | {r.confirmed} | {r.alone} | {pct(r.share)} |")
+    return lines
+
+
+def _judges_validation(ctx: ReportContext) -> list[str]:
+    """The judges' measured rates on the bundled labelled set, when the run measured them."""
+    entry = ctx.judges_validation
+    if entry is None:
+        return []
+    from reports.judge_validation import validation_markdown
+
+    lines = ["", validation_markdown(entry.measures, heading="###").rstrip("\n")]
+    lines += [
+        f"- not validated: {escape_md(s['judge'])}: {escape_md(s['reason'], 200)}"
+        for s in entry.skipped
+    ]
     return lines
 
 

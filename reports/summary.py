@@ -13,7 +13,9 @@ from reports import tables
 from reports.context import ReportContext
 from reports.renderer import Renderer, register
 
-SCHEMA_VERSION = 3  # 2: exploits, judges, families[].exploits; 3: run.skipped (docs/report.md)
+# 2: exploits, judges, families[].exploits; 3: run.skipped; 4: judges_validation
+# (docs/report.md)
+SCHEMA_VERSION = 4
 
 
 def summary_dict(ctx: ReportContext) -> dict[str, Any]:
@@ -76,6 +78,7 @@ def summary_dict(ctx: ReportContext) -> dict[str, Any]:
                 }
                 for j in metrics.judges
             ],
+            "judges_validation": _validation(ctx),
             "replay": tables.replay_counts(tables.replay_table(ctx.log)),
             "instabilities": len(ctx.log.of_type(InstabilityEntry)),
             "baseline": None
@@ -89,6 +92,21 @@ def summary_dict(ctx: ReportContext) -> dict[str, Any]:
             },
         }
     )
+
+
+def _validation(ctx: ReportContext) -> dict[str, Any] | None:
+    """The judges' measured rates on labelled rows (the log's ``validation`` entry)."""
+    entry = ctx.judges_validation
+    if entry is None:
+        return None
+    return {
+        "data": entry.data,
+        "rows": entry.rows,
+        "kinds": entry.kinds,
+        "judges": list(entry.judges),
+        "skipped": list(entry.skipped),
+        "seconds": entry.seconds,
+    }
 
 
 def _exploit(e: ExploitMetrics) -> dict[str, Any]:
@@ -123,7 +141,7 @@ def json_safe(value: Any) -> Any:
 
 @register
 class SummaryJson(Renderer):
-    """The machine-readable summary (schema version 3, documented in docs/report.md)."""
+    """The machine-readable summary (schema version 4, documented in docs/report.md)."""
 
     name = "summary"
     filename = "summary.json"

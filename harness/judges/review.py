@@ -12,6 +12,7 @@ from typing import ClassVar
 from harness.core.errors import DataError
 from harness.core.tabular import FORMULA_PREFIXES, neutralize_cell
 from harness.judges.base import Judge, Judgement, ModelLoader, register
+from harness.judges.labelled import LabelledRow
 
 
 @register
@@ -21,11 +22,15 @@ class ReviewQueue(Judge):
 
     ``judge`` answers from labels already imported (``None`` for the rest, which are
     queued). ``export`` writes the queue as CSV or JSONL with an empty ``label`` column;
-    reviewers fill it with ``bad`` or ``ok``; ``import_labels`` reads it back.
+    reviewers fill it with ``bad`` or ``ok``; ``import_labels`` reads it back, and
+    ``labelled_rows`` turns the labels into judge-validation rows (``rmh judges review
+    export``), so a team's reviewed findings measure its judges.
     """
 
     labels: dict[tuple[str, str], bool] = field(default_factory=dict)
     pending: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: The reference each labelled (prompt, candidate) was reviewed against.
+    references: dict[tuple[str, str], str] = field(default_factory=dict)
     name: ClassVar[str] = "human"
 
     @dataclass(frozen=True)
@@ -94,9 +99,30 @@ class ReviewQueue(Judge):
                 raise DataError(f"{path}: row {number}: label must be 'bad' or 'ok', got {label!r}")
             key = (row["prompt"], row["candidate"])
             self.labels[key] = label == "bad"
+            if row.get("reference") is not None:
+                self.references[key] = row["reference"]
             self.pending.pop(key, None)
             count += 1
         return count
+
+    def labelled_rows(self, kind: str = "reviewed") -> list[LabelledRow]:
+        """Every human label as a labelled row (bad is 1, ok is 0) of ``kind``.
+
+        A label whose reference is unknown (a reviewed file without a ``reference``
+        column) cannot be a row: a judge needs the reference; that is a ``DataError``.
+        """
+        missing = [key for key in self.labels if key not in self.references]
+        if missing:
+            prompt, candidate = missing[0]
+            raise DataError(
+                f"{len(missing)} reviewed labels have no reference (first: prompt "
+                f"{prompt[:60]!r}, candidate {candidate[:60]!r}); review a file that "
+                "ReviewQueue.export wrote (it has a reference column)"
+            )
+        return [
+            LabelledRow(prompt, self.references[(prompt, text)], text, int(bad), kind)
+            for (prompt, text), bad in self.labels.items()
+        ]
 
 
 def _unneutralize(value: str) -> str:

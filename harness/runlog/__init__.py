@@ -27,6 +27,7 @@ from harness.runlog.entries import (
     FindingEntry,
     InitEntry,
     InstabilityEntry,
+    JudgesValidationEntry,
     ReplayEntry,
 )
 from harness.runlog.log import LOG_NAME, LogContents, RunLog, read_log
@@ -46,6 +47,7 @@ __all__ = [
     "FindingEntry",
     "InitEntry",
     "InstabilityEntry",
+    "JudgesValidationEntry",
     "LogContents",
     "LogVersion",
     "ReplayEntry",

@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Literal
 
 from attacks.instability import Instability
 from harness.core.finding import Finding
+from harness.judges.validation import JudgeMeasure
 from harness.runlog.nested import (
     AccuracyRecord,
     ChanceRecord,
@@ -317,6 +318,26 @@ class ErrorEntry(Entry):
 
 
 @dataclass(frozen=True, kw_only=True)
+class JudgesValidationEntry(Entry):
+    """The run's judges measured on labelled rows when it started (log version 3.1): per
+    judge and kind, recall, false positives and precision with Wilson intervals
+    (``harness.judges.validation``), so the report can say how far to trust its judges.
+    Written once, after ``init``, when the suite's ``[validation]`` is enabled."""
+
+    type: ClassVar[str] = "validation"
+    data: str  # where the rows came from ("bundled": the held-out labelled set)
+    rows: int
+    kinds: dict[str, dict[str, int]]  # per kind: rows, bad
+    judges: tuple[dict[str, Any], ...]  # JudgeMeasure JSON, the judges combined last
+    skipped: tuple[dict[str, str], ...] = ()  # judge, reason
+    seconds: float = 0.0
+
+    @property
+    def measures(self) -> tuple[JudgeMeasure, ...]:
+        return tuple(JudgeMeasure.from_json(m) for m in self.judges)
+
+
+@dataclass(frozen=True, kw_only=True)
 class CompletionEntry(Entry):
     """Last line: the run's totals (``harness.runlog.metrics.run_totals``) and wall time."""
 
@@ -343,6 +364,7 @@ ENTRY_CLASSES: tuple[type[Entry], ...] = (
     FindingEntry,
     InstabilityEntry,
     ErrorEntry,
+    JudgesValidationEntry,
     CompletionEntry,
 )
 #: Entry type name to its class.

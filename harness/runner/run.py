@@ -4,7 +4,8 @@ Order of work (each step skipped on resume when the log says it is done):
 
 1. ``init`` (``init.py``): the suite text, checkpoints with fingerprints, seeds,
    versions, the judges' calibrated parameters and the replay horizon (the newest stored
-   finding id).
+   finding id); then, when the suite's ``[validation]`` is enabled, ``validation``
+   (``judge_validation.py``): the calibrated judges measured on the bundled labelled set.
 2. The stages (``stages.py``): ``clean`` per checkpoint; ``replay`` of the exploits
    stored before the run (one representative per exploit and prompt, or with the run
    option ``replay="all"`` every stored finding; the mode is in ``init`` too); ``instability``
@@ -48,6 +49,7 @@ from harness.runlog.metrics import run_totals
 from harness.runlog.record import CURRENT
 from harness.runner import init as setup
 from harness.runner.executors import ExecutorOptions, make_executor
+from harness.runner.judge_validation import run_validation_entry
 from harness.runner.plan import plan_units
 from harness.runner.progress import Mode
 from harness.runner.recorder import Recorder, check_store
@@ -232,6 +234,19 @@ class _Run:
             if self.fresh:
                 probe = Worker(spec)
                 spec = self._initialize(recorder, probe, spec, pairs, len(prompts), skipped)
+            validation = suite.config.validation
+            if validation.enabled and not self.state.judges_validated:
+                worker = probe or Worker(spec)
+                self.echo("measuring the judges on the bundled labelled set ...")
+                recorder.write(
+                    run_validation_entry(
+                        list(zip(worker.judges(), spec.judges, strict=True)),
+                        include_slow=validation.include_slow,
+                        pairs=validation.pairs,
+                        seed=suite.config.seed,
+                        echo=self.echo,
+                    )
+                )
             executor = make_executor(self.executor_options, spec, local_worker=probe)
             try:
                 stages = Stages(

@@ -22,6 +22,7 @@ from harness.runlog import (
     FindingEntry,
     InitEntry,
     InstabilityEntry,
+    JudgesValidationEntry,
     ReplayEntry,
 )
 
@@ -37,6 +38,7 @@ class RunState:
     entries: list[Entry] = field(default_factory=list)
     done_units: set[str] = field(default_factory=set)  # units with an attempt line
     clean_done: set[int] = field(default_factory=set)  # checkpoints with a clean line
+    judges_validated: bool = False  # a validation line is in the log
     #: (checkpoint, store key) of every finding and instability line: never logged twice.
     logged: set[tuple[int, str]] = field(default_factory=set)
     replayed: set[ReplayKey] = field(default_factory=set)
@@ -65,6 +67,8 @@ class RunState:
             self.run_findings.setdefault(entry.checkpoint, {})[entry.key] = entry
         elif isinstance(entry, InstabilityEntry):
             self.logged.add((entry.checkpoint, entry.key))
+        elif isinstance(entry, JudgesValidationEntry):
+            self.judges_validated = True
         elif isinstance(entry, ReplayEntry):
             self.replayed.add((entry.phase, entry.source, entry.checkpoint, entry.finding_id))
 

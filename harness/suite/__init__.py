@@ -26,6 +26,9 @@ Example::
     checkpoint = "gold-ckpt/"   # or "demo"
     margin = "calibrate"        # or a number; "calibrate" is fixed once when a run starts
 
+    [validation]                # the judges measured on the bundled labelled set
+    enabled = true              # at the start (off unless set; on in the builtins)
+
     [[attacks]]
     name = "gcg"
     budget = 2000
@@ -74,6 +77,23 @@ class InstabilityConfig(_Strict):
     perturbations: list[str] = Field(default_factory=list)
 
 
+class ValidationConfig(_Strict):
+    """``[validation]``: measure the run's judges on the bundled labelled set when it starts.
+
+    The rates (recall per bad kind, false positives on real jokes, precision) go into the
+    run log and the report's judges section. Judges that read a causal LM per text
+    (``fluency``, ~6 texts/s on 2 CPU cores: minutes over the set's 1,239 rows) are left
+    out unless named in ``include_slow``. ``pairs`` measures on a seeded sample of the
+    set's (prompt, joke) pairs (each with all its rows), for a suite that must stay fast.
+    """
+
+    enabled: bool = False
+    include_slow: list[str] = Field(default_factory=list)
+    # (prompt, joke) pairs of the set to measure on, drawn with the suite's seed, each
+    # with all seven of its rows; omit for all 177 (1,239 rows)
+    pairs: int | None = Field(default=None, gt=0)
+
+
 class AttackConfig(_Strict):
     name: str
     budget: int = Field(gt=0)
@@ -98,6 +118,7 @@ class SuiteConfig(_Strict):
     data: DataConfig
     judges: dict[str, Any] = Field(default_factory=dict)
     instability: InstabilityConfig = InstabilityConfig(enabled=False)
+    validation: ValidationConfig = ValidationConfig()
     attacks: list[AttackConfig] = Field(min_length=1)
 
 

@@ -21,7 +21,7 @@ def test_report_writes_four_files_that_agree(tiny_run, tmp_path):
     markdown = result.paths["markdown"].read_text()
     junit = ET.parse(result.paths["junit"]).getroot()
 
-    assert summary["schema_version"] == 3
+    assert summary["schema_version"] == 4
     assert summary["verdict"]["status"] == result.verdict.status
     assert summary["verdict"]["exit_code"] == result.verdict.exit_code
     families = {f["family"] for f in summary["families"]}

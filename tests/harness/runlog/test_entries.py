@@ -56,6 +56,7 @@ def test_every_entry_type_is_frozen_with_its_type_and_a_time():
         "finding",
         "instability",
         "error",
+        "validation",
         "completion",
     ]
     for kind, cls in ENTRY_TYPES.items():
@@ -72,7 +73,22 @@ def test_an_entry_round_trips_through_a_json_line(init_entry):
         chance=ChanceRecord(rate=0.1, wins=2, n=20, prompts=4, n_words=8),
         queries=28,
     )
-    for entry in (init_entry(), clean, replay(was_open=False)):
+    from harness.judges.labelled import LabelledRow
+    from harness.judges.validation import measure
+    from harness.runlog import JudgesValidationEntry
+
+    rows = [LabelledRow("p", "r", "t", 1, "soup"), LabelledRow("p", "r", "u", 0, "good")]
+    measured = measure("heuristic", rows, [True, None], params={"max_repetition": 0.5})
+    validation = JudgesValidationEntry(
+        data="bundled",
+        rows=2,
+        kinds={"soup": {"rows": 1, "bad": 1}, "good": {"rows": 1, "bad": 0}},
+        judges=(measured.to_json(),),
+        skipped=({"judge": "fluency", "reason": "slow"},),
+        seconds=0.1,
+    )
+    assert validation.measures == (measured,)
+    for entry in (init_entry(), clean, replay(was_open=False), validation):
         line = json.dumps(entry.to_json())
         back = type(entry).from_json(json.loads(line))
         assert back == entry and json.loads(line)["type"] == entry.type
