@@ -23,8 +23,9 @@ from typing import Any, TypeVar, Union
 #: skipped per checkpoint in init; 3.0: the init config's store, store timeout, batch size
 #: and replay mode moved into its ``run_options`` (``RunConfig.upgrade`` reads older ones);
 #: finding entries carry every field of the finding record (``kind``, ``detail``) and the
-#: store's ``exploit_id`` and ``merged``; clean entries their tallies per prompt.
-LOG_VERSION = "3.0"
+#: store's ``exploit_id`` and ``merged``; clean entries their tallies per prompt. 3.1:
+#: finding entries carry their judges' ``measures`` (a line without them reads as none).
+LOG_VERSION = "3.1"
 #: The version of logs written before versions were recorded (no ``log_version`` in init).
 FIRST_VERSION = "1.0"
 
