@@ -256,3 +256,49 @@ def test_calibrate_fixes_the_margin_at_the_quantile_of_real_comparisons(lm):
 def test_calibration_without_two_jokes_for_any_prompt_is_one_line(lm):
     with pytest.raises(HarnessError, match="no prompt has two distinct chosen responses"):
         FluencyJudge(lm, margin=None).calibrate([PreferencePair("p", "only", "no", line=0)])
+
+
+SUITE = """
+name = "fluency-errors"
+seed = 0
+[data]
+source = "pairs.jsonl"
+[judges.fluency]
+{judge}
+[[attacks]]
+name = "repetition"
+budget = 5
+"""
+
+
+@pytest.mark.parametrize(
+    ("judge", "fragment"),
+    [
+        ("margin = nan", "judge 'fluency' parameter 'margin' must be finite, got nan"),
+        ("margin = -inf", "must be finite, got -inf"),
+        ('lm = "{rm}"', "is not a causal language model"),
+        ('lm = "{missing}"', "does not exist"),
+        ('lm = "{fake}"', "is not a GGUF file"),
+        ('lm = "{truncated}"', "truncated.gguf"),
+    ],
+)
+def test_rmh_run_stops_on_a_bad_fluency_judge_with_one_line(
+    rmh, one_line_error, checkpoints, tmp_path, judge, fragment
+):
+    (tmp_path / "pairs.jsonl").write_text(
+        '{"prompt": "Tell me a joke.", "chosen": "A joke.", "rejected": "No."}\n'
+    )
+    (tmp_path / "fake.gguf").write_bytes(b"PK\x03\x04 not a gguf")
+    (tmp_path / "truncated.gguf").write_bytes(b"GGUF\x03\x00\x00\x00" + b"\x00" * 7)
+    judge = judge.format(
+        rm=checkpoints["llama"],
+        missing=tmp_path / "no-lm",
+        fake=tmp_path / "fake.gguf",
+        truncated=tmp_path / "truncated.gguf",
+    )
+    (tmp_path / "suite.toml").write_text(SUITE.format(judge=judge))
+    code, _out, err = rmh(
+        "run", str(checkpoints["bert"]), "--suite", str(tmp_path / "suite.toml"),
+        "--out", str(tmp_path / "run"), "--store", str(tmp_path / "f.db"), "--quiet",
+    )  # fmt: skip
+    one_line_error(code, err, fragment)
