@@ -271,8 +271,8 @@ class FluencyJudge(Judge):
         if self._too_long(prompt, reference):
             why = f"the reference is longer than the LM's {self.lm.max_positions} positions"
             return [Judgement(self.name, None, (why,)) for _ in candidates]
-        values = dict(zip(scored, self.relative_nll(prompt, reference, scored), strict=True))
-        ref = self._cache[(prompt, reference)].mean_nll
+        ref, *measured = (f.mean_nll for f in self.fluency(prompt, [reference, *scored]))
+        values = {text: nll - ref for text, nll in zip(scored, measured, strict=True)}
         return [self._judgement(c, values.get(c), ref) for c in candidates]
 
     def _judgement(self, text: str, relative: float | None, reference: float) -> Judgement:

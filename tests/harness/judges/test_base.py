@@ -16,6 +16,7 @@ from harness.core.errors import HarnessError
 from harness.judges import (
     JUDGES,
     EnsembleJudge,
+    FluencyJudge,
     GoldRMJudge,
     HeuristicJudge,
     Judge,
@@ -175,6 +176,7 @@ def test_every_builtin_judge_is_registered():
         "gold-rm": GoldRMJudge,
         "ensemble": EnsembleJudge,
         "human": ReviewQueue,
+        "fluency": FluencyJudge,
     }
     for name, cls in builtins.items():
         assert JUDGES.get(name) is cls and JUDGES.origin(name) == "builtin"
