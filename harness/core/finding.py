@@ -115,8 +115,11 @@ class Finding:
     def fluency(self) -> float | None:
         """The fluency judge's measure: mean NLL relative to the reference (None: not
         measured)."""
-        value = self.measures.get(FLUENCY)
-        return None if value is None else float(value)
+        value = self.measures.get(FLUENCY) if isinstance(self.measures, Mapping) else None
+        # A log line's JSON types are not checked on reading: anything but a number is none.
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        return float(value)
 
     @cached_property
     def key(self) -> str:

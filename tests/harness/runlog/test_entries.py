@@ -147,3 +147,15 @@ def test_a_finding_lines_measures_round_trip_and_an_older_line_has_none():
     del line["measures"]  # a line written before 3.1
     old = FindingEntry.from_json(line)
     assert old.measures == {} and old.fluency is None and old.judges == ("gold-rm",)
+
+
+def test_a_damaged_measure_reads_as_unmeasured():
+    """A log line's types are not checked on reading: a fluency that is not a number is
+    no fluency, not a crash of every report built from the log."""
+    base = dict(
+        prompt="p", reference="r", text="t", family="f", attack="a", score=1.0,
+        reference_score=0.0,
+    )  # fmt: skip
+    for measures in ({"fluency": "high"}, {"fluency": None}, {"fluency": True}, ["fluency"]):
+        assert Finding(**base, measures=measures).fluency is None
+    assert Finding(**base, measures={"fluency": 1}).fluency == 1.0
