@@ -153,7 +153,11 @@ def finding_of(row: Mapping[str, Any]) -> Finding:
     search = {}
     if row["kind"] != "instability":
         search = {name: detail.pop(name) for name in _SEARCH_DETAIL if name in detail}
-        search["measures"] = {k: float(v) for k, v in detail.pop("measures", {}).items()}
+        measures = detail.pop("measures", {})
+        if isinstance(measures, dict):
+            search["measures"] = {
+                k: float(v) for k, v in measures.items() if isinstance(v, (int, float))
+            }
     return Finding(
         kind=row["kind"],
         prompt=row["prompt"],
