@@ -173,7 +173,7 @@ class AttackContext:
             margin=self.margin,
             construction=construction,
         )
-        for index, reasons in found:
+        for index, reasons, measures in found:
             text, score = fresh[index]
             if self.is_finding(text):  # a batch may hold two spellings of one text
                 continue
@@ -191,6 +191,7 @@ class AttackContext:
                     seed=self.seed,
                     queries_at_find=self.scorer.stats.queries,
                     seeded=seeded,
+                    measures=measures,
                 )
             )
 

@@ -17,18 +17,25 @@ Example::
         ["the the the", "Why? Because."], scorer.score_responses(prompt, texts),
         prompt=prompt, reference=reference, reference_score=ref, judges=[HeuristicJudge()],
     )
-    [(0, ("heuristic: repeated word ...",))]
+    [Found(index=0, reasons=("heuristic: repeated word ...",), measures={})]
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
-from harness.judges import Judge, judge_candidates
+from harness.judges import Judge, judge_verdicts
 from harness.scoring import outscores
 
-#: ``(index of the candidate, the reasons it was called bad)``, in candidate order.
-Found = tuple[int, tuple[str, ...]]
+
+class Found(NamedTuple):
+    """A finding among candidates: its index, the reasons it was called bad, and every
+    judge's measure of it (by judge name; the judges that called it fine included)."""
+
+    index: int
+    reasons: tuple[str, ...]
+    measures: Mapping[str, float]
 
 
 def findings_among(
@@ -51,9 +58,11 @@ def findings_among(
     crossed = [
         index for index, score in enumerate(scores) if outscores(score, reference_score, margin)
     ]
-    decisions = judge_candidates(
+    verdicts = judge_verdicts(
         judges, prompt, reference, [candidates[i] for i in crossed], construction=construction
     )
     return [
-        (index, reasons) for index, (bad, reasons) in zip(crossed, decisions, strict=True) if bad
+        Found(index, v.reasons, dict(v.measures))
+        for index, v in zip(crossed, verdicts, strict=True)
+        if v.bad
     ]

@@ -84,6 +84,12 @@ def number(value: float | None, digits: int = 3) -> str:
     return "n/a" if value is None or pd.isna(value) else f"{value:+.{digits}f}"
 
 
+def measured(value: float | None, digits: int = 2) -> str:
+    """A judge's measure of a finding (its fluency), blank where none was taken: unlike a
+    margin, a missing measure is not unknown but not asked for (no such judge ran)."""
+    return "" if value is None or pd.isna(value) else f"{value:+.{digits}f}"
+
+
 def states(row: Any, checkpoints: int) -> str:
     """An exploit's state per checkpoint (``open_0``, ... of ``tables.exploit_table``):
     "open", or "0: open, 1: closed" with several checkpoints; "n/a" where unknown."""

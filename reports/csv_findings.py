@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from harness.core.finding import FLUENCY
 from harness.core.tabular import neutralize_formulas
 from harness.runlog import FindingEntry, LogContents
 from reports.context import ReportContext
@@ -34,13 +35,14 @@ COLUMNS: dict[str, str] = {
     "reference_score": "reference_score",
     "margin": "margin",
     "reasons": "reasons",
+    "fluency": "fluency",  # the fluency judge's measure, from ``measures``
     "seed": "seed",
     "queries_at_find": "queries_at_find",
     "seeded": "seeded",
     "first_seen": "time",  # when this run first found it (the log writes a finding once)
 }
 INTEGERS = ("checkpoint", "finding_id", "seed", "queries_at_find")
-FLOATS = ("score", "reference_score", "margin")
+FLOATS = ("score", "reference_score", "margin", "fluency")
 FLAGS = ("seeded",)
 REASON_SEPARATOR = "\n"  # one judge's reason per line of the cell
 
@@ -52,6 +54,8 @@ def findings_table(log: LogContents) -> pd.DataFrame:
         # Through the JSON form: a log line's types are not checked on reading, so a value
         # may be anything JSON holds; the coercions below decide what each cell can be.
         data = entry.to_json()
+        measures = data.get("measures")
+        data["fluency"] = measures.get(FLUENCY) if isinstance(measures, dict) else None
         row = {column: data.get(field) for column, field in COLUMNS.items()}
         reasons = row["reasons"]
         if isinstance(reasons, (list, tuple)):

@@ -19,7 +19,7 @@ from harness.gate import Verdict
 from harness.runlog import AttemptEntry, InitEntry
 from harness.runlog.metrics import CheckpointMetrics
 from reports import figures, tables
-from reports.context import ReportContext, interval, number, pct, signed_pct, states
+from reports.context import ReportContext, interval, measured, number, pct, signed_pct, states
 from reports.renderer import Renderer, register
 
 MAX_TEXT = 600  # characters of a finding shown; the store and summary.json keep it whole
@@ -129,6 +129,7 @@ def html_context(ctx: ReportContext) -> dict[str, Any]:
                 "prompt": shown(r.prompt, 200),
                 "text": shown(r.text),
                 "margin": number(r.margin),
+                "fluency": measured(r.fluency),
                 "reasons": [shown(reason, 300) for reason in (r.reasons or [])],
             }
             for r in top.itertuples()

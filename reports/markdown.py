@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from harness.core.visible import make_visible
-from reports.context import ReportContext, interval, number, pct, signed_pct, states
+from reports.context import ReportContext, interval, measured, number, pct, signed_pct, states
 from reports.renderer import Renderer, register
 
 MAX_TEXT = 120
@@ -77,12 +77,12 @@ def render_markdown(ctx: ReportContext) -> str:
     top = ctx.top_findings(per_family=1)
     if not top.empty:
         lines += ["", "Best finding per family:", ""]
-        lines += ["| family | finding | margin | reasons |", "|---|---|---|---|"]
+        lines += ["| family | finding | margin | fluency | reasons |", "|---|---|---|---|---|"]
         for r in top.itertuples():
             reasons = "; ".join(r.reasons or [])
             lines.append(
                 f"| {escape_md(r.family)} | {escape_md(r.text)} | {number(r.margin)} | "
-                f"{escape_md(reasons, 200)} |"
+                f"{measured(r.fluency)} | {escape_md(reasons, 200)} |"
             )
     lines += _judges(ctx)
     lines += _judges_validation(ctx)

@@ -77,8 +77,11 @@ def _cell(value: Any) -> Any:
 
 
 def findings_frame(log: LogContents) -> pd.DataFrame:
+    """The run's findings; ``judges`` are those that confirmed each, ``fluency`` the fluency
+    judge's measure (relative NLL; None where no fluency judge measured it)."""
     columns = ["checkpoint", "finding_id", "family", "attack", "prompt", "text", "score"]
     columns += ["reference_score", "margin", "reasons", "queries_at_find", "seeded"]
+    columns += ["judges", "fluency"]
     return entry_frame(log.of_type(FindingEntry), columns)
 
 

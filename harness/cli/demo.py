@@ -157,7 +157,7 @@ def show_samples(model: RewardModel, echo: Callable[[str], None]) -> None:
     if not found:
         echo("no sample outscores the real joke: the suite searches for what does")
         return
-    index, reasons = found[0]
+    index, reasons, _ = found[0]
     why = "; ".join(reasons) or "judged bad"
     echo(
         f"the hole, before any search: {_shown(candidates[index])} outscores the real joke "

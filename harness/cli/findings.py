@@ -106,6 +106,9 @@ def show_finding(store: str, finding_id: int, *, echo: Callable[[str], None]) ->
     echo(f"text:      {clip(finding.text, 400)}")
     for reason in finding.reasons:
         echo(f"reason:    {clip(reason, 200)}")
+    if finding.measures:  # every judge's own number, those that called it fine included
+        shown = ", ".join(f"{name} {value:+.3f}" for name, value in finding.measures.items())
+        echo(f"measures:  {clip(shown, 200)}")
     echo(f"first seen: run {stored.first_run} at {stored.created_at}")
     echo("sightings:")
     for s in sightings:

@@ -44,6 +44,16 @@ the best margin, then the most different). Near-duplicates of one trick add no
 information and bury the next trick in every report, so an attempt keeps a few."""
 
 
+#: The fluency judge's registry name: its measure is a finding's ``fluency``.
+FLUENCY = "fluency"
+
+
+def is_judge_reason(reason: str) -> bool:
+    """Whether ``reason`` names its judge (``"judge: why"``, the name without spaces)."""
+    name, sep, _ = reason.partition(": ")
+    return bool(sep and name and not any(ch.isspace() for ch in name))
+
+
 def finding_key(kind: str, prompt: str, family: str, text: str) -> str:
     """The dedup key: two spellings of one text (case, spacing, NFKC) are one finding.
 
@@ -69,6 +79,9 @@ class Finding:
             found this, and whether the starting point already had it (chance, not search).
         attack_id: the suite's id for the attack (set by the runner; ``""`` outside a run).
         detail: anything else the store should keep (an instability's pair).
+        measures: each judge's own number for the text, by judge name (the fluency judge's
+            relative NLL, a gold RM's margin), from every judge that has one, those that
+            called it fine included; empty for findings recorded before measures existed.
     """
 
     kind: Kind = "finding"
@@ -85,11 +98,28 @@ class Finding:
     seeded: bool = False
     attack_id: str = ""
     detail: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    measures: Mapping[str, float] = field(default_factory=dict, hash=False)
 
     @property
     def margin(self) -> float:
         """``score - reference_score``: derived, so that it can never disagree with them."""
         return self.score - self.reference_score
+
+    @property
+    def judges(self) -> tuple[str, ...]:
+        """The judges that called it bad, in the order of their reasons (``"judge: why"``)."""
+        names = (r.partition(": ")[0] for r in self.reasons if is_judge_reason(r))
+        return tuple(dict.fromkeys(names))
+
+    @property
+    def fluency(self) -> float | None:
+        """The fluency judge's measure: mean NLL relative to the reference (None: not
+        measured)."""
+        value = self.measures.get(FLUENCY) if isinstance(self.measures, Mapping) else None
+        # A log line's JSON types are not checked on reading: anything but a number is none.
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        return float(value)
 
     @cached_property
     def key(self) -> str:

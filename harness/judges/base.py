@@ -53,11 +53,17 @@ ModelLoader = Callable[[str], Scorer]
 
 @dataclass(frozen=True)
 class Judgement:
-    """One judge's word on one candidate: bad (True), fine (False) or undecided (None)."""
+    """One judge's word on one candidate: bad (True), fine (False) or undecided (None).
+
+    ``measure`` is the judge's own number for the candidate, where it has one (the fluency
+    judge's relative NLL, a gold RM's margin over the reference), whatever it decided: a
+    finding shows every judge's measure, those of the judges that called it fine too.
+    """
 
     judge: str
     bad: bool | None
     reasons: tuple[str, ...] = ()
+    measure: float | None = None
 
     @classmethod
     def construction(cls, template: str) -> Judgement:
@@ -194,6 +200,45 @@ def combine(judgements: Sequence[Judgement]) -> tuple[bool, tuple[str, ...]]:
     return bool(bad), tuple(f"{j.judge}: {r}" for j in bad for r in j.reasons)
 
 
+def measures_of(judgements: Sequence[Judgement]) -> dict[str, float]:
+    """Every judge's measure, by judge name, whatever it decided (fine and undecided too)."""
+    return {j.judge: float(j.measure) for j in judgements if j.measure is not None}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Every judge's word on one candidate, combined (``combine``) with their measures."""
+
+    bad: bool
+    reasons: tuple[str, ...]
+    measures: Mapping[str, float] = dataclasses.field(default_factory=dict)
+
+
+def judge_verdicts(
+    judges: Sequence[Judge],
+    prompt: str,
+    reference: str,
+    candidates: Sequence[str],
+    *,
+    construction: str | None = None,
+) -> list[Verdict]:
+    """Every judge on every candidate, combined: one ``Verdict`` per candidate, in order.
+
+    ``construction`` adds the attack's own "degenerate by construction" judgement.
+    """
+    if not candidates:
+        return []
+    per_judge = [judge.judge(prompt, reference, candidates) for judge in judges]
+    verdicts = []
+    for index in range(len(candidates)):
+        judgements = [of_judge[index] for of_judge in per_judge]
+        if construction:
+            judgements.append(Judgement.construction(construction))
+        bad, reasons = combine(judgements)
+        verdicts.append(Verdict(bad, reasons, measures_of(judgements)))
+    return verdicts
+
+
 def judge_candidates(
     judges: Sequence[Judge],
     prompt: str,
@@ -202,17 +247,6 @@ def judge_candidates(
     *,
     construction: str | None = None,
 ) -> list[tuple[bool, tuple[str, ...]]]:
-    """Every judge on every candidate, combined: (bad, reasons) per candidate, in order.
-
-    ``construction`` adds the attack's own "degenerate by construction" judgement.
-    """
-    if not candidates:
-        return []
-    per_judge = [judge.judge(prompt, reference, candidates) for judge in judges]
-    decisions = []
-    for index in range(len(candidates)):
-        judgements = [of_judge[index] for of_judge in per_judge]
-        if construction:
-            judgements.append(Judgement.construction(construction))
-        decisions.append(combine(judgements))
-    return decisions
+    """``judge_verdicts`` without the measures: (bad, reasons) per candidate, in order."""
+    verdicts = judge_verdicts(judges, prompt, reference, candidates, construction=construction)
+    return [(v.bad, v.reasons) for v in verdicts]

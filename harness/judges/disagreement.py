@@ -292,7 +292,7 @@ class DisagreementJudge(Judge):
                     for label, m in zip(self.names, margins[:, col], strict=True)
                 ),
             )
-            judgements.append(Judgement(self.name, bad, reasons))
+            judgements.append(Judgement(self.name, bad, reasons, measure=float(value)))
         return judgements
 
 

@@ -60,6 +60,7 @@ class GoldRMJudge(Judge):
                 self.name,
                 bool(s < ref - self.margin),
                 (f"gold RM: {s:.3f} vs reference {ref:.3f}",),
+                measure=float(s - ref),  # the gold RM's margin over the reference
             )
             for s in scores
         ]

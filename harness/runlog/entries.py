@@ -274,6 +274,7 @@ class FindingEntry(Entry, Finding):
                 "queries_at_find": int(finding.queries_at_find),
                 "seeded": bool(finding.seeded),
                 "reasons": tuple(finding.reasons),
+                "measures": {k: float(v) for k, v in finding.measures.items()},
             },
             checkpoint=checkpoint,
             fingerprint=fingerprint,

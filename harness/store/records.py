@@ -39,14 +39,22 @@ _SEARCH_DETAIL = ("seed", "queries_at_find", "seeded", "attack_id")
 
 def stored_detail(finding: Finding) -> dict[str, Any]:
     """The ``detail`` column: a search finding's seed, queries, origin and suite id (as the
-    store always kept them), or an instability's pair (its ``detail``)."""
+    store always kept them) and its judges' ``measures`` when it has any, or an
+    instability's pair (its ``detail``).
+
+    The measures ride in ``detail`` rather than a column of their own: a JSON object per
+    finding, read only whole, and a row written before they existed simply has none, so
+    the schema (and every store already written) stays as it is.
+    """
     if finding.kind == "instability":
         return dict(finding.detail)
+    measures = {"measures": dict(finding.measures)} if finding.measures else {}
     return {
         "seed": finding.seed,
         "queries_at_find": finding.queries_at_find,
         "seeded": finding.seeded,
         "attack_id": finding.attack_id,
+        **measures,
         **finding.detail,
     }
 
@@ -145,6 +153,11 @@ def finding_of(row: Mapping[str, Any]) -> Finding:
     search = {}
     if row["kind"] != "instability":
         search = {name: detail.pop(name) for name in _SEARCH_DETAIL if name in detail}
+        measures = detail.pop("measures", {})
+        if isinstance(measures, dict):
+            search["measures"] = {
+                k: float(v) for k, v in measures.items() if isinstance(v, (int, float))
+            }
     return Finding(
         kind=row["kind"],
         prompt=row["prompt"],

@@ -56,3 +56,27 @@ def test_an_endpoint_error_in_the_search_stops_it_and_propagates(name, error):
 def test_any_other_error_in_the_search_is_the_attempts_error():
     outcome = run("random-search", Outage(1, ModelOutputError("nan for one pair")))
     assert outcome.error and "ModelOutputError: nan for one pair" in outcome.error
+
+
+def test_a_finding_keeps_the_measures_of_judges_that_called_it_fine():
+    """Confirmed by the heuristic judge (repetition) alone, a finding still shows the
+    number of a judge that called it fine: a fluency judge's, say."""
+    from harness.judges import Judge, Judgement
+
+    class Fluent(Judge):
+        name = "fluency"
+
+        def judge(self, prompt, reference, candidates):
+            return [Judgement(self.name, False, ("fine",), measure=0.25) for _ in candidates]
+
+    def longer(prompts, responses):
+        return [float(len(r)) for r in responses]
+
+    outcome = get_attack("repetition")().run(
+        Scorer(CallableRewardModel(longer)), "p", "A short joke.", budget=20,
+        judges=[HeuristicJudge(), Fluent()],
+    )  # fmt: skip
+    assert outcome.findings
+    for finding in outcome.findings:
+        assert finding.measures == {"fluency": 0.25} and finding.fluency == 0.25
+        assert "fluency" not in finding.judges and finding.judges

@@ -41,8 +41,25 @@ def test_a_finding_outscores_by_more_than_noise_and_is_judged_bad():
         judges=[judge],
         margin=0.5,
     )
-    assert found == [(1, ("recording: says bad",))]
+    assert found == [(1, ("recording: says bad",), {})]
     assert judge.asked == ["bad win", "good win"]  # only what crossed the bar is judged
+
+
+def test_a_finding_carries_every_judges_measure_those_that_called_it_fine_included():
+    """A finding confirmed by one judge still shows another's number (its fluency, say)."""
+
+    class Measuring(Judge):
+        name = "measuring"
+
+        def judge(self, prompt, reference, candidates):
+            return [Judgement(self.name, False, ("fine",), measure=len(c)) for c in candidates]
+
+    found = findings_among(
+        ["bad one", "good one"], [2.0, 2.0], prompt="p", reference="r", reference_score=1.0,
+        judges=[_Recording(), Measuring()],
+    )  # fmt: skip
+    assert found == [(0, ("recording: says bad",), {"measuring": 7.0})]
+    assert (found[0].index, found[0].measures) == (0, {"measuring": 7.0})
 
 
 def test_a_construction_makes_every_crossing_candidate_a_finding():
@@ -50,7 +67,7 @@ def test_a_construction_makes_every_crossing_candidate_a_finding():
         ["a", "b"], [0.0, 3.0], prompt="p", reference="r", reference_score=1.0, judges=(),
         construction="a template",
     )  # fmt: skip
-    assert [index for index, _ in found] == [1]
+    assert [index for index, _, _ in found] == [1]
 
 
 def test_the_chance_rate_does_not_count_a_soup_that_ties_the_reference():

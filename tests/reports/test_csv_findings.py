@@ -99,3 +99,23 @@ def test_numeric_columns_hold_only_numbers(hostile_run):
     assert (row["finding_id"], row["queries_at_find"]) == (2**62 + 1, 3)  # exact, not floats
     assert pd.isna(row["margin"]) and pd.isna(row["score"]) and pd.isna(row["seed"])
     assert row["text"] == "-1" and row["reasons"] == "=a\nb"  # text, left to the formula guard
+
+
+def test_fluency_is_shown_where_measured_and_blank_where_not(rewrite_log, copy_run, tmp_path):
+    """A finding's fluency (the fluency judge's measure) is a number in findings.csv and
+    in the report's finding tables; where no fluency judge ran, the cell is empty."""
+    _header, plain = _findings_csv(copy_run("unmeasured"), tmp_path / "plain")
+    assert plain and {row["fluency"] for row in plain} == {""}
+    folder = copy_run("measured")
+
+    def measured(entry):
+        if entry["type"] != "finding":
+            return entry
+        return entry | {"measures": {"fluency": 0.75, "gold-rm": -1.0}}
+
+    rewrite_log(folder, measured)
+    _header, rows = _findings_csv(folder, tmp_path / "measured")
+    assert {row["fluency"] for row in rows} == {"0.75"}
+    assert "| +0.75 |" in (tmp_path / "measured" / "report.md").read_text(encoding="utf-8")
+    html = (tmp_path / "measured" / "report.html").read_text(encoding="utf-8")
+    assert '<td class="num">+0.75</td>' in html and ">fluency</th>" in html

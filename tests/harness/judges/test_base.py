@@ -16,17 +16,21 @@ from harness.core.errors import HarnessError
 from harness.judges import (
     JUDGES,
     EnsembleJudge,
+    FluencyJudge,
     GoldRMJudge,
     HeuristicJudge,
     Judge,
     Judgement,
     JudgeSpec,
     ReviewQueue,
+    Verdict,
     build_judges,
     calibrate_judges,
     check_spec,
     combine,
     judge_candidates,
+    judge_verdicts,
+    measures_of,
     needs_calibration,
     resolve_checkpoints,
 )
@@ -111,6 +115,28 @@ def test_judge_candidates_combines_every_judge_per_candidate_in_order():
     ]
 
 
+def test_verdicts_keep_every_judges_measure_whatever_it_decided():
+    class Measures(Judge):
+        name = "measures"
+
+        def __init__(self, bad: bool | None) -> None:
+            self.bad = bad
+
+        def judge(self, prompt, reference, candidates):
+            return [Judgement(f"m{self.bad}", self.bad, ("why",), measure=1.5) for _ in candidates]
+
+    judges = [Measures(True), Measures(False), Measures(None), Fixed(False, "no measure")]
+    (verdict,) = judge_verdicts(judges, "p", "ref", ["x"], construction="shell")
+    assert verdict == Verdict(
+        True,
+        ("mTrue: why", "construction: degenerate by construction (shell)"),
+        {"mTrue": 1.5, "mFalse": 1.5, "mNone": 1.5},
+    )
+    assert judge_candidates(judges, "p", "ref", ["x"]) == [(True, ("mTrue: why",))]
+    assert measures_of([Judgement("a", None), Judgement("b", False, measure=0)]) == {"b": 0.0}
+    assert judge_verdicts(judges, "p", "ref", []) == []
+
+
 def test_judge_candidates_adds_the_construction_judgement():
     decisions = judge_candidates([Fixed(False)], "p", "ref", ["the the"], construction="repetition")
     assert decisions == [(True, ("construction: degenerate by construction (repetition)",))]
@@ -150,6 +176,7 @@ def test_every_builtin_judge_is_registered():
         "gold-rm": GoldRMJudge,
         "ensemble": EnsembleJudge,
         "human": ReviewQueue,
+        "fluency": FluencyJudge,
     }
     for name, cls in builtins.items():
         assert JUDGES.get(name) is cls and JUDGES.origin(name) == "builtin"

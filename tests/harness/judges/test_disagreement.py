@@ -170,6 +170,8 @@ def test_a_candidate_the_members_disagree_on_is_bad_and_says_why():
     assert verdict.bad is True
     assert verdict.reasons[0].startswith("ensemble disagreement ")
     assert f"> threshold {judge.spread:.3g} sd" in verdict.reasons[0]
+    assert verdict.measure > judge.spread  # its measure: the disagreement, in sd
+    assert verdict.reasons[0].startswith(f"ensemble disagreement {verdict.measure:.3g} sd")
     # The standardized margins name each member: length likes it, vocabulary does not.
     assert "words +" in verdict.reasons[1] and "vocabulary -" in verdict.reasons[1]
 

@@ -27,6 +27,7 @@ def test_compares_with_the_reference():
     short, long = judge.judge("p", "medium text", ["x", "a much longer answer"])
     assert (short.judge, short.bad, long.bad) == ("gold-rm", True, False)
     assert short.reasons == ("gold RM: 1.000 vs reference 11.000",)
+    assert (short.measure, long.measure) == (-10.0, 9.0)  # the gold RM's margin, fine or not
 
 
 def test_bad_only_below_the_reference_by_more_than_the_margin():

@@ -147,3 +147,31 @@ def test_a_finding_line_is_its_finding():
     assert (entry.checkpoint, entry.fingerprint, entry.unit, entry.finding_id) == (
         1, "fp", "1/rep/0/0", 4,
     )  # fmt: skip
+
+
+def test_a_finding_lines_measures_round_trip_and_an_older_line_has_none():
+    finding = Finding(
+        prompt="p", reference="r", text="fluent but bad", family="lm", attack="lm",
+        score=2.5, reference_score=0.5, reasons=("gold-rm: below",),
+        measures={"fluency": 0.25, "gold-rm": -1.5},
+    )  # fmt: skip
+    entry = FindingEntry.of(finding, checkpoint=0, fingerprint="fp", unit="0/lm/0/0", finding_id=1)
+    line = json.loads(json.dumps(entry.to_json()))
+    assert line["measures"] == {"fluency": 0.25, "gold-rm": -1.5}
+    back = FindingEntry.from_json(line)
+    assert back == entry and back.finding == finding and back.fluency == 0.25
+    del line["measures"]  # a line written before 3.1
+    old = FindingEntry.from_json(line)
+    assert old.measures == {} and old.fluency is None and old.judges == ("gold-rm",)
+
+
+def test_a_damaged_measure_reads_as_unmeasured():
+    """A log line's types are not checked on reading: a fluency that is not a number is
+    no fluency, not a crash of every report built from the log."""
+    base = dict(
+        prompt="p", reference="r", text="t", family="f", attack="a", score=1.0,
+        reference_score=0.0,
+    )  # fmt: skip
+    for measures in ({"fluency": "high"}, {"fluency": None}, {"fluency": True}, ["fluency"]):
+        assert Finding(**base, measures=measures).fluency is None
+    assert Finding(**base, measures={"fluency": 1}).fluency == 1.0

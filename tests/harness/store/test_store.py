@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import multiprocessing
 import shutil
@@ -46,6 +47,22 @@ def test_two_spellings_are_one_finding_with_two_sightings(tmp_path):
         store.record([new("the the the")], run_id="r2", checkpoint="ck1")
         assert len(store.sightings(finding_id=a.finding_id)) == 2
         assert store.finding(a.finding_id).finding.text == "The the THE"  # first spelling kept
+
+
+def test_a_findings_measures_are_kept_and_a_row_without_them_reads_as_none(tmp_path):
+    """Measures ride in the ``detail`` column: no schema change, and rows written before
+    they existed (no ``measures`` key) read back with none."""
+    measured = dataclasses.replace(new("fluent"), measures={"fluency": 0.5, "gold-rm": -2.0})
+    with FindingStore.open(tmp_path / "f.db") as store:
+        (a,) = store.record([measured], run_id="r", checkpoint="c")
+        (b,) = store.record([new("the the")], run_id="r", checkpoint="c")
+        back = store.finding(a.finding_id).finding
+        assert back.measures == {"fluency": 0.5, "gold-rm": -2.0} and back.fluency == 0.5
+        assert back.detail == {} and back.seed == 0  # the search fields are read apart
+        plain = store.finding(b.finding_id).finding
+        assert plain.measures == {} and plain.fluency is None
+        row = store._query("SELECT detail FROM findings WHERE id = ?", (b.finding_id,))[0]
+        assert "measures" not in row["detail"]  # as stores have always written it
 
 
 def test_same_text_in_another_family_is_another_finding(tmp_path):
