@@ -24,7 +24,8 @@ from typing import Any, TypeVar, Union
 #: and replay mode moved into its ``run_options`` (``RunConfig.upgrade`` reads older ones);
 #: finding entries carry every field of the finding record (``kind``, ``detail``) and the
 #: store's ``exploit_id`` and ``merged``; clean entries their tallies per prompt.
-LOG_VERSION = "3.0"
+#: 3.1: ``lm_tokens`` in attempt entries and the completion's totals (0 when absent).
+LOG_VERSION = "3.1"
 #: The version of logs written before versions were recorded (no ``log_version`` in init).
 FIRST_VERSION = "1.0"
 
