@@ -17,8 +17,12 @@ reward-model failure modes by reward-guided decoding):
 Cost, for the default 600-query budget: a step scores ``beams * k`` = 24 continuations,
 so a pass of ``max_tokens / chunk`` = 12 steps is 288 queries and the budget pays for two
 passes and a part of a third, each growing responses to 48 tokens (a joke's length). The
-LM generates ``chunk`` tokens a continuation: about ``budget * chunk`` = 2,400 tokens a
-prompt, counted as ``lm_tokens`` (not queries). Smaller ``chunk`` steers more finely but
+LM generates ``chunk`` tokens a continuation: a little more than ``budget * chunk`` =
+2,400 tokens a prompt (a continuation drawn twice is scored once), counted as
+``lm_tokens`` (not queries); 2,576 and 2,488 on two demo prompts with SmolLM2. Each step
+re-reads the prompt and its beams (a key/value cache serves the ``chunk`` tokens within a
+step, shared by the continuations of one beam); keeping it across steps would save most
+of the rest. Smaller ``chunk`` steers more finely but
 spends more queries a token; larger ``k`` explores more widely around fewer beams.
 
 The LM (``lm``): ``smollm2`` (the shipped SmolLM2-135M-Instruct GGUF, the default), a
