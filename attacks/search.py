@@ -142,9 +142,10 @@ class GreedyCoordinate(WordSearch):
         best, best_score = starts[int(scores.argmax())], float(scores.max())
         rewriter = self.rewriter(ctx) if self.params.mutation == "lm" else None
         promising: list[str] = []
-        position = 0
+        position = idle = 0
         try:
-            while not ctx.exhausted:
+            while not ctx.exhausted and idle < len(best):  # a sweep with nothing new: done
+                spent = ctx.outcome.queries
                 if rewriter is not None:
                     proposals = rewriter.rewrite(
                         [best] * self.params.batch, [position] * self.params.batch, self.params.span
@@ -159,6 +160,7 @@ class GreedyCoordinate(WordSearch):
                     if words[index] not in promising:
                         promising.insert(0, words[index])
                 position = (position + 1) % len(best)
+                idle = idle + 1 if ctx.outcome.queries == spent else 0
         finally:
             ctx.outcome.lm_tokens = rewriter.proposer.tokens if rewriter is not None else 0
 
@@ -220,6 +222,11 @@ class BeamSearch(WordSearch):
             beam = sorted(unique.values(), key=lambda x: -x[0])[: self.params.width]
 
 
+#: Generations in a row that score nothing new (every child cached) before a genetic
+#: search stops: an LM at a low temperature can keep proposing what was already scored.
+IDLE_GENERATIONS = 10
+
+
 @dataclass(frozen=True)
 class GeneticParams(LMMutationFields, SearchParams):
     population: int = 32
@@ -251,8 +258,11 @@ class Genetic(WordSearch):
         rng = ctx.rng
         rewriter = self.rewriter(ctx) if p.mutation == "lm" else None
         promising: list[str] = []
+        idle = 0
         try:
-            while not ctx.exhausted:
+            # ten generations in a row with nothing new to score (all cached): done
+            while not ctx.exhausted and idle < IDLE_GENERATIONS:
+                spent = ctx.outcome.queries
                 ranked = sorted(range(len(population)), key=lambda i: -fitness[i])
                 children = [population[i] for i in ranked[: p.elite]]
                 child_fitness = [fitness[i] for i in ranked[: p.elite]]
@@ -265,6 +275,7 @@ class Genetic(WordSearch):
                         self.learn(promising, population[ranked[0]], child)
                 population = children + offspring
                 fitness = child_fitness + [float(s) for s in scores]
+                idle = idle + 1 if ctx.outcome.queries == spent else 0
         finally:
             ctx.outcome.lm_tokens = rewriter.proposer.tokens if rewriter is not None else 0
 

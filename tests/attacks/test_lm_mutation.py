@@ -102,3 +102,19 @@ def test_the_default_mutation_is_the_word_swap_with_no_lm(name):
 def test_bad_mutation_parameters_are_one_line(name, params, fragment):
     with pytest.raises(HarnessError, match=fragment):
         get_attack(name)(**params)
+
+
+def test_a_search_whose_lm_proposes_only_what_was_scored_stops(tiny_lm):
+    """At a near-zero temperature every rewrite repeats (cached, free): greedy-coordinate,
+    whose only source of new text is the rewrite, ends instead of spinning, long before
+    its budget. (A genetic search's crossover keeps making new text: it spends its budget.)
+    """
+    attack = get_attack("greedy-coordinate")(
+        mutation="lm", lm=tiny_lm, temperature=1e-6, length=4, batch=4
+    )
+    outcome = attack.run(
+        Scorer(CallableRewardModel(PlantedRewardModel.default())), PROMPT, REFERENCE,
+        budget=100_000, seed=0,
+    )  # fmt: skip
+    assert outcome.error is None, outcome.error
+    assert outcome.queries < 1_000 and outcome.lm_tokens > 0
