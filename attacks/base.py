@@ -55,7 +55,9 @@ class AttackOutcome:
 
     ``findings`` are the kept ones (at most ``keep``, see ``keep_diverse``); ``crossed``
     counts every judged-bad candidate that crossed the bar, and ``first_finding_queries``
-    is the query count of the first of those, kept or not.
+    is the query count of the first of those, kept or not. ``lm_tokens`` counts the
+    tokens a language model generated for the search (``lm-guided``, the ``lm``
+    mutation): its cost beside the queries, never part of them.
     """
 
     attack: str
@@ -75,6 +77,7 @@ class AttackOutcome:
     first_finding_queries: int | None = None
     seconds: float = 0.0
     error: str | None = None
+    lm_tokens: int = 0
 
     @property
     def best_margin(self) -> float:
@@ -295,6 +298,12 @@ class Attack(ABC):
                 f"attack {cls.name!r} is white-box but {scorer.model!r} gives no gradients; "
                 "use a Hugging Face checkpoint or a callable with token_gradients"
             )
+
+    def prepare(self) -> None:
+        """Load what the search needs before the first prompt, so that a bad setting (an
+        LM path that is not a causal LM) is a one-line error up front rather than an
+        error on every attempt. Most attacks need nothing."""
+        return None
 
     @abstractmethod
     def search(self, ctx: AttackContext) -> None:

@@ -11,6 +11,10 @@ evaluated as *seeded*: a finding among them is chance, not search, and is counte
 - ``beam``: keep the best ``width`` candidates, expand each by single-word mutations.
 - ``genetic``: tournament selection, one-point crossover, mutation, elitism
   (in the spirit of Alzantot et al. 2018).
+
+``greedy-coordinate`` and ``genetic`` take ``mutation = "lm"``: a span of words is then
+resampled from a small language model instead of swapped for random words
+(``attacks.lm_mutation``); the default, ``"word"``, is the word swap.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import random
 from dataclasses import dataclass
 
 from attacks.base import Attack, AttackContext
+from attacks.lm_mutation import LMMutationFields, LMRewriter, load_rewriter
 from attacks.registry import register
 from attacks.templates import prompt_words
 from harness.core.words import common_words
@@ -66,6 +71,14 @@ class WordSearch(Attack):
             out[position] = rng.choice(pool)
         return out
 
+    def rewriter(self, ctx: AttackContext) -> LMRewriter:
+        """The ``lm`` mutation's rewriter for this prompt (``params`` with LM fields)."""
+        return load_rewriter(self.params, ctx.prompt, ctx.seed, lambda w: self.render(ctx, w))
+
+    def prepare(self) -> None:
+        if getattr(self.params, "mutation", "word") == "lm":
+            load_rewriter(self.params, "", 0, " ".join)  # load the LM once, up front
+
     @staticmethod
     def learn(promising: list[str], parent: list[str], child: list[str]) -> None:
         """Remember the words that an improving move brought in."""
@@ -103,40 +116,72 @@ class RandomSearch(WordSearch):
                 best, best_score = proposals[index], float(scores[index])
 
 
+@dataclass(frozen=True)
+class GreedyParams(LMMutationFields, SearchParams):
+    def __post_init__(self) -> None:
+        self.check_mutation("attack 'greedy-coordinate'")
+
+
 @register
 class GreedyCoordinate(WordSearch):
     """Greedy coordinate ascent: for each position in turn, try a batch of words, keep the best.
 
     Words that raised the reward at one position are tried first at the others (half of
     each batch at most): reward models are close to additive over tokens, so a word
-    that helps once tends to help again.
+    that helps once tends to help again. With ``mutation = "lm"`` the batch at a position
+    is instead ``batch`` LM rewrites of the ``span`` words from it.
     """
 
     name = "greedy-coordinate"
+    Params = GreedyParams
 
     def search(self, ctx: AttackContext) -> None:
         vocab = self.vocabulary(ctx)
         starts = self.start(ctx, vocab, self.params.batch)
         scores = ctx.evaluate([self.render(ctx, s) for s in starts], seeded=True)
         best, best_score = starts[int(scores.argmax())], float(scores.max())
+        rewriter = self.rewriter(ctx) if self.params.mutation == "lm" else None
         promising: list[str] = []
-        position = 0
-        while not ctx.exhausted:
-            reuse = [w for w in promising if w != best[position]][: self.params.batch // 2]
-            fresh = ctx.rng.sample(vocab, k=min(self.params.batch - len(reuse), len(vocab)))
-            words = reuse + fresh
-            proposals = []
-            for word in words:
-                candidate = list(best)
-                candidate[position] = word
-                proposals.append(candidate)
-            scores = ctx.evaluate([self.render(ctx, p) for p in proposals])
-            index = int(scores.argmax())
-            if scores[index] > best_score:
-                best, best_score = proposals[index], float(scores[index])
-                if words[index] not in promising:
-                    promising.insert(0, words[index])
-            position = (position + 1) % len(best)
+        position = idle = 0
+        try:
+            while not ctx.exhausted and idle < len(best):  # a sweep with nothing new: done
+                spent = ctx.outcome.queries
+                if rewriter is not None:
+                    proposals = rewriter.rewrite(
+                        [best] * self.params.batch, [position] * self.params.batch, self.params.span
+                    )
+                    words = [p[position] for p in proposals]
+                else:
+                    words, proposals = self.word_proposals(ctx, vocab, best, position, promising)
+                scores = ctx.evaluate([self.render(ctx, p) for p in proposals])
+                index = int(scores.argmax())
+                if scores[index] > best_score:
+                    best, best_score = proposals[index], float(scores[index])
+                    if words[index] not in promising:
+                        promising.insert(0, words[index])
+                position = (position + 1) % len(best)
+                idle = idle + 1 if ctx.outcome.queries == spent else 0
+        finally:
+            ctx.outcome.lm_tokens = rewriter.proposer.tokens if rewriter is not None else 0
+
+    def word_proposals(
+        self,
+        ctx: AttackContext,
+        vocab: list[str],
+        best: list[str],
+        position: int,
+        promising: list[str],
+    ) -> tuple[list[str], list[list[str]]]:
+        """The word swap at ``position``: promising words first, then random ones."""
+        reuse = [w for w in promising if w != best[position]][: self.params.batch // 2]
+        fresh = ctx.rng.sample(vocab, k=min(self.params.batch - len(reuse), len(vocab)))
+        words = reuse + fresh
+        proposals = []
+        for word in words:
+            candidate = list(best)
+            candidate[position] = word
+            proposals.append(candidate)
+        return words, proposals
 
 
 @dataclass(frozen=True)
@@ -177,16 +222,29 @@ class BeamSearch(WordSearch):
             beam = sorted(unique.values(), key=lambda x: -x[0])[: self.params.width]
 
 
+#: Generations in a row that score nothing new (every child cached) before a genetic
+#: search stops: an LM at a low temperature can keep proposing what was already scored.
+IDLE_GENERATIONS = 10
+
+
 @dataclass(frozen=True)
-class GeneticParams(SearchParams):
+class GeneticParams(LMMutationFields, SearchParams):
     population: int = 32
     mutation_rate: float = 0.15
     elite: int = 2
 
+    def __post_init__(self) -> None:
+        self.check_mutation("attack 'genetic'")
+
 
 @register
 class Genetic(WordSearch):
-    """Genetic algorithm: tournament selection, one-point crossover, word mutation, elitism."""
+    """Genetic algorithm: tournament selection, one-point crossover, word mutation, elitism.
+
+    With ``mutation = "lm"`` a child is mutated with the chance that any of its words
+    would be (``1 - (1 - mutation_rate) ** length``), by an LM rewrite of ``span`` words
+    from a random position.
+    """
 
     name = "genetic"
     citation = "Alzantot et al. 2018, Generating Natural Language Adversarial Examples"
@@ -198,32 +256,66 @@ class Genetic(WordSearch):
         population = self.start(ctx, vocab, p.population)
         fitness = list(ctx.evaluate([self.render(ctx, s) for s in population], seeded=True))
         rng = ctx.rng
+        rewriter = self.rewriter(ctx) if p.mutation == "lm" else None
         promising: list[str] = []
-        while not ctx.exhausted:
-            ranked = sorted(range(len(population)), key=lambda i: -fitness[i])
-            children = [population[i] for i in ranked[: p.elite]]
-            child_fitness = [fitness[i] for i in ranked[: p.elite]]
+        idle = 0
+        try:
+            # ten generations in a row with nothing new to score (all cached): done
+            while not ctx.exhausted and idle < IDLE_GENERATIONS:
+                spent = ctx.outcome.queries
+                ranked = sorted(range(len(population)), key=lambda i: -fitness[i])
+                children = [population[i] for i in ranked[: p.elite]]
+                child_fitness = [fitness[i] for i in ranked[: p.elite]]
+                room = p.population - len(children)
+                offspring = self.breed(rng, population, fitness, vocab, promising, rewriter, room)
+                scores = ctx.evaluate([self.render(ctx, c) for c in offspring])
+                parent_best = max(fitness)
+                for child, score in zip(offspring, scores, strict=True):
+                    if score > parent_best:
+                        self.learn(promising, population[ranked[0]], child)
+                population = children + offspring
+                fitness = child_fitness + [float(s) for s in scores]
+                idle = idle + 1 if ctx.outcome.queries == spent else 0
+        finally:
+            ctx.outcome.lm_tokens = rewriter.proposer.tokens if rewriter is not None else 0
 
-            offspring = []
-            while len(children) + len(offspring) < p.population:
-                mother = _tournament(rng, population, fitness)
-                father = _tournament(rng, population, fitness)
-                cut = rng.randint(1, max(1, len(mother) - 1))
-                child = mother[:cut] + father[cut:]
-                mutated = [
+    def breed(
+        self,
+        rng: random.Random,
+        population: list[list[str]],
+        fitness: list[float],
+        vocab: list[str],
+        promising: list[str],
+        rewriter: LMRewriter | None,
+        room: int,
+    ) -> list[list[str]]:
+        """``room`` new members: crossover of tournament winners, then word mutation (or,
+        with a rewriter, LM rewrites of the children picked to mutate)."""
+        p = self.params
+        offspring: list[list[str]] = []
+        picked: list[tuple[int, int]] = []  # (child, start of the span) for LM rewrites
+        while len(offspring) < room:
+            mother = _tournament(rng, population, fitness)
+            father = _tournament(rng, population, fitness)
+            cut = rng.randint(1, max(1, len(mother) - 1))
+            child = mother[:cut] + father[cut:]
+            if rewriter is None:
+                child = [
                     self.mutate(rng, [w], vocab, promising=promising)[0]
                     if rng.random() < p.mutation_rate
                     else w
                     for w in child
                 ]
-                offspring.append(mutated)
-            scores = ctx.evaluate([self.render(ctx, c) for c in offspring])
-            parent_best = max(fitness)
-            for child, score in zip(offspring, scores, strict=True):
-                if score > parent_best:
-                    self.learn(promising, population[ranked[0]], child)
-            population = children + offspring
-            fitness = child_fitness + [float(s) for s in scores]
+            elif rng.random() < 1 - (1 - p.mutation_rate) ** len(child):
+                picked.append((len(offspring), rng.randrange(len(child))))
+            offspring.append(child)
+        if rewriter is not None and picked:
+            rewritten = rewriter.rewrite(
+                [offspring[i] for i, _ in picked], [s for _, s in picked], p.span
+            )
+            for (i, _), child in zip(picked, rewritten, strict=True):
+                offspring[i] = child
+        return offspring
 
 
 def _tournament(rng: random.Random, population: list[list[str]], fitness: list[float]) -> list[str]:

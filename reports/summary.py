@@ -63,6 +63,8 @@ def summary_dict(ctx: ReportContext) -> dict[str, Any]:
                     "findings": f.findings,
                     "exploits": f.exploits,
                     "errors": f.errors,
+                    "queries": f.queries,
+                    "lm_tokens": f.lm_tokens,
                     "gate": ctx.gate.verdict.status_of(f.checkpoint, f.family),
                     "best_finding": best.get((f.checkpoint, f.family)),
                 }

@@ -27,6 +27,7 @@ from harness.core.finding import DEFAULT_KEEP
 if TYPE_CHECKING:
     from attacks.base import Attack
     from harness.core.data import PreferencePair
+    from harness.judges import JudgeSpec
     from harness.runner.trial import Trial
 
 
@@ -56,18 +57,39 @@ def attacks_list() -> None:
             click.echo(f"{'':<20} cite: {cls.citation}")
 
 
-def parse_params(items: tuple[str, ...]) -> dict[str, Any]:
+def parse_params(items: tuple[str, ...], option: str = "--param") -> dict[str, Any]:
     """``--param KEY=VALUE`` pairs; a value that is not JSON is taken as a string."""
     params: dict[str, Any] = {}
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key:
-            raise HarnessError(f"--param {item!r} is not KEY=VALUE")
+            raise HarnessError(f"{option} {item!r} is not KEY=VALUE")
         try:
             params[key] = json.loads(raw)
         except json.JSONDecodeError:
             params[key] = raw
     return params
+
+
+def parse_judges(items: tuple[str, ...]) -> tuple[JudgeSpec, ...]:
+    """``--judge NAME`` or ``--judge NAME:KEY=VALUE,KEY=VALUE`` (values as ``--param``'s).
+
+    Each is checked against the judge registry (unknown names list the valid ones,
+    parameters are type-checked) before anything loads.
+    """
+    from harness.judges import JudgeSpec
+    from harness.judges.base import check_spec
+
+    specs = []
+    for item in items:
+        name, _, rest = item.partition(":")
+        if not name:
+            raise HarnessError(f"--judge {item!r} has no judge name (NAME or NAME:KEY=VALUE,...)")
+        pairs = tuple(p for p in rest.split(",") if p) if rest else ()
+        spec = JudgeSpec(name, parse_params(pairs, f"--judge {name}:"))
+        check_spec(spec)
+        specs.append(spec)
+    return tuple(specs)
 
 
 @click.command(cls=GeneratedOptionsCommand)
@@ -125,6 +147,15 @@ def parse_params(items: tuple[str, ...]) -> dict[str, Any]:
     "'demo' builds the demo's gold RM (trained to know nonsense is bad).",
 )
 @click.option(
+    "--judge",
+    "judges",
+    multiple=True,
+    metavar="NAME[:KEY=VALUE,...]",
+    help="Another judge besides the heuristic one (and --gold's), repeatable, with its "
+    "parameters: --judge fluency, --judge gold-rm:checkpoint=gold-demo. One named like "
+    "a default judge replaces it (rmh judges list).",
+)
+@click.option(
     "--baseline/--no-baseline",
     default=True,
     show_default=True,
@@ -142,6 +173,7 @@ def attack(
     keep: int,
     params: tuple[str, ...],
     gold: str | None,
+    judges: tuple[str, ...],
     baseline: bool,
     **kw: Any,
 ) -> None:
@@ -152,6 +184,7 @@ def attack(
       rmh attack ckpt/ --attack repetition --budget 200
       rmh attack ckpt/ --attack gcg --param length=16 --budget 2000 --seed 1
       rmh attack ckpt/ --attack genetic --prompts prefs.jsonl --gold gold-ckpt/
+      rmh attack demo --attack lm-guided --limit 10 --budget 600 --gold demo --judge fluency
     """
     from attacks.registry import get_attack
     from harness.runner.trial import Trial, TrialSpec
@@ -162,8 +195,10 @@ def attack(
         raise HarnessError(f"--keep must be > 0, got {keep}")
     attack_cls = get_attack(attack_name)
     attack_params = parse_params(params)
-    attack_cls(**attack_params)  # a bad parameter is refused before anything loads
+    attack_instance = attack_cls(**attack_params)  # a bad parameter: refused before loading
+    extra_judges = parse_judges(judges)
     attack_cls.check_available()  # fails fast, one line, when an extra is missing
+    attack_instance.prepare()  # e.g. the attack's own LM: a bad path is one line, up front
     batch_size = kw.pop("batch_size")
     options = load_options_from(kw)
     if gold == "demo":
@@ -178,6 +213,7 @@ def attack(
         margin=margin,
         keep=keep,
         gold=gold,
+        judges=extra_judges,
         options=options,
         batch_size=batch_size,
     )
@@ -234,9 +270,11 @@ def run_trial(
         status = "ERROR" if outcome.error else f"{len(outcome.findings)} findings"
         if outcome.crossed > len(outcome.findings):
             status += f" kept of {outcome.crossed}"
+        lm = f", {outcome.lm_tokens} LM tokens" if outcome.lm_tokens else ""
         echo(
             f"[{attempt.index + 1}/{n}] {clip(attempt.pair.prompt, 50)}  best margin "
-            f"{outcome.best_margin:+.3f}, {outcome.queries} queries, {status}"
+            f"{outcome.best_margin:+.3f}, {outcome.queries} queries{lm}, "
+            f"{outcome.seconds:.1f}s, {status}"
         )
         if outcome.error:
             echo(f"    error: {outcome.error.splitlines()[0]}")
@@ -257,7 +295,8 @@ def run_trial(
         f"attack success rate: {totals.succeeded}/{ran} prompts "
         f"({totals.succeeded / max(ran, 1):.0%}); by search alone (not the starting point): "
         f"{totals.searched}/{ran}; errors: {totals.errors}; "
-        f"{totals.queries} queries in {time.perf_counter() - started:.1f}s"
+        f"{totals.queries} queries, {totals.lm_tokens} LM tokens in "
+        f"{time.perf_counter() - started:.1f}s"
     )
     n = totals.attempts
     if baseline and chance_n:

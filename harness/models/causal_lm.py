@@ -46,6 +46,8 @@ from harness.models.shipped import resolve_lm_source
 #: How to install what reading a GGUF file needs.
 GGUF_INSTALL = "pip install 'rm-harness[policy]' (the gguf and accelerate packages)"
 _GGUF_MAGIC = b"GGUF"
+_GGUF_HEADER = 24  # bytes: magic, version, tensor count, metadata count
+_GGUF_VERSIONS = (1, 2, 3)
 _LM = TypeVar("_LM", bound="CausalLM")
 
 
@@ -82,11 +84,20 @@ def _check_gguf(folder: Path, name: str) -> Path:
         raise CheckpointError(f"no GGUF file {name!r} in {folder}{listed}")
     try:
         with target.open("rb") as handle:
-            magic = handle.read(4)
+            header = handle.read(_GGUF_HEADER)
     except OSError as exc:
         raise CheckpointError(f"cannot read {target}: {exc.strerror or exc}") from None
-    if magic != _GGUF_MAGIC:
+    if header[:4] != _GGUF_MAGIC:
         raise CheckpointError(f"{target} is not a GGUF file (it does not start with 'GGUF')")
+    # magic, version (uint32), tensor and metadata counts (uint64): a file cut inside them
+    # makes the gguf reader fail with an IndexError deep in numpy, so say it here
+    if len(header) < _GGUF_HEADER:
+        raise CheckpointError(
+            f"{target} is a damaged GGUF file: it ends inside its header ({len(header)} bytes)"
+        )
+    version = int.from_bytes(header[4:8], "little")
+    if version not in _GGUF_VERSIONS:
+        raise CheckpointError(f"{target} is a damaged GGUF file: unknown version {version}")
     missing = [m for m in ("gguf", "accelerate") if importlib.util.find_spec(m) is None]
     if missing:
         raise CheckpointError(

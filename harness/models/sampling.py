@@ -90,9 +90,18 @@ class CausalPolicy(CausalLM):
             )
 
     def _draw(
-        self, prompt_ids: Sequence[Sequence[int]], rngs: Sequence[np.random.Generator], steps: int
+        self,
+        prompt_ids: Sequence[Sequence[int]],
+        rngs: Sequence[np.random.Generator],
+        steps: int,
+        *,
+        temperature: float = 1.0,
     ) -> list[tuple[list[int], float, bool]]:
-        """Sample one continuation per row (temperature 1, full softmax, one stream a row).
+        """Sample one continuation per row (full softmax, one stream a row).
+
+        ``sample`` draws at temperature 1 (the policy's own distribution); an attack that
+        proposes text with the LM (``attacks.lm_proposer``) may sharpen or flatten it, and
+        the logprobs are then those of the tempered distribution it drew from.
 
         Two savings that leave each row's draws as they were: rows of one prompt share
         its prompt pass (each distinct prompt is read once and its key/value cache
@@ -126,7 +135,7 @@ class CausalPolicy(CausalLM):
             position = positions[:, -1:]
             live = list(range(rows))  # the batch rows in the tensors, in order
             for step in range(steps):
-                logp = torch.log_softmax(logits.float(), dim=-1)
+                logp = torch.log_softmax(logits.float() / temperature, dim=-1)
                 cdf = logp.double().exp().cumsum(dim=-1)
                 if not bool(torch.isfinite(cdf[:, -1]).all()):
                     raise ModelOutputError(

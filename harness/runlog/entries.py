@@ -179,6 +179,7 @@ class AttemptEntry(Entry):
     seconds: float = 0.0
     error: bool = False
     pairs: int | None = None
+    lm_tokens: int = 0  # tokens a language model generated for the search (log 3.1; 0 before)
 
     def __post_init__(self) -> None:
         if self.crossed is None:
@@ -355,6 +356,7 @@ class CompletionEntry(Entry):
     queries: int
     wall_seconds: float
     session_seconds: float
+    lm_tokens: int = 0  # summed over attempts (log 3.1; 0 before)
 
 
 ENTRY_CLASSES: tuple[type[Entry], ...] = (

@@ -101,6 +101,8 @@ class FamilyMetrics:
     interval: Interval
     best: FindingEntry | None = None  # the finding with the largest margin
     exploits: int = 0  # distinct exploits among its findings
+    queries: int = 0  # RM queries its attempts spent
+    lm_tokens: int = 0  # tokens a language model generated for its attempts (not queries)
 
     @property
     def asr(self) -> float:
@@ -177,6 +179,7 @@ class RunTotals:
     reopened: int
     errors: int  # attack crashes (skipped attacks are not errors of the run)
     queries: int  # summed over attempts
+    lm_tokens: int = 0  # tokens language models generated for the searches, summed
 
     def completion(
         self, *, units: int, wall_seconds: float, session_seconds: float
@@ -232,6 +235,7 @@ def run_totals(entries: Iterable[Entry]) -> RunTotals:
         reopened=reopened,
         errors=sum(isinstance(e, ErrorEntry) and e.stage == "attack" for e in entries),
         queries=sum(e.queries for e in attempts),
+        lm_tokens=sum(e.lm_tokens for e in attempts),
     )
 
 
@@ -374,6 +378,8 @@ def _family_metrics(log: LogContents, checkpoints: int, confidence: float) -> li
                     prompts=len(by_prompt),
                     interval=proportion_interval(s, n, confidence),
                     best=max(found, key=lambda f: f.margin, default=None),
+                    queries=sum(a.queries for a in mine if a.family == family),
+                    lm_tokens=sum(a.lm_tokens for a in mine if a.family == family),
                 )
             )
     return out

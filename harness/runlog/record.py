@@ -24,8 +24,9 @@ from typing import Any, TypeVar, Union
 #: and replay mode moved into its ``run_options`` (``RunConfig.upgrade`` reads older ones);
 #: finding entries carry every field of the finding record (``kind``, ``detail``) and the
 #: store's ``exploit_id`` and ``merged``; clean entries their tallies per prompt; 3.1: the
-#: ``validation`` entry (the judges measured on labelled rows at the start), and finding
-#: entries carry their judges' ``measures`` (a line without them reads as none).
+#: ``validation`` entry (the judges measured on labelled rows at the start), finding
+#: entries carry their judges' ``measures`` (a line without them reads as none), and
+#: attempt entries and the completion's totals ``lm_tokens`` (0 when absent).
 LOG_VERSION = "3.1"
 #: The version of logs written before versions were recorded (no ``log_version`` in init).
 FIRST_VERSION = "1.0"

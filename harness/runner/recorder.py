@@ -286,6 +286,7 @@ def attempt_entry(unit: Unit, outcome: AttackOutcome, attack: str) -> AttemptEnt
         first_finding_queries=outcome.first_finding_queries,
         seconds=outcome.seconds,
         error=outcome.error is not None,
+        lm_tokens=outcome.lm_tokens,
     )
 
 

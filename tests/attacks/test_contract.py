@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import math
 
@@ -14,7 +15,7 @@ from harness.core.text import normalize
 from harness.judges import HeuristicJudge, Judge, Judgement
 from harness.models import CallableRewardModel, load_reward_model
 from harness.scoring import Scorer
-from harness.testing import PlantedRewardModel
+from harness.testing import PlantedRewardModel, build_tiny_causal_lm
 
 PROMPT = "Tell me a joke about Python."
 REFERENCE = "I suggested a Python seminar, but the acronym was unpopular."
@@ -26,8 +27,20 @@ def tiny_rm(checkpoints):
     return load_reward_model(checkpoints["bert"])
 
 
+@pytest.fixture(scope="module")
+def tiny_lm(tmp_path_factory) -> str:
+    """A tiny causal LM, for attacks with a language model (never SmolLM2 here)."""
+    return str(build_tiny_causal_lm(tmp_path_factory.mktemp("lm") / "lm", chat_template=True))
+
+
+def make(cls: type[Attack], tiny_lm: str) -> Attack:
+    """The attack with its default parameters, except its LM (if it has one): the tiny one."""
+    fields = {f.name for f in dataclasses.fields(cls.Params)}
+    return cls(lm=tiny_lm) if "lm" in fields else cls()
+
+
 @pytest.mark.parametrize("name", sorted(all_attacks()))
-def test_attack_contract(tiny_rm, name):
+def test_attack_contract(tiny_rm, tiny_lm, name):
     cls = get_attack(name)
     if cls.family == "textattack" and importlib.util.find_spec("textattack") is None:
         pytest.skip("the textattack extra is not installed")
@@ -36,15 +49,17 @@ def test_attack_contract(tiny_rm, name):
     runs = []
     for _ in range(2):
         scorer = Scorer(tiny_rm)  # fresh cache: determinism must not lean on it
-        outcome = cls().run(
+        outcome = make(cls, tiny_lm).run(
             scorer, PROMPT, REFERENCE, budget=BUDGET, seed=7, judges=[HeuristicJudge()]
         )
         assert outcome.error is None, outcome.error
         assert outcome.queries <= BUDGET and scorer.stats.queries == 0  # own budget, own counters
         assert outcome.evaluated >= 1 and outcome.best_text is not None
         assert math.isfinite(outcome.best_score) and math.isfinite(outcome.reference_score)
+        assert outcome.lm_tokens >= 0
         runs.append(outcome)
     first, second = runs
+    assert first.lm_tokens == second.lm_tokens
     assert first.best_text == second.best_text and first.best_score == second.best_score
     assert [f.text for f in first.findings] == [f.text for f in second.findings]
 
@@ -75,12 +90,14 @@ def reference_last():
 
 
 @pytest.mark.parametrize("name", sorted(all_attacks()))
-def test_findings_are_well_formed(reference_last, name):
+def test_findings_are_well_formed(reference_last, tiny_lm, name):
     cls = get_attack(name)
     if cls.family == "textattack" and importlib.util.find_spec("textattack") is None:
         pytest.skip("the textattack extra is not installed")
     scorer = Scorer(CallableRewardModel(reference_last))
-    outcome = cls().run(scorer, PROMPT, REFERENCE, budget=BUDGET, seed=7, judges=[AlwaysBad()])
+    outcome = make(cls, tiny_lm).run(
+        scorer, PROMPT, REFERENCE, budget=BUDGET, seed=7, judges=[AlwaysBad()]
+    )
     assert outcome.error is None, outcome.error
     assert outcome.reference_score == -1.0
     assert outcome.findings, f"{name}: {outcome.evaluated} candidates evaluated, no finding"
@@ -97,12 +114,12 @@ def test_findings_are_well_formed(reference_last, name):
 
 
 @pytest.mark.parametrize("name", sorted(all_attacks()))
-def test_an_attempt_keeps_at_most_keep_and_counts_what_crossed(reference_last, name):
+def test_an_attempt_keeps_at_most_keep_and_counts_what_crossed(reference_last, tiny_lm, name):
     """Whatever the attack, the choice of findings is made for it (``keep_diverse``)."""
     cls = get_attack(name)
     if cls.family == "textattack" and importlib.util.find_spec("textattack") is None:
         pytest.skip("the textattack extra is not installed")
-    outcome = cls().run(
+    outcome = make(cls, tiny_lm).run(
         Scorer(CallableRewardModel(reference_last)), PROMPT, REFERENCE, budget=BUDGET, seed=7,
         judges=[AlwaysBad()], keep=2,
     )  # fmt: skip

@@ -56,6 +56,13 @@ def test_standard_covers_every_family():
     assert families == {cls.family for cls in shipped}  # (tests register attacks of their own)
 
 
+def test_lm_guided_is_in_standard_optional_and_not_in_quick():
+    """``rmh demo`` runs quick: it installs no policy extra and must stay fast."""
+    standard = {a.name: a for a in resolve_suite("standard").config.attacks}
+    assert standard["lm-guided"].optional and standard["lm-guided"].budget <= 600
+    assert "lm-guided" not in {a.name for a in resolve_suite("quick").config.attacks}
+
+
 def test_unknown_key_names_line_and_allowed_keys():
     text = GOOD.replace("budget = 80", "budget = 80\nbudgte = 3")
     message = error_of(text)
