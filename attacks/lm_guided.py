@@ -31,13 +31,14 @@ folder written by ``save_pretrained``, or a ``.gguf`` file; loaded once per proc
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 
 from attacks.base import Attack, AttackContext
 from attacks.lm_proposer import LMProposer, check_at_least_one, check_temperature
 from attacks.registry import register
 from harness.core.errors import HarnessError
-from harness.models.shipped import POLICY_DISTRIBUTION, POLICY_INSTALL, SHIPPED_LM, policy_gguf
+from harness.models.shipped import POLICY_DISTRIBUTION, SHIPPED_LM, policy_gguf
 
 OWNER = "attack 'lm-guided'"
 
@@ -90,23 +91,25 @@ class LMGuided(Attack):
     citation = (
         "REFORM, arXiv 2507.06419 (reward-guided decoding to find reward-model failure modes)"
     )
-    requires = ("gguf", "accelerate")
-    extra = "policy"
     Params = LMGuidedParams
 
     @classmethod
     def missing(cls) -> list[str]:
-        """The policy extra's modules, and the shipped SmolLM2 weights (the default LM)."""
-        missing = super().missing()
+        """What the default LM (the shipped SmolLM2 GGUF) needs that is not installed.
+
+        Shown by ``rmh attacks list``. Whether an attack can run depends on its ``lm``: a
+        causal-LM folder needs nothing more, so availability is checked by ``prepare``
+        (which loads that LM, one line when it cannot), not by ``check_available``.
+        """
+        missing = [m for m in ("gguf", "accelerate") if importlib.util.find_spec(m) is None]
         if policy_gguf() is None:
             missing.append(POLICY_DISTRIBUTION)
         return missing
 
     @classmethod
     def check_available(cls) -> None:
-        missing = cls.missing()
-        if missing:
-            raise HarnessError(f"attack {cls.name!r} needs {', '.join(missing)}: {POLICY_INSTALL}")
+        """Nothing to check before the parameters are known: see ``missing``."""
+        return None
 
     def prepare(self) -> None:
         LMProposer.load(self.params.lm, temperature=self.params.temperature)

@@ -10,6 +10,7 @@ success rate is counted as a run's ASR is; this module only prints.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -71,25 +72,30 @@ def parse_params(items: tuple[str, ...], option: str = "--param") -> dict[str, A
     return params
 
 
-def parse_judges(items: tuple[str, ...]) -> tuple[JudgeSpec, ...]:
-    """``--judge NAME`` or ``--judge NAME:KEY=VALUE,KEY=VALUE`` (values as ``--param``'s).
+def parse_judge(text: str) -> JudgeSpec:
+    """``NAME`` or ``NAME:KEY=VALUE[,KEY=VALUE...]`` (a value that is JSON is read as JSON,
+    as ``--param`` reads it): ``gold-rm:checkpoint=gold-demo,margin=0.5``,
+    ``ensemble:checkpoints=["a/","b/"],quorum=0.5``.
 
-    Each is checked against the judge registry (unknown names list the valid ones,
-    parameters are type-checked) before anything loads.
+    Checked against the judge registry (unknown names list the valid ones, parameters are
+    type-checked) before anything loads. ``rmh attack`` and ``rmh judges validate`` both
+    read ``--judge`` with it.
     """
-    from harness.judges import JudgeSpec
-    from harness.judges.base import check_spec
+    from harness.judges import JudgeSpec, check_spec
 
-    specs = []
-    for item in items:
-        name, _, rest = item.partition(":")
-        if not name:
-            raise HarnessError(f"--judge {item!r} has no judge name (NAME or NAME:KEY=VALUE,...)")
-        pairs = tuple(p for p in rest.split(",") if p) if rest else ()
-        spec = JudgeSpec(name, parse_params(pairs, f"--judge {name}:"))
-        check_spec(spec)
-        specs.append(spec)
-    return tuple(specs)
+    name, _, rest = text.partition(":")
+    if not name:
+        raise HarnessError(f"--judge {text!r}: give NAME or NAME:KEY=VALUE,...")
+    # A comma starts a new parameter only before KEY=, so a JSON list keeps its commas.
+    items = tuple(item for item in re.split(r",(?=[A-Za-z_][\w-]*=)", rest) if item)
+    spec = JudgeSpec(name, parse_params(items, f"--judge {name}:") if rest else {})
+    check_spec(spec)
+    return spec
+
+
+def parse_judges(items: tuple[str, ...]) -> tuple[JudgeSpec, ...]:
+    """Every ``--judge`` (see ``parse_judge``), in order."""
+    return tuple(parse_judge(item) for item in items)
 
 
 @click.command(cls=GeneratedOptionsCommand)

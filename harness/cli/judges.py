@@ -4,7 +4,6 @@ validate`` (judges measured on labelled rows)."""
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import TYPE_CHECKING
 
 import click
@@ -12,7 +11,7 @@ import click
 from harness.core.errors import HarnessError
 
 if TYPE_CHECKING:
-    from harness.judges import JudgeSpec
+    pass
 
 
 @click.group(name="judges")
@@ -37,24 +36,6 @@ def judges_list() -> None:
                 params.append(f"{field.name} (required)")
         if params:
             click.echo(f"{'':<24} params: {', '.join(params)}")
-
-
-def parse_judge(text: str) -> JudgeSpec:
-    """``NAME`` or ``NAME:KEY=VALUE[,KEY=VALUE...]`` (a value that is JSON is read as JSON,
-    as ``--param`` reads it): ``gold-rm:checkpoint=gold-demo,margin=0.5``,
-    ``ensemble:checkpoints=["a/","b/"],quorum=0.5``."""
-    from harness.cli.attack import parse_params
-    from harness.judges import JudgeSpec, check_spec
-
-    name, _, rest = text.partition(":")
-    if not name:
-        raise HarnessError(f"--judge {text!r}: give NAME or NAME:KEY=VALUE,...")
-    # A comma starts a new parameter only before KEY=, so a JSON list keeps its commas.
-    items = tuple(item for item in re.split(r",(?=[A-Za-z_][\w-]*=)", rest) if item)
-    params = parse_params(items) if rest else {}
-    spec = JudgeSpec(name, params)
-    check_spec(spec)  # unknown judges and parameters are one line, before anything loads
-    return spec
 
 
 @judges_group.command(name="validate")
@@ -100,6 +81,7 @@ def judges_validate(
     import json
     from pathlib import Path
 
+    from harness.cli.attack import parse_judge
     from harness.cli.printing import terminal_table
     from harness.core.data import read_pairs
     from harness.judges.labelled import read_labelled

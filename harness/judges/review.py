@@ -80,23 +80,20 @@ class ReviewQueue(Judge):
 
     def import_labels(self, path: str | Path) -> int:
         path = Path(path)
-        if path.suffix == ".csv":
-            with path.open(encoding="utf-8", newline="") as handle:
-                rows = list(csv.DictReader(handle))
-            rows = [{k: _unneutralize(v) for k, v in row.items()} for row in rows]
-        else:
-            rows = [
-                json.loads(line)
-                for line in path.read_text(encoding="utf-8").splitlines()
-                if line.strip()
-            ]
+        rows = _read_rows(path)
         count = 0
         for number, row in enumerate(rows, start=1):
-            label = (row.get("label") or "").strip().lower()
+            label = row.get("label")
+            label = (label if isinstance(label, str) else "").strip().lower()
             if not label:
                 continue
             if label not in ("bad", "ok"):
                 raise DataError(f"{path}: row {number}: label must be 'bad' or 'ok', got {label!r}")
+            if not all(isinstance(row.get(k), str) for k in ("prompt", "candidate")):
+                raise DataError(
+                    f"{path}: row {number}: a labelled row needs text in 'prompt' "
+                    "and 'candidate' (the columns ReviewQueue.export writes)"
+                )
             key = (row["prompt"], row["candidate"])
             self.labels[key] = label == "bad"
             if row.get("reference") is not None:
@@ -129,3 +126,28 @@ def _unneutralize(value: str) -> str:
     if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
         return value[1:]
     return value
+
+
+def _read_rows(path: Path) -> list[dict]:
+    """The rows of a reviewed CSV or JSONL file; a file that is not one is a ``DataError``."""
+    try:
+        if path.suffix == ".csv":
+            with path.open(encoding="utf-8", newline="") as handle:
+                rows = list(csv.DictReader(handle))
+            return [{k: _unneutralize(v) for k, v in row.items()} for row in rows]
+        rows = []
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{path}: line {number} is not JSON ({exc.msg})") from None
+            if not isinstance(row, dict):
+                raise DataError(f"{path}: line {number} is not a JSON object")
+            rows.append(row)
+        return rows
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path} is not UTF-8 text") from None

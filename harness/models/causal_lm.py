@@ -125,7 +125,8 @@ def _load_tokenizer(folder: Path, gguf_file: str | None, trust_remote_code: bool
             if damaged is not None:
                 raise damaged from None
         # the tokenizers library raises a bare Exception for a tokenizer.json it cannot use
-        known = (OSError, ValueError, TypeError, KeyError)
+        # a GGUF file cut short fails inside the gguf reader as an IndexError
+        known = (OSError, ValueError, TypeError, KeyError, IndexError)
         if not isinstance(exc, known) and type(exc) is not Exception:
             raise
         where = folder / gguf_file if gguf_file else folder
@@ -151,7 +152,7 @@ def _load_model(folder: Path, gguf_file: str | None, options: PolicyOptions) -> 
             damaged = files.explain_weights(folder)
             if damaged is not None:
                 raise damaged from None
-        if not isinstance(exc, (ValueError, KeyError, OSError, RuntimeError)):
+        if not isinstance(exc, (ValueError, KeyError, OSError, RuntimeError, IndexError)):
             raise
         raise CheckpointError(
             f"cannot load {where} as a causal language model: {_first_line(exc)}"

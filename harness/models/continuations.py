@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from harness.core.errors import ModelOutputError
+
 if TYPE_CHECKING:
     from harness.models.causal_lm import CausalLM
 
@@ -77,6 +79,12 @@ def continuation_logprobs(
             else:
                 picked = _with_prompt(lm, prompt, batch)
             for i, values in zip(rows, picked, strict=True):
+                if not np.isfinite(values).all():
+                    # a NaN would compare False with any margin: the text would pass as fine
+                    raise ModelOutputError(
+                        f"the language model {lm.where} gave non-finite log probabilities "
+                        "(NaN or inf); on GPU try dtype float32"
+                    )
                 out[i] = values
     return out
 

@@ -106,14 +106,21 @@ def run_config(
 
 
 def available_attacks(suite: Suite) -> tuple[list[AttackConfig], list[tuple[str, str]]]:
-    """Suite attacks whose extras are installed, and ``(id, reason)`` of optional ones
-    skipped without theirs. A missing extra of a non-optional attack is an error."""
+    """Suite attacks that can run here, and ``(id, reason)`` of optional ones skipped.
+
+    An attack can run when its extras are installed and what it loads for itself (an
+    ``lm-guided`` attack's LM) loads: ``prepare`` loads it now, once, so a bad LM path is
+    one line before any prompt rather than an error on every attempt. Either failure of a
+    non-optional attack is an error.
+    """
     from attacks.registry import get_attack
 
     kept, skipped = [], []
     for entry in suite.config.attacks:
         try:
-            get_attack(entry.name).check_available()
+            attack = get_attack(entry.name)
+            attack.check_available()
+            attack(**entry.params).prepare()
         except HarnessError as exc:
             if not entry.optional:
                 raise

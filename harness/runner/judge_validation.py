@@ -46,6 +46,8 @@ DEFAULT_JUDGES = (
 #: Judges too slow to measure on every row at every run start (a causal LM per text):
 #: a suite's ``[validation]`` leaves them out unless it lists them in ``include_slow``.
 SLOW_JUDGES = frozenset({"fluency"})
+#: The review queue's registry name: human labels, never measured as a judge.
+REVIEW_JUDGE = "human"
 
 
 def bundled_path() -> Path:
@@ -199,12 +201,14 @@ def run_validation_entry(
     include_slow: Sequence[str] = (),
     pairs: int | None = None,
     seed: int = 0,
-    echo: Callable[[str], None] = print,
 ) -> JudgesValidationEntry:
     """A run's judges (as calibrated) measured on the bundled set: its log entry.
 
     ``SLOW_JUDGES`` are left out (and said so) unless named in ``include_slow``; with
-    ``pairs``, on that many (prompt, joke) groups of the set, drawn with ``seed``.
+    ``pairs``, on that many (prompt, joke) groups of the set, drawn with ``seed``. The
+    review queue (``human``) is never measured: its labels are the measure, and judging
+    the set would queue all its rows for review. The caller writes the entry, then prints
+    ``validation_lines`` of it (written before it is reported).
     """
     import time
 
@@ -213,7 +217,10 @@ def run_validation_entry(
         rows = sample_pairs(rows, pairs, seed)
     kept, skipped = [], []
     for judge, spec in judges:
-        if spec.name in SLOW_JUDGES and spec.name not in include_slow:
+        if spec.name == REVIEW_JUDGE:
+            reason = "human labels are what judges are measured against, not a judge to measure"
+            skipped.append({"judge": spec.name, "reason": reason})
+        elif spec.name in SLOW_JUDGES and spec.name not in include_slow:
             reason = "slow (a causal LM per text); list it in [validation] include_slow"
             skipped.append({"judge": spec.name, "reason": reason})
         else:
@@ -221,13 +228,6 @@ def run_validation_entry(
     started = time.perf_counter()
     measures = measure_judges(kept, rows) if kept else ()
     seconds = round(time.perf_counter() - started, 3)
-    for m in measures:
-        echo(
-            f"judge {m.judge} on the labelled set: recall {m.recall.value:.1%}, "
-            f"false positives {m.false_positive_rate.value:.1%} ({m.rows} rows)"
-        )
-    for skip in skipped:
-        echo(f"judge {skip['judge']} not validated: {skip['reason']}")
     return JudgesValidationEntry(
         data="bundled" if pairs is None else f"bundled, {pairs} pairs (seed {seed})",
         rows=len(rows),
@@ -236,3 +236,16 @@ def run_validation_entry(
         skipped=tuple(skipped),
         seconds=seconds,
     )
+
+
+def validation_lines(entry: JudgesValidationEntry) -> list[str]:
+    """What a run prints about its judges' validation: a line per judge measured or skipped."""
+    lines = []
+    for data in entry.judges:
+        m = JudgeMeasure.from_json(data)
+        lines.append(
+            f"judge {m.judge} on the labelled set: recall {m.recall.value:.1%}, "
+            f"false positives {m.false_positive_rate.value:.1%} ({m.rows} rows)"
+        )
+    lines.extend(f"judge {s['judge']} not validated: {s['reason']}" for s in entry.skipped)
+    return lines

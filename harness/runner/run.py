@@ -49,7 +49,7 @@ from harness.runlog.metrics import run_totals
 from harness.runlog.record import CURRENT
 from harness.runner import init as setup
 from harness.runner.executors import ExecutorOptions, make_executor
-from harness.runner.judge_validation import run_validation_entry
+from harness.runner.judge_validation import run_validation_entry, validation_lines
 from harness.runner.plan import plan_units
 from harness.runner.progress import Mode
 from harness.runner.recorder import Recorder, check_store
@@ -238,15 +238,15 @@ class _Run:
             if validation.enabled and not self.state.judges_validated:
                 worker = probe or Worker(spec)
                 self.echo("measuring the judges on the bundled labelled set ...")
-                recorder.write(
-                    run_validation_entry(
-                        list(zip(worker.judges(), spec.judges, strict=True)),
-                        include_slow=validation.include_slow,
-                        pairs=validation.pairs,
-                        seed=suite.config.seed,
-                        echo=self.echo,
-                    )
+                entry = run_validation_entry(
+                    list(zip(worker.judges(), spec.judges, strict=True)),
+                    include_slow=validation.include_slow,
+                    pairs=validation.pairs,
+                    seed=suite.config.seed,
                 )
+                recorder.write(entry)
+                for line in validation_lines(entry):
+                    self.echo(line)
             executor = make_executor(self.executor_options, spec, local_worker=probe)
             try:
                 stages = Stages(

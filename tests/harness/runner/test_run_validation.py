@@ -9,7 +9,7 @@ import json
 from harness.judges import HeuristicJudge, JudgeSpec
 from harness.runlog import JudgesValidationEntry, read_log
 from harness.runner import resume_run
-from harness.runner.judge_validation import run_validation_entry
+from harness.runner.judge_validation import run_validation_entry, validation_lines
 
 
 def _validated_suite(suite_file):
@@ -67,14 +67,22 @@ def test_resume_writes_a_validation_the_run_did_not_get_to(
 
 def test_slow_judges_are_measured_only_when_listed():
     judge = HeuristicJudge()
-    said = []
-    entry = run_validation_entry([(judge, JudgeSpec("fluency"))], echo=said.append)
+    entry = run_validation_entry([(judge, JudgeSpec("fluency"))])
     assert entry.judges == () and entry.skipped[0]["judge"] == "fluency"
+    said = validation_lines(entry)
     assert "include_slow" in entry.skipped[0]["reason"] and "not validated" in said[0]
-    entry = run_validation_entry(
-        [(judge, JudgeSpec("fluency"))], include_slow=["fluency"], echo=said.append
-    )
+    entry = run_validation_entry([(judge, JudgeSpec("fluency"))], include_slow=["fluency"])
     assert entry.skipped == () and len(entry.judges) == 1
+    assert "on the labelled set: recall" in validation_lines(entry)[0]
+
+
+def test_the_review_queue_is_never_measured_nor_filled():
+    from harness.judges import ReviewQueue
+
+    queue = ReviewQueue()
+    entry = run_validation_entry([(queue, JudgeSpec("human"))], include_slow=["human"])
+    assert entry.judges == () and entry.skipped[0]["judge"] == "human"
+    assert queue.pending == {}
 
 
 def test_a_sample_keeps_whole_pairs_and_is_seeded():
