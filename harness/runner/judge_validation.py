@@ -28,6 +28,7 @@ from harness.judges import (
     JudgeSpec,
     build_judges,
     calibrate_judges,
+    check_spec,
     needs_calibration,
     resolve_checkpoints,
 )
@@ -144,7 +145,7 @@ def measure_judges(
     judges: Sequence[tuple[Judge, JudgeSpec]], rows: Sequence[LabelledRow]
 ) -> tuple[JudgeMeasure, ...]:
     """Each judge (and, with several, the judges combined) measured on ``rows``."""
-    return validate_judges([(judge, dict(spec.params)) for judge, spec in judges], rows)
+    return validate_judges([(judge, effective_params(spec)) for judge, spec in judges], rows)
 
 
 def kind_counts(rows: Sequence[LabelledRow]) -> dict[str, dict[str, int]]:
@@ -249,3 +250,12 @@ def validation_lines(entry: JudgesValidationEntry) -> list[str]:
         )
     lines.extend(f"judge {s['judge']} not validated: {s['reason']}" for s in entry.skipped)
     return lines
+
+
+def effective_params(spec: JudgeSpec) -> dict[str, Any]:
+    """Every parameter the judge ran with, defaults included: a measurement names its
+    instrument's setting (a fluency margin left at its default is still a margin)."""
+    import dataclasses
+
+    params = check_spec(spec)
+    return {f.name: getattr(params, f.name) for f in dataclasses.fields(params)}

@@ -11,8 +11,9 @@ finds. ``greedy-coordinate`` on the same budget finds soups that carry planted w
 from fluent, and not the phrase. (The heuristic judge passes such 8-word soups of real
 words, as the sweep notes; the planted gold judge below stands in for a gold RM.)
 
-Fluency is SmolLM2's mean per-token NLL of the text after the prompt, relative to the
-reference's (``CausalLM.sequence_logprobs``), so this test does not need a fluency judge.
+Fluency is the ``fluency`` judge's word (SmolLM2's mean NLL per token after the prompt,
+end of turn included, relative to the reference's; its default margin), judging beside
+the planted gold, so every finding carries its measure.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ import pytest
 
 from attacks import get_attack
 from attacks.lm_guided import LMGuided
-from harness.judges import Judge, Judgement
+from harness.judges import Judge, Judgement, JudgeSpec, build_judges
 from harness.models import CallableRewardModel
-from harness.models.causal_lm import shared_causal_lm
 from harness.scoring import Scorer
 from harness.testing import PlantedRewardModel
 
@@ -61,32 +61,28 @@ class PlantedGold(Judge):
         return [Judgement(self.name, planted(c) > 0, ("planted hole",)) for c in candidates]
 
 
-def relative_nll(text: str) -> float:
-    """SmolLM2's mean NLL per token of ``text`` minus the reference's, after the prompt."""
-    lm = shared_causal_lm("smollm2")
-    prompt = lm.encode_prompt(PROMPT)
-    tokens = [lm.tokenizer(t, add_special_tokens=False)["input_ids"] for t in (text, REFERENCE)]
-    logprobs = lm.sequence_logprobs([prompt, prompt], tokens)
-    text_nll, reference_nll = (-lp / len(t) for lp, t in zip(logprobs, tokens, strict=True))
-    return float(text_nll - reference_nll)
+def fluency_judge() -> Judge:
+    (judge,) = build_judges([JudgeSpec("fluency")], load=lambda spec: None)
+    return judge
 
 
 def test_lm_guided_finds_the_fluent_hole_and_token_search_finds_soups():
+    judges = [PlantedGold(), fluency_judge()]
     guided = get_attack("lm-guided")(beams=3, k=6, max_tokens=24).run(
         Scorer(CallableRewardModel(fluent_hole)),
         PROMPT,
         REFERENCE,
         budget=BUDGET,
         seed=0,
-        judges=[PlantedGold()],
+        judges=judges,
     )
     assert guided.error is None, guided.error
     assert guided.queries <= BUDGET and guided.lm_tokens > 0
     holes = [f for f in guided.findings if PHRASE in f.text.lower()]
     assert holes, [f.text for f in guided.findings]
-    fluency = [relative_nll(f.text) for f in holes]
-    print("lm-guided", [(f.text, round(x, 2)) for f, x in zip(holes, fluency, strict=True)])
-    assert min(fluency) < 1.0
+    print("lm-guided", [(f.text, f.fluency, f.judges) for f in holes])
+    # the fluency judge measured every finding of the phrase, and flagged none
+    assert all(f.fluency is not None and "fluency" not in f.judges for f in holes)
 
     greedy = get_attack("greedy-coordinate")().run(
         Scorer(CallableRewardModel(fluent_hole)),
@@ -94,11 +90,10 @@ def test_lm_guided_finds_the_fluent_hole_and_token_search_finds_soups():
         REFERENCE,
         budget=BUDGET,
         seed=0,
-        judges=[PlantedGold()],
+        judges=judges,
     )
     assert greedy.error is None, greedy.error
     assert greedy.findings, greedy.best_text  # what outscored the reference: soups ...
     assert not any(PHRASE in f.text.lower() for f in greedy.findings)
-    soups = [relative_nll(f.text) for f in greedy.findings]
-    print("greedy", [(f.text, round(x, 2)) for f, x in zip(greedy.findings, soups, strict=True)])
-    assert min(soups) > 2.0  # ... far from fluent
+    print("greedy", [(f.text, f.fluency, f.judges) for f in greedy.findings])
+    assert all("fluency" in f.judges for f in greedy.findings)  # ... that it flags, every one

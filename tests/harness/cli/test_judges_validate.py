@@ -66,9 +66,17 @@ def test_unreadable_file_and_unknown_judge_are_one_line(rmh, one_line_error, tmp
 
 @pytest.mark.slow
 def test_gold_demo_and_heuristic_on_the_bundled_set(rmh, tmp_path):
+    """The demo's gold RM through the command, on a seeded 40 of the set's 177 pairs (the
+    whole set takes minutes on CI's cores; the rates' code is the same)."""
+    from harness.runner.judge_validation import bundled_rows, sample_pairs
+
+    data = tmp_path / "sample.jsonl"
+    write_labelled(sample_pairs(bundled_rows(), 40, seed=0), data)
     code, out, err = rmh(
         "judges",
         "validate",
+        "--data",
+        str(data),
         "--judge",
         "heuristic",
         "--judge",
@@ -83,7 +91,7 @@ def test_gold_demo_and_heuristic_on_the_bundled_set(rmh, tmp_path):
     assert names == ["heuristic", "gold-rm", "any judge"]
     gold = summary["judges"][1]
     assert isinstance(gold["params"]["margin"], float)  # calibrated (on the train split)
-    assert gold["recall"]["trials"] == 1062
+    assert gold["recall"]["trials"] == 40 * 6 and gold["false_positive_rate"]["trials"] == 40
     assert summary["calibration"] == "252 pairs of the demo's train split"
 
 
@@ -130,3 +138,24 @@ def test_judge_specs_on_the_command_line():
     assert (gold.name, gold.params) == ("gold-rm", {"checkpoint": "gold-demo", "margin": 0.5})
     ensemble = parse_judge('ensemble:checkpoints=["a/","b/"],quorum=0.5')
     assert ensemble.params == {"checkpoints": ["a/", "b/"], "quorum": 0.5}
+
+
+@pytest.mark.slow
+def test_fluency_on_a_seeded_sample_of_the_bundled_set(rmh, tmp_path):
+    """The real fluency judge (SmolLM2) through the same command, on 5 pairs x 7 kinds."""
+    from harness.models.shipped import policy_missing
+    from harness.runner.judge_validation import bundled_rows, sample_pairs
+
+    if policy_missing():
+        pytest.skip(f"the fluency judge's LM cannot run here: {policy_missing()}")
+    data = tmp_path / "sample.jsonl"
+    write_labelled(sample_pairs(bundled_rows(), 5, seed=0), data)
+    code, out, err = rmh(
+        "judges", "validate", "--data", str(data), "--judge", "fluency", "--out", str(tmp_path)
+    )
+    assert code == 0, err
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    fluency = summary["judges"][0]
+    assert fluency["judge"] == "fluency" and fluency["params"]["margin"] == 2.35
+    assert fluency["recall"]["trials"] == 30 and fluency["false_positive_rate"]["trials"] == 5
+    assert "fluency" in out and "shuffled" in out

@@ -280,7 +280,7 @@ budget = 5
         ('lm = "{rm}"', "is not a causal language model"),
         ('lm = "{missing}"', "does not exist"),
         ('lm = "{fake}"', "is not a GGUF file"),
-        ('lm = "{truncated}"', "truncated.gguf"),
+        ('lm = "{truncated}"', "truncated.gguf is a damaged GGUF file"),
     ],
 )
 def test_rmh_run_stops_on_a_bad_fluency_judge_with_one_line(
