@@ -35,7 +35,12 @@ import importlib.util
 from dataclasses import dataclass
 
 from attacks.base import Attack, AttackContext
-from attacks.lm_proposer import LMProposer, check_at_least_one, check_temperature
+from attacks.lm_proposer import (
+    LMLoadFields,
+    LMProposer,
+    check_at_least_one,
+    check_temperature,
+)
 from attacks.registry import register
 from harness.core.errors import HarnessError
 from harness.models.shipped import POLICY_DISTRIBUTION, SHIPPED_LM, policy_gguf
@@ -46,7 +51,7 @@ Scored = tuple[float, list[int]]  # a candidate's reward and its LM tokens
 
 
 @dataclass(frozen=True)
-class LMGuidedParams:
+class LMGuidedParams(LMLoadFields):
     lm: str = SHIPPED_LM  # "smollm2", a causal-LM folder or a .gguf file
     beams: int = 4  # B: continuations kept a step
     k: int = 6  # continuations drawn per beam a step
@@ -111,12 +116,17 @@ class LMGuided(Attack):
         """Nothing to check before the parameters are known: see ``missing``."""
         return None
 
+    def proposer(self) -> LMProposer:
+        """The process's shared LM of ``lm``, loaded with this attack's load options."""
+        p = self.params
+        return LMProposer.load(p.lm, temperature=p.temperature, options=p.lm_options())
+
     def prepare(self) -> None:
-        LMProposer.load(self.params.lm, temperature=self.params.temperature)
+        self.proposer()
 
     def search(self, ctx: AttackContext) -> None:
         p = self.params
-        proposer = LMProposer.load(p.lm, temperature=p.temperature)
+        proposer = self.proposer()
         prompt = proposer.prompt_ids(ctx.prompt)
         cap = p.max_tokens
         if proposer.max_positions is not None:

