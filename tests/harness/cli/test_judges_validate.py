@@ -65,9 +65,14 @@ def test_unreadable_file_and_unknown_judge_are_one_line(rmh, one_line_error, tmp
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("demo-rms")
 def test_gold_demo_and_heuristic_on_the_bundled_set(rmh, tmp_path):
     """The demo's gold RM through the command, on a seeded 40 of the set's 177 pairs (the
-    whole set takes minutes on CI's cores; the rates' code is the same)."""
+    whole set takes minutes on CI's cores; the rates' code is the same).
+
+    On the worker of ``rmh demo``'s test (``xdist_group``): from an empty cache one of them
+    trains the demo RMs, and the other would sit idle on the build lock on the other core.
+    """
     from harness.runner.judge_validation import bundled_rows, sample_pairs
 
     data = tmp_path / "sample.jsonl"

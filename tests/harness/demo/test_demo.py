@@ -201,6 +201,7 @@ def test_demo_data_script_reproduces_the_committed_files(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("demo-rms")  # with the other tests that need the demo RMs built
 def test_rmh_demo_builds_attacks_and_replays(tmp_path):
     """`rmh demo`: trains both RMs (or reuses them), saves safetensors, reloads, runs a suite.
 
