@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
+from harness.core.data import read_json_lines
 from harness.core.errors import DataError
 from harness.core.tabular import FORMULA_PREFIXES, neutralize_cell
 from harness.judges.base import Judge, Judgement, ModelLoader, register
@@ -129,25 +130,21 @@ def _unneutralize(value: str) -> str:
 
 
 def _read_rows(path: Path) -> list[dict]:
-    """The rows of a reviewed CSV or JSONL file; a file that is not one is a ``DataError``."""
+    """The rows of a reviewed CSV or JSONL file; a file that is not one is a ``DataError``.
+
+    JSONL goes through the project's one reader (``read_json_lines``: one line naming the
+    file and line for malformed JSON, a row that is not an object, UTF-16, a directory). A
+    file with no rows is an empty review (what exporting an empty queue writes), not an error.
+    """
     try:
         if path.suffix == ".csv":
             with path.open(encoding="utf-8", newline="") as handle:
                 rows = list(csv.DictReader(handle))
             return [{k: _unneutralize(v) for k, v in row.items()} for row in rows]
-        rows = []
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}: line {number} is not JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise DataError(f"{path}: line {number} is not a JSON object")
-            rows.append(row)
-        return rows
+        if path.is_file() and not path.read_bytes().strip():
+            return []
     except OSError as exc:
         raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise DataError(f"{path} is not UTF-8 text") from None
+    return [row for _, row in read_json_lines(path)]

@@ -97,8 +97,8 @@ def test_jsonl_export_keeps_text_as_written(tmp_path):
 @pytest.mark.parametrize(
     ("content", "says"),
     [
-        ('{"prompt": "p", "candidate": "c", "label": "bad"}\nnot json\n', "line 2 is not JSON"),
-        ('["a list"]\n', "line 1 is not a JSON object"),
+        ('{"prompt": "p", "candidate": "c", "label": "bad"}\nnot json\n', ":2: malformed JSON"),
+        ('["a list"]\n', ":1: expected a JSON object, got list"),
         ('{"prompt": "p", "label": "bad"}\n', "row 1: a labelled row needs text"),
     ],
 )
