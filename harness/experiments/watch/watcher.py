@@ -1,0 +1,445 @@
+"""The watcher: score an RL run's samples with gold and judges as it trains, and say when
+to stop (``docs/watch.md``).
+
+It knows no training framework. Whatever drives the run calls
+
+    decision = watcher.observe(step, prompts, completions, proxy_scores, logprobs=None)
+
+with the step's completions (one row each, its prompt beside it) and the rewards the
+policy was trained on; the TRL integration (``harness.experiments.watch.trl``) does that
+from a reward function, and stops the trainer on ``decision.stop``. Every ``every`` steps
+the watcher takes a seeded sample of the step's prompts (all completions of each), scores
+them with the gold RM(s), judges them, estimates the KL from the logprobs when given,
+writes the rows and one typed log entry, and applies the stop rule (``rule.py``).
+
+A gold or judge failure never stops training: the evaluation is logged as failed, said
+once, and decides nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.core.errors import HarnessError
+from harness.core.jsonl import write_jsonl_atomic
+from harness.experiments.sweep.nonsense import sample_judge
+from harness.experiments.watch.log import (
+    LOG_NAME,
+    SAMPLES_DIR,
+    EvaluationEntry,
+    FailureEntry,
+    GoldMember,
+    InitEntry,
+    StopEntry,
+    read_watch,
+)
+from harness.experiments.watch.rule import Decision, Evaluation, StopRule, decide
+from harness.judges import Judge
+from harness.judges.base import JudgeSpec, build_judges, judge_candidates
+from harness.models.base import RewardModel
+from harness.runlog.log import RunLog
+from harness.scoring import Scorer
+
+#: What a gold may be given as: a checkpoint spec (loaded), a reward model, or a scorer.
+GoldSource = str | os.PathLike[str] | RewardModel | Scorer
+#: Judged-bad completions an evaluation entry keeps as examples.
+FIRST_BAD = 3
+
+
+@dataclass(frozen=True)
+class WatchConfig:
+    """How often and how much the watcher evaluates, and the stop rule.
+
+    every: evaluate at steps that are multiples of ``every`` (step 0 included).
+    sample_prompts: prompts scored per evaluation (a seeded sample of the step's
+        prompts when it has more; every completion of a sampled prompt is scored).
+    seed: seeds the prompt sample and the rule's bootstrap.
+    """
+
+    every: int = 10
+    sample_prompts: int = 16
+    seed: int = 0
+    rule: StopRule = field(default_factory=StopRule)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.every, bool) or not isinstance(self.every, int) or self.every <= 0:
+            raise HarnessError(
+                f"the watcher's every must be a positive number of steps, got {self.every!r}"
+            )
+        if (
+            isinstance(self.sample_prompts, bool)
+            or not isinstance(self.sample_prompts, int)
+            or self.sample_prompts < 2
+        ):
+            raise HarnessError(
+                "the watcher's sample_prompts must be at least 2 (the stop rule resamples "
+                f"prompts), got {self.sample_prompts!r}"
+            )
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or "(no message)"
+    return f"{type(exc).__name__}: {text}"
+
+
+class Watcher:
+    """Evaluates an RL run's samples every ``config.every`` steps and decides (module doc).
+
+    gold: one or more gold RMs (checkpoint specs are loaded now: a gold that cannot be
+        loaded is an error here, not during training). Several are standardized by their
+        mean and spread over the first evaluation's rows and averaged (``gold_combine =
+        "mean"``) or their minimum taken (``"min"``).
+    judges: judge names (built with their defaults) or judges; ``heuristic`` is the
+        sampling judge of the sweep (absolute thresholds, no length rule).
+    references: prompt -> a good response, for judges that compare with one (fluency);
+        a prompt without one is undecided by such judges.
+    folder: the watch folder; an existing watch log is an error unless ``resume``.
+    checkpoint_name: step -> the checkpoint to keep, named in the stop entry.
+    echo: where the one-line progress and the first failure go (None: silent).
+    """
+
+    def __init__(
+        self,
+        folder: str | os.PathLike[str],
+        gold: GoldSource | Sequence[GoldSource],
+        *,
+        judges: Sequence[str | Judge] = ("heuristic",),
+        references: Mapping[str, str] | None = None,
+        config: WatchConfig | None = None,
+        gold_combine: str = "mean",
+        trainer: Mapping[str, Any] | None = None,
+        resume: bool = False,
+        checkpoint_name: Callable[[int], str | None] | None = None,
+        echo: Callable[[str], None] | None = None,
+    ) -> None:
+        self.config = config or WatchConfig()
+        if gold_combine not in ("mean", "min"):
+            raise HarnessError(f"gold_combine must be mean or min, got {gold_combine!r}")
+        self.gold_combine = gold_combine
+        self.folder = Path(folder)
+        self.references = dict(references or {})
+        self.checkpoint_name = checkpoint_name
+        self.echo = echo if echo is not None else _stderr
+        sources = (
+            [gold] if isinstance(gold, (str, os.PathLike, RewardModel, Scorer)) else list(gold)
+        )
+        if not sources:
+            raise HarnessError(
+                "the watcher needs a gold RM (a checkpoint, a reward model or a scorer)"
+            )
+        self.gold = [(_spec(g), _scorer(g)) for g in sources]
+        prints = [s.model.fingerprint for _, s in self.gold]
+        if len(set(prints)) < len(prints):
+            raise HarnessError("a gold RM is given twice (same fingerprint)")
+        self.judges = [_judge(j) for j in judges]
+        self._gold_scale: tuple[np.ndarray, np.ndarray] | None = None
+        self.evaluations: list[Evaluation] = []
+        self.evaluated_steps: set[int] = set()
+        self.failures = 0
+        self.last: Decision | None = None
+        self.stopped: Decision | None = None
+        log_path = self.folder / LOG_NAME
+        if log_path.exists():
+            if not resume:
+                raise HarnessError(
+                    f"{self.folder} already holds a watch log; give another folder, or resume"
+                )
+            self._resume()
+            self.log = RunLog.append_to(log_path)
+            return
+        if self.folder.exists() and any(self.folder.iterdir()):
+            raise HarnessError(
+                f"{self.folder} exists and is not a watch folder; give another folder"
+            )
+        self.folder.mkdir(parents=True, exist_ok=True)
+        from harness.runner.init import package_versions
+
+        self.log = RunLog.create(log_path)
+        self.log.write(
+            InitEntry(
+                watch_id=f"{self.folder.name}-{uuid.uuid4().hex[:8]}",
+                config=asdict(self.config),
+                gold=tuple(
+                    GoldMember(spec=spec, fingerprint=s.model.fingerprint) for spec, s in self.gold
+                ),
+                gold_combine=gold_combine,
+                judges=tuple(j.name for j in self.judges),
+                references=len(self.references),
+                trainer=dict(trainer or {}),
+                versions=package_versions(),
+            )
+        )
+
+    # ------------------------------------------------------------------ the one call
+    def observe(
+        self,
+        step: int,
+        prompts: Sequence[str],
+        completions: Sequence[str],
+        proxy_scores: Sequence[float],
+        logprobs: Sequence[tuple[float, float]] | None = None,
+    ) -> Decision:
+        """Take in one step's completions; evaluate when the step is due, and decide.
+
+        ``logprobs``: per completion, (policy log-probability, reference log-probability),
+        each summed over the completion's tokens. Not due, or already evaluated: the last
+        decision's numbers, with ``evaluated`` and ``stop`` false.
+        """
+        self._check_rows(step, prompts, completions, proxy_scores, logprobs)
+        if step % self.config.every or step in self.evaluated_steps or self.stopped is not None:
+            return self._not_evaluated(step)
+        self.evaluated_steps.add(step)
+        started = time.perf_counter()
+        rows = self._sample_rows(step, prompts)
+        try:
+            evaluated = self._evaluate(step, rows, prompts, completions, proxy_scores, logprobs)
+        except Exception as exc:  # a gold or judge failure must not stop training
+            return self._failed(step, exc)
+        return self._record(step, evaluated, started)
+
+    # ------------------------------------------------------------------ internals
+    def _check_rows(
+        self,
+        step: int,
+        prompts: Sequence[str],
+        completions: Sequence[str],
+        proxy_scores: Sequence[float],
+        logprobs: Sequence[tuple[float, float]] | None,
+    ) -> None:
+        if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
+            raise HarnessError(f"the step must be a non-negative integer, got {step!r}")
+        lengths = {
+            "prompts": len(prompts),
+            "completions": len(completions),
+            "proxy_scores": len(proxy_scores),
+        }
+        if logprobs is not None:
+            lengths["logprobs"] = len(logprobs)
+        if len(set(lengths.values())) > 1:
+            said = ", ".join(f"{n} {k}" for k, n in lengths.items())
+            raise HarnessError(f"watcher step {step}: one row per completion is needed, got {said}")
+        if not prompts:
+            raise HarnessError(f"watcher step {step}: no completions to observe")
+
+    def _sample_rows(self, step: int, prompts: Sequence[str]) -> list[list[int]]:
+        """Rows of each sampled prompt (a seeded sample of the distinct prompts)."""
+        groups: dict[str, list[int]] = {}
+        for i, p in enumerate(prompts):
+            groups.setdefault(p, []).append(i)
+        keys = list(groups)
+        if len(keys) > self.config.sample_prompts:
+            rng = np.random.default_rng([self.config.seed, int(step)])
+            chosen = sorted(rng.choice(len(keys), self.config.sample_prompts, replace=False))
+            keys = [keys[i] for i in chosen]
+        return [groups[k] for k in keys]
+
+    def _gold_scores(self, prompts: list[str], texts: list[str]) -> np.ndarray:
+        raw = np.stack([s.score(prompts, texts) for _, s in self.gold])
+        if len(self.gold) == 1:
+            return raw[0]
+        if self._gold_scale is None:
+            spreads = raw.std(axis=1)
+            if not np.all(spreads > 0):
+                raise HarnessError(
+                    "a gold RM gives every sampled row the same score; it cannot be standardized"
+                )
+            self._gold_scale = (raw.mean(axis=1), spreads)
+        centers, spreads = self._gold_scale
+        z = (raw - centers[:, None]) / spreads[:, None]
+        return z.mean(axis=0) if self.gold_combine == "mean" else z.min(axis=0)
+
+    def _evaluate(
+        self, step, groups, prompts, completions, proxy_scores, logprobs
+    ) -> dict[str, Any]:
+        flat = [i for g in groups for i in g]
+        p = [str(prompts[i]) for i in flat]
+        c = [str(completions[i]) for i in flat]
+        gold = self._gold_scores(p, c)
+        if not np.all(np.isfinite(gold)):
+            raise HarnessError("the gold RM returned a score that is not finite")
+        bad = np.zeros(len(flat), dtype=bool)
+        reasons: list[tuple[str, ...]] = [() for _ in flat]
+        start = 0
+        for g in groups:
+            prompt = str(prompts[g[0]])
+            verdicts = judge_candidates(
+                self.judges, prompt, self.references.get(prompt, ""), c[start : start + len(g)]
+            )
+            for k, (is_bad, why) in enumerate(verdicts):
+                bad[start + k] = bool(is_bad)
+                reasons[start + k] = tuple(why)
+            start += len(g)
+        kl = None
+        if logprobs is not None:
+            pairs = np.array([[float(logprobs[i][0]), float(logprobs[i][1])] for i in flat])
+            if not np.all(np.isfinite(pairs)):
+                raise HarnessError("a log-probability given to the watcher is not finite")
+            kl = pairs[:, 0] - pairs[:, 1]
+        return {
+            "rows": flat,
+            "prompts": p,
+            "completions": c,
+            "gold": gold,
+            "bad": bad,
+            "reasons": reasons,
+            "kl": kl,
+            "logprobs": logprobs,
+            "groups": groups,
+            "proxy": np.array([float(proxy_scores[i]) for i in flat]),
+        }
+
+    def _record(self, step: int, e: dict[str, Any], started: float) -> Decision:
+        sizes = [len(g) for g in e["groups"]]
+        bounds = np.cumsum([0, *sizes])
+
+        def per_prompt(values: np.ndarray) -> tuple[float, ...]:
+            return tuple(float(values[a:b].mean()) for a, b in itertools.pairwise(bounds))
+
+        gold = per_prompt(e["gold"])
+        bad = per_prompt(e["bad"].astype(np.float64))
+        self.evaluations.append(Evaluation(step=int(step), gold=np.array(gold), bad=np.array(bad)))
+        decision = decide(self.evaluations, self.config.rule, seed=self.config.seed)
+        name = f"step-{int(step):06d}.jsonl"
+        rows = []
+        for k, i in enumerate(e["rows"]):
+            row = {
+                "prompt": e["prompts"][k],
+                "response": e["completions"][k],
+                "step": int(step),
+                "proxy": float(e["proxy"][k]),
+                "gold": float(e["gold"][k]),
+                "bad": bool(e["bad"][k]),
+                "reasons": list(e["reasons"][k]),
+            }
+            if e["logprobs"] is not None:
+                row["policy_logprob"] = float(e["logprobs"][i][0])
+                row["ref_logprob"] = float(e["logprobs"][i][1])
+            rows.append(row)
+        write_jsonl_atomic(self.folder / SAMPLES_DIR / name, rows)
+        first_bad = tuple(
+            dict.fromkeys(t for t, b in zip(e["completions"], e["bad"], strict=True) if b)
+        )[:FIRST_BAD]
+        self.log.write(
+            EvaluationEntry(
+                step=int(step),
+                samples_file=f"{SAMPLES_DIR}/{name}",
+                rows=len(rows),
+                prompts=tuple(e["prompts"][a] for a in bounds[:-1]),
+                proxy=per_prompt(e["proxy"]),
+                gold=gold,
+                bad=bad,
+                kl=per_prompt(e["kl"]) if e["kl"] is not None else None,
+                first_bad=first_bad,
+                seconds=round(time.perf_counter() - started, 3),
+                decision=decision,
+            )
+        )
+        self.last = decision
+        self.echo(
+            f"watch step {int(step)}: gold {np.mean(gold):.4g}, judged bad "
+            f"{100 * np.mean(bad):.1f}% ({len(gold)} prompts, {len(rows)} rows); "
+            f"{decision.message}"
+        )
+        if decision.stop:
+            self.stopped = decision
+            best = (
+                self.checkpoint_name(decision.best_step)
+                if self.checkpoint_name and decision.best_step is not None
+                else None
+            )
+            self.log.write(StopEntry(step=int(step), decision=decision, best_checkpoint=best))
+        return decision
+
+    def _failed(self, step: int, exc: BaseException) -> Decision:
+        error = _one_line(exc)
+        self.log.write(FailureEntry(step=int(step), error=error))
+        self.failures += 1
+        if self.failures == 1:
+            self.echo(
+                f"watch step {int(step)}: the evaluation failed ({error}); training goes on, "
+                f"no decision is taken on a failed evaluation, and later failures are only "
+                f"logged in {self.folder / LOG_NAME}"
+            )
+            if os.environ.get("RMH_WATCH_TRACEBACK"):
+                traceback.print_exception(exc)
+        return Decision(
+            step=int(step),
+            evaluated=True,
+            failed=True,
+            message=f"evaluation failed: {error}",
+            best_step=self.last.best_step if self.last else None,
+            best_gold=self.last.best_gold if self.last else None,
+        )
+
+    def _not_evaluated(self, step: int) -> Decision:
+        last = self.last
+        return Decision(
+            step=int(step),
+            evaluated=False,
+            best_step=last.best_step if last else None,
+            best_gold=last.best_gold if last else None,
+            message="not evaluated at this step"
+            + (" (the watcher has stopped the run)" if self.stopped else ""),
+        )
+
+    def _resume(self) -> None:
+        """Rebuild the evaluations from the log of a run that is resumed."""
+        contents = read_watch(self.folder)
+        for entry in contents.entries:
+            if isinstance(entry, EvaluationEntry):
+                self.evaluations.append(
+                    Evaluation(step=entry.step, gold=np.array(entry.gold), bad=np.array(entry.bad))
+                )
+                self.evaluated_steps.add(entry.step)
+                self.last = entry.decision
+            elif isinstance(entry, FailureEntry):
+                self.evaluated_steps.add(entry.step)
+                self.failures += 1
+
+    def close(self) -> None:
+        self.log.close()
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _spec(source: GoldSource) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)
+    model = source.model if isinstance(source, Scorer) else source
+    return repr(model)
+
+
+def _scorer(source: GoldSource) -> Scorer:
+    if isinstance(source, Scorer):
+        return source
+    if isinstance(source, RewardModel):
+        return Scorer(source)
+    from harness.models import load_reward_model
+
+    return Scorer(load_reward_model(source))
+
+
+def _judge(judge: str | Judge) -> Judge:
+    if isinstance(judge, Judge):
+        return judge
+    if judge == "heuristic":
+        return sample_judge()
+    (built,) = build_judges([JudgeSpec(judge)], _no_models)
+    return built
+
+
+def _no_models(spec: str) -> Any:
+    raise HarnessError(f"judge needs a model ({spec}); pass the judge itself to the watcher")
