@@ -105,7 +105,8 @@ class Watcher:
     references: prompt -> a good response, for judges that compare with one (fluency);
         a prompt without one is undecided by such judges.
     folder: the watch folder; an existing watch log is an error unless ``resume``.
-    checkpoint_name: step -> the checkpoint to keep, named in the stop entry.
+    on_best: called with the step of each evaluation that sets a new best gold (before
+        the policy moves on); returns the checkpoint it saved, named in the stop entry.
     echo: where the one-line progress and the first failure go (None: silent).
     """
 
@@ -120,7 +121,7 @@ class Watcher:
         gold_combine: str = "mean",
         trainer: Mapping[str, Any] | None = None,
         resume: bool = False,
-        checkpoint_name: Callable[[int], str | None] | None = None,
+        on_best: Callable[[int], str | None] | None = None,
         echo: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config or WatchConfig()
@@ -129,7 +130,9 @@ class Watcher:
         self.gold_combine = gold_combine
         self.folder = Path(folder)
         self.references = dict(references or {})
-        self.checkpoint_name = checkpoint_name
+        self.on_best = on_best
+        self.best_checkpoint: str | None = None
+        self.trainer = dict(trainer or {})
         self.echo = echo if echo is not None else _stderr
         sources = (
             [gold] if isinstance(gold, (str, os.PathLike, RewardModel, Scorer)) else list(gold)
@@ -149,6 +152,7 @@ class Watcher:
         self.failures = 0
         self.last: Decision | None = None
         self.stopped: Decision | None = None
+        self.log: RunLog | None = None
         log_path = self.folder / LOG_NAME
         if log_path.exists():
             if not resume:
@@ -158,28 +162,49 @@ class Watcher:
             self._resume()
             self.log = RunLog.append_to(log_path)
             return
-        if self.folder.exists() and any(self.folder.iterdir()):
+        if self.folder.exists() and (not self.folder.is_dir() or any(self.folder.iterdir())):
             raise HarnessError(
                 f"{self.folder} exists and is not a watch folder; give another folder"
             )
-        self.folder.mkdir(parents=True, exist_ok=True)
-        from harness.runner.init import package_versions
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HarnessError(f"cannot create {self.folder}: {exc.strerror or exc}") from None
 
-        self.log = RunLog.create(log_path)
-        self.log.write(
-            InitEntry(
-                watch_id=f"{self.folder.name}-{uuid.uuid4().hex[:8]}",
-                config=asdict(self.config),
-                gold=tuple(
-                    GoldMember(spec=spec, fingerprint=s.model.fingerprint) for spec, s in self.gold
-                ),
-                gold_combine=gold_combine,
-                judges=tuple(j.name for j in self.judges),
-                references=len(self.references),
-                trainer=dict(trainer or {}),
-                versions=package_versions(),
-            )
+    def set_trainer(self, trainer: Mapping[str, Any]) -> None:
+        """What drives the run (written in the log's first entry, if not yet written)."""
+        self.trainer = dict(trainer)
+
+    def due(self, step: int) -> bool:
+        """Whether ``observe`` would evaluate at ``step``."""
+        return (
+            step % self.config.every == 0
+            and step not in self.evaluated_steps
+            and self.stopped is None
         )
+
+    def _log(self) -> RunLog:
+        """The log, its first entry written when first needed (the trainer is known then)."""
+        if self.log is None:
+            from harness.runner.init import package_versions
+
+            self.log = RunLog.create(self.folder / LOG_NAME)
+            self.log.write(
+                InitEntry(
+                    watch_id=f"{self.folder.name}-{uuid.uuid4().hex[:8]}",
+                    config=asdict(self.config),
+                    gold=tuple(
+                        GoldMember(spec=spec, fingerprint=s.model.fingerprint)
+                        for spec, s in self.gold
+                    ),
+                    gold_combine=self.gold_combine,
+                    judges=tuple(j.name for j in self.judges),
+                    references=len(self.references),
+                    trainer=self.trainer,
+                    versions=package_versions(),
+                )
+            )
+        return self.log
 
     # ------------------------------------------------------------------ the one call
     def observe(
@@ -197,7 +222,7 @@ class Watcher:
         decision's numbers, with ``evaluated`` and ``stop`` false.
         """
         self._check_rows(step, prompts, completions, proxy_scores, logprobs)
-        if step % self.config.every or step in self.evaluated_steps or self.stopped is not None:
+        if not self.due(step):
             return self._not_evaluated(step)
         self.evaluated_steps.add(step)
         started = time.perf_counter()
@@ -330,7 +355,7 @@ class Watcher:
         first_bad = tuple(
             dict.fromkeys(t for t, b in zip(e["completions"], e["bad"], strict=True) if b)
         )[:FIRST_BAD]
-        self.log.write(
+        self._log().write(
             EvaluationEntry(
                 step=int(step),
                 samples_file=f"{SAMPLES_DIR}/{name}",
@@ -351,19 +376,23 @@ class Watcher:
             f"{100 * np.mean(bad):.1f}% ({len(gold)} prompts, {len(rows)} rows); "
             f"{decision.message}"
         )
+        if self.on_best is not None and decision.best_step == int(step):
+            try:
+                self.best_checkpoint = self.on_best(int(step)) or self.best_checkpoint
+            except Exception as exc:  # saving the best must not stop training either
+                self.echo(
+                    f"watch step {int(step)}: saving the best policy failed ({_one_line(exc)})"
+                )
         if decision.stop:
             self.stopped = decision
-            best = (
-                self.checkpoint_name(decision.best_step)
-                if self.checkpoint_name and decision.best_step is not None
-                else None
+            self._log().write(
+                StopEntry(step=int(step), decision=decision, best_checkpoint=self.best_checkpoint)
             )
-            self.log.write(StopEntry(step=int(step), decision=decision, best_checkpoint=best))
         return decision
 
     def _failed(self, step: int, exc: BaseException) -> Decision:
         error = _one_line(exc)
-        self.log.write(FailureEntry(step=int(step), error=error))
+        self._log().write(FailureEntry(step=int(step), error=error))
         self.failures += 1
         if self.failures == 1:
             self.echo(
@@ -406,9 +435,13 @@ class Watcher:
             elif isinstance(entry, FailureEntry):
                 self.evaluated_steps.add(entry.step)
                 self.failures += 1
+            elif isinstance(entry, StopEntry):
+                self.stopped = entry.decision
+                self.best_checkpoint = entry.best_checkpoint
 
     def close(self) -> None:
-        self.log.close()
+        if self.log is not None:
+            self.log.close()
 
 
 def _stderr(line: str) -> None:

@@ -1,0 +1,299 @@
+"""The watcher inside TRL's online trainers (``GRPOTrainer``, ``RLOOTrainer``): the
+``trl`` extra.
+
+TRL hands a reward function every completion it samples, with the trainer's state; a
+callback can stop the trainer. ``WatchCallback`` is both::
+
+    watch = WatchCallback(watcher, proxy="rm/")          # or proxy=my_reward_function
+    trainer = GRPOTrainer(model=..., reward_funcs=watch.reward_function,
+                          callbacks=[watch], args=..., train_dataset=...)
+    trainer.train()                                      # stops itself at the peak
+
+``reward_function`` scores the completions with the proxy (a checkpoint, a reward model,
+a scorer, or any TRL reward function: its rewards are passed through unchanged), hands
+them to ``watcher.observe`` with the step, and, on an evaluation with a new best gold,
+saves the policy (the adapters alone for a PEFT model) to ``OUTPUT_DIR/watch-best`` before
+the optimizer moves it: the peak checkpoint exists when the stop comes. On a stop
+decision ``on_step_end`` sets ``control.should_training_stop``.
+
+With ``kl=True`` (the default) it also computes, on evaluated steps, each completion's
+log-probability under the policy and under the reference (a PEFT model with its adapters
+disabled, or ``reference_model``) for the watcher's KL estimate; without either it says
+once that there is no KL.
+
+Any other trainer calls ``watcher.observe`` itself (docs/watch.md has an example).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.core.errors import HarnessError
+from harness.experiments.watch.watcher import GoldSource, Watcher
+from harness.models.base import RewardModel
+from harness.scoring import Scorer
+
+try:
+    from transformers import TrainerCallback
+except ImportError:  # pragma: no cover - transformers is a core dependency
+    TrainerCallback = object  # type: ignore[assignment,misc]
+
+BEST_DIR = "watch-best"
+
+
+def require_trl() -> Any:
+    """TRL, or the one-line "install the extra" error."""
+    try:
+        import trl
+    except ImportError:
+        raise HarnessError("the TRL integration needs TRL: pip install 'rm-harness[trl]'") from None
+    return trl
+
+
+def message_text(value: Any) -> str:
+    """A prompt or completion as text: TRL passes plain strings, or conversations (lists
+    of messages): then the last user message (a prompt) or the assistant's content."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Sequence) and value and isinstance(value[0], dict):
+        users = [m for m in value if m.get("role") == "user"] or list(value)
+        content = users[-1].get("content", "")
+        if isinstance(content, list):  # content blocks
+            return " ".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
+        return str(content)
+    return str(value)
+
+
+def _completion_text(value: Any) -> str:
+    if isinstance(value, Sequence) and not isinstance(value, str) and value:
+        assistant = [m for m in value if isinstance(m, dict) and m.get("role") == "assistant"]
+        if assistant:
+            return "".join(str(m.get("content", "")) for m in assistant)
+    return message_text(value)
+
+
+class WatchCallback(TrainerCallback):  # type: ignore[misc,valid-type]
+    """Feeds a watcher from TRL's reward calls and stops the trainer (module doc).
+
+    proxy: what the policy is trained on: a checkpoint spec, a reward model, a scorer, or
+        a TRL reward function ``f(prompts, completions, **kwargs) -> list[float]``.
+    save_best: save the policy at each evaluation that sets a new best gold.
+    kl: compute log-probabilities for the KL estimate on evaluated steps.
+    reference_model: the reference policy, for a model without PEFT adapters.
+    """
+
+    def __init__(
+        self,
+        watcher: Watcher,
+        proxy: GoldSource | Callable[..., Sequence[float]],
+        *,
+        save_best: bool = True,
+        kl: bool = True,
+        reference_model: Any = None,
+    ) -> None:
+        require_trl()
+        if not isinstance(watcher, Watcher):
+            raise HarnessError(f"WatchCallback needs a Watcher, got {type(watcher).__name__}")
+        self.watcher = watcher
+        self._proxy_scorer: Scorer | None = None
+        self._proxy_function: Callable[..., Sequence[float]] | None = None
+        if isinstance(proxy, Scorer):
+            self._proxy_scorer = proxy
+        elif isinstance(proxy, RewardModel):
+            self._proxy_scorer = Scorer(proxy)
+        elif isinstance(proxy, (str, os.PathLike)):
+            from harness.models import load_reward_model
+
+            self._proxy_scorer = Scorer(load_reward_model(proxy))
+        elif callable(proxy):
+            self._proxy_function = proxy
+        else:
+            raise HarnessError(
+                "proxy must be a checkpoint, a reward model, a scorer or a reward function, "
+                f"got {type(proxy).__name__}"
+            )
+        if self._proxy_scorer is not None:
+            gold_prints = {s.model.fingerprint for _, s in watcher.gold}
+            if self._proxy_scorer.model.fingerprint in gold_prints:
+                raise HarnessError(
+                    "the proxy is one of the watcher's gold RMs (same fingerprint); the gold "
+                    "must be another RM"
+                )
+        self.save_best = save_best
+        self.kl = kl
+        self.reference_model = reference_model
+        self.model: Any = None
+        self.tokenizer: Any = None
+        self.output_dir: Path | None = None
+        self.best_checkpoint: str | None = None
+        self._kl_note_said = False
+        self.reward_function = self._reward
+        self.watcher.on_best = self._save_best
+
+    # ------------------------------------------------------------- TrainerCallback
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+        self.model = kwargs.get("model")
+        self.tokenizer = kwargs.get("processing_class") or kwargs.get("tokenizer")
+        self.output_dir = Path(args.output_dir)
+        self.watcher.set_trainer(
+            {
+                "framework": "trl",
+                "model": type(self.model).__name__ if self.model is not None else None,
+                "output_dir": str(args.output_dir),
+                "max_steps": int(getattr(args, "max_steps", -1) or -1),
+            }
+        )
+        return control
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+        if self.watcher.stopped is not None:
+            control.should_training_stop = True
+        return control
+
+    # ------------------------------------------------------------- the reward function
+    def _reward(
+        self, prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any
+    ) -> list[float]:
+        if self._proxy_function is not None:
+            rewards = [
+                float(r)
+                for r in self._proxy_function(prompts=prompts, completions=completions, **kwargs)
+            ]
+        else:
+            assert self._proxy_scorer is not None
+            texts = [_completion_text(c) for c in completions]
+            rewards = [
+                float(r)
+                for r in self._proxy_scorer.score([message_text(p) for p in prompts], texts)
+            ]
+        state = kwargs.get("trainer_state")
+        step = int(state.global_step) if state is not None else 0
+        if self.watcher.due(step):
+            logprobs = self._logprobs(prompts, kwargs.get("completion_ids"))
+            decision = self.watcher.observe(
+                step,
+                [message_text(p) for p in prompts],
+                [_completion_text(c) for c in completions],
+                rewards,
+                logprobs=logprobs,
+            )
+            log_metric = kwargs.get("log_metric")
+            if decision.evaluated and not decision.failed and callable(log_metric):
+                evaluation = self.watcher.evaluations[-1]
+                log_metric("watch/gold", float(np.mean(evaluation.gold)))
+                log_metric("watch/judged_bad", float(np.mean(evaluation.bad)))
+        return rewards
+
+    # ------------------------------------------------------------- KL and the best policy
+    def _reference(self) -> Any:
+        """A context manager giving the reference policy's forward, or None."""
+        if self.reference_model is not None:
+            return None
+        if self.model is not None and hasattr(self.model, "disable_adapter"):
+            return self.model.disable_adapter
+        return None
+
+    def _logprobs(
+        self, prompts: Sequence[Any], completion_ids: Any
+    ) -> list[tuple[float, float]] | None:
+        if not self.kl or self.model is None or self.tokenizer is None or completion_ids is None:
+            return None
+        disable = self._reference()
+        if disable is None and self.reference_model is None:
+            if not self._kl_note_said:
+                self._kl_note_said = True
+                self.watcher.echo(
+                    "watch: no KL estimate (the policy has no PEFT adapters to disable and no "
+                    "reference_model was given)"
+                )
+            return None
+        import torch
+
+        prompt_ids = [self._prompt_ids(p) for p in prompts]
+        ids = [list(map(int, c)) for c in completion_ids]
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                policy = completion_logprobs(self.model, prompt_ids, ids)
+                if self.reference_model is not None:
+                    reference = completion_logprobs(self.reference_model, prompt_ids, ids)
+                else:
+                    with disable():
+                        reference = completion_logprobs(self.model, prompt_ids, ids)
+        finally:
+            self.model.train(was_training)
+        return list(zip(policy, reference, strict=True))
+
+    def _prompt_ids(self, prompt: Any) -> list[int]:
+        """The prompt's tokens as the trainer fed them (its chat template for a conversation)."""
+        tok = self.tokenizer
+        if isinstance(prompt, str):
+            text = prompt
+        else:
+            text = tok.apply_chat_template(prompt, add_generation_prompt=True, tokenize=False)
+        return list(tok(text, add_special_tokens=False)["input_ids"])
+
+    def _save_best(self, step: int) -> str | None:
+        """Save the policy that made ``step``'s samples (called by the watcher on a new best)."""
+        if not self.save_best or self.model is None or self.output_dir is None:
+            return None
+        target = self.output_dir / BEST_DIR
+        staging = self.output_dir / f".{BEST_DIR}.tmp"
+        shutil.rmtree(staging, ignore_errors=True)
+        self.model.save_pretrained(staging)
+        if self.tokenizer is not None and hasattr(self.tokenizer, "save_pretrained"):
+            self.tokenizer.save_pretrained(staging)
+        (staging / "watch_step.txt").write_text(f"{step}\n", encoding="utf-8")
+        old = self.output_dir / f".{BEST_DIR}.old"
+        shutil.rmtree(old, ignore_errors=True)
+        if target.exists():
+            target.rename(old)
+        staging.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+        self.best_checkpoint = str(target)
+        return self.best_checkpoint
+
+
+def completion_logprobs(
+    model: Any, prompts: Sequence[list[int]], completions: Sequence[list[int]], batch_size: int = 16
+) -> list[float]:
+    """Per row, the completion's log-probability under ``model`` after its prompt, summed
+    over the completion's tokens (teacher forcing, right padding masked out)."""
+    import torch
+
+    device = next(model.parameters()).device
+    out: list[float] = []
+    for start in range(0, len(prompts), batch_size):
+        rows = [
+            list(p) + list(c)
+            for p, c in zip(
+                prompts[start : start + batch_size],
+                completions[start : start + batch_size],
+                strict=True,
+            )
+        ]
+        width = max(len(r) for r in rows)
+        ids = torch.zeros((len(rows), width), dtype=torch.long, device=device)
+        mask = torch.zeros_like(ids)
+        for i, r in enumerate(rows):
+            ids[i, : len(r)] = torch.tensor(r, dtype=torch.long)
+            mask[i, : len(r)] = 1
+        logits = model(input_ids=ids, attention_mask=mask).logits.float()
+        logp = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, ids[:, 1:, None])[..., 0]
+        for i, (p, c) in enumerate(
+            zip(
+                prompts[start : start + batch_size],
+                completions[start : start + batch_size],
+                strict=True,
+            )
+        ):
+            first = len(p) - 1  # logp[j] is the log-probability of token j + 1
+            out.append(float(logp[i, first : first + len(c)].sum()))
+    return out
