@@ -230,6 +230,7 @@ def parse() -> tuple[argparse.Namespace, Noise, str]:
     given = {k: v for k, v in given.items() if v is not None}
     if given:
         noise = Noise(**{**noise.__dict__, **given, "source": f"{noise.source}, options"})
+        said += "; set by options: " + ", ".join(f"{k} = {v}" for k, v in given.items())
     window = StopRule().window
     problems = [
         (args.runs < 1, f"--runs must be at least 1, got {args.runs}"),
