@@ -30,32 +30,39 @@ WORDS = tuple(SENTENCE.split())
 HOSTILE = HOSTILE_TEXTS[1]  # <script>...: must stay text in every report
 
 
-def completion(step: int, prompt: int, index: int, rng: random.Random) -> str:
-    """One planted completion (module doc)."""
+def completion(
+    step: int, prompt: int, index: int, rng: random.Random, hostile: tuple[str, ...] = (HOSTILE,)
+) -> str:
+    """One planted completion (module doc); ``hostile`` texts lead the first prompt's
+    judged-bad completions."""
     if step == 1 and prompt == 0 and index == 0:
         return "BOOM"  # the gold cannot score it: step 1's evaluation fails
     if step >= 3:
-        head = f"{HOSTILE} " if prompt == 0 and index == 0 else ""
+        head = f"{hostile[index]} " if prompt == 0 and index < len(hostile) else ""
         return head + " ".join(["funny"] * (24 + index + prompt))
     length = {0: 3, 1: 6, 2: 10}[step] + index + rng.randrange(2)
     start = rng.randrange(len(WORDS) - length)
     return " ".join(WORDS[start : start + length])
 
 
-def step_rows(step: int, seed: int = 0) -> tuple[list[str], list[str], list[float], list]:
+def step_rows(
+    step: int, seed: int = 0, hostile: tuple[str, ...] = (HOSTILE,)
+) -> tuple[list[str], list[str], list[float], list]:
     """(prompts, completions, proxy rewards, logprobs) of one planted step."""
     rng = random.Random(f"{seed}:{step}")
     prompts, completions, logprobs = [], [], []
     for p, prompt in enumerate(PROMPTS):
         for j in range(PER_PROMPT):
             prompts.append(prompt)
-            completions.append(completion(step, p, j, rng))
+            completions.append(completion(step, p, j, rng, hostile))
             ref = -rng.uniform(20, 40)
             logprobs.append((ref + step * rng.uniform(0.5, 1.5), ref))
     return prompts, completions, proxy_reward(prompts, completions), logprobs
 
 
-def make_watch(folder: Path, *, steps: int = 5, seed: int = 0) -> Path:
+def make_watch(
+    folder: Path, *, steps: int = 5, seed: int = 0, hostile: tuple[str, ...] = (HOSTILE,)
+) -> Path:
     """The planted run (module doc), observed step by step; returns the watch folder."""
     watcher = Watcher(
         folder,
@@ -68,7 +75,7 @@ def make_watch(folder: Path, *, steps: int = 5, seed: int = 0) -> Path:
     )
     try:
         for step in range(steps):
-            prompts, completions, proxy, logprobs = step_rows(step, seed)
+            prompts, completions, proxy, logprobs = step_rows(step, seed, hostile)
             watcher.observe(step, prompts, completions, proxy, logprobs=logprobs)
     finally:
         watcher.close()
