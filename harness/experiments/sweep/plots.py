@@ -177,6 +177,8 @@ def steps_figure(steps: StepTrajectory | None, record: SweepRecord) -> Figure | 
         for step, colour, style, label in marks:
             x = xs[[p.step for p in points].index(step)]
             ax.axvline(x, color=colour, linestyle=style, linewidth=1, label=label)
+            if record.watch is None:
+                continue  # the plain steps plot: the legend names its one line
             ax.annotate(
                 label,
                 (x, 1.0),

@@ -176,3 +176,31 @@ def test_a_damaged_watch_folder_is_one_line(watch, tmp_path, case):
 def test_a_folder_that_is_no_watch(tmp_path):
     with pytest.raises(HarnessError, match="is not a watch folder"):
         watch_inputs(tmp_path)
+
+
+def test_the_steps_plot_marks_the_best_and_the_stop_step(watch, tmp_path):
+    import dataclasses
+
+    from harness.experiments.sweep.pipeline import SweepConfig, run_sweep
+    from harness.experiments.sweep.plots import steps_figure
+
+    record = run_sweep(
+        watch_inputs(watch),
+        tmp_path / "sweep",
+        config=SweepConfig(resamples=200),
+        trajectories=False,
+        echo=lambda line: None,
+    )
+
+    def vertical_lines(record):
+        (ax,) = steps_figure(record.steps, record).axes
+        xs = [p.kl.estimate**0.5 for p in record.steps.steps]  # sqrt(KL): the x axis
+        found = {}
+        for line in ax.get_lines():
+            x = line.get_xdata()
+            if len(x) == 2 and x[0] == x[1]:  # axvline
+                found[line.get_label()] = xs.index(pytest.approx(float(x[0])))
+        return found
+
+    assert vertical_lines(record) == {"best step 2 (keep)": 1, "stop at step 3 (peaked)": 2}
+    assert vertical_lines(dataclasses.replace(record, watch=None)) == {"gold peak": 1}
