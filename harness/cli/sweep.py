@@ -6,7 +6,8 @@ the inputs (samples files, the proxy, the gold), loads the models through the CL
 loader, and prints the curve, the peak and the trajectories. ``--demo`` takes its samples
 from the demo's sampling policy (``harness.demo.policy_samples``, or its fallback candidate
 pool), the demo RM as proxy and the demo's gold RM as gold: the experiments layer must
-not use the demo package, so it is resolved here.
+not use the demo package, so it is resolved here. ``--watch`` takes everything from a
+watch folder (``harness.experiments.sweep.watch_inputs``): no model is loaded.
 """
 
 from __future__ import annotations
@@ -83,6 +84,14 @@ def _sweep_config_class() -> type:
     "--gold-scores).",
 )
 @click.option(
+    "--watch",
+    "watch",
+    type=click.Path(),
+    default=None,
+    help="A watch folder (written by the watcher of an RL run): its samples, with the "
+    "proxy, gold and judges' verdicts it recorded, and its stop decision; no model is loaded.",
+)
+@click.option(
     "--demo",
     is_flag=True,
     help="The demo: its sampling policy's samples (or the fallback pool), demo RM as proxy, "
@@ -101,6 +110,7 @@ def sweep(
     references: str | None,
     out: str | None,
     trajectories: bool | None,
+    watch: str | None,
     demo: bool,
     quiet: bool,
     **kw: Any,
@@ -120,6 +130,7 @@ def sweep(
       rmh sweep --samples step-*.jsonl --proxy rm/ --gold a/ --gold b/ --gold-combine min \\
           --out exp/rl
       rmh sweep --samples s.jsonl --proxy rm/ --gold-scores human.jsonl --out exp/human
+      rmh sweep --watch exp/rl/watch --out exp/rl/sweep
     """
     from harness.experiments.sweep.gold_scores import file_gold, rm_gold
     from harness.experiments.sweep.pipeline import (
@@ -140,6 +151,11 @@ def sweep(
     progress = not quiet
     echo = click.echo
     source = None
+    if watch is not None:
+        given = {"--samples": samples, "--proxy": proxy, "--gold": gold}
+        given |= {"--gold-scores": gold_scores, "--references": references, "--demo": demo}
+        _sweep_watch(watch, given, trajectories, out, config)
+        return
     if demo:
         given = [
             name
@@ -219,3 +235,35 @@ def sweep(
         echo(line)
     plots = ", ".join(record.plots.values())
     echo(f"sweep folder: {out} (sweep.json, {plots}; rmh report {out}) ({record.seconds:.0f}s)")
+
+
+def _sweep_watch(
+    watch: str, given: dict[str, Any], trajectories: bool | None, out: str | None, config: Any
+) -> None:
+    """``rmh sweep --watch WATCH --out OUT``: the watch's recorded rows, no model.
+    ``given``: the options that bring samples or models, which a watch replaces."""
+    from harness.experiments.sweep.pipeline import bon_selection, run_sweep
+    from harness.experiments.sweep.sweep_lines import sweep_lines
+    from harness.experiments.sweep.watch_inputs import watch_inputs
+
+    named = [name for name, value in given.items() if value]
+    if named:
+        raise HarnessError(
+            f"--watch brings its own samples, proxy, gold and verdicts; drop {', '.join(named)}"
+        )
+    if trajectories:
+        raise HarnessError(
+            "--trajectories needs a gold RM to score the texts along the attack paths; a "
+            "watch recorded the scores of its samples only"
+        )
+    if not out:
+        raise HarnessError("give --out SWEEP_FOLDER (e.g. exp/rl/sweep)")
+    inputs = watch_inputs(watch)
+    bon_selection(inputs.samples, config.n_max)  # refused before anything is written
+    record = run_sweep(inputs, out, config=config, trajectories=False, echo=click.echo)
+    for line in sweep_lines(record):
+        click.echo(line)
+    plots = ", ".join(record.plots.values())
+    click.echo(
+        f"sweep folder: {out} (sweep.json, {plots}; rmh report {out}) ({record.seconds:.0f}s)"
+    )

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness.core.visible import clip
 from harness.experiments.sweep.result import SWEEP_FILE
-from harness.experiments.sweep.sweep_lines import peak_lines
+from harness.experiments.sweep.sweep_lines import peak_lines, stop_text
 from harness.gate import load_policy
 from reports.kinds.base import FolderOptions, GateOutcome, ResultKind, register
 from reports.report_files import ReportFile
@@ -38,6 +39,8 @@ class SweepKind(ResultKind[SweepContext]):
 
     def report_lines(self, ctx: SweepContext) -> list[str]:
         lines = peak_lines(ctx.record)
+        if ctx.record.watch is not None:
+            lines.append(f"watch: {clip(stop_text(ctx.record.watch), 300)}")
         if ctx.verdict is not None:
             lines.append(f"gate: {ctx.verdict.label}")
             lines += [f"  {c.status.upper()}: {c.message}" for c in ctx.verdict.checks]

@@ -17,7 +17,14 @@ from matplotlib.figure import Figure
 
 from harness.experiments.sweep.plots import STYLE, bon_figure, steps_figure, trajectory_figure
 from harness.experiments.sweep.result import SweepRecord
-from harness.experiments.sweep.sweep_lines import number
+from harness.experiments.sweep.sweep_lines import (
+    best_text,
+    failures_text,
+    number,
+    stop_text,
+    watch_rule_text,
+)
+from harness.experiments.sweep.watched import WatchSummary
 from harness.gate import Verdict
 from reports import figures
 from reports.html import TEMPLATES, harness_version, shown
@@ -32,6 +39,7 @@ from reports.sweep.rows import (
     reference_note,
     step_cells,
     summary_cells,
+    watch_cells,
 )
 
 MAX_TEXT = 300
@@ -44,6 +52,26 @@ def _uri(fig: Figure | None) -> str | None:
         return None
     with mpl.rc_context(STYLE):
         return figures.svg_data_uri(fig)
+
+
+def watch_context(w: WatchSummary | None) -> dict[str, Any] | None:
+    """The watch's decision for the RL section; every text through ``shown`` (the folder
+    and checkpoint are paths, the judged-bad examples the policy's own text)."""
+    if w is None:
+        return None
+    return {
+        "stop_step": "none" if w.stop_step is None else w.stop_step,
+        "reason": shown(w.stop_reason or "none", 40),
+        "stop": shown(stop_text(w), 2 * MAX_TEXT),
+        "best": shown(best_text(w), MAX_TEXT),
+        "best_step": "none" if w.best_step is None else w.best_step,
+        "failures": shown(failures_text(w), MAX_TEXT),
+        "failed": w.failures,
+        "rule": shown(watch_rule_text(w), 2 * MAX_TEXT),
+        "rows": [[shown(c, MAX_TEXT) for c in watch_cells(s)] for s in w.evaluations],
+        "examples_step": w.bad_examples_step,
+        "examples": [shown(t, MAX_TEXT) for t in w.bad_examples],
+    }
 
 
 def sweep_context(record: SweepRecord) -> dict[str, Any]:
@@ -104,6 +132,7 @@ def sweep_context(record: SweepRecord) -> dict[str, Any]:
             "peak": "none" if record.steps.gold_peak_step is None else record.steps.gold_peak_step,
             "rows": [step_cells(p) for p in record.steps.steps],
         },
+        "watch": watch_context(record.watch),
         "trajectories": None
         if t is None
         else {

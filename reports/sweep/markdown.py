@@ -12,11 +12,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from harness.experiments.sweep.result import SweepRecord
+from harness.experiments.sweep.sweep_lines import (
+    best_text,
+    failures_text,
+    stop_text,
+    watch_rule_text,
+)
+from harness.experiments.sweep.watched import WatchSummary
 from harness.gate import Verdict
 from reports.markdown import escape_md
 from reports.sweep.rows import (
     CURVE_COLUMNS,
     SUMMARY_COLUMNS,
+    WATCH_COLUMNS,
     confidence,
     curve_cells,
     fit_rows,
@@ -24,6 +32,7 @@ from reports.sweep.rows import (
     reference_note,
     step_cells,
     summary_cells,
+    watch_cells,
 )
 
 MAX_TEXT = 120
@@ -33,6 +42,23 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]
     lines = ["| " + " | ".join(escape_md(h, 200) for h in header) + " |"]
     lines.append("|" + "---|" * len(header))
     lines += ["| " + " | ".join(escape_md(c, 300) for c in row) + " |" for row in rows]
+    return lines
+
+
+def watch_markdown(w: WatchSummary) -> list[str]:
+    """The watch's decision: the stop, the best step, failures, each evaluation's tests,
+    and the first judged-bad completions (the policy's text: escaped like every cell)."""
+    lines = ["", f"**Watch: {escape_md(stop_text(w), 600)}**", ""]
+    lines += [f"- {escape_md(best_text(w), 400)}", f"- {escape_md(failures_text(w), 400)}"]
+    lines += [f"- {escape_md(watch_rule_text(w), 600)}", ""]
+    lines += _table(WATCH_COLUMNS, (watch_cells(s) for s in w.evaluations))
+    if w.bad_examples:
+        lines += [
+            "",
+            f"Judged bad at step {w.bad_examples_step} (the first evaluation with any):",
+            "",
+        ]
+        lines += _table(("judged-bad completion",), ((t,) for t in w.bad_examples))
     return lines
 
 
@@ -84,6 +110,8 @@ def render_sweep_markdown(record: SweepRecord, verdict: Verdict | None = None) -
             ("step", "samples", "prompts", "proxy", "gold", "KL", "nonsense"),
             (step_cells(p) for p in record.steps.steps),
         )
+    if record.watch is not None:
+        lines += watch_markdown(record.watch)
     t = record.trajectories
     if t is not None:
         lines += [

@@ -20,7 +20,16 @@ from harness.experiments.sweep.sweep_lines import (
     percent,
     reference_text,
 )
+from harness.experiments.sweep.watched import WatchedStep
 
+WATCH_COLUMNS = (
+    "step",
+    "prompts",
+    "decision",
+    "gold change over the window [upper bound]",
+    "judged bad, rise since the first evaluation [lower bound]",
+    "best step",
+)
 CURVE_COLUMNS = ("n", "KL_bon", "sqrt", "proxy", "gold", "proxy gain", "gold gain", "nonsense")
 SUMMARY_COLUMNS = (
     "attack",
@@ -190,3 +199,20 @@ def headline(record: SweepRecord) -> str:
     return {"beyond": "no peak within range", "none": "no peak", "start": "gold falls at once"}[
         fit.peak
     ]
+
+
+def watch_cells(s: WatchedStep) -> tuple[str, ...]:
+    """One evaluation of the watch: its decision and the stop rule's two tests."""
+    peak = "waits for the window"
+    if s.peak is not None:
+        span = f"steps {s.peak.steps[0]}-{s.peak.steps[-1]}"
+        peak = f"{s.peak.change:+.3g} [{s.peak.high:+.3g}] ({span})"
+    nonsense = (
+        "n/a"
+        if s.nonsense is None
+        else f"{100 * s.nonsense.rise:+.1f} points [{100 * s.nonsense.low:+.1f}] "
+        f"({100 * s.nonsense.current:.1f}% now; margin {100 * s.nonsense.margin:g})"
+    )
+    decision = f"stop: {s.reason}" if s.stop else "continue"
+    best = "none" if s.best_step is None else str(s.best_step)
+    return (str(s.step), str(s.prompts), decision, peak, nonsense, best)

@@ -17,6 +17,9 @@ One job per module:
 - ``references``: the good response each attack path starts from (random by default).
 - ``trajectory``: the attack paths, read through a recording scorer.
 - ``steps``: an RL run's steps.
+- ``watch_inputs``: a watch folder (``harness.experiments.watch``) as the sweep's inputs,
+  with the scores and verdicts it recorded (``rmh sweep --watch``); ``watched``: the
+  watch's decisions as ``sweep.json`` keeps them.
 - ``result``: ``sweep.json``'s typed records; ``sweep_lines``: the sweep as text;
   ``plots``: its figures.
 - ``bon`` (the estimator and KL_bon), ``fit`` (the law, its peak, the prompt bootstrap)

@@ -99,12 +99,21 @@ class EnsembleGold(RewardModel):
 
 
 class ScoreTable(RewardModel):
-    """Scores looked up by (prompt, response): a file of human (or any) gold scores."""
+    """Scores looked up by (prompt, response): a file of human (or any) gold scores, or
+    the scores a watch recorded (``kind`` ``watch-proxy``, ``watch-gold``: the fingerprint's
+    prefix, ``path`` the watch log)."""
 
-    def __init__(self, scores: dict[tuple[str, str], float], path: Path, sha256: str) -> None:
+    def __init__(
+        self,
+        scores: dict[tuple[str, str], float],
+        path: Path,
+        sha256: str,
+        kind: str = "scores",
+    ) -> None:
         self.scores = scores
         self.path = path
-        self.fingerprint = f"scores-{sha256}"
+        self.kind = kind
+        self.fingerprint = f"{kind}-{sha256}"
 
     def prepare(self, prompts: Sequence[str], responses: Sequence[str]) -> list[Prepared]:
         return [Prepared(payload=(p, r), length=1) for p, r in zip(prompts, responses, strict=True)]
@@ -114,18 +123,19 @@ class ScoreTable(RewardModel):
         for item in items:
             prompt, response = item.payload
             if item.payload not in self.scores:
+                what = "gold scores file" if self.kind == "scores" else f"{self.kind} of"
                 raise HarnessError(
-                    f"gold scores file {self.path} has no score for prompt "
+                    f"{what} {self.path} has no score for prompt "
                     f"{clip(prompt, 40)!r} / response {clip(response, 40)!r}"
                 )
             out.append(self.scores[(prompt, response)])
         return np.array(out, dtype=np.float64)
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "scores", "path": str(self.path), "fingerprint": self.fingerprint}
+        return {"kind": self.kind, "path": str(self.path), "fingerprint": self.fingerprint}
 
     def __repr__(self) -> str:
-        return f"ScoreTable({self.path}, {len(self.scores)} scores)"
+        return f"ScoreTable({self.kind}, {self.path}, {len(self.scores)} scores)"
 
 
 def rm_gold(

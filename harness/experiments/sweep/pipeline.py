@@ -55,6 +55,7 @@ from harness.experiments.sweep.result import (
 )
 from harness.experiments.sweep.samples import (
     PromptSelection,
+    RecordedRows,
     SampleSet,
     select_prompts,
     skip_tied_proxy,
@@ -65,6 +66,7 @@ from harness.experiments.sweep.trajectory import (
     parse_attacks,
     run_trajectories,
 )
+from harness.experiments.sweep.watched import WatchSummary
 from harness.scoring import Scorer
 
 EXAMPLES = 5  # prompts whose best-of-N pick sweep.json keeps (the first ones, not chosen)
@@ -148,7 +150,9 @@ class SweepConfig:
 @dataclass(frozen=True)
 class SweepInputs:
     """What the sweep reads: the samples, the proxy's scorer, the gold, and optionally
-    the references the trajectories start from."""
+    the references the trajectories start from; a watch's samples bring their recorded
+    scores and verdicts (``recorded``: nothing is scored or judged again) and the watch's
+    decisions (``watch``, kept in sweep.json)."""
 
     samples: SampleSet
     proxy: Scorer
@@ -156,6 +160,8 @@ class SweepInputs:
     gold: Gold
     references_file: str | None = None
     source: str | None = None  # where the samples came from, when known
+    recorded: RecordedRows | None = None
+    watch: WatchSummary | None = None
 
 
 def check_distinct(proxy: Scorer, gold: Gold) -> None:
@@ -243,9 +249,14 @@ def run_sweep(
 
     prompts = [s.prompt for s in samples]
     responses = [s.response for s in samples]
-    proxy_scores = inputs.proxy.score(prompts, responses)
-    gold_scores = inputs.gold.scorer.score(prompts, responses)
-    bad, reasons = judge_samples(responses)
+    recorded = inputs.recorded
+    if recorded is None:
+        proxy_scores = inputs.proxy.score(prompts, responses)
+        gold_scores = inputs.gold.scorer.score(prompts, responses)
+        (bad, reasons), judge, note = judge_samples(responses), JUDGE, NOTE
+    else:
+        proxy_scores, gold_scores, bad = recorded.proxy, recorded.gold, recorded.bad
+        reasons, judge, note = list(recorded.reasons), recorded.judge, recorded.note
     selection, rows = skip_tied_proxy(selection, rows, proxy_scores, config.n_max)
     echo(samples_line(inputs.samples, bon_step, selection))
 
@@ -257,8 +268,8 @@ def run_sweep(
         resamples=config.resamples,
         confidence=config.confidence,
         seed=config.seed,
-        judge=JUDGE,
-        judge_note=NOTE,
+        judge=judge,
+        judge_note=note,
     )
     examples = []
     for prompt, indices in list(zip(selection.prompts, rows, strict=True))[:EXAMPLES]:
@@ -344,6 +355,7 @@ def run_sweep(
         steps=steps,
         trajectories=paths,
         plots={},
+        watch=inputs.watch,
     )
     return _write_folder(out, record, started)
 

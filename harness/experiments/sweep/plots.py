@@ -7,7 +7,7 @@ curve, the peak d* and its interval; below it, the nonsense rate of the picks.
 word edits made along the path, with each path's gold peak and first judge-confirmed
 nonsense marked.
 ``steps_figure``: an RL run's mean proxy and gold per step (against sqrt(KL) when the
-samples carry logprobs).
+samples carry logprobs); for a watch's sweep, its stop step and best step marked.
 
 The sweep folder keeps them as PNG files (``save_png``, the Agg canvas); the report draws
 the same figures again as SVG. Each function returns None when there is nothing to draw.
@@ -31,6 +31,7 @@ PROXY = "#1565c0"
 GOLD = "#b8860b"
 NONSENSE = "#6a1b9a"
 PEAK = "#c62828"
+BEST = "#2e7d32"
 ATTACK_COLOURS = ("#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#5d4037")
 STYLE = {"svg.hashsalt": "rm-harness", "svg.fonttype": "none", "font.size": 9}
 
@@ -172,15 +173,49 @@ def steps_figure(steps: StepTrajectory | None, record: SweepRecord) -> Figure | 
             base = est[0]
             ax.plot(xs, (est - base) / unit, marker="o", color=colour, label=name)
             ax.fill_between(xs, (low - base) / unit, (high - base) / unit, color=colour, alpha=0.18)
-        if steps.gold_peak_step is not None:
-            index = [p.step for p in points].index(steps.gold_peak_step)
-            ax.axvline(xs[index], color=PEAK, linewidth=1, label="gold peak")
+        marks = _step_marks(steps, record)
+        for step, colour, style, label in marks:
+            x = xs[[p.step for p in points].index(step)]
+            ax.axvline(x, color=colour, linestyle=style, linewidth=1, label=label)
+            if record.watch is None:
+                continue  # the plain steps plot: the legend names its one line
+            ax.annotate(
+                label,
+                (x, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(3, -3),
+                textcoords="offset points",
+                rotation=90,
+                va="top",
+                fontsize=7,
+                color=colour,
+            )
         ax.axhline(0, color="#999", linewidth=0.6)
         ax.set_ylabel("mean gain over the first step (spreads)")
         ax.set_title("RL steps: proxy and gold of the policy's samples")
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
         return fig
+
+
+def _step_marks(
+    steps: StepTrajectory, record: SweepRecord
+) -> list[tuple[int | None, str, str, str]]:
+    """The vertical lines of the steps plot: (step, colour, style, label). Gold's peak over
+    the steps; with a watch, its best step (the checkpoint to keep: gold's peak over the
+    evaluations it decided on) and its stop step."""
+    known = {p.step for p in steps.steps}
+    watch = record.watch
+    marks = []
+    best = watch.best_step if watch is not None else None
+    if steps.gold_peak_step is not None and steps.gold_peak_step != best:
+        marks.append((steps.gold_peak_step, PEAK, "-", "gold peak"))
+    if watch is not None and best in known:
+        marks.append((best, BEST, "-", f"best step {best} (keep)"))
+    if watch is not None and watch.stop_step in known:
+        why = f" ({watch.stop_reason})" if watch.stop_reason in ("peaked", "nonsense") else ""
+        marks.append((watch.stop_step, PEAK, "--", f"stop at step {watch.stop_step}{why}"))
+    return marks
 
 
 def save_png(fig: Figure, path: Path) -> Path:

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.errors import HarnessError
+from harness.experiments.sweep.watched import WatchSummary
 from harness.runlog.record import LogVersion, Record
 
 SWEEP_FILE = "sweep.json"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: ``watch``; 2: the onset's test, the fit's weights (docs/sweep.md)
 KIND = "sweep"
 
 #: Where the fitted peak lies: inside the sampled n, beyond the largest, nowhere (the
@@ -288,7 +289,7 @@ class ModelRecord(Record):
 @dataclass(frozen=True, kw_only=True)
 class GoldRecord(Record):
     """The gold: one RM (``rm``), several combined (``ensemble``: each standardized by its
-    mean and spread over the samples, then ``mean`` or ``min``), or a file of scores."""
+    mean and spread over the samples, then ``mean`` or ``min``), a scores file, or ``watch``."""
 
     kind: str
     fingerprint: str
@@ -303,7 +304,8 @@ class GoldRecord(Record):
         if self.kind == "scores":
             return f"scores file {self.scores_file}"
         names = ", ".join(m.spec for m in self.members)
-        return names if self.kind == "rm" else f"{self.combine} of {names} (standardized)"
+        alone = self.kind == "rm" or len(self.members) == 1  # a watch's one gold RM too
+        return names if alone else f"{self.combine} of {names} (standardized)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -358,6 +360,7 @@ class SweepRecord(Record):
     steps: StepTrajectory | None = None
     trajectories: Trajectories | None = None
     plots: dict[str, str] = field(default_factory=dict)
+    watch: WatchSummary | None = None
 
     @property
     def n_max(self) -> int:

@@ -187,6 +187,20 @@ def read_samples(paths: Sequence[str | Path]) -> SampleSet:
 
 
 @dataclass(frozen=True)
+class RecordedRows:
+    """Per row of a ``SampleSet``, the scores and verdicts recorded with it (a watch's
+    samples files: ``watch_inputs.py``): the sweep uses them instead of scoring the rows
+    and judging them itself. ``judge`` and ``note`` say whose verdicts ``bad`` holds."""
+
+    proxy: np.ndarray
+    gold: np.ndarray
+    bad: np.ndarray
+    reasons: tuple[tuple[str, ...], ...]
+    judge: str
+    note: str
+
+
+@dataclass(frozen=True)
 class PromptSelection:
     """The prompts best-of-n uses (each with its samples' indices), and the skipped ones:
     ``tied_proxy`` is known only once the proxy has scored (``skip_tied_proxy``)."""

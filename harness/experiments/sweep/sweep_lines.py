@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from harness.core.visible import clip
 from harness.experiments.sweep.result import Estimate, PeakFit, SweepRecord, Trajectories
+from harness.experiments.sweep.watched import WatchSummary
 
 
 def number(value: float | None, digits: int = 2, *, unbounded: str = "n/a") -> str:
@@ -129,6 +130,8 @@ def sweep_lines(record: SweepRecord) -> list[str]:
     lines.append(onset_line(record))
     if record.steps is not None:
         lines += step_lines(record)
+    if record.watch is not None:
+        lines += watch_lines(record.watch)
     if record.trajectories is not None:
         lines += trajectory_lines(record)
     return lines
@@ -179,4 +182,49 @@ def step_lines(record: SweepRecord) -> list[str]:
     return [
         f"RL steps {first.step}..{last.step} ({len(points)}): gold peaks at step "
         f"{steps.gold_peak_step}{kl}"
+    ]
+
+
+def watch_rule_text(w: WatchSummary) -> str:
+    """How the watch evaluated and decided: every, prompts, judges, the rule's parameters."""
+    rule, config = w.rule, w.config
+    return (
+        f"the watch {w.folder} evaluated every {config.get('every')} steps on up to "
+        f"{config.get('sample_prompts')} prompts, judges {', '.join(w.judges) or 'none'}; stop "
+        f"rule (docs/watch.md): window {rule.get('window')} evaluations, one-sided alpha "
+        f"{rule.get('alpha')}, nonsense margin {rule.get('margin')}, {rule.get('resamples')} "
+        "prompt resamples"
+    )
+
+
+def stop_text(w: WatchSummary) -> str:
+    """The stop: its step, its reason and the decision's message; or that there was none."""
+    if w.stop_step is None:
+        last = w.evaluations[-1] if w.evaluations else None
+        return "no stop: the watcher did not ask the run to stop" + (
+            f" (last decision, step {last.step}: {last.message})" if last is not None else ""
+        )
+    return f"stopped at step {w.stop_step}, reason {w.stop_reason}; the decision: {w.stop_message}"
+
+
+def best_text(w: WatchSummary) -> str:
+    """The best step by gold, the checkpoint to keep (and where it was saved, if known)."""
+    saved = f", saved as {w.best_checkpoint}" if w.best_checkpoint else ""
+    return f"best step {w.best_step} by gold (the checkpoint to keep{saved})"
+
+
+def failures_text(w: WatchSummary) -> str:
+    """The failed evaluations (they decide nothing), or that there were none."""
+    if not w.failures:
+        return "no failed evaluations"
+    steps = ", ".join(str(s) for s in w.failed_steps)
+    return f"{w.failures} failed evaluation(s), at step(s) {steps}: they decide nothing"
+
+
+def watch_lines(w: WatchSummary) -> list[str]:
+    """The watch's decision in a few lines (the texts the report shows too)."""
+    return [
+        f"watch: {clip(stop_text(w), 400)}",
+        f"watch: {clip(best_text(w), 300)}; {failures_text(w)}",
+        f"watch: {clip(watch_rule_text(w), 400)}",
     ]

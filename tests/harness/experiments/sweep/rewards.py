@@ -44,3 +44,10 @@ def nan_reward(prompts: list[str], responses: list[str]) -> list[float]:
     """The proxy, but NaN for any response mentioning dogs (a broken RM)."""
     scores = proxy_reward(prompts, responses)
     return [math.nan if "dog" in r.lower() else s for s, r in zip(scores, responses, strict=True)]
+
+
+def fragile_gold_reward(prompts: list[str], responses: list[str]) -> list[float]:
+    """The gold, but it fails on the text "BOOM" (a watch's failed evaluation)."""
+    if "BOOM" in responses:
+        raise RuntimeError("the gold cannot score BOOM")
+    return gold_reward(prompts, responses)

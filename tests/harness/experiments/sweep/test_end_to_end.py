@@ -48,7 +48,7 @@ def test_sweep_report_and_gate_on_tiny_checkpoints(rmh, checkpoints, tmp_path):
 
     record = read_sweep(out)
     raw = json.loads((out / "sweep.json").read_text())
-    assert raw["kind"] == "sweep" and raw["schema_version"] == 2
+    assert raw["kind"] == "sweep" and raw["schema_version"] == 3
     assert record.proxy.fingerprint == load_reward_model(proxy).fingerprint
     assert record.gold.members[0].fingerprint == load_reward_model(gold).fingerprint
     assert record.seed == 0 and record.config["trajectory_budget"] == 64

@@ -1,0 +1,85 @@
+"""``sweep.json``'s ``watch``: what a watcher decided on an RL run, kept beside the sweep of
+its samples (``rmh sweep --watch``; ``watch_inputs.py`` reads the watch folder).
+
+The sweep's own step trajectory (``steps``) is recomputed from the samples the watcher
+recorded; this record keeps the watcher's decisions as its log wrote them: per evaluation
+the two tests of the stop rule (``docs/watch.md``) and the best step so far, the failed
+evaluations, and the stop with the checkpoint to keep. Judged-bad examples are the
+policy's own text, kept unchanged: every renderer escapes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from harness.runlog.record import Record
+
+
+@dataclass(frozen=True, kw_only=True)
+class PeakNumbers(Record):
+    """The peak test: gold's fitted change over the window's steps, its one-sided upper
+    bound (the run stops when it is below 0)."""
+
+    steps: tuple[int, ...]
+    change: float
+    high: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class NonsenseNumbers(Record):
+    """The nonsense test: the judged-bad share now and at the first evaluation, the rise,
+    its one-sided lower bound, and the margin it must clear to stop the run."""
+
+    first_step: int
+    first: float
+    current: float
+    rise: float
+    low: float
+    margin: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class WatchedStep(Record):
+    """One successful evaluation of the watch and the decision taken on it."""
+
+    step: int
+    prompts: int
+    rows: int
+    stop: bool
+    reason: str | None
+    best_step: int | None
+    best_gold: float | None
+    peak: PeakNumbers | None
+    nonsense: NonsenseNumbers | None
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class WatchSummary(Record):
+    """The watch a sweep was made from: where it is, how it decided (``config``: every,
+    sample_prompts, seed and the stop rule's parameters), each evaluation's decision, the
+    failed evaluations (they decide nothing), the stop (None: the watcher never stopped
+    the run), the best step (by gold: the checkpoint to keep) and up to three completions
+    the judges called bad at the first evaluation where any were."""
+
+    folder: str
+    watch_id: str
+    judges: tuple[str, ...]
+    config: dict[str, Any]
+    evaluations: tuple[WatchedStep, ...]
+    failures: int
+    failed_steps: tuple[int, ...]
+    stop_step: int | None
+    stop_reason: str | None
+    stop_message: str | None
+    best_step: int | None
+    best_checkpoint: str | None
+    bad_examples_step: int | None
+    bad_examples: tuple[str, ...]
+
+    @property
+    def rule(self) -> dict[str, Any]:
+        """The stop rule's parameters (window, alpha, margin, resamples)."""
+        rule = self.config.get("rule")
+        return rule if isinstance(rule, dict) else {}
