@@ -140,8 +140,10 @@ def worlds() -> list[World]:
 
 def simulate(
     truth: Trajectory, noise: Noise, rule: StopRule, seed: int, rng: np.random.Generator
-) -> tuple[int | None, str | None]:
-    """The evaluation index the watcher stops at and why (None, None: it never stops)."""
+) -> tuple[int | None, str | None, float]:
+    """The evaluation index the watcher stops at and why (None, None: it never stops), and
+    the regret of the checkpoint it names: the true gold of the best evaluation in the
+    run minus the true gold of the one the decision keeps (its best step), in sigma_m."""
     evaluations = len(truth.gold)
     # All noise is drawn before the run, so the draws do not depend on when it stops.
     gold = truth.gold[:, None] + rng.normal(0.0, noise.prompt_sd, (evaluations, noise.prompts))
@@ -150,9 +152,11 @@ def simulate(
     for e in range(evaluations):
         seen.append(Evaluation(step=EVERY * e, gold=gold[e], bad=bad[e] / noise.completions))
         decision = decide(seen, rule, seed=seed)
+        kept = int(decision.best_step or 0) // EVERY
+        regret = float(truth.gold.max() - truth.gold[kept]) / noise.step_sd
         if decision.stop:
-            return e, decision.reason
-    return None, None
+            return e, decision.reason, regret
+    return None, None, regret
 
 
 def memoize_resample_counts() -> None:
@@ -308,23 +312,33 @@ def print_reference_table(rows: list, window: int, runs: int) -> None:
         f"after it. Acceptance (peaked): stop in (k*, k*+{window}] >= 90%."
     )
     head = f"{'world':<18}{'s/sigma_m':>10}  {'stop <= ref':>21}  {'stop in (ref, ref+W]':>21}"
-    print(head + f"  {'stop > ref+W':>21}  {'never':>21}  delay  peaked/nons.  accept  secs")
+    print(
+        head + f"  {'stop > ref+W':>21}  {'never':>21}  delay  peaked/nons.  accept  "
+        "regret med/p90  secs"
+    )
     for world, outcomes, seconds in rows:
-        before = sum(i is not None and i <= ref for ref, i, _ in outcomes)
-        within = sum(i is not None and ref < i <= ref + window for ref, i, _ in outcomes)
-        late = sum(i is not None and i > ref + window for ref, i, _ in outcomes)
-        never = sum(i is None for _, i, _ in outcomes)
-        delays = [i - ref for ref, i, _ in outcomes if i is not None and i > ref]
+        before = sum(i is not None and i <= ref for ref, i, _, _ in outcomes)
+        within = sum(i is not None and ref < i <= ref + window for ref, i, _, _ in outcomes)
+        late = sum(i is not None and i > ref + window for ref, i, _, _ in outcomes)
+        never = sum(i is None for _, i, _, _ in outcomes)
+        delays = [i - ref for ref, i, _, _ in outcomes if i is not None and i > ref]
         delay = f"{np.median(delays):5.1f}" if delays else "    -"
-        reasons = Counter(r for _, _, r in outcomes if r)
+        reasons = Counter(r for _, _, r, _ in outcomes if r)
         accept = "-"
         if world.name == "peaked":
             accept = "met" if within >= 0.9 * runs else "NOT met"
         print(
             f"{describe(world):<18}{world.effect:>10g}  {rate(before, runs):>21}  "
             f"{rate(within, runs):>21}  {rate(late, runs):>21}  {rate(never, runs):>21}  "
-            f"{delay}  {reasons[PEAKED]:>6}/{reasons[NONSENSE]:<5}  {accept:>7}  {seconds:4.0f}"
+            f"{delay}  {reasons[PEAKED]:>6}/{reasons[NONSENSE]:<5}  {accept:>7}  "
+            f"{regret(outcomes)}  {seconds:4.0f}"
         )
+
+
+def regret(outcomes: list) -> str:
+    """Median and 90th percentile of the kept checkpoint's regret (sigma_m units)."""
+    values = np.array([r for *_, r in outcomes])
+    return f"{np.median(values):6.2f}/{np.quantile(values, 0.9):<6.2f}"
 
 
 def print_null_table(rows: list, runs: int) -> None:
@@ -334,18 +348,19 @@ def print_null_table(rows: list, runs: int) -> None:
     )
     print(
         f"{'world':<18}{'s/sigma_m':>10}  {'stopped':>21}  median stop evaluation  "
-        f"peaked/nons.  accept  secs"
+        f"peaked/nons.  accept  regret med/p90  secs"
     )
     for world, outcomes, seconds in rows:
-        stops = [i for _, i, _ in outcomes if i is not None]
-        reasons = Counter(r for _, _, r in outcomes if r)
+        stops = [i for _, i, _, _ in outcomes if i is not None]
+        reasons = Counter(r for _, _, r, _ in outcomes if r)
         median = f"{np.median(stops):>22.1f}" if stops else f"{'-':>22}"
         accept = "-"
         if world.name == "rising":
             accept = "met" if len(stops) <= 0.05 * runs else "NOT met"
         print(
             f"{world.name:<18}{world.effect:>10g}  {rate(len(stops), runs):>21}  {median}  "
-            f"{reasons[PEAKED]:>6}/{reasons[NONSENSE]:<5}  {accept:>7}  {seconds:4.0f}"
+            f"{reasons[PEAKED]:>6}/{reasons[NONSENSE]:<5}  {accept:>7}  {regret(outcomes)}  "
+            f"{seconds:4.0f}"
         )
 
 
