@@ -131,6 +131,7 @@ class WatchCallback(TrainerCallback):  # type: ignore[misc,valid-type]
         self.model: Any = None
         self.tokenizer: Any = None
         self.output_dir: Path | None = None
+        self.chat_template_kwargs: dict[str, Any] = {}
         self.best_checkpoint: str | None = None
         self._kl_note_said = False
         self.reward_function = self._reward
@@ -141,6 +142,7 @@ class WatchCallback(TrainerCallback):  # type: ignore[misc,valid-type]
         self.model = kwargs.get("model")
         self.tokenizer = kwargs.get("processing_class") or kwargs.get("tokenizer")
         self.output_dir = Path(args.output_dir)
+        self.chat_template_kwargs = dict(getattr(args, "chat_template_kwargs", None) or {})
         self.watcher.set_trainer(
             {
                 "framework": "trl",
@@ -232,12 +234,15 @@ class WatchCallback(TrainerCallback):  # type: ignore[misc,valid-type]
         return list(zip(policy, reference, strict=True))
 
     def _prompt_ids(self, prompt: Any) -> list[int]:
-        """The prompt's tokens as the trainer fed them (its chat template for a conversation)."""
+        """The prompt's tokens as the trainer fed them to ``generate``: a plain prompt
+        through the tokenizer with its special tokens (a BOS where it adds one), a
+        conversation through its chat template with the trainer's template arguments."""
         tok = self.tokenizer
         if isinstance(prompt, str):
-            text = prompt
-        else:
-            text = tok.apply_chat_template(prompt, add_generation_prompt=True, tokenize=False)
+            return list(tok(text=prompt)["input_ids"])
+        text = tok.apply_chat_template(
+            prompt, add_generation_prompt=True, tokenize=False, **self.chat_template_kwargs
+        )
         return list(tok(text, add_special_tokens=False)["input_ids"])
 
     def _save_best(self, step: int) -> str | None:
