@@ -176,6 +176,10 @@ class WatchCallback(TrainerCallback):  # type: ignore[misc,valid-type]
                 float(r)
                 for r in self._proxy_scorer.score([message_text(p) for p in prompts], texts)
             ]
+        if self.model is not None and not self.model.training:
+            # the trainer's evaluation (eval_dataset) asks for rewards too, with the step of
+            # the training it interrupts: its completions are not the run's samples
+            return rewards
         state = kwargs.get("trainer_state")
         step = int(state.global_step) if state is not None else 0
         if self.watcher.due(step):
