@@ -17,7 +17,7 @@ from datasets import Dataset
 from peft import LoraConfig
 from tokenizers import processors
 from transformers import AutoModelForCausalLM, AutoTokenizer
-from trl import GRPOConfig, GRPOTrainer
+from trl import GRPOConfig, GRPOTrainer, RLOOConfig, RLOOTrainer
 
 from harness.core.errors import HarnessError
 from harness.experiments.watch import StopRule, WatchConfig, Watcher
@@ -27,7 +27,7 @@ from harness.experiments.watch.log import (
     StopEntry,
     read_watch,
 )
-from harness.experiments.watch.trl import BEST_DIR, WatchCallback
+from harness.experiments.watch.trl import BEST_DIR, WatchCallback, completion_logprobs
 from harness.models.callable import CallableRewardModel
 from harness.testing import build_tiny_causal_lm, build_tiny_checkpoint
 
@@ -50,14 +50,37 @@ def tokenizer(lm):
     return tok
 
 
+def conversations(prompts):
+    return [[{"role": "user", "content": p}] for p in prompts]
+
+
 def train(
-    root, models, watcher, *, max_steps=3, lora=True, conversational=True, tok=None, **callback
+    root,
+    models,
+    watcher,
+    *,
+    max_steps=3,
+    lora=True,
+    conversational=True,
+    tok=None,
+    rloo=False,
+    eval_prompts=None,
+    **callback,
 ):
-    """A GRPO run of ``max_steps`` with the watcher attached: (trainer, callback)."""
+    """A GRPO (or RLOO) run of ``max_steps`` with the watcher attached: (trainer, callback).
+    ``eval_prompts``: an eval set the trainer generates for after every step."""
     prompts = [f"Tell me a joke about {w}." for w in TOPICS]
-    column = [[{"role": "user", "content": p}] for p in prompts] if conversational else prompts
+    column = conversations(prompts) if conversational else prompts
     callback_ = WatchCallback(watcher, proxy=str(models["proxy"]), **callback)
-    args = GRPOConfig(
+    evaluation = {}
+    if eval_prompts:
+        evaluation = {
+            "eval_strategy": "steps",
+            "eval_steps": 1,
+            "per_device_eval_batch_size": 4,
+        }
+    config, trainer_class = (RLOOConfig, RLOOTrainer) if rloo else (GRPOConfig, GRPOTrainer)
+    args = config(
         output_dir=str(root / "out"),
         max_steps=max_steps,
         per_device_train_batch_size=4,
@@ -70,13 +93,17 @@ def train(
         save_strategy="no",
         seed=0,
         disable_tqdm=True,
+        **evaluation,
     )
-    trainer = GRPOTrainer(
+    trainer = trainer_class(
         model=AutoModelForCausalLM.from_pretrained(models["lm"]),
         processing_class=tok or tokenizer(models["lm"]),
         reward_funcs=callback_.reward_function,
         args=args,
         train_dataset=Dataset.from_dict({"prompt": column}),
+        eval_dataset=Dataset.from_dict({"prompt": conversations(eval_prompts)})
+        if eval_prompts
+        else None,
         callbacks=[callback_],
         peft_config=LoraConfig(r=4, target_modules=["q_proj", "v_proj"]) if lora else None,
     )
@@ -118,6 +145,46 @@ def test_a_lora_grpo_run_is_watched(tmp_path, models):
     assert golds == pytest.approx([float(np.mean(e.gold)) for e in entries], rel=1e-5)
     (init,) = read_watch(tmp_path / "watch").of_type(InitEntry)
     assert init.trainer["framework"] == "trl" and init.trainer["max_steps"] == 3
+
+
+def test_an_rloo_run_is_watched(tmp_path, models):
+    watcher = watcher_for(tmp_path, str(models["gold"]))
+    train(tmp_path, models, watcher, max_steps=2, rloo=True)
+    first, second = evaluations(tmp_path)
+    assert (first.step, second.step) == (0, 1)
+    assert first.kl == pytest.approx((0.0, 0.0), abs=1e-5)
+    assert (tmp_path / "out" / BEST_DIR / "watch_step.txt").is_file()
+
+
+def test_the_trainers_evaluations_are_not_watched(tmp_path, models):
+    """An eval set's completions (generated after every step here) are not the run's
+    samples: the watcher sees the training prompts only, at the training steps."""
+    watcher = watcher_for(tmp_path, str(models["gold"]))
+    train(tmp_path, models, watcher, max_steps=2, eval_prompts=["Write a poem.", "Sing."])
+    entries = evaluations(tmp_path)
+    assert [e.step for e in entries] == [0, 1]
+    assert all(p.startswith("Tell me a joke") for e in entries for p in e.prompts)
+
+
+def test_completion_logprobs_are_those_of_each_row_alone(models):
+    """Batched with right padding, a row's log-probability is the same as scored alone,
+    and is the sum of its tokens' log-probabilities after its own prompt."""
+    import torch
+
+    model = AutoModelForCausalLM.from_pretrained(models["lm"]).eval()
+    prompts = [[5, 17, 33], [8, 9], [40, 41, 42, 43, 44]]
+    completions = [[60, 61], [70, 71, 72, 73], [80]]
+    with torch.no_grad():
+        batched = completion_logprobs(model, prompts, completions)
+        alone = []
+        for p, c in zip(prompts, completions, strict=True):
+            logits = model(input_ids=torch.tensor([p + c])).logits[0].float()
+            logp = torch.log_softmax(logits, dim=-1)
+            alone.append(sum(float(logp[len(p) - 1 + j, t]) for j, t in enumerate(c)))
+    assert batched == pytest.approx(alone, abs=1e-4)
+    assert completion_logprobs(model, prompts, completions, batch_size=1) == pytest.approx(
+        alone, abs=1e-4
+    )
 
 
 def falling(prompts: Sequence[str], responses: Sequence[str]) -> list[float]:
