@@ -181,10 +181,9 @@ def test_completion_logprobs_are_those_of_each_row_alone(models):
             logits = model(input_ids=torch.tensor([p + c])).logits[0].float()
             logp = torch.log_softmax(logits, dim=-1)
             alone.append(sum(float(logp[len(p) - 1 + j, t]) for j, t in enumerate(c)))
+        one_by_one = completion_logprobs(model, prompts, completions, batch_size=1)
     assert batched == pytest.approx(alone, abs=1e-4)
-    assert completion_logprobs(model, prompts, completions, batch_size=1) == pytest.approx(
-        alone, abs=1e-4
-    )
+    assert one_by_one == pytest.approx(alone, abs=1e-4)
 
 
 def falling(prompts: Sequence[str], responses: Sequence[str]) -> list[float]:
