@@ -4,7 +4,7 @@ a few steps on the CPU. Nothing of TRL is mocked."""
 
 from __future__ import annotations
 
-import sys
+import json
 from collections.abc import Sequence
 
 import numpy as np
@@ -65,13 +65,14 @@ def train(
     tok=None,
     rloo=False,
     eval_prompts=None,
+    proxy=None,
     **callback,
 ):
     """A GRPO (or RLOO) run of ``max_steps`` with the watcher attached: (trainer, callback).
     ``eval_prompts``: an eval set the trainer generates for after every step."""
     prompts = [f"Tell me a joke about {w}." for w in TOPICS]
     column = conversations(prompts) if conversational else prompts
-    callback_ = WatchCallback(watcher, proxy=str(models["proxy"]), **callback)
+    callback_ = WatchCallback(watcher, proxy=proxy or str(models["proxy"]), **callback)
     evaluation = {}
     if eval_prompts:
         evaluation = {
@@ -240,8 +241,21 @@ def test_the_prompt_tokens_are_those_the_trainer_generated_from(tmp_path, models
     assert callback._prompt_ids(plain[0])[0] == bos
 
 
-def test_without_trl_the_callback_names_the_extra(tmp_path, models, monkeypatch):
+def test_a_reward_function_proxy_is_passed_through(tmp_path, models):
+    def length_reward(prompts, completions, **kwargs):
+        assert "trainer_state" in kwargs and "completion_ids" in kwargs
+        return [float(len(c[0]["content"])) for c in completions]
+
     watcher = watcher_for(tmp_path, str(models["gold"]))
-    monkeypatch.setitem(sys.modules, "trl", None)
-    with pytest.raises(HarnessError, match=r"pip install 'rm-harness\[trl\]'"):
-        WatchCallback(watcher, proxy=str(models["proxy"]))
+    train(tmp_path, models, watcher, max_steps=1, proxy=length_reward)
+    (entry,) = evaluations(tmp_path)
+    with (tmp_path / "watch" / entry.samples_file).open(encoding="utf-8") as rows:
+        scored = [json.loads(line) for line in rows]
+    assert len(scored) == 4
+    assert [row["proxy"] for row in scored] == [float(len(row["response"])) for row in scored]
+
+
+def test_the_proxy_cannot_be_the_gold(tmp_path, models):
+    watcher = watcher_for(tmp_path, str(models["gold"]))
+    with pytest.raises(HarnessError, match="the proxy is one of the watcher's gold"):
+        WatchCallback(watcher, proxy=str(models["gold"]))

@@ -5,6 +5,7 @@ tests know."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,6 +21,7 @@ from harness.experiments.watch.log import (
     StopEntry,
     read_watch,
 )
+from harness.experiments.watch.trl import WatchCallback
 from harness.judges import Judge
 from harness.judges.base import Judgement
 from harness.models import load_reward_model
@@ -397,3 +399,11 @@ def test_rows_of_different_lengths_are_refused_with_the_lengths(tmp_path):
     with pytest.raises(HarnessError, match="2 logprobs"):
         watcher.observe(0, prompts, completions, proxy, logprobs=[(0.0, 0.0)] * 2)
     assert watcher.due(0)  # a refused call evaluates nothing
+
+
+def test_the_trl_callback_without_trl_names_the_extra(tmp_path, monkeypatch):
+    """Here, not with the TRL tests: they skip where TRL is not installed."""
+    watcher, _ = make(tmp_path, planted(length_gold, "len"))
+    monkeypatch.setitem(sys.modules, "trl", None)
+    with pytest.raises(HarnessError, match=r"pip install 'rm-harness\[trl\]'"):
+        WatchCallback(watcher, proxy=planted(length_gold, "proxy"))
