@@ -20,6 +20,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from trl import GRPOConfig, GRPOTrainer, RLOOConfig, RLOOTrainer
 
 from harness.core.errors import HarnessError
+from harness.experiments.sweep.samples import read_samples
 from harness.experiments.watch import StopRule, WatchConfig, Watcher
 from harness.experiments.watch.log import (
     EvaluationEntry,
@@ -142,6 +143,11 @@ def test_a_lora_grpo_run_is_watched(tmp_path, models):
     assert (saved / "watch_step.txt").read_text().strip() == str(best)
     assert (saved / "adapter_config.json").is_file()  # a PEFT model saves its adapters
     assert callback.best_checkpoint == str(saved)
+    # the samples files read as an RL run's steps, log-probabilities included
+    files = sorted((tmp_path / "watch" / "samples").glob("step-*.jsonl"))
+    samples = read_samples(files).samples
+    assert sorted({s.step for s in samples}) == [0, 1, 2]
+    assert all(s.policy_logprob < 0 and s.ref_logprob < 0 for s in samples)
     golds = [log["watch/gold"] for log in trainer.state.log_history if "watch/gold" in log]
     assert golds == pytest.approx([float(np.mean(e.gold)) for e in entries], rel=1e-5)
     (init,) = read_watch(tmp_path / "watch").of_type(InitEntry)
@@ -213,6 +219,11 @@ def test_kl_from_a_reference_model_without_peft(tmp_path, models):
     first, second = evaluations(tmp_path)
     assert first.kl == pytest.approx((0.0, 0.0), abs=1e-5)  # the policy starts as the reference
     assert any(abs(k) > 1e-4 for k in second.kl)
+    saved = tmp_path / "out" / BEST_DIR
+    assert (saved / "model.safetensors").is_file()  # no adapters: the whole policy
+    assert AutoModelForCausalLM.from_pretrained(saved).num_parameters() == (
+        reference.num_parameters()
+    )
 
 
 def test_without_peft_or_a_reference_there_is_no_kl_and_it_is_said_once(tmp_path, models):
