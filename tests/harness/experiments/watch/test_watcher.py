@@ -86,9 +86,6 @@ def entries(tmp_path, kind):
     return read_watch(tmp_path / "watch").of_type(kind)
 
 
-# --------------------------------------------------------------------------- when
-
-
 def test_evaluates_only_at_multiples_of_every_and_once_per_step(tmp_path):
     gold = Counting()
     watcher, _ = make(tmp_path, planted(gold, "count"), every=3)
@@ -126,9 +123,6 @@ def test_fewer_prompts_than_the_sample_are_all_scored(tmp_path):
     watcher.observe(0, *step_rows(0, prompts=3, per_prompt=2))
     (entry,) = entries(tmp_path, EvaluationEntry)
     assert entry.rows == 6 and len(entry.prompts) == 3
-
-
-# --------------------------------------------------------------------------- what it writes
 
 
 def test_samples_file_is_written_before_its_entry_and_reads_as_samples(tmp_path, monkeypatch):
@@ -226,9 +220,6 @@ def test_a_gold_without_spread_cannot_be_standardized_and_fails(tmp_path):
     assert "same score" in failure.error
 
 
-# --------------------------------------------------------------------------- failures
-
-
 def test_a_failing_gold_is_logged_said_once_and_decides_nothing(tmp_path):
     gold = Counting(raise_on=(2, 3))
     watcher, lines = make(tmp_path, planted(gold, "flaky"), rule=StopRule(window=2))
@@ -294,9 +285,6 @@ def test_references_reach_a_reference_relative_judge(tmp_path):
     assert entries(tmp_path, InitEntry)[0].judges == ("recording",)
 
 
-# --------------------------------------------------------------------------- stop and resume
-
-
 def run_until_stop(tmp_path, gold, checkpoints=None):
     watcher, _ = make(
         tmp_path,
@@ -349,9 +337,6 @@ def test_resume_continues_the_log(tmp_path):
     contents = read_watch(tmp_path / "watch")
     assert len(contents.of_type(InitEntry)) == 1
     assert [e.step for e in contents.of_type(EvaluationEntry)] == [0, 2, 4]
-
-
-# --------------------------------------------------------------------------- bad input
 
 
 @pytest.mark.parametrize(
