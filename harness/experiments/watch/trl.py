@@ -131,6 +131,8 @@ class WatchCallback(TrainerCallback):  # type: ignore[misc,valid-type]
         self.model: Any = None
         self.tokenizer: Any = None
         self.output_dir: Path | None = None
+        self.chat_template_kwargs: dict[str, Any] = {}
+        self.autocast_dtype: Any = None
         self.best_checkpoint: str | None = None
         self._kl_note_said = False
         self.reward_function = self._reward
@@ -141,6 +143,8 @@ class WatchCallback(TrainerCallback):  # type: ignore[misc,valid-type]
         self.model = kwargs.get("model")
         self.tokenizer = kwargs.get("processing_class") or kwargs.get("tokenizer")
         self.output_dir = Path(args.output_dir)
+        self.chat_template_kwargs = dict(getattr(args, "chat_template_kwargs", None) or {})
+        self.autocast_dtype = _autocast_dtype(args, self.model)
         self.watcher.set_trainer(
             {
                 "framework": "trl",
@@ -172,6 +176,10 @@ class WatchCallback(TrainerCallback):  # type: ignore[misc,valid-type]
                 float(r)
                 for r in self._proxy_scorer.score([message_text(p) for p in prompts], texts)
             ]
+        if self.model is not None and not self.model.training:
+            # the trainer's evaluation (eval_dataset) asks for rewards too, with the step of
+            # the training it interrupts: its completions are not the run's samples
+            return rewards
         state = kwargs.get("trainer_state")
         step = int(state.global_step) if state is not None else 0
         if self.watcher.due(step):
@@ -223,7 +231,7 @@ class WatchCallback(TrainerCallback):  # type: ignore[misc,valid-type]
             with torch.no_grad():
                 policy = completion_logprobs(self.model, prompt_ids, ids)
                 if self.reference_model is not None:
-                    reference = completion_logprobs(self.reference_model, prompt_ids, ids)
+                    reference = self._reference_logprobs(prompt_ids, ids)
                 else:
                     with disable():
                         reference = completion_logprobs(self.model, prompt_ids, ids)
@@ -231,13 +239,30 @@ class WatchCallback(TrainerCallback):  # type: ignore[misc,valid-type]
             self.model.train(was_training)
         return list(zip(policy, reference, strict=True))
 
+    def _reference_logprobs(self, prompt_ids: list[list[int]], ids: list[list[int]]) -> list[float]:
+        """The given reference model's log-probabilities, in the precision the policy's
+        forward runs in: the trainer's mixed precision wraps the policy's forward in an
+        autocast (GRPOConfig's bf16 is on by default), and a reference left in float32
+        would differ from an identical policy by the rounding alone (TRL prepares its own
+        reference model the same way)."""
+        import torch
+
+        if self.autocast_dtype is None:
+            return completion_logprobs(self.reference_model, prompt_ids, ids)
+        device = next(self.reference_model.parameters()).device
+        with torch.autocast(device_type=device.type, dtype=self.autocast_dtype):
+            return completion_logprobs(self.reference_model, prompt_ids, ids)
+
     def _prompt_ids(self, prompt: Any) -> list[int]:
-        """The prompt's tokens as the trainer fed them (its chat template for a conversation)."""
+        """The prompt's tokens as the trainer fed them to ``generate``: a plain prompt
+        through the tokenizer with its special tokens (a BOS where it adds one), a
+        conversation through its chat template with the trainer's template arguments."""
         tok = self.tokenizer
         if isinstance(prompt, str):
-            text = prompt
-        else:
-            text = tok.apply_chat_template(prompt, add_generation_prompt=True, tokenize=False)
+            return list(tok(text=prompt)["input_ids"])
+        text = tok.apply_chat_template(
+            prompt, add_generation_prompt=True, tokenize=False, **self.chat_template_kwargs
+        )
         return list(tok(text, add_special_tokens=False)["input_ids"])
 
     def _save_best(self, step: int) -> str | None:
@@ -259,6 +284,22 @@ class WatchCallback(TrainerCallback):  # type: ignore[misc,valid-type]
         shutil.rmtree(old, ignore_errors=True)
         self.best_checkpoint = str(target)
         return self.best_checkpoint
+
+
+def _autocast_dtype(args: Any, model: Any) -> Any:
+    """The dtype of the autocast the trainer runs the policy's forward in, or None.
+
+    Accelerate's mixed precision keeps the weights in float32 and wraps the model's
+    forward in an autocast, remembering the plain one as ``_original_forward``."""
+    if model is None or getattr(model, "_original_forward", None) is None:
+        return None
+    import torch
+
+    if getattr(args, "bf16", False):
+        return torch.bfloat16
+    if getattr(args, "fp16", False):
+        return torch.float16
+    return None
 
 
 def completion_logprobs(
