@@ -11,7 +11,8 @@ One job per module:
   imported only when asked for (the ``trl`` extra).
 """
 
+from harness.experiments.watch.config import WatchConfig
 from harness.experiments.watch.rule import Decision, StopRule
-from harness.experiments.watch.watcher import WatchConfig, Watcher
+from harness.experiments.watch.watcher import Watcher
 
 __all__ = ["Decision", "StopRule", "WatchConfig", "Watcher"]

@@ -40,6 +40,14 @@ class GoldMember(Record):
 
 
 @dataclass(frozen=True, kw_only=True)
+class GoldScaleRecord(Record):
+    """Several golds: the center and spread of each (fixed at the first evaluation)."""
+
+    centers: tuple[float, ...]
+    spreads: tuple[float, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class InitEntry(Entry):
     """First line: what is watched and how (the rule's parameters included)."""
 
@@ -72,6 +80,8 @@ class EvaluationEntry(Entry):
     first_bad: tuple[str, ...] = ()  # up to three judged-bad completions, as written
     seconds: float = 0.0
     decision: Decision
+    best_checkpoint: str | None = None  # the checkpoint saved for the best step so far
+    gold_scale: GoldScaleRecord | None = None  # several golds: how each is standardized
 
 
 @dataclass(frozen=True, kw_only=True)

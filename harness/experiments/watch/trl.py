@@ -35,7 +35,8 @@ from typing import Any
 import numpy as np
 
 from harness.core.errors import HarnessError
-from harness.experiments.watch.watcher import GoldSource, Watcher
+from harness.experiments.watch.gold import GoldSource
+from harness.experiments.watch.watcher import Watcher
 from harness.models.base import RewardModel
 from harness.scoring import Scorer
 
@@ -119,7 +120,7 @@ class WatchCallback(TrainerCallback):  # type: ignore[misc,valid-type]
                 f"got {type(proxy).__name__}"
             )
         if self._proxy_scorer is not None:
-            gold_prints = {s.model.fingerprint for _, s in watcher.gold}
+            gold_prints = set(watcher.gold.fingerprints)
             if self._proxy_scorer.model.fingerprint in gold_prints:
                 raise HarnessError(
                     "the proxy is one of the watcher's gold RMs (same fingerprint); the gold "
@@ -163,12 +164,11 @@ class WatchCallback(TrainerCallback):  # type: ignore[misc,valid-type]
     # ------------------------------------------------------------- the reward function
     def _reward(
         self, prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any
-    ) -> list[float]:
+    ) -> list[float | None]:
+        rewards: list[float | None]
         if self._proxy_function is not None:
-            rewards = [
-                float(r)
-                for r in self._proxy_function(prompts=prompts, completions=completions, **kwargs)
-            ]
+            given = self._proxy_function(prompts=prompts, completions=completions, **kwargs)
+            rewards = [None if r is None else float(r) for r in given]
         else:
             assert self._proxy_scorer is not None
             texts = [_completion_text(c) for c in completions]
@@ -183,12 +183,22 @@ class WatchCallback(TrainerCallback):  # type: ignore[misc,valid-type]
         state = kwargs.get("trainer_state")
         step = int(state.global_step) if state is not None else 0
         if self.watcher.due(step):
-            logprobs = self._logprobs(prompts, kwargs.get("completion_ids"))
+            # the rows the watcher samples, without those the reward function left unscored
+            text_prompts = [message_text(p) for p in prompts]
+            rows = [
+                i for i in self.watcher.sampled_rows(step, text_prompts) if rewards[i] is not None
+            ]
+            if not rows:
+                return rewards
+            ids = kwargs.get("completion_ids")
+            logprobs = self._logprobs(
+                [prompts[i] for i in rows], None if ids is None else [ids[i] for i in rows]
+            )
             decision = self.watcher.observe(
                 step,
-                [message_text(p) for p in prompts],
-                [_completion_text(c) for c in completions],
-                rewards,
+                [text_prompts[i] for i in rows],
+                [_completion_text(completions[i]) for i in rows],
+                [float(rewards[i]) for i in rows],  # type: ignore[arg-type]
                 logprobs=logprobs,
             )
             log_metric = kwargs.get("log_metric")

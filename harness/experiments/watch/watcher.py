@@ -25,7 +25,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,8 @@ import numpy as np
 
 from harness.core.errors import HarnessError
 from harness.core.jsonl import write_jsonl_atomic
-from harness.experiments.sweep.nonsense import sample_judge
+from harness.experiments.watch.config import WatchConfig, watch_judge
+from harness.experiments.watch.gold import GoldSource, WatchGold
 from harness.experiments.watch.log import (
     LOG_NAME,
     SAMPLES_DIR,
@@ -44,48 +45,13 @@ from harness.experiments.watch.log import (
     StopEntry,
     read_watch,
 )
-from harness.experiments.watch.rule import Decision, Evaluation, StopRule, decide
+from harness.experiments.watch.rule import Decision, Evaluation, decide
 from harness.judges import Judge
-from harness.judges.base import JudgeSpec, build_judges, judge_candidates
-from harness.models.base import RewardModel
+from harness.judges.base import judge_candidates
 from harness.runlog.log import RunLog
-from harness.scoring import Scorer
 
-#: What a gold may be given as: a checkpoint spec (loaded), a reward model, or a scorer.
-GoldSource = str | os.PathLike[str] | RewardModel | Scorer
 #: Judged-bad completions an evaluation entry keeps as examples.
 FIRST_BAD = 3
-
-
-@dataclass(frozen=True)
-class WatchConfig:
-    """How often and how much the watcher evaluates, and the stop rule.
-
-    every: evaluate at steps that are multiples of ``every`` (step 0 included).
-    sample_prompts: prompts scored per evaluation (a seeded sample of the step's
-        prompts when it has more; every completion of a sampled prompt is scored).
-    seed: seeds the prompt sample and the rule's bootstrap.
-    """
-
-    every: int = 10
-    sample_prompts: int = 16
-    seed: int = 0
-    rule: StopRule = field(default_factory=StopRule)
-
-    def __post_init__(self) -> None:
-        if isinstance(self.every, bool) or not isinstance(self.every, int) or self.every <= 0:
-            raise HarnessError(
-                f"the watcher's every must be a positive number of steps, got {self.every!r}"
-            )
-        if (
-            isinstance(self.sample_prompts, bool)
-            or not isinstance(self.sample_prompts, int)
-            or self.sample_prompts < 2
-        ):
-            raise HarnessError(
-                "the watcher's sample_prompts must be at least 2 (the stop rule resamples "
-                f"prompts), got {self.sample_prompts!r}"
-            )
 
 
 def _one_line(exc: BaseException) -> str:
@@ -125,28 +91,14 @@ class Watcher:
         echo: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config or WatchConfig()
-        if gold_combine not in ("mean", "min"):
-            raise HarnessError(f"gold_combine must be mean or min, got {gold_combine!r}")
-        self.gold_combine = gold_combine
+        self.gold = WatchGold(gold, gold_combine)
         self.folder = Path(folder)
         self.references = dict(references or {})
         self.on_best = on_best
         self.best_checkpoint: str | None = None
         self.trainer = dict(trainer or {})
         self.echo = echo if echo is not None else _stderr
-        sources = (
-            [gold] if isinstance(gold, (str, os.PathLike, RewardModel, Scorer)) else list(gold)
-        )
-        if not sources:
-            raise HarnessError(
-                "the watcher needs a gold RM (a checkpoint, a reward model or a scorer)"
-            )
-        self.gold = [(_spec(g), _scorer(g)) for g in sources]
-        prints = [s.model.fingerprint for _, s in self.gold]
-        if len(set(prints)) < len(prints):
-            raise HarnessError("a gold RM is given twice (same fingerprint)")
-        self.judges = [_judge(j) for j in judges]
-        self._gold_scale: tuple[np.ndarray, np.ndarray] | None = None
+        self.judges = [watch_judge(j) for j in judges]
         self.evaluations: list[Evaluation] = []
         self.evaluated_steps: set[int] = set()
         self.failures = 0
@@ -195,9 +147,9 @@ class Watcher:
                     config=asdict(self.config),
                     gold=tuple(
                         GoldMember(spec=spec, fingerprint=s.model.fingerprint)
-                        for spec, s in self.gold
+                        for spec, s in self.gold.members
                     ),
-                    gold_combine=self.gold_combine,
+                    gold_combine=self.gold.combine,
                     judges=tuple(j.name for j in self.judges),
                     references=len(self.references),
                     trainer=self.trainer,
@@ -257,6 +209,11 @@ class Watcher:
         if not prompts:
             raise HarnessError(f"watcher step {step}: no completions to observe")
 
+    def sampled_rows(self, step: int, prompts: Sequence[str]) -> list[int]:
+        """The rows ``observe`` would score at ``step``: a caller that computes something
+        per row for the watcher (log-probabilities) need compute it for these only."""
+        return [i for group in self._sample_rows(step, prompts) for i in group]
+
     def _sample_rows(self, step: int, prompts: Sequence[str]) -> list[list[int]]:
         """Rows of each sampled prompt (a seeded sample of the distinct prompts)."""
         groups: dict[str, list[int]] = {}
@@ -269,30 +226,13 @@ class Watcher:
             keys = [keys[i] for i in chosen]
         return [groups[k] for k in keys]
 
-    def _gold_scores(self, prompts: list[str], texts: list[str]) -> np.ndarray:
-        raw = np.stack([s.score(prompts, texts) for _, s in self.gold])
-        if len(self.gold) == 1:
-            return raw[0]
-        if self._gold_scale is None:
-            spreads = raw.std(axis=1)
-            if not np.all(spreads > 0):
-                raise HarnessError(
-                    "a gold RM gives every sampled row the same score; it cannot be standardized"
-                )
-            self._gold_scale = (raw.mean(axis=1), spreads)
-        centers, spreads = self._gold_scale
-        z = (raw - centers[:, None]) / spreads[:, None]
-        return z.mean(axis=0) if self.gold_combine == "mean" else z.min(axis=0)
-
     def _evaluate(
         self, step, groups, prompts, completions, proxy_scores, logprobs
     ) -> dict[str, Any]:
         flat = [i for g in groups for i in g]
         p = [str(prompts[i]) for i in flat]
         c = [str(completions[i]) for i in flat]
-        gold = self._gold_scores(p, c)
-        if not np.all(np.isfinite(gold)):
-            raise HarnessError("the gold RM returned a score that is not finite")
+        gold = self.gold.score(p, c)
         bad = np.zeros(len(flat), dtype=bool)
         reasons: list[tuple[str, ...]] = [() for _ in flat]
         start = 0
@@ -355,6 +295,14 @@ class Watcher:
         first_bad = tuple(
             dict.fromkeys(t for t, b in zip(e["completions"], e["bad"], strict=True) if b)
         )[:FIRST_BAD]
+        if self.on_best is not None and decision.best_step == int(step):
+            # saved now, before the trainer's next update moves the policy on
+            try:
+                self.best_checkpoint = self.on_best(int(step)) or self.best_checkpoint
+            except Exception as exc:  # saving the best must not stop training either
+                self.echo(
+                    f"watch step {int(step)}: saving the best policy failed ({_one_line(exc)})"
+                )
         self._log().write(
             EvaluationEntry(
                 step=int(step),
@@ -368,6 +316,8 @@ class Watcher:
                 first_bad=first_bad,
                 seconds=round(time.perf_counter() - started, 3),
                 decision=decision,
+                best_checkpoint=self.best_checkpoint,
+                gold_scale=self.gold.scale,
             )
         )
         self.last = decision
@@ -376,13 +326,6 @@ class Watcher:
             f"{100 * np.mean(bad):.1f}% ({len(gold)} prompts, {len(rows)} rows); "
             f"{decision.message}"
         )
-        if self.on_best is not None and decision.best_step == int(step):
-            try:
-                self.best_checkpoint = self.on_best(int(step)) or self.best_checkpoint
-            except Exception as exc:  # saving the best must not stop training either
-                self.echo(
-                    f"watch step {int(step)}: saving the best policy failed ({_one_line(exc)})"
-                )
         if decision.stop:
             self.stopped = decision
             self._log().write(
@@ -432,6 +375,9 @@ class Watcher:
                 )
                 self.evaluated_steps.add(entry.step)
                 self.last = entry.decision
+                self.best_checkpoint = entry.best_checkpoint or self.best_checkpoint
+                if self.gold.scale is None and entry.gold_scale is not None:
+                    self.gold.scale = entry.gold_scale
             elif isinstance(entry, FailureEntry):
                 self.evaluated_steps.add(entry.step)
                 self.failures += 1
@@ -446,33 +392,3 @@ class Watcher:
 
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
-
-
-def _spec(source: GoldSource) -> str:
-    if isinstance(source, (str, os.PathLike)):
-        return os.fspath(source)
-    model = source.model if isinstance(source, Scorer) else source
-    return repr(model)
-
-
-def _scorer(source: GoldSource) -> Scorer:
-    if isinstance(source, Scorer):
-        return source
-    if isinstance(source, RewardModel):
-        return Scorer(source)
-    from harness.models import load_reward_model
-
-    return Scorer(load_reward_model(source))
-
-
-def _judge(judge: str | Judge) -> Judge:
-    if isinstance(judge, Judge):
-        return judge
-    if judge == "heuristic":
-        return sample_judge()
-    (built,) = build_judges([JudgeSpec(judge)], _no_models)
-    return built
-
-
-def _no_models(spec: str) -> Any:
-    raise HarnessError(f"judge needs a model ({spec}); pass the judge itself to the watcher")
