@@ -179,4 +179,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from harness.core.errors import HarnessError
+
+    try:
+        sys.exit(main())
+    except HarnessError as exc:  # bad input (a watch folder in use, no SmolLM2): one line
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -219,7 +219,8 @@ def watch_summary(
         stop_reason=None if stop is None else stop.decision.reason,
         stop_message=None if stop is None else stop.decision.message,
         best_step=last.best_step,
-        best_checkpoint=None if stop is None else stop.best_checkpoint,
+        best_checkpoint=(stop.best_checkpoint if stop is not None else None)
+        or evaluations[-1].best_checkpoint,
         bad_examples_step=None if with_bad is None else with_bad.step,
         bad_examples=() if with_bad is None else tuple(with_bad.first_bad[:3]),
     )

@@ -191,9 +191,16 @@ class WatchCallback(TrainerCallback):  # type: ignore[misc,valid-type]
             if not rows:
                 return rewards
             ids = kwargs.get("completion_ids")
-            logprobs = self._logprobs(
-                [prompts[i] for i in rows], None if ids is None else [ids[i] for i in rows]
-            )
+            try:
+                logprobs = self._logprobs(
+                    [prompts[i] for i in rows], None if ids is None else [ids[i] for i in rows]
+                )
+            except Exception as exc:  # the KL is the watcher's: it must not stop training
+                logprobs = None
+                self.watcher.echo(
+                    f"watch step {step}: no KL estimate, the log-probabilities failed "
+                    f"({type(exc).__name__}: {' '.join(str(exc).split())})"
+                )
             decision = self.watcher.observe(
                 step,
                 [text_prompts[i] for i in rows],

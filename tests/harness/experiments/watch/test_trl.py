@@ -20,6 +20,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from trl import GRPOConfig, GRPOTrainer, RLOOConfig, RLOOTrainer
 
 from harness.core.errors import HarnessError
+from harness.experiments.sweep.result import read_sweep
 from harness.experiments.sweep.samples import read_samples
 from harness.experiments.watch import StopRule, WatchConfig, Watcher
 from harness.experiments.watch.log import (
@@ -154,6 +155,32 @@ def test_a_lora_grpo_run_is_watched(tmp_path, models):
     assert init.trainer["framework"] == "trl" and init.trainer["max_steps"] == 3
 
 
+def test_a_grpo_runs_watch_is_read_by_rmh_sweep_and_rmh_report(tmp_path, models, rmh):
+    watcher = watcher_for(tmp_path, str(models["gold"]))
+    train(tmp_path, models, watcher)
+    watcher.close()
+    entries = evaluations(tmp_path)
+    out = tmp_path / "sweep"
+    code, stdout, err = rmh(
+        "sweep", "--watch", str(tmp_path / "watch"), "--out", str(out), "--resamples", "200"
+    )
+    assert code == 0, err
+    assert "RL steps 0..2 (3)" in stdout
+    record = read_sweep(out)
+    assert [p.step for p in record.steps.steps] == [0, 1, 2]
+    for point, entry in zip(record.steps.steps, entries, strict=True):
+        assert point.gold.estimate == pytest.approx(np.mean(entry.gold), rel=1e-9)
+        assert point.kl.estimate == pytest.approx(np.mean(entry.kl), rel=1e-6, abs=1e-9)
+    assert record.watch.best_step == entries[-1].decision.best_step
+    assert record.watch.best_checkpoint == str(tmp_path / "out" / BEST_DIR)
+    code, stdout, err = rmh("report", str(out))
+    assert code == 0, err
+    html = (out / "report.html").read_text(encoding="utf-8")
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    for text in (html, markdown):
+        assert f"best step {entries[-1].decision.best_step}" in text.lower()
+
+
 def test_an_rloo_run_is_watched(tmp_path, models):
     watcher = watcher_for(tmp_path, str(models["gold"]))
     train(tmp_path, models, watcher, max_steps=2, rloo=True)
@@ -264,6 +291,33 @@ def test_a_reward_function_proxy_is_passed_through(tmp_path, models):
         scored = [json.loads(line) for line in rows]
     assert len(scored) == 4
     assert [row["proxy"] for row in scored] == [float(len(row["response"])) for row in scored]
+
+
+def test_rows_a_reward_function_leaves_unscored_are_not_watched(tmp_path, models):
+    def half_scored(prompts, completions, **kwargs):
+        # TRL lets a reward function return None for rows it does not score
+        return [None if i % 2 else float(len(c[0]["content"])) for i, c in enumerate(completions)]
+
+    watcher = watcher_for(tmp_path, str(models["gold"]))
+    train(tmp_path, models, watcher, max_steps=1, proxy=half_scored)
+    (entry,) = evaluations(tmp_path)
+    with (tmp_path / "watch" / entry.samples_file).open(encoding="utf-8") as rows:
+        scored = [json.loads(line) for line in rows]
+    assert len(scored) == 2  # of the 4 rows, the 2 scored ones
+    assert [row["proxy"] for row in scored] == [float(len(row["response"])) for row in scored]
+
+
+def test_a_failing_kl_is_said_and_training_goes_on(tmp_path, models, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr("harness.experiments.watch.trl.completion_logprobs", broken)
+    lines: list[str] = []
+    watcher = watcher_for(tmp_path, str(models["gold"]), lines=lines)
+    trainer, _ = train(tmp_path, models, watcher, max_steps=2)
+    assert trainer.state.global_step == 2
+    assert [e.kl for e in evaluations(tmp_path)] == [None, None]
+    assert any("no KL estimate, the log-probabilities failed (RuntimeError" in x for x in lines)
 
 
 def test_the_proxy_cannot_be_the_gold(tmp_path, models):

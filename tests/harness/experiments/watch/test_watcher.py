@@ -324,6 +324,41 @@ def test_resume_rebuilds_evaluations_and_the_stop(tmp_path):
     assert gold.calls == 2
 
 
+def test_each_evaluation_names_the_best_checkpoint_saved_so_far(tmp_path):
+    saved: list[int] = []
+
+    def save(step: int) -> str:
+        saved.append(step)
+        return f"ckpt-{step}"
+
+    # gold is the response's length: the step with the most "!" in it is best
+    watcher, _ = make(tmp_path, planted(length_gold, "len"), on_best=save)
+    for step, marks in enumerate((1, 3, 2)):
+        p, c, r = step_rows(step)
+        watcher.observe(step, p, [t + "!" * marks for t in c], r)
+    named = [e.best_checkpoint for e in entries(tmp_path, EvaluationEntry)]
+    # saved when a step sets a new best, before its entry is written; named until beaten
+    assert saved == [0, 1]
+    assert named == ["ckpt-0", "ckpt-1", "ckpt-1"]
+    assert not entries(tmp_path, StopEntry)  # no stop, and the best is still named
+
+
+def test_a_resumed_watch_keeps_the_golds_scale(tmp_path):
+    def wordy(prompts, responses):
+        return [3.0 * r.count("!") - 7.0 for r in responses]
+
+    golds = [planted(length_gold, "len"), planted(wordy, "words")]
+    first, _ = make(tmp_path, golds, sample_prompts=3)
+    first.observe(0, *step_rows(0, prompts=3))
+    scale = first.gold.scale
+    first.close()
+    assert entries(tmp_path, EvaluationEntry)[0].gold_scale == scale
+    resumed, _ = make(tmp_path, golds, sample_prompts=3, resume=True)
+    assert resumed.gold.scale == scale  # not re-fitted on the next evaluation's rows
+    resumed.observe(1, *step_rows(1, prompts=3))
+    assert resumed.gold.scale == scale
+
+
 def test_resume_continues_the_log(tmp_path):
     gold = Counting()
     first, _ = make(tmp_path, planted(gold, "len"), every=2)
