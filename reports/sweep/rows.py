@@ -215,4 +215,6 @@ def watch_cells(s: WatchedStep) -> tuple[str, ...]:
     )
     decision = f"stop: {s.reason}" if s.stop else "continue"
     best = "none" if s.best_step is None else str(s.best_step)
+    if s.best_clean_step is not None and s.best_clean_step != s.best_step:
+        best += f" (within the judged-bad margin: {s.best_clean_step})"
     return (str(s.step), str(s.prompts), decision, peak, nonsense, best)

@@ -208,9 +208,21 @@ def stop_text(w: WatchSummary) -> str:
 
 
 def best_text(w: WatchSummary) -> str:
-    """The best step by gold, the checkpoint to keep (and where it was saved, if known)."""
+    """The best step by gold and, when it differs, the best whose judged-bad share stayed
+    within the margin (where each was saved, if known): a gold fooled by what the judges
+    catch names a checkpoint that writes it."""
     saved = f", saved as {w.best_checkpoint}" if w.best_checkpoint else ""
-    return f"best step {w.best_step} by gold (the checkpoint to keep{saved})"
+    text = f"best step {w.best_step} by gold{saved}"
+    if w.best_clean_step is None:  # a watch log written before it was recorded
+        return text
+    if w.best_clean_step == w.best_step:
+        return text + " (the checkpoint to keep)"
+    clean = f", saved as {w.best_clean_checkpoint}" if w.best_clean_checkpoint else ""
+    return (
+        text + f"; best step whose judged-bad share stayed within the margin: "
+        f"{w.best_clean_step}{clean} (the checkpoint to keep: gold rates the later "
+        "steps higher, but their samples are judged bad more often)"
+    )
 
 
 def failures_text(w: WatchSummary) -> str:

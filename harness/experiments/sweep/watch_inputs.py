@@ -193,6 +193,7 @@ def _watched(entry: EvaluationEntry) -> WatchedStep:
         peak=None if d.peak is None else PeakNumbers.from_json(d.peak.to_json()),
         nonsense=None if d.nonsense is None else NonsenseNumbers.from_json(d.nonsense.to_json()),
         message=d.message,
+        best_clean_step=d.best_clean_step,
     )
 
 
@@ -223,4 +224,7 @@ def watch_summary(
         or evaluations[-1].best_checkpoint,
         bad_examples_step=None if with_bad is None else with_bad.step,
         bad_examples=() if with_bad is None else tuple(with_bad.first_bad[:3]),
+        best_clean_step=last.best_clean_step,
+        best_clean_checkpoint=(stop.best_clean_checkpoint if stop is not None else None)
+        or evaluations[-1].best_clean_checkpoint,
     )

@@ -53,6 +53,7 @@ class WatchedStep(Record):
     peak: PeakNumbers | None
     nonsense: NonsenseNumbers | None
     message: str
+    best_clean_step: int | None = None  # the best within the judged-bad margin
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,8 +61,9 @@ class WatchSummary(Record):
     """The watch a sweep was made from: where it is, how it decided (``config``: every,
     sample_prompts, seed and the stop rule's parameters), each evaluation's decision, the
     failed evaluations (they decide nothing), the stop (None: the watcher never stopped
-    the run), the best step (by gold: the checkpoint to keep) and up to three completions
-    the judges called bad at the first evaluation where any were."""
+    the run), the best step by gold, the best step among the evaluations whose judged-bad
+    share stayed within the rule's margin (the checkpoint to keep when gold is fooled), and
+    up to three completions the judges called bad at the first evaluation where any were."""
 
     folder: str
     watch_id: str
@@ -77,6 +79,8 @@ class WatchSummary(Record):
     best_checkpoint: str | None
     bad_examples_step: int | None
     bad_examples: tuple[str, ...]
+    best_clean_step: int | None = None
+    best_clean_checkpoint: str | None = None
 
     @property
     def rule(self) -> dict[str, Any]:

@@ -28,7 +28,9 @@ from harness.runlog.record import LogVersion, Record
 
 LOG_NAME = "watch.jsonl"
 SAMPLES_DIR = "samples"
-LOG_VERSION = "1.0"
+#: 1.1: decisions name ``best_clean_step``; evaluation and stop entries the checkpoints
+#: saved for it (``best_clean_checkpoint``) and for the best step, and ``gold_scale``.
+LOG_VERSION = "1.1"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,6 +83,7 @@ class EvaluationEntry(Entry):
     seconds: float = 0.0
     decision: Decision
     best_checkpoint: str | None = None  # the checkpoint saved for the best step so far
+    best_clean_checkpoint: str | None = None  # ... for the best step within the bad margin
     gold_scale: GoldScaleRecord | None = None  # several golds: how each is standardized
 
 
@@ -101,6 +104,7 @@ class StopEntry(Entry):
     step: int
     decision: Decision
     best_checkpoint: str | None = None
+    best_clean_checkpoint: str | None = None
 
 
 ENTRY_TYPES: dict[str, type[Entry]] = {

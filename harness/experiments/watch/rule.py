@@ -112,7 +112,10 @@ class Decision(Record):
     ``evaluated``: whether this step was evaluated (others repeat the last decision's
     numbers with ``stop`` false). ``failed``: the evaluation failed (it decides nothing).
     ``reason``: ``peaked`` or ``nonsense`` when ``stop``. ``best_step``: the evaluated
-    step with the highest gold mean so far (the checkpoint to keep).
+    step with the highest gold mean so far. ``best_clean_step``: the same among the
+    evaluations whose judged-bad share is within ``margin`` of the first's (point
+    estimates): the checkpoint to keep when the gold is fooled by what the judges catch,
+    as a gold RM that likes repetition is. It informs; the stop rule does not read it.
     """
 
     step: int
@@ -124,6 +127,8 @@ class Decision(Record):
     nonsense: NonsenseTest | None = None
     best_step: int | None = None
     best_gold: float | None = None
+    best_clean_step: int | None = None
+    best_clean_gold: float | None = None
     message: str = ""
 
 
@@ -186,6 +191,9 @@ def decide(evaluations: Sequence[Evaluation], rule: StopRule, *, seed: int = 0) 
     nonsense = None
     if len(usable) >= 2 and current.prompts >= 2 and usable[0] is not current:
         nonsense = nonsense_test(usable[0], current, rule, seed)
+    baseline = float((usable[0] if usable else evaluations[0]).bad.mean())
+    clean = [i for i, e in enumerate(evaluations) if e.bad.mean() - baseline <= rule.margin]
+    best_clean = max(clean, key=lambda i: golds[i]) if clean else None
     reason = None
     if peak is not None and peak.high < 0.0:
         reason = PEAKED
@@ -200,7 +208,16 @@ def decide(evaluations: Sequence[Evaluation], rule: StopRule, *, seed: int = 0) 
         nonsense=nonsense,
         best_step=evaluations[best].step,
         best_gold=golds[best],
-        message=decision_message(reason, peak, nonsense, evaluations[best].step, golds[best], rule),
+        best_clean_step=None if best_clean is None else evaluations[best_clean].step,
+        best_clean_gold=None if best_clean is None else golds[best_clean],
+        message=decision_message(
+            reason,
+            peak,
+            nonsense,
+            (evaluations[best].step, golds[best]),
+            None if best_clean is None else (evaluations[best_clean].step, golds[best_clean]),
+            rule,
+        ),
     )
 
 
@@ -208,8 +225,8 @@ def decision_message(
     reason: str | None,
     peak: PeakTest | None,
     nonsense: NonsenseTest | None,
-    best_step: int,
-    best_gold: float,
+    best: tuple[int, float],
+    best_clean: tuple[int, float] | None,
     rule: StopRule,
 ) -> str:
     """One line: the decision and the numbers it rests on."""
@@ -231,4 +248,11 @@ def decision_message(
     head = {PEAKED: "stop: gold has peaked", NONSENSE: "stop: nonsense is rising"}.get(
         reason or "", "continue"
     )
-    return f"{head}; " + "; ".join(parts) + f"; best step {best_step} (gold {best_gold:.4g})"
+    tail = f"best step {best[0]} (gold {best[1]:.4g})"
+    if best_clean is None:
+        tail += "; no step within the judged-bad margin"
+    elif best_clean[0] != best[0]:
+        tail += (
+            f"; best step within the judged-bad margin {best_clean[0]} (gold {best_clean[1]:.4g})"
+        )
+    return f"{head}; " + "; ".join(parts) + f"; {tail}"

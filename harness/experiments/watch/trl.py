@@ -46,6 +46,7 @@ except ImportError:  # pragma: no cover - transformers is a core dependency
     TrainerCallback = object  # type: ignore[assignment,misc]
 
 BEST_DIR = "watch-best"
+BEST_CLEAN_DIR = "watch-best-clean"
 
 
 def require_trl() -> Any:
@@ -137,7 +138,8 @@ class WatchCallback(TrainerCallback):  # type: ignore[misc,valid-type]
         self.best_checkpoint: str | None = None
         self._kl_note_said = False
         self.reward_function = self._reward
-        self.watcher.on_best = self._save_best
+        self.watcher.on_best = lambda step: self._save_best(step, BEST_DIR)
+        self.watcher.on_best_clean = lambda step: self._save_best(step, BEST_CLEAN_DIR)
 
     # ------------------------------------------------------------- TrainerCallback
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
@@ -282,25 +284,27 @@ class WatchCallback(TrainerCallback):  # type: ignore[misc,valid-type]
         )
         return list(tok(text, add_special_tokens=False)["input_ids"])
 
-    def _save_best(self, step: int) -> str | None:
-        """Save the policy that made ``step``'s samples (called by the watcher on a new best)."""
+    def _save_best(self, step: int, name: str) -> str | None:
+        """Save the policy that made ``step``'s samples to ``OUTPUT_DIR/name`` (called by
+        the watcher on a new best), replacing what was there only once it is whole."""
         if not self.save_best or self.model is None or self.output_dir is None:
             return None
-        target = self.output_dir / BEST_DIR
-        staging = self.output_dir / f".{BEST_DIR}.tmp"
+        target = self.output_dir / name
+        staging = self.output_dir / f".{name}.tmp"
         shutil.rmtree(staging, ignore_errors=True)
         self.model.save_pretrained(staging)
         if self.tokenizer is not None and hasattr(self.tokenizer, "save_pretrained"):
             self.tokenizer.save_pretrained(staging)
         (staging / "watch_step.txt").write_text(f"{step}\n", encoding="utf-8")
-        old = self.output_dir / f".{BEST_DIR}.old"
+        old = self.output_dir / f".{name}.old"
         shutil.rmtree(old, ignore_errors=True)
         if target.exists():
             target.rename(old)
         staging.rename(target)
         shutil.rmtree(old, ignore_errors=True)
-        self.best_checkpoint = str(target)
-        return self.best_checkpoint
+        if name == BEST_DIR:
+            self.best_checkpoint = str(target)
+        return str(target)
 
 
 def _autocast_dtype(args: Any, model: Any) -> Any:

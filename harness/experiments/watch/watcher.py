@@ -72,7 +72,9 @@ class Watcher:
         a prompt without one is undecided by such judges.
     folder: the watch folder; an existing watch log is an error unless ``resume``.
     on_best: called with the step of each evaluation that sets a new best gold (before
-        the policy moves on); returns the checkpoint it saved, named in the stop entry.
+        the policy moves on); returns the checkpoint it saved, named in the log.
+    on_best_clean: the same for a new best among the evaluations whose judged-bad share
+        stayed within the rule's margin (``Decision.best_clean_step``).
     echo: where the one-line progress and the first failure go (None: silent).
     """
 
@@ -88,6 +90,7 @@ class Watcher:
         trainer: Mapping[str, Any] | None = None,
         resume: bool = False,
         on_best: Callable[[int], str | None] | None = None,
+        on_best_clean: Callable[[int], str | None] | None = None,
         echo: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config or WatchConfig()
@@ -95,7 +98,9 @@ class Watcher:
         self.folder = Path(folder)
         self.references = dict(references or {})
         self.on_best = on_best
+        self.on_best_clean = on_best_clean
         self.best_checkpoint: str | None = None
+        self.best_clean_checkpoint: str | None = None
         self.trainer = dict(trainer or {})
         self.echo = echo if echo is not None else _stderr
         self.judges = [watch_judge(j) for j in judges]
@@ -295,14 +300,12 @@ class Watcher:
         first_bad = tuple(
             dict.fromkeys(t for t, b in zip(e["completions"], e["bad"], strict=True) if b)
         )[:FIRST_BAD]
-        if self.on_best is not None and decision.best_step == int(step):
-            # saved now, before the trainer's next update moves the policy on
-            try:
-                self.best_checkpoint = self.on_best(int(step)) or self.best_checkpoint
-            except Exception as exc:  # saving the best must not stop training either
-                self.echo(
-                    f"watch step {int(step)}: saving the best policy failed ({_one_line(exc)})"
-                )
+        # saved now, before the trainer's next update moves the policy on
+        if decision.best_step == int(step):
+            self.best_checkpoint = self._save(self.on_best, step) or self.best_checkpoint
+        if decision.best_clean_step == int(step):
+            saved = self._save(self.on_best_clean, step)
+            self.best_clean_checkpoint = saved or self.best_clean_checkpoint
         self._log().write(
             EvaluationEntry(
                 step=int(step),
@@ -317,6 +320,7 @@ class Watcher:
                 seconds=round(time.perf_counter() - started, 3),
                 decision=decision,
                 best_checkpoint=self.best_checkpoint,
+                best_clean_checkpoint=self.best_clean_checkpoint,
                 gold_scale=self.gold.scale,
             )
         )
@@ -329,9 +333,24 @@ class Watcher:
         if decision.stop:
             self.stopped = decision
             self._log().write(
-                StopEntry(step=int(step), decision=decision, best_checkpoint=self.best_checkpoint)
+                StopEntry(
+                    step=int(step),
+                    decision=decision,
+                    best_checkpoint=self.best_checkpoint,
+                    best_clean_checkpoint=self.best_clean_checkpoint,
+                )
             )
         return decision
+
+    def _save(self, hook: Callable[[int], str | None] | None, step: int) -> str | None:
+        """Run a save hook; a failure is said and training goes on."""
+        if hook is None:
+            return None
+        try:
+            return hook(int(step))
+        except Exception as exc:  # saving a checkpoint must not stop training either
+            self.echo(f"watch step {int(step)}: saving the policy failed ({_one_line(exc)})")
+            return None
 
     def _failed(self, step: int, exc: BaseException) -> Decision:
         error = _one_line(exc)
@@ -376,6 +395,9 @@ class Watcher:
                 self.evaluated_steps.add(entry.step)
                 self.last = entry.decision
                 self.best_checkpoint = entry.best_checkpoint or self.best_checkpoint
+                self.best_clean_checkpoint = (
+                    entry.best_clean_checkpoint or self.best_clean_checkpoint
+                )
                 if self.gold.scale is None and entry.gold_scale is not None:
                     self.gold.scale = entry.gold_scale
             elif isinstance(entry, FailureEntry):
@@ -384,6 +406,7 @@ class Watcher:
             elif isinstance(entry, StopEntry):
                 self.stopped = entry.decision
                 self.best_checkpoint = entry.best_checkpoint
+                self.best_clean_checkpoint = entry.best_clean_checkpoint
 
     def close(self) -> None:
         if self.log is not None:

@@ -3,6 +3,7 @@ and its decisions, read back exactly; a damaged folder is one line."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 
@@ -11,6 +12,7 @@ import pytest
 
 from harness.core.errors import HarnessError
 from harness.experiments.sweep.result import SWEEP_FILE, read_sweep, sweep_json
+from harness.experiments.sweep.sweep_lines import best_text
 from harness.experiments.sweep.watch_inputs import WATCH_PROXY, watch_inputs
 from harness.experiments.watch.log import EvaluationEntry, StopEntry, read_watch
 from tests.harness.experiments.sweep.watches import GOLD, HOSTILE, make_watch
@@ -204,3 +206,17 @@ def test_the_steps_plot_marks_the_best_and_the_stop_step(watch, tmp_path):
 
     assert vertical_lines(record) == {"best step 2 (keep)": 1, "stop at step 3 (peaked)": 2}
     assert vertical_lines(dataclasses.replace(record, watch=None)) == {"gold peak": 1}
+
+
+def test_the_best_step_within_the_bad_margin_is_named_when_gold_prefers_a_later_one(watch):
+    summary = watch_inputs(watch).watch
+    assert summary.best_clean_step == summary.best_step  # the planted run's shares stay low
+    assert best_text(summary).endswith("(the checkpoint to keep)")
+    fooled = dataclasses.replace(
+        summary, best_step=3, best_clean_step=1, best_clean_checkpoint="out/watch-best-clean"
+    )
+    text = best_text(fooled)
+    assert text.startswith("best step 3 by gold")
+    assert "stayed within the margin: 1, saved as out/watch-best-clean" in text
+    older = dataclasses.replace(summary, best_clean_step=None)  # a log from before 1.1
+    assert "checkpoint to keep" not in best_text(older)

@@ -134,6 +134,22 @@ def test_best_step_is_the_argmax_of_the_gold_means():
     assert decide(evaluations[:1], StopRule()).best_step == 0
 
 
+def test_the_best_clean_step_skips_steps_whose_bad_share_rose_past_the_margin():
+    # gold keeps rising while the judged-bad share climbs: a gold fooled by nonsense
+    shares = [0.02, 0.04, 0.07, 0.5, 0.6]
+    evaluations = [evaluation(10 * i, float(i), bad) for i, bad in enumerate(shares)]
+    decision = decide(evaluations, StopRule())
+    assert decision.best_step == 40
+    # 0.04 - 0.02 is within the 5-point margin, 0.07 - 0.02 (exactly 0.05) is not above it
+    assert decision.best_clean_step == 20
+    assert decision.best_clean_gold == pytest.approx(evaluations[2].gold.mean())
+    assert "best step within the judged-bad margin 20" in decision.message
+    # when the share never rises, the two are the same step and the message says it once
+    steady = decide([evaluation(10 * i, float(i)) for i in range(3)], StopRule())
+    assert steady.best_clean_step == steady.best_step == 20
+    assert "within the judged-bad margin" not in steady.message
+
+
 def test_the_same_seed_gives_the_same_decision():
     rng = np.random.default_rng(7)
     evaluations = [

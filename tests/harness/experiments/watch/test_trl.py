@@ -29,7 +29,12 @@ from harness.experiments.watch.log import (
     StopEntry,
     read_watch,
 )
-from harness.experiments.watch.trl import BEST_DIR, WatchCallback, completion_logprobs
+from harness.experiments.watch.trl import (
+    BEST_CLEAN_DIR,
+    BEST_DIR,
+    WatchCallback,
+    completion_logprobs,
+)
 from harness.models.callable import CallableRewardModel
 from harness.testing import build_tiny_causal_lm, build_tiny_checkpoint
 
@@ -143,6 +148,10 @@ def test_a_lora_grpo_run_is_watched(tmp_path, models):
     saved = tmp_path / "out" / BEST_DIR
     assert (saved / "watch_step.txt").read_text().strip() == str(best)
     assert (saved / "adapter_config.json").is_file()  # a PEFT model saves its adapters
+    clean = tmp_path / "out" / BEST_CLEAN_DIR  # the best within the judged-bad margin
+    best_clean = entries[-1].decision.best_clean_step
+    assert (clean / "watch_step.txt").read_text().strip() == str(best_clean)
+    assert entries[-1].best_clean_checkpoint == str(clean)
     assert callback.best_checkpoint == str(saved)
     # the samples files read as an RL run's steps, log-probabilities included
     files = sorted((tmp_path / "watch" / "samples").glob("step-*.jsonl"))

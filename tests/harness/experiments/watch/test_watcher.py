@@ -343,6 +343,38 @@ def test_each_evaluation_names_the_best_checkpoint_saved_so_far(tmp_path):
     assert not entries(tmp_path, StopEntry)  # no stop, and the best is still named
 
 
+def test_the_best_within_the_bad_margin_is_saved_and_named_apart(tmp_path):
+    saved: list[tuple[str, int]] = []
+
+    def hook(kind):
+        def save(step: int) -> str:
+            saved.append((kind, step))
+            return f"{kind}-{step}"
+
+        return save
+
+    # gold (the length) rises every step; at step 2 every completion repeats one word,
+    # which the heuristic judge calls bad (and the nonsense test stops the run on it)
+    watcher, _ = make(
+        tmp_path, planted(length_gold, "len"), on_best=hook("best"), on_best_clean=hook("clean")
+    )
+    for step in range(3):
+        p, c, r = step_rows(step)
+        c = [t + "!" * step for t in c]
+        if step == 2:
+            c = [" ".join(["joke"] * 30) for _ in c]
+        watcher.observe(step, p, c, r)
+    evaluations_ = entries(tmp_path, EvaluationEntry)
+    assert [e.decision.best_step for e in evaluations_] == [0, 1, 2]
+    assert [e.decision.best_clean_step for e in evaluations_] == [0, 1, 1]
+    assert saved == [("best", 0), ("clean", 0), ("best", 1), ("clean", 1), ("best", 2)]
+    assert evaluations_[-1].best_checkpoint == "best-2"
+    assert evaluations_[-1].best_clean_checkpoint == "clean-1"
+    (stop,) = entries(tmp_path, StopEntry)
+    assert stop.decision.reason == "nonsense"
+    assert (stop.best_checkpoint, stop.best_clean_checkpoint) == ("best-2", "clean-1")
+
+
 def test_a_resumed_watch_keeps_the_golds_scale(tmp_path):
     def wordy(prompts, responses):
         return [3.0 * r.count("!") - 7.0 for r in responses]
