@@ -161,6 +161,7 @@ def main() -> int:
         "time_limit_hit_at": limit.hit_at,
         "stopped": watcher.stopped.to_json() if watcher.stopped else None,
         "best_checkpoint": watcher.best_checkpoint,
+        "best_clean_checkpoint": watcher.best_clean_checkpoint,
         "failures": watcher.failures,
         "proxy_per_step": [round(float(h["reward"]), 4) for h in history],
     }
@@ -174,7 +175,10 @@ def main() -> int:
         print(f"time limit hit at step {limit.hit_at}; the watcher did not stop the run")
     else:
         print("ran every step; the watcher did not stop the run")
-    print(f"best checkpoint: {watcher.best_checkpoint}; next: rmh sweep --watch {out / 'watch'}")
+    print(
+        f"best checkpoint by gold: {watcher.best_checkpoint}; best within the judged-bad "
+        f"margin: {watcher.best_clean_checkpoint}; next: rmh sweep --watch {out / 'watch'}"
+    )
     return 0
 
 

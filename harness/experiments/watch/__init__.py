@@ -5,7 +5,10 @@ One job per module:
 
 - ``rule``: the stop rule (peaked, nonsense), fixed before any data; pure numpy.
 - ``watcher``: ``Watcher.observe``, the framework-neutral entry point: samples a step's
-  prompts, scores them with gold and judges, logs, decides.
+  prompts, has them scored, logs, decides.
+- ``scored``: one evaluation's rows scored by gold and judges, and what is written of them.
+- ``gold``: the gold RM(s), loaded up front, several standardized and combined.
+- ``config``: ``WatchConfig`` (every, sample_prompts, seed, the rule) and judges by name.
 - ``log``: the watch log (``watch.jsonl``) and its folder.
 - ``trl``: the TRL integration (a reward-function wrapper and a ``TrainerCallback``),
   imported only when asked for (the ``trl`` extra).

@@ -18,7 +18,6 @@ once, and decides nothing.
 
 from __future__ import annotations
 
-import itertools
 import os
 import sys
 import time
@@ -46,12 +45,9 @@ from harness.experiments.watch.log import (
     read_watch,
 )
 from harness.experiments.watch.rule import Decision, Evaluation, decide
+from harness.experiments.watch.scored import ScoredRows, score_rows
 from harness.judges import Judge
-from harness.judges.base import judge_candidates
 from harness.runlog.log import RunLog
-
-#: Judged-bad completions an evaluation entry keeps as examples.
-FIRST_BAD = 3
 
 
 def _one_line(exc: BaseException) -> str:
@@ -185,10 +181,19 @@ class Watcher:
         started = time.perf_counter()
         rows = self._sample_rows(step, prompts)
         try:
-            evaluated = self._evaluate(step, rows, prompts, completions, proxy_scores, logprobs)
+            scored = score_rows(
+                rows,
+                prompts,
+                completions,
+                proxy_scores,
+                logprobs,
+                gold=self.gold,
+                judges=self.judges,
+                references=self.references,
+            )
         except Exception as exc:  # a gold or judge failure must not stop training
             return self._failed(step, exc)
-        return self._record(step, evaluated, started)
+        return self._record(step, scored, started)
 
     # ------------------------------------------------------------------ internals
     def _check_rows(
@@ -231,75 +236,14 @@ class Watcher:
             keys = [keys[i] for i in chosen]
         return [groups[k] for k in keys]
 
-    def _evaluate(
-        self, step, groups, prompts, completions, proxy_scores, logprobs
-    ) -> dict[str, Any]:
-        flat = [i for g in groups for i in g]
-        p = [str(prompts[i]) for i in flat]
-        c = [str(completions[i]) for i in flat]
-        gold = self.gold.score(p, c)
-        bad = np.zeros(len(flat), dtype=bool)
-        reasons: list[tuple[str, ...]] = [() for _ in flat]
-        start = 0
-        for g in groups:
-            prompt = str(prompts[g[0]])
-            verdicts = judge_candidates(
-                self.judges, prompt, self.references.get(prompt, ""), c[start : start + len(g)]
-            )
-            for k, (is_bad, why) in enumerate(verdicts):
-                bad[start + k] = bool(is_bad)
-                reasons[start + k] = tuple(why)
-            start += len(g)
-        kl = None
-        if logprobs is not None:
-            pairs = np.array([[float(logprobs[i][0]), float(logprobs[i][1])] for i in flat])
-            if not np.all(np.isfinite(pairs)):
-                raise HarnessError("a log-probability given to the watcher is not finite")
-            kl = pairs[:, 0] - pairs[:, 1]
-        return {
-            "rows": flat,
-            "prompts": p,
-            "completions": c,
-            "gold": gold,
-            "bad": bad,
-            "reasons": reasons,
-            "kl": kl,
-            "logprobs": logprobs,
-            "groups": groups,
-            "proxy": np.array([float(proxy_scores[i]) for i in flat]),
-        }
-
-    def _record(self, step: int, e: dict[str, Any], started: float) -> Decision:
-        sizes = [len(g) for g in e["groups"]]
-        bounds = np.cumsum([0, *sizes])
-
-        def per_prompt(values: np.ndarray) -> tuple[float, ...]:
-            return tuple(float(values[a:b].mean()) for a, b in itertools.pairwise(bounds))
-
-        gold = per_prompt(e["gold"])
-        bad = per_prompt(e["bad"].astype(np.float64))
+    def _record(self, step: int, scored: ScoredRows, started: float) -> Decision:
+        gold = scored.per_prompt(scored.gold)
+        bad = scored.per_prompt(scored.bad.astype(np.float64))
         self.evaluations.append(Evaluation(step=int(step), gold=np.array(gold), bad=np.array(bad)))
         decision = decide(self.evaluations, self.config.rule, seed=self.config.seed)
         name = f"step-{int(step):06d}.jsonl"
-        rows = []
-        for k, i in enumerate(e["rows"]):
-            row = {
-                "prompt": e["prompts"][k],
-                "response": e["completions"][k],
-                "step": int(step),
-                "proxy": float(e["proxy"][k]),
-                "gold": float(e["gold"][k]),
-                "bad": bool(e["bad"][k]),
-                "reasons": list(e["reasons"][k]),
-            }
-            if e["logprobs"] is not None:
-                row["policy_logprob"] = float(e["logprobs"][i][0])
-                row["ref_logprob"] = float(e["logprobs"][i][1])
-            rows.append(row)
+        rows = scored.sample_rows(int(step))
         write_jsonl_atomic(self.folder / SAMPLES_DIR / name, rows)
-        first_bad = tuple(
-            dict.fromkeys(t for t, b in zip(e["completions"], e["bad"], strict=True) if b)
-        )[:FIRST_BAD]
         # saved now, before the trainer's next update moves the policy on
         if decision.best_step == int(step):
             self.best_checkpoint = self._save(self.on_best, step) or self.best_checkpoint
@@ -311,12 +255,12 @@ class Watcher:
                 step=int(step),
                 samples_file=f"{SAMPLES_DIR}/{name}",
                 rows=len(rows),
-                prompts=tuple(e["prompts"][a] for a in bounds[:-1]),
-                proxy=per_prompt(e["proxy"]),
+                prompts=scored.prompt_names,
+                proxy=scored.per_prompt(scored.proxy),
                 gold=gold,
                 bad=bad,
-                kl=per_prompt(e["kl"]) if e["kl"] is not None else None,
-                first_bad=first_bad,
+                kl=None if scored.kl is None else scored.per_prompt(scored.kl),
+                first_bad=scored.first_bad(),
                 seconds=round(time.perf_counter() - started, 3),
                 decision=decision,
                 best_checkpoint=self.best_checkpoint,

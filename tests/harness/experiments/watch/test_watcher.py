@@ -5,6 +5,7 @@ tests know."""
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Sequence
 
@@ -267,7 +268,7 @@ class Recording(Judge):
 
     def judge(self, prompt, reference, candidates):
         self.references[prompt] = reference
-        return [Judgement(self.name, False) for _ in candidates]
+        return [Judgement(self.name, False, measure=float(len(c))) for c in candidates]
 
 
 def test_references_reach_a_reference_relative_judge(tmp_path):
@@ -283,6 +284,14 @@ def test_references_reach_a_reference_relative_judge(tmp_path):
     }
     assert entries(tmp_path, InitEntry)[0].references == 2
     assert entries(tmp_path, InitEntry)[0].judges == ("recording",)
+    # a judge's own number is kept per row though it called nothing bad
+    (entry,) = entries(tmp_path, EvaluationEntry)
+    with (tmp_path / "watch" / entry.samples_file).open(encoding="utf-8") as rows:
+        written = [json.loads(line) for line in rows]
+    assert [r["measures"] for r in written] == [
+        {"recording": float(len(r["response"]))} for r in written
+    ]
+    assert not any(r["bad"] or r["reasons"] for r in written)
 
 
 def run_until_stop(tmp_path, gold, checkpoints=None):
