@@ -29,6 +29,10 @@ class WatchConfig:
     rule: StopRule = field(default_factory=StopRule)
 
     def __post_init__(self) -> None:
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise HarnessError(
+                f"the watcher's seed must be a non-negative integer, got {self.seed!r}"
+            )
         if isinstance(self.every, bool) or not isinstance(self.every, int) or self.every <= 0:
             raise HarnessError(
                 f"the watcher's every must be a positive number of steps, got {self.every!r}"

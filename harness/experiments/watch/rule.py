@@ -62,12 +62,22 @@ class StopRule:
                 f"the stop rule's window must be an integer of at least 2 evaluations, "
                 f"got {self.window!r}"
             )
+        for name in ("alpha", "margin"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise HarnessError(f"the stop rule's {name} must be a number, got {value!r}")
         if not 0.0 < self.alpha < 0.5:
             raise HarnessError(f"the stop rule's alpha must be in (0, 0.5), got {self.alpha!r}")
         if not 0.0 <= self.margin < 1.0:
             raise HarnessError(f"the stop rule's margin must be in [0, 1), got {self.margin!r}")
-        if self.resamples < 100:
-            raise HarnessError(f"the stop rule needs at least 100 resamples, got {self.resamples}")
+        if (
+            isinstance(self.resamples, bool)
+            or not isinstance(self.resamples, int)
+            or self.resamples < 100
+        ):
+            raise HarnessError(
+                f"the stop rule needs an integer of at least 100 resamples, got {self.resamples!r}"
+            )
 
 
 @dataclass(frozen=True)

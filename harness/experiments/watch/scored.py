@@ -36,6 +36,7 @@ class ScoredRows:
     reasons: tuple[tuple[str, ...], ...]
     logprobs: np.ndarray | None  # (rows, 2): policy and reference log-probability
     measures: tuple[Mapping[str, float], ...] = ()  # per row: each judge's own number
+    dropped_logprobs: bool = False  # logprobs were given, one was not finite: no KL
 
     @property
     def kl(self) -> np.ndarray | None:
@@ -108,21 +109,25 @@ def score_rows(
         for k, verdict in enumerate(verdicts):
             bad[start + k] = bool(verdict.bad)
             reasons.append(tuple(verdict.reasons))
-            measures.append(dict(verdict.measures))
+            measures.append({k: float(v) for k, v in verdict.measures.items() if np.isfinite(v)})
         start += len(g)
-    pairs = None
+    proxy = np.array([float(proxy_scores[i]) for i in flat])
+    if not np.all(np.isfinite(proxy)):
+        raise HarnessError("a proxy score given to the watcher is not finite")
+    pairs, dropped = None, False
     if logprobs is not None:
         pairs = np.array([[float(logprobs[i][0]), float(logprobs[i][1])] for i in flat])
-        if not np.all(np.isfinite(pairs)):
-            raise HarnessError("a log-probability given to the watcher is not finite")
+        if not np.all(np.isfinite(pairs)):  # the KL is lost, not the evaluation
+            pairs, dropped = None, True
     return ScoredRows(
         prompts=tuple(p),
         completions=tuple(c),
         sizes=tuple(len(g) for g in groups),
-        proxy=np.array([float(proxy_scores[i]) for i in flat]),
+        proxy=proxy,
         gold=gold_scores,
         bad=bad,
         reasons=tuple(reasons),
         logprobs=pairs,
         measures=tuple(measures),
+        dropped_logprobs=dropped,
     )

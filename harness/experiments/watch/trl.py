@@ -26,6 +26,7 @@ Any other trainer calls ``watcher.observe`` itself (docs/watch.md has an example
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 from collections.abc import Callable, Sequence
@@ -137,16 +138,27 @@ class WatchCallback(TrainerCallback):  # type: ignore[misc,valid-type]
         self.autocast_dtype: Any = None
         self.best_checkpoint: str | None = None
         self._kl_note_said = False
+        self._unattached_said = False
+        self.temperature = 1.0
         self.reward_function = self._reward
         self.watcher.on_best = lambda step: self._save_best(step, BEST_DIR)
         self.watcher.on_best_clean = lambda step: self._save_best(step, BEST_CLEAN_DIR)
 
     # ------------------------------------------------------------- TrainerCallback
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+        if int(getattr(args, "world_size", 1) or 1) > 1:
+            raise HarnessError(
+                "WatchCallback watches one training process: under several, each would see "
+                "only its share of the completions; call Watcher.observe from the main "
+                "process with the gathered rows instead (docs/watch.md)"
+            )
+        self.watcher.resume_at(int(state.global_step))
         self.model = kwargs.get("model")
         self.tokenizer = kwargs.get("processing_class") or kwargs.get("tokenizer")
         self.output_dir = Path(args.output_dir)
         self.chat_template_kwargs = dict(getattr(args, "chat_template_kwargs", None) or {})
+        # TRL's log-probabilities are of the temperature-scaled distribution it samples
+        self.temperature = float(getattr(args, "temperature", 1.0) or 1.0)
         self.autocast_dtype = _autocast_dtype(args, self.model)
         self.watcher.set_trainer(
             {
@@ -178,6 +190,12 @@ class WatchCallback(TrainerCallback):  # type: ignore[misc,valid-type]
                 float(r)
                 for r in self._proxy_scorer.score([message_text(p) for p in prompts], texts)
             ]
+        if self.model is None and not self._unattached_said:
+            self._unattached_said = True
+            self.watcher.echo(
+                "watch: the WatchCallback is not among the trainer's callbacks "
+                "(callbacks=[watch]): no KL, no saved best policy, and no stop"
+            )
         if self.model is not None and not self.model.training:
             # the trainer's evaluation (eval_dataset) asks for rewards too, with the step of
             # the training it interrupts: its completions are not the run's samples
@@ -188,7 +206,9 @@ class WatchCallback(TrainerCallback):  # type: ignore[misc,valid-type]
             # the rows the watcher samples, without those the reward function left unscored
             text_prompts = [message_text(p) for p in prompts]
             rows = [
-                i for i in self.watcher.sampled_rows(step, text_prompts) if rewards[i] is not None
+                i
+                for i in self.watcher.sampled_rows(step, text_prompts)
+                if rewards[i] is not None and math.isfinite(rewards[i])  # type: ignore[arg-type]
             ]
             if not rows:
                 return rewards
@@ -248,12 +268,14 @@ class WatchCallback(TrainerCallback):  # type: ignore[misc,valid-type]
         self.model.eval()
         try:
             with torch.no_grad():
-                policy = completion_logprobs(self.model, prompt_ids, ids)
+                policy = completion_logprobs(self.model, prompt_ids, ids, self.temperature)
                 if self.reference_model is not None:
                     reference = self._reference_logprobs(prompt_ids, ids)
                 else:
                     with disable():
-                        reference = completion_logprobs(self.model, prompt_ids, ids)
+                        reference = completion_logprobs(
+                            self.model, prompt_ids, ids, self.temperature
+                        )
         finally:
             self.model.train(was_training)
         return list(zip(policy, reference, strict=True))
@@ -267,10 +289,10 @@ class WatchCallback(TrainerCallback):  # type: ignore[misc,valid-type]
         import torch
 
         if self.autocast_dtype is None:
-            return completion_logprobs(self.reference_model, prompt_ids, ids)
+            return completion_logprobs(self.reference_model, prompt_ids, ids, self.temperature)
         device = next(self.reference_model.parameters()).device
         with torch.autocast(device_type=device.type, dtype=self.autocast_dtype):
-            return completion_logprobs(self.reference_model, prompt_ids, ids)
+            return completion_logprobs(self.reference_model, prompt_ids, ids, self.temperature)
 
     def _prompt_ids(self, prompt: Any) -> list[int]:
         """The prompt's tokens as the trainer fed them to ``generate``: a plain prompt
@@ -324,10 +346,16 @@ def _autocast_dtype(args: Any, model: Any) -> Any:
 
 
 def completion_logprobs(
-    model: Any, prompts: Sequence[list[int]], completions: Sequence[list[int]], batch_size: int = 16
+    model: Any,
+    prompts: Sequence[list[int]],
+    completions: Sequence[list[int]],
+    temperature: float = 1.0,
+    batch_size: int = 16,
 ) -> list[float]:
     """Per row, the completion's log-probability under ``model`` after its prompt, summed
-    over the completion's tokens (teacher forcing, right padding masked out)."""
+    over the completion's tokens (teacher forcing, right padding masked out), of the
+    distribution at ``temperature`` (the one TRL samples from and computes its own
+    log-probabilities of)."""
     import torch
 
     device = next(model.parameters()).device
@@ -347,7 +375,7 @@ def completion_logprobs(
         for i, r in enumerate(rows):
             ids[i, : len(r)] = torch.tensor(r, dtype=torch.long)
             mask[i, : len(r)] = 1
-        logits = model(input_ids=ids, attention_mask=mask).logits.float()
+        logits = model(input_ids=ids, attention_mask=mask).logits.float() / temperature
         logp = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, ids[:, 1:, None])[..., 0]
         for i, (p, c) in enumerate(
             zip(

@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-import traceback
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
@@ -191,9 +190,9 @@ class Watcher:
                 judges=self.judges,
                 references=self.references,
             )
-        except Exception as exc:  # a gold or judge failure must not stop training
+            return self._record(step, scored, started)
+        except Exception as exc:  # a gold, judge or writing failure must not stop training
             return self._failed(step, exc)
-        return self._record(step, scored, started)
 
     # ------------------------------------------------------------------ internals
     def _check_rows(
@@ -237,19 +236,23 @@ class Watcher:
         return [groups[k] for k in keys]
 
     def _record(self, step: int, scored: ScoredRows, started: float) -> Decision:
+        """Decide, write the rows and then the entry, and only then count the evaluation:
+        an error on the way (a disk, a value JSON cannot hold) leaves the watcher's state
+        as it was, and ``observe`` turns it into a failure."""
         gold = scored.per_prompt(scored.gold)
         bad = scored.per_prompt(scored.bad.astype(np.float64))
-        self.evaluations.append(Evaluation(step=int(step), gold=np.array(gold), bad=np.array(bad)))
-        decision = decide(self.evaluations, self.config.rule, seed=self.config.seed)
+        evaluation = Evaluation(step=int(step), gold=np.array(gold), bad=np.array(bad))
+        decision = decide([*self.evaluations, evaluation], self.config.rule, seed=self.config.seed)
         name = f"step-{int(step):06d}.jsonl"
         rows = scored.sample_rows(int(step))
         write_jsonl_atomic(self.folder / SAMPLES_DIR / name, rows)
-        # saved now, before the trainer's next update moves the policy on
+        # saved now, before the trainer's next update moves the policy on; a save that
+        # fails names no checkpoint (the one before holds another step)
+        best, best_clean = self.best_checkpoint, self.best_clean_checkpoint
         if decision.best_step == int(step):
-            self.best_checkpoint = self._save(self.on_best, step) or self.best_checkpoint
+            best = self._save(self.on_best, step)
         if decision.best_clean_step == int(step):
-            saved = self._save(self.on_best_clean, step)
-            self.best_clean_checkpoint = saved or self.best_clean_checkpoint
+            best_clean = self._save(self.on_best_clean, step)
         self._log().write(
             EvaluationEntry(
                 step=int(step),
@@ -263,12 +266,16 @@ class Watcher:
                 first_bad=scored.first_bad(),
                 seconds=round(time.perf_counter() - started, 3),
                 decision=decision,
-                best_checkpoint=self.best_checkpoint,
-                best_clean_checkpoint=self.best_clean_checkpoint,
+                best_checkpoint=best,
+                best_clean_checkpoint=best_clean,
                 gold_scale=self.gold.scale,
             )
         )
+        self.evaluations.append(evaluation)
+        self.best_checkpoint, self.best_clean_checkpoint = best, best_clean
         self.last = decision
+        if scored.dropped_logprobs:
+            self.echo(f"watch step {int(step)}: no KL, a log-probability given is not finite")
         self.echo(
             f"watch step {int(step)}: gold {np.mean(gold):.4g}, judged bad "
             f"{100 * np.mean(bad):.1f}% ({len(gold)} prompts, {len(rows)} rows); "
@@ -306,31 +313,37 @@ class Watcher:
                 f"no decision is taken on a failed evaluation, and later failures are only "
                 f"logged in {self.folder / LOG_NAME}"
             )
-            if os.environ.get("RMH_WATCH_TRACEBACK"):
-                traceback.print_exception(exc)
         return Decision(
             step=int(step),
             evaluated=True,
             failed=True,
             message=f"evaluation failed: {error}",
-            best_step=self.last.best_step if self.last else None,
-            best_gold=self.last.best_gold if self.last else None,
+            **self._best_so_far(),
         )
 
-    def _not_evaluated(self, step: int) -> Decision:
+    def _best_so_far(self) -> dict[str, Any]:
+        """The last decision's best steps, repeated by decisions that evaluate nothing."""
         last = self.last
+        names = ("best_step", "best_gold", "best_clean_step", "best_clean_gold")
+        return {name: getattr(last, name) if last else None for name in names}
+
+    def _not_evaluated(self, step: int) -> Decision:
         return Decision(
             step=int(step),
             evaluated=False,
-            best_step=last.best_step if last else None,
-            best_gold=last.best_gold if last else None,
+            **self._best_so_far(),
             message="not evaluated at this step"
             + (" (the watcher has stopped the run)" if self.stopped else ""),
         )
 
     def _resume(self) -> None:
-        """Rebuild the evaluations from the log of a run that is resumed."""
+        """Rebuild the evaluations from the log of a run that is resumed; a watcher built
+        unlike the one that wrote the log (another gold, config or judges) is refused:
+        its numbers would not be comparable with the log's."""
         contents = read_watch(self.folder)
+        inits = contents.of_type(InitEntry)
+        if inits:
+            self._check_same(inits[0])
         for entry in contents.entries:
             if isinstance(entry, EvaluationEntry):
                 self.evaluations.append(
@@ -351,6 +364,36 @@ class Watcher:
                 self.stopped = entry.decision
                 self.best_checkpoint = entry.best_checkpoint
                 self.best_clean_checkpoint = entry.best_clean_checkpoint
+
+    def _check_same(self, init: InitEntry) -> None:
+        ours = {
+            "gold": [s.model.fingerprint for _, s in self.gold.members],
+            "gold_combine": self.gold.combine,
+            "config": asdict(self.config),
+            "judges": [j.name for j in self.judges],
+        }
+        logged = {
+            "gold": [m.fingerprint for m in init.gold],
+            "gold_combine": init.gold_combine,
+            "config": dict(init.config),
+            "judges": list(init.judges),
+        }
+        differ = [name for name in ours if ours[name] != logged[name]]
+        if differ:
+            raise HarnessError(
+                f"{self.folder} was watched with another {' and '.join(differ)}; resume with "
+                "the watcher it was started with, or watch into a new folder"
+            )
+
+    def resume_at(self, step: int) -> None:
+        """Training resumes at ``step``: a log holding evaluations after it (from a run that
+        went on past the checkpoint now resumed) would mix two trajectories; refused."""
+        later = sorted(s for s in self.evaluated_steps if s > step)
+        if later:
+            raise HarnessError(
+                f"the watch log in {self.folder} holds evaluations after step {step}, where "
+                f"training resumes ({', '.join(map(str, later[:5]))}); watch into a new folder"
+            )
 
     def close(self) -> None:
         if self.log is not None:

@@ -227,6 +227,14 @@ def test_completion_logprobs_are_those_of_each_row_alone(models):
         one_by_one = completion_logprobs(model, prompts, completions, batch_size=1)
     assert batched == pytest.approx(alone, abs=1e-4)
     assert one_by_one == pytest.approx(alone, abs=1e-4)
+    # at a temperature, of the distribution TRL samples from: softmax(logits / T)
+    with torch.no_grad():
+        cooled = completion_logprobs(model, prompts, completions, temperature=0.5)
+        p, c = prompts[1], completions[1]
+        logp = torch.log_softmax(model(input_ids=torch.tensor([p + c])).logits[0] / 0.5, dim=-1)
+        expected = sum(float(logp[len(p) - 1 + j, t]) for j, t in enumerate(c))
+    assert cooled[1] == pytest.approx(expected, abs=1e-4)
+    assert cooled[1] != pytest.approx(alone[1], abs=1e-3)
 
 
 def falling(prompts: Sequence[str], responses: Sequence[str]) -> list[float]:
@@ -327,6 +335,22 @@ def test_a_failing_kl_is_said_and_training_goes_on(tmp_path, models, monkeypatch
     assert trainer.state.global_step == 2
     assert [e.kl for e in evaluations(tmp_path)] == [None, None]
     assert any("no KL estimate, the log-probabilities failed (RuntimeError" in x for x in lines)
+
+
+def test_a_watch_cannot_resume_past_the_step_training_resumes_at(tmp_path, models):
+    watcher = watcher_for(tmp_path, str(models["gold"]))
+    train(tmp_path, models, watcher, max_steps=3)  # evaluated steps 0, 1, 2
+    watcher.close()
+    again = Watcher(
+        tmp_path / "watch",
+        gold=str(models["gold"]),
+        config=WatchConfig(every=1, sample_prompts=2, rule=StopRule(window=5)),
+        resume=True,
+        echo=lambda line: None,
+    )
+    again.resume_at(2)  # resuming at the last evaluated step mixes nothing
+    with pytest.raises(HarnessError, match=r"holds evaluations after step 1, .*\(2\)"):
+        again.resume_at(1)
 
 
 def test_the_proxy_cannot_be_the_gold(tmp_path, models):

@@ -325,7 +325,7 @@ def test_resume_rebuilds_evaluations_and_the_stop(tmp_path):
     first.close()
     with pytest.raises(HarnessError, match="already holds a watch log"):
         make(tmp_path, planted(gold, "falling"))
-    resumed, _ = make(tmp_path, planted(gold, "falling"), resume=True)
+    resumed, _ = make(tmp_path, planted(gold, "falling"), rule=StopRule(window=2), resume=True)
     assert [e.step for e in resumed.evaluations] == [0, 1]
     assert resumed.stopped is not None and resumed.stopped.reason == "peaked"
     assert resumed.best_checkpoint == "ckpt-0"
@@ -384,6 +384,58 @@ def test_the_best_within_the_bad_margin_is_saved_and_named_apart(tmp_path):
     assert (stop.best_checkpoint, stop.best_clean_checkpoint) == ("best-2", "clean-1")
 
 
+def test_a_non_finite_proxy_is_a_failure_and_leaves_the_state_as_it_was(tmp_path):
+    watcher, _ = make(tmp_path, planted(length_gold, "len"))
+    watcher.observe(0, *step_rows(0))
+    p, c, r = step_rows(1)
+    r = [float("nan")] * len(r)
+    decision = watcher.observe(1, p, c, r)
+    assert decision.failed and not decision.stop
+    assert decision.best_step == 0 and decision.best_clean_step == 0  # repeated, not lost
+    assert [e.step for e in watcher.evaluations] == [0]
+    (failure,) = entries(tmp_path, FailureEntry)
+    assert failure.step == 1 and "proxy score" in failure.error
+    assert watcher.observe(2, *step_rows(2)).evaluated
+    assert [e.step for e in entries(tmp_path, EvaluationEntry)] == [0, 2]
+
+
+def test_a_non_finite_logprob_loses_the_kl_not_the_evaluation(tmp_path):
+    watcher, lines = make(tmp_path, planted(length_gold, "len"))
+    p, c, r = step_rows(0)
+    logprobs = [(-10.0, -11.0)] * len(p)
+    logprobs[3] = (float("-inf"), -11.0)
+    decision = watcher.observe(0, p, c, r, logprobs=logprobs)
+    assert decision.evaluated and not decision.failed
+    (entry,) = entries(tmp_path, EvaluationEntry)
+    assert entry.kl is None
+    assert any("no KL, a log-probability given is not finite" in line for line in lines)
+
+
+def test_a_failing_save_names_no_checkpoint_for_its_step(tmp_path):
+    def save(step: int) -> str:
+        if step == 1:
+            raise OSError("disk full")
+        return f"ckpt-{step}"
+
+    watcher, lines = make(tmp_path, planted(length_gold, "len"), on_best=save)
+    for step in range(2):
+        p, c, r = step_rows(step)
+        watcher.observe(step, p, [t + "!" * step for t in c], r)
+    named = [e.best_checkpoint for e in entries(tmp_path, EvaluationEntry)]
+    assert named == ["ckpt-0", None]  # ckpt-0 holds step 0, not the best step 1
+    assert any("saving the policy failed (OSError: disk full)" in line for line in lines)
+
+
+def test_a_resume_with_another_watcher_is_refused(tmp_path):
+    first, _ = make(tmp_path, planted(length_gold, "len"), every=2)
+    first.observe(0, *step_rows(0))
+    first.close()
+    with pytest.raises(HarnessError, match="watched with another config"):
+        make(tmp_path, planted(length_gold, "len"), every=3, resume=True)
+    with pytest.raises(HarnessError, match="watched with another gold"):
+        make(tmp_path, planted(length_gold, "other"), every=2, resume=True)
+
+
 def test_a_resumed_watch_keeps_the_golds_scale(tmp_path):
     def wordy(prompts, responses):
         return [3.0 * r.count("!") - 7.0 for r in responses]
@@ -428,6 +480,20 @@ def test_resume_continues_the_log(tmp_path):
 def test_bad_config_is_refused(config, match):
     with pytest.raises(HarnessError, match=match):
         WatchConfig(**config)
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [{"resamples": 2000.0}, {"alpha": "0.05"}, {"margin": None}],
+)
+def test_a_rule_of_the_wrong_types_is_refused(rule):
+    with pytest.raises(HarnessError, match="stop rule"):
+        StopRule(**rule)
+
+
+def test_a_negative_seed_is_refused():
+    with pytest.raises(HarnessError, match="seed must be a non-negative integer"):
+        WatchConfig(seed=-1)
 
 
 def test_a_window_of_one_is_refused():
