@@ -144,6 +144,14 @@ class WatchCallback(TrainerCallback):  # type: ignore[misc,valid-type]
         self.watcher.on_best = lambda step: self._save_best(step, BEST_DIR)
         self.watcher.on_best_clean = lambda step: self._save_best(step, BEST_CLEAN_DIR)
 
+    def __repr__(self) -> str:
+        proxy = (
+            repr(self._proxy_scorer.model)
+            if self._proxy_scorer is not None
+            else getattr(self._proxy_function, "__name__", "a reward function")
+        )
+        return f"WatchCallback(proxy {proxy}, {self.watcher!r})"
+
     # ------------------------------------------------------------- TrainerCallback
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
         if int(getattr(args, "world_size", 1) or 1) > 1:

@@ -399,6 +399,14 @@ class Watcher:
         if self.log is not None:
             self.log.close()
 
+    def __repr__(self) -> str:
+        state = (
+            f"stopped at step {self.stopped.step} ({self.stopped.reason})"
+            if self.stopped
+            else f"{len(self.evaluations)} evaluations, {self.failures} failed"
+        )
+        return f"Watcher({self.folder}, every {self.config.every} steps, {self.gold!r}; {state})"
+
 
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)

@@ -534,3 +534,12 @@ def test_the_trl_callback_without_trl_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "trl", None)
     with pytest.raises(HarnessError, match=r"pip install 'rm-harness\[trl\]'"):
         WatchCallback(watcher, proxy=planted(length_gold, "proxy"))
+
+
+def test_a_watcher_says_what_it_is(tmp_path):
+    watcher, _ = make(tmp_path, planted(length_gold, "len"), every=2)
+    watcher.observe(0, *step_rows(0))
+    assert repr(watcher) == (
+        f"Watcher({tmp_path / 'watch'}, every 2 steps, WatchGold({watcher.gold.members[0][0]}; "
+        "mean); 1 evaluations, 0 failed)"
+    )
