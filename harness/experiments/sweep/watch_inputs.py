@@ -37,8 +37,6 @@ from harness.experiments.sweep.samples import (
     read_samples,
 )
 from harness.experiments.sweep.watched import (
-    NonsenseNumbers,
-    PeakNumbers,
     WatchedStep,
     WatchSummary,
 )
@@ -190,8 +188,8 @@ def _watched(entry: EvaluationEntry) -> WatchedStep:
         reason=d.reason,
         best_step=d.best_step,
         best_gold=d.best_gold,
-        peak=None if d.peak is None else PeakNumbers.from_json(d.peak.to_json()),
-        nonsense=None if d.nonsense is None else NonsenseNumbers.from_json(d.nonsense.to_json()),
+        peak=d.peak,
+        nonsense=d.nonsense,
         message=d.message,
         best_clean_step=d.best_clean_step,
     )

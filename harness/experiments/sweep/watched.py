@@ -13,30 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from harness.experiments.watch.rule import NonsenseTest, PeakTest
 from harness.runlog.record import Record
-
-
-@dataclass(frozen=True, kw_only=True)
-class PeakNumbers(Record):
-    """The peak test: gold's fitted change over the window's steps, its one-sided upper
-    bound (the run stops when it is below 0)."""
-
-    steps: tuple[int, ...]
-    change: float
-    high: float
-
-
-@dataclass(frozen=True, kw_only=True)
-class NonsenseNumbers(Record):
-    """The nonsense test: the judged-bad share now and at the first evaluation, the rise,
-    its one-sided lower bound, and the margin it must clear to stop the run."""
-
-    first_step: int
-    first: float
-    current: float
-    rise: float
-    low: float
-    margin: float
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,8 +28,8 @@ class WatchedStep(Record):
     reason: str | None
     best_step: int | None
     best_gold: float | None
-    peak: PeakNumbers | None
-    nonsense: NonsenseNumbers | None
+    peak: PeakTest | None  # the stop rule's records, as the watch log holds them
+    nonsense: NonsenseTest | None
     message: str
     best_clean_step: int | None = None  # the best within the judged-bad margin
 

@@ -80,6 +80,31 @@ class ScoredRows:
         return rows
 
 
+def check_rows(
+    step: int,
+    prompts: Sequence[str],
+    completions: Sequence[str],
+    proxy_scores: Sequence[float],
+    logprobs: Sequence[tuple[float, float]] | None,
+) -> None:
+    """One row per completion (the lengths agree), at least one, and a step that is a
+    non-negative integer; else a ``HarnessError`` naming what is wrong."""
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
+        raise HarnessError(f"the step must be a non-negative integer, got {step!r}")
+    lengths = {
+        "prompts": len(prompts),
+        "completions": len(completions),
+        "proxy_scores": len(proxy_scores),
+    }
+    if logprobs is not None:
+        lengths["logprobs"] = len(logprobs)
+    if len(set(lengths.values())) > 1:
+        said = ", ".join(f"{n} {k}" for k, n in lengths.items())
+        raise HarnessError(f"watcher step {step}: one row per completion is needed, got {said}")
+    if not prompts:
+        raise HarnessError(f"watcher step {step}: no completions to observe")
+
+
 def score_rows(
     groups: Sequence[Sequence[int]],
     prompts: Sequence[str],

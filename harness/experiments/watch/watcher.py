@@ -44,7 +44,7 @@ from harness.experiments.watch.log import (
     read_watch,
 )
 from harness.experiments.watch.rule import Decision, Evaluation, decide
-from harness.experiments.watch.scored import ScoredRows, score_rows
+from harness.experiments.watch.scored import ScoredRows, check_rows, score_rows
 from harness.judges import Judge
 from harness.runlog.log import RunLog
 
@@ -173,7 +173,7 @@ class Watcher:
         each summed over the completion's tokens. Not due, or already evaluated: the last
         decision's numbers, with ``evaluated`` and ``stop`` false.
         """
-        self._check_rows(step, prompts, completions, proxy_scores, logprobs)
+        check_rows(step, prompts, completions, proxy_scores, logprobs)
         if not self.due(step):
             return self._not_evaluated(step)
         self.evaluated_steps.add(step)
@@ -195,29 +195,6 @@ class Watcher:
             return self._failed(step, exc)
 
     # ------------------------------------------------------------------ internals
-    def _check_rows(
-        self,
-        step: int,
-        prompts: Sequence[str],
-        completions: Sequence[str],
-        proxy_scores: Sequence[float],
-        logprobs: Sequence[tuple[float, float]] | None,
-    ) -> None:
-        if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
-            raise HarnessError(f"the step must be a non-negative integer, got {step!r}")
-        lengths = {
-            "prompts": len(prompts),
-            "completions": len(completions),
-            "proxy_scores": len(proxy_scores),
-        }
-        if logprobs is not None:
-            lengths["logprobs"] = len(logprobs)
-        if len(set(lengths.values())) > 1:
-            said = ", ".join(f"{n} {k}" for k, n in lengths.items())
-            raise HarnessError(f"watcher step {step}: one row per completion is needed, got {said}")
-        if not prompts:
-            raise HarnessError(f"watcher step {step}: no completions to observe")
-
     def sampled_rows(self, step: int, prompts: Sequence[str]) -> list[int]:
         """The rows ``observe`` would score at ``step``: a caller that computes something
         per row for the watcher (log-probabilities) need compute it for these only."""

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from harness.core.errors import HarnessError
+from harness.experiments.sweep.pipeline import SweepConfig, run_sweep
 from harness.experiments.sweep.result import SWEEP_FILE, read_sweep, sweep_json
 from harness.experiments.sweep.sweep_lines import best_text
 from harness.experiments.sweep.watch_inputs import WATCH_PROXY, watch_inputs
@@ -90,16 +91,19 @@ def test_the_watch_summary_is_what_the_log_decided(watch):
     assert summary.bad_examples == evaluations[-1].first_bad
 
 
-def test_a_watch_sweep_reads_back_and_an_older_sweep_has_no_watch(watch, tmp_path):
-    from harness.experiments.sweep.pipeline import SweepConfig, run_sweep
-
-    record = run_sweep(
+def sweep_of(watch, out):
+    """The sweep of ``watch`` written to ``out`` (200 resamples, no trajectories)."""
+    return run_sweep(
         watch_inputs(watch),
-        tmp_path / "sweep",
+        out,
         config=SweepConfig(resamples=200),
         trajectories=False,
         echo=lambda line: None,
     )
+
+
+def test_a_watch_sweep_reads_back_and_an_older_sweep_has_no_watch(watch, tmp_path):
+    record = sweep_of(watch, tmp_path / "sweep")
     again = read_sweep(tmp_path / "sweep")
     assert again == record and again.watch is not None and again.schema_version == 3
     assert again.nonsense.judge == "heuristic"
@@ -181,18 +185,9 @@ def test_a_folder_that_is_no_watch(tmp_path):
 
 
 def test_the_steps_plot_marks_the_best_and_the_stop_step(watch, tmp_path):
-    import dataclasses
-
-    from harness.experiments.sweep.pipeline import SweepConfig, run_sweep
     from harness.experiments.sweep.plots import steps_figure
 
-    record = run_sweep(
-        watch_inputs(watch),
-        tmp_path / "sweep",
-        config=SweepConfig(resamples=200),
-        trajectories=False,
-        echo=lambda line: None,
-    )
+    record = sweep_of(watch, tmp_path / "sweep")
 
     def vertical_lines(record):
         (ax,) = steps_figure(record.steps, record).axes
