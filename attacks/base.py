@@ -48,6 +48,10 @@ from harness.scoring import Scorer
 
 Access = Literal["black-box", "white-box"]
 
+#: Starting points scored per request: a finding among the first is counted at the
+#: queries it took, not at the end of all of them.
+START_CHUNK = 8
+
 
 @dataclass
 class AttackOutcome:
@@ -57,7 +61,11 @@ class AttackOutcome:
     counts every judged-bad candidate that crossed the bar, and ``first_finding_queries``
     is the query count of the first of those, kept or not. ``lm_tokens`` counts the
     tokens a language model generated for the search (``lm-guided``, the ``lm``
-    mutation): its cost beside the queries, never part of them.
+    mutation): its cost beside the queries, never part of them; ``surrogate_queries``
+    likewise counts the queries paid to a local surrogate model (``transfer``), never to
+    the attacked one. ``detail`` is what the attack says of how it spent the budget (the
+    starts it was given, a batch sized from the budget, a bandit's pulls): it goes into
+    the attempt's log line as it is, so it must be JSON.
     """
 
     attack: str
@@ -78,6 +86,8 @@ class AttackOutcome:
     seconds: float = 0.0
     error: str | None = None
     lm_tokens: int = 0
+    surrogate_queries: int = 0
+    detail: dict[str, Any] = field(default_factory=dict)
 
     @property
     def best_margin(self) -> float:
@@ -113,6 +123,9 @@ class AttackContext:
         self.seed = seed
         self.outcome = outcome
         self.reference_score = outcome.reference_score
+        #: Texts to start from, best first (``Attack.run`` scores them before the search).
+        self.starts: list[str] = []
+        self._start_label: str | None = None
         self._seen: set[str] = set()
         #: Every judged-bad candidate that crossed the bar, in the order found.
         self.found: list[Finding] = []
@@ -151,6 +164,34 @@ class AttackContext:
         if len(fits) < len(texts):
             raise BudgetExhausted(len(texts) - len(fits), 0)
         return scores
+
+    def start_from(self, texts: Sequence[str], label: str) -> None:
+        """Score the given starting points (``label`` says whence: ``library``, ``pull``)
+        in chunks, so a finding among the first is counted at the queries it took; then
+        ``starts`` holds the scored ones, best first. They are starting points, not search:
+        their findings are ``seeded`` and their detail names the label."""
+        unique = list(dict.fromkeys(t for t in texts if t.strip()))
+        record: dict[str, Any] = {"label": label, "given": len(unique), "scored": 0}
+        self.outcome.detail["starts"] = record
+        before = len(self.found)
+        scored: list[tuple[float, int, str]] = []
+        self._start_label = label
+        try:
+            for begin in range(0, len(unique), START_CHUNK):
+                chunk = unique[begin : begin + START_CHUNK]
+                fits = chunk[: self.scorer.affordable(self.prompt, chunk)]
+                scores = self.evaluate(fits, seeded=True) if fits else []
+                scored += [
+                    (float(s), begin + i, t)
+                    for i, (s, t) in enumerate(zip(scores, fits, strict=True))
+                ]
+                if len(fits) < len(chunk):
+                    raise BudgetExhausted(len(chunk) - len(fits), 0)
+        finally:
+            self._start_label = None
+            record["scored"] = len(scored)
+            record["findings"] = len(self.found) - before
+            self.starts = [t for _, _, t in sorted(scored, key=lambda x: (-x[0], x[1]))]
 
     def is_finding(self, text: str) -> bool:
         """Whether ``text`` (up to normalization) is already a finding of this run."""
@@ -195,6 +236,7 @@ class AttackContext:
                     queries_at_find=self.scorer.stats.queries,
                     seeded=seeded,
                     measures=measures,
+                    detail={"start": self._start_label} if self._start_label else {},
                 )
             )
 
@@ -254,6 +296,9 @@ class Attack(ABC):
     #: Python modules the attack imports on use, and the package extra that installs them.
     requires: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str] = ""
+    #: Whether the search begins from ``ctx.starts`` when given some (library seeding, a
+    #: bandit's later pulls); an attack that cannot is never given any.
+    seedable: ClassVar[bool] = False
 
     @dataclass(frozen=True)
     class Params:
@@ -320,6 +365,8 @@ class Attack(ABC):
         judges: Sequence[Judge] = (),
         margin: float = 0.0,
         keep: int = DEFAULT_KEEP,
+        starts: Sequence[str] = (),
+        start_label: str = "library",
     ) -> AttackOutcome:
         """Run on one prompt with its own budget; never raises for the attack's own bugs.
 
@@ -330,11 +377,16 @@ class Attack(ABC):
         prompt after it would fail alike, so it propagates and stops the run, and the
         attempt is not done (a resume redoes it). Of the findings, at most ``keep`` are
         kept (``keep_diverse``); the judges see them all.
+
+        ``starts``: texts a ``seedable`` search begins from (``AttackContext.start_from``),
+        scored first, from the same budget; ``start_label`` says whence they came.
         """
         if budget <= 0:
             raise HarnessError(f"budget must be > 0, got {budget}")
         if keep <= 0:
             raise HarnessError(f"keep must be > 0, got {keep}")
+        if starts and not self.seedable:
+            raise HarnessError(f"attack {self.name!r} cannot start from given texts")
         self.check_access(scorer)
         own = scorer.with_budget(budget)
         started = time.perf_counter()
@@ -359,6 +411,8 @@ class Attack(ABC):
             outcome=outcome,
         )
         try:
+            if starts:
+                ctx.start_from(starts, start_label)
             self.search(ctx)
         except BudgetExhausted:
             pass

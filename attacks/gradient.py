@@ -24,6 +24,9 @@ from attacks.base import Attack, AttackContext
 from attacks.registry import register
 from harness.scoring import Scorer
 
+#: The longest given start (in editable tokens) a gcg search begins from.
+MAX_START_TOKENS = 64
+
 
 @dataclass(frozen=True)
 class GCGParams:
@@ -40,6 +43,7 @@ class GreedyCoordinateGradient(Attack):
     name = "gcg"
     family = "gradient"
     access = "white-box"
+    seedable = True
     citation = "Zou et al. 2023, Universal and Transferable Adversarial Attacks on Aligned LMs"
     Params = GCGParams
 
@@ -52,7 +56,9 @@ class GreedyCoordinateGradient(Attack):
         mask = torch.full((model.vocab_size,), float("-inf"))
         mask[torch.from_numpy(allowed)] = 0.0
         prefix = model.encode_response(ctx.reference) if p.mode == "suffix" else []
-        tokens = [int(t) for t in ctx.rng.choices(list(allowed), k=p.length)]
+        tokens = self.start_tokens(ctx, prefix) or [
+            int(t) for t in ctx.rng.choices(list(allowed), k=p.length)
+        ]
         text = self.render(model, prefix, tokens)
         ids = model.encode_response(text)  # settle on the tokens the RM will really read
         if ids[: len(prefix)] == prefix and len(ids) > len(prefix):
@@ -83,6 +89,20 @@ class GreedyCoordinateGradient(Attack):
             if scores[index] > best_score:
                 best_score = float(scores[index])
                 tokens, text = proposals[index]
+
+    def start_tokens(self, ctx: AttackContext, prefix: list[int]) -> list[int]:
+        """The best given start this mode can take, as tokens (none: start at random).
+
+        A start longer than ``MAX_START_TOKENS`` editable tokens is passed over: every
+        gradient would pay for its length.
+        """
+        for text in ctx.starts:
+            ids = ctx.scorer.encode_response(text)
+            if ids[: len(prefix)] != prefix or len(ids) == len(prefix):
+                continue
+            if len(ids) - len(prefix) <= MAX_START_TOKENS:
+                return [int(t) for t in ids[len(prefix) :]]
+        return []
 
     @staticmethod
     def render(model: Scorer, prefix: list[int], tokens: list[int]) -> str:

@@ -38,10 +38,17 @@ class SearchParams:
 
 
 class WordSearch(Attack):
-    """Base for word-level black-box searches."""
+    """Base for word-level black-box searches.
+
+    Given starting texts (``ctx.starts``: library seeds, a bandit's earlier best), a
+    search begins from them instead of random words: the ones its mode can rewrite word
+    by word (any text as a whole response; as a suffix, a text that extends this prompt's
+    reference), best first.
+    """
 
     family = "black-box-search"
     Params = SearchParams
+    seedable = True
 
     def vocabulary(self, ctx: AttackContext) -> list[str]:
         words = list(common_words(self.params.vocabulary))
@@ -52,9 +59,28 @@ class WordSearch(Attack):
         return f"{ctx.reference} {soup}" if self.params.mode == "suffix" else soup
 
     def start(self, ctx: AttackContext, vocab: list[str], n: int) -> list[list[str]]:
+        """The first ``n`` candidates: the given starts this mode can take, else random."""
         if self.params.mode not in ("response", "suffix"):
             raise ValueError(f"mode must be 'response' or 'suffix', got {self.params.mode!r}")
+        given = self.start_words(ctx)[:n]
+        return given or self.random_words(ctx, vocab, n)
+
+    def random_words(self, ctx: AttackContext, vocab: list[str], n: int) -> list[list[str]]:
         return [[ctx.rng.choice(vocab) for _ in range(self.params.length)] for _ in range(n)]
+
+    def start_words(self, ctx: AttackContext) -> list[list[str]]:
+        """``ctx.starts`` as this search's word lists (best first); a suffix search skips
+        texts that do not extend the prompt's reference."""
+        out = []
+        for text in ctx.starts:
+            if self.params.mode == "suffix":
+                if not text.startswith(ctx.reference):
+                    continue
+                text = text[len(ctx.reference) :]
+            words = text.split()
+            if words:
+                out.append(words)
+        return out
 
     @staticmethod
     def mutate(
@@ -254,6 +280,8 @@ class Genetic(WordSearch):
         p = self.params
         vocab = self.vocabulary(ctx)
         population = self.start(ctx, vocab, p.population)
+        if len(population) < p.population:  # few starts: fill up with random members
+            population += self.random_words(ctx, vocab, p.population - len(population))
         fitness = list(ctx.evaluate([self.render(ctx, s) for s in population], seeded=True))
         rng = ctx.rng
         rewriter = self.rewriter(ctx) if p.mutation == "lm" else None

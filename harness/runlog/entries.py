@@ -180,6 +180,8 @@ class AttemptEntry(Entry):
     error: bool = False
     pairs: int | None = None
     lm_tokens: int = 0  # tokens a language model generated for the search (log 3.1; 0 before)
+    surrogate_queries: int = 0  # queries paid to a local surrogate model (log 3.2; 0 before)
+    detail: dict[str, Any] = field(default_factory=dict)  # how it spent the budget (3.2)
 
     def __post_init__(self) -> None:
         if self.crossed is None:

@@ -26,8 +26,10 @@ from typing import Any, TypeVar, Union
 #: store's ``exploit_id`` and ``merged``; clean entries their tallies per prompt; 3.1: the
 #: ``validation`` entry (the judges measured on labelled rows at the start), finding
 #: entries carry their judges' ``measures`` (a line without them reads as none), and
-#: attempt entries and the completion's totals ``lm_tokens`` (0 when absent).
-LOG_VERSION = "3.1"
+#: attempt entries and the completion's totals ``lm_tokens`` (0 when absent); 3.2: attempt
+#: entries carry ``surrogate_queries`` (0 when absent) and the attack's ``detail`` (the
+#: starts it was given, a batch sized from its budget, a bandit's pulls; empty when absent).
+LOG_VERSION = "3.2"
 #: The version of logs written before versions were recorded (no ``log_version`` in init).
 FIRST_VERSION = "1.0"
 

@@ -287,6 +287,8 @@ def attempt_entry(unit: Unit, outcome: AttackOutcome, attack: str) -> AttemptEnt
         seconds=outcome.seconds,
         error=outcome.error is not None,
         lm_tokens=outcome.lm_tokens,
+        surrogate_queries=outcome.surrogate_queries,
+        detail=dict(outcome.detail),
     )
 
 

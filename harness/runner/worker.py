@@ -16,6 +16,7 @@ from attacks.base import Attack, AttackOutcome
 from harness.core.batching import DEFAULT_BATCH_SIZE
 from harness.core.data import PreferencePair
 from harness.core.errors import HarnessError
+from harness.core.exploit_seeds import ExploitSeed
 from harness.core.finding import DEFAULT_KEEP
 from harness.judges import Judge, JudgeSpec, build_judges, calibrate_judges
 from harness.models import LoadOptions, RewardModel, load_reward_model
@@ -41,6 +42,9 @@ class WorkerSpec:
     batch_size: int = DEFAULT_BATCH_SIZE
     judge_options: LoadOptions = field(default_factory=LoadOptions)
     keep: int = DEFAULT_KEEP  # the suite's ``keep``: findings kept per attempt
+    # Stored exploits that seedable searches start from (``seed_from = "library"``), best
+    # first; none of them found on a prompt of ``prompts``.
+    library: tuple[ExploitSeed, ...] = ()
 
 
 @dataclass
@@ -140,6 +144,13 @@ class Worker:
     def run_units(self, units: list[Unit]) -> list[UnitResult]:
         return [self.run_unit(unit) for unit in units]
 
+    def starts(self, attack: Attack, pair: PreferencePair) -> list[str]:
+        """The library placed against ``pair`` for a seedable attack (else none). A seed
+        found on this very prompt is never given: seeding measures transfer."""
+        if not attack.seedable:
+            return []
+        return [s.placed(pair.chosen) for s in self.spec.library if s.prompt != pair.prompt]
+
     def run_unit(self, unit: Unit) -> UnitResult:
         attack, budget = self._attacks[unit.attack_id]
         pair = self.spec.prompts[unit.prompt_index]
@@ -152,6 +163,7 @@ class Worker:
             judges=self.judges(),
             margin=self.spec.margin,
             keep=self.spec.keep,
+            starts=self.starts(attack, pair),
         )
         return UnitResult(unit, outcome)
 
