@@ -315,7 +315,8 @@ def run_trial(
         lm = f", {outcome.lm_tokens} LM tokens" if outcome.lm_tokens else ""
         if spec.library:
             status += (
-                f" ({library_findings(outcome)} library starts, {outcome.searched_crossed} search)"
+                f" ({library_findings(outcome)} from library starts, "
+                f"{outcome.searched_crossed} from the search)"
             )
         echo(
             f"[{attempt.index + 1}/{n}] {clip(attempt.pair.prompt, 50)}  best margin "
