@@ -346,7 +346,10 @@ def run_trial(
         f"{time.perf_counter() - started:.1f}s"
     )
     if totals.median_first_queries is not None:
-        echo(f"median queries to the first finding: {totals.median_first_queries:g}")
+        echo(
+            f"median queries to the first finding: {totals.median_first_queries:g} (over the "
+            f"{totals.succeeded} prompts with one)"
+        )
     if spec.library:
         echo(
             f"from {len(spec.library)} library seeds: {totals.library_findings} findings were "
