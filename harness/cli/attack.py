@@ -162,6 +162,22 @@ def parse_judges(items: tuple[str, ...]) -> tuple[JudgeSpec, ...]:
     "a default judge replaces it (rmh judges list).",
 )
 @click.option(
+    "--library",
+    "library_store",
+    type=click.Path(),
+    default=None,
+    metavar="STORE",
+    help="Start the search from this findings store's exploits (the library): one seed per "
+    "exploit found on prompts other than the attacked ones, ranked by how many prompts it "
+    "beat; scoring them is part of the budget. Seedable attacks only.",
+)
+@click.option(
+    "--library-seeds",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Library seeds per prompt (with --library). Default: 16.",
+)
+@click.option(
     "--baseline/--no-baseline",
     default=True,
     show_default=True,
@@ -180,6 +196,8 @@ def attack(
     params: tuple[str, ...],
     gold: str | None,
     judges: tuple[str, ...],
+    library_store: str | None,
+    library_seeds: int | None,
     baseline: bool,
     **kw: Any,
 ) -> None:
@@ -191,15 +209,24 @@ def attack(
       rmh attack ckpt/ --attack gcg --param length=16 --budget 2000 --seed 1
       rmh attack ckpt/ --attack genetic --prompts prefs.jsonl --gold gold-ckpt/
       rmh attack demo --attack lm-guided --limit 10 --budget 600 --gold demo --judge fluency
+      rmh attack demo --attack greedy-coordinate --budget 50 --gold demo --library findings.db
     """
     from attacks.registry import get_attack
-    from harness.runner.trial import Trial, TrialSpec
+    from harness.runner import seeding
+    from harness.runner.trial import Trial, TrialSpec, seedable_attacks
 
     if budget <= 0:
         raise HarnessError(f"--budget must be > 0, got {budget}")
     if keep <= 0:
         raise HarnessError(f"--keep must be > 0, got {keep}")
     attack_cls = get_attack(attack_name)
+    if library_seeds is not None and library_store is None:
+        raise HarnessError("--library-seeds needs --library STORE")
+    if library_store is not None and not attack_cls.seedable:
+        raise HarnessError(
+            f"--library: attack {attack_name!r} cannot start from library seeds; those that "
+            f"can: {', '.join(seedable_attacks())}"
+        )
     attack_params = parse_params(params)
     attack_instance = attack_cls(**attack_params)  # a bad parameter: refused before loading
     extra_judges = parse_judges(judges)
@@ -209,12 +236,20 @@ def attack(
     options = load_options_from(kw)
     if gold == "demo":
         gold = "gold-demo"  # --gold demo always meant the demo's gold RM
+    prompts = tuple(load_prompts(prompts_file, limit))
+    library = ()
+    if library_store is not None:
+        found = seeding.load_library(
+            library_store, prompts=prompts, limit=library_seeds or seeding.DEFAULT_LIBRARY_SEEDS
+        )
+        library = found.seeds
+        click.echo(f"note: {seeding.notice(found, [attack_name], [])}", err=True)
     spec = TrialSpec(
         checkpoint=checkpoint,
         attack=attack_name,
         params=attack_params,
         budget=budget,
-        prompts=tuple(load_prompts(prompts_file, limit)),
+        prompts=prompts,
         seed=seed,
         margin=margin,
         keep=keep,
@@ -222,6 +257,7 @@ def attack(
         judges=extra_judges,
         options=options,
         batch_size=batch_size,
+        library=library,
     )
     trial = Trial.prepare(spec)
     for model in trial.models():
@@ -253,7 +289,7 @@ def run_trial(
     """Attack each prompt in turn, printing as it goes, then the success and chance rates."""
     from harness.core.visible import clip
     from harness.core.words import SOUP_WORDS
-    from harness.runner.trial import TrialTotals
+    from harness.runner.trial import TrialTotals, library_findings
 
     spec = trial.spec
     for judge in trial.judges:
@@ -277,6 +313,11 @@ def run_trial(
         if outcome.crossed > len(outcome.findings):
             status += f" kept of {outcome.crossed}"
         lm = f", {outcome.lm_tokens} LM tokens" if outcome.lm_tokens else ""
+        if spec.library:
+            status += (
+                f" ({library_findings(outcome)} from library starts, "
+                f"{outcome.searched_crossed} from the search)"
+            )
         echo(
             f"[{attempt.index + 1}/{n}] {clip(attempt.pair.prompt, 50)}  best margin "
             f"{outcome.best_margin:+.3f}, {outcome.queries} queries{lm}, "
@@ -285,7 +326,7 @@ def run_trial(
         if outcome.error:
             echo(f"    error: {outcome.error.splitlines()[0]}")
         for finding in sorted(outcome.findings, key=lambda f: -f.margin)[:3]:
-            origin = "start" if finding.seeded else "search"
+            origin = finding.detail.get("start") or ("start" if finding.seeded else "search")
             echo(
                 f"    {finding.margin:+.3f} [{origin}, q={finding.queries_at_find}] "
                 f"{clip(finding.text, 70)!r}"
@@ -304,6 +345,17 @@ def run_trial(
         f"{totals.queries} queries, {totals.lm_tokens} LM tokens in "
         f"{time.perf_counter() - started:.1f}s"
     )
+    if totals.median_first_queries is not None:
+        echo(
+            f"median queries to the first finding: {totals.median_first_queries:g} (over the "
+            f"{totals.succeeded} prompts with one)"
+        )
+    if spec.library:
+        echo(
+            f"from {len(spec.library)} library seeds: {totals.library_findings} findings were "
+            f"seeds as placed ({totals.seeded}/{ran} prompts); the search made "
+            f"{totals.searched_findings} ({totals.searched}/{ran} prompts)"
+        )
     n = totals.attempts
     if baseline and chance_n:
         echo(

@@ -28,6 +28,7 @@ from harness.judges.validation import JudgeMeasure
 from harness.runlog.nested import (
     AccuracyRecord,
     ChanceRecord,
+    LibraryRecord,
     RunConfig,
     Seeds,
     SkippedAttack,
@@ -87,6 +88,7 @@ class InitEntry(Entry):
     versions: dict[str, str] = field(default_factory=dict)
     started_at: str = ""
     skipped_attacks: tuple[SkippedAttack, ...] = ()  # log version 2.3; before it, none
+    library: LibraryRecord | None = None  # seed_from = "library" (3.2); else, or before, none
 
     @classmethod
     def upgrade(cls, data: dict[str, Any], version: LogVersion) -> dict[str, Any]:

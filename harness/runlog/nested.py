@@ -86,3 +86,17 @@ class SkippedAttack(Record):
     attack: str  # the attack's registry name
     checkpoint: int
     reason: str  # e.g. "white-box, the model gives no gradients"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LibraryRecord(Record):
+    """What a run seeded its searches from (a suite's ``seed_from = "library"``; log 3.2):
+    the stored exploits, best first, read once when the run starts and as of its horizons,
+    so a resume reads (and checks) the same ones."""
+
+    exploit_ids: tuple[int, ...]  # the seeds' exploits, best first
+    seeds: int  # how many (``len(exploit_ids)``; at most the suite's ``library_seeds``)
+    stored: int  # exploits in the store as of the replay horizon
+    attacked_only: int  # of those, found only on prompts this run attacks: no seed
+    sighting_horizon: int  # the newest sighting then: open replays are counted up to it
+    attacks: tuple[str, ...]  # the suite's attack ids that take seeds (``Attack.seedable``)

@@ -30,6 +30,7 @@ from harness.judges import JudgeSpec, needs_calibration, resolve_checkpoints
 from harness.models import LoadOptions
 from harness.runlog import REPLAY_MODES, ErrorEntry, InitEntry, ReplayMode, RunOptions
 from harness.runlog.entries import RunConfig, Seeds, SkippedAttack, SuiteRecord
+from harness.runlog.nested import LibraryRecord
 from harness.runner.worker import Worker, WorkerSpec
 from harness.suite import AttackConfig, Suite
 
@@ -162,6 +163,7 @@ def initialize(
     replay_horizon: int,
     executor: str,
     echo: Callable[[str], None],
+    library: LibraryRecord | None = None,
 ) -> tuple[InitEntry, WorkerSpec]:
     """Describe the checkpoints and check and calibrate the judges in-process.
 
@@ -196,6 +198,7 @@ def initialize(
         versions=package_versions(),
         started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         skipped_attacks=tuple(skipped),
+        library=library,
     )
     spec = dataclasses.replace(spec, judges=judges)
     probe.reconfigure(spec)

@@ -29,6 +29,8 @@ kill, with a one-line error that says how to resume it.
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -46,8 +48,10 @@ from harness.models import LoadOptions
 from harness.runlog import LOG_NAME, CompletionEntry, ReplayMode, RunLog, RunOptions, read_log
 from harness.runlog.entries import RunConfig
 from harness.runlog.metrics import run_totals
+from harness.runlog.nested import LibraryRecord
 from harness.runlog.record import CURRENT
 from harness.runner import init as setup
+from harness.runner import seeding
 from harness.runner.executors import ExecutorOptions, make_executor
 from harness.runner.judge_validation import run_validation_entry, validation_lines
 from harness.runner.plan import plan_units
@@ -58,10 +62,15 @@ from harness.runner.stages import TRANSFER_NAME, Stages
 from harness.runner.state import RunState
 from harness.runner.worker import Worker, WorkerSpec
 from harness.store import FindingStore
-from harness.suite import Suite, parse_suite
+from harness.suite import AttackConfig, Suite, parse_suite
 
 DEFAULTS = RunOptions()  # findings.db beside the run folder, replay of representatives
 LOCAL = ExecutorOptions()  # in this process
+
+
+def note_on_stderr(line: str) -> None:
+    """A one-line notice the run proceeds after (what the library seeded, or why nothing)."""
+    print(f"note: {line}", file=sys.stderr)
 
 
 @dataclass
@@ -93,6 +102,7 @@ def start_run(
     overwrite: bool = False,
     progress: Mode = "lines",
     echo: Callable[[str], None] = print,
+    note: Callable[[str], None] = note_on_stderr,
 ) -> RunSummary:
     """Start a run in a new folder ``out``.
 
@@ -117,7 +127,7 @@ def start_run(
         replay = run_options.replay
         log = RunLog.create(staged.path / LOG_NAME)
         state = RunState()
-        run = _Run(out, suite, config, replay, log, state, executor, progress, echo, staged)
+        run = _Run(out, suite, config, replay, log, state, executor, progress, echo, staged, note)
         return run.execute()
     except BaseException:
         staged.abandon()  # a start that failed before it was placed leaves nothing behind
@@ -130,6 +140,7 @@ def resume_run(
     executor: ExecutorOptions = LOCAL,
     progress: Mode = "lines",
     echo: Callable[[str], None] = print,
+    note: Callable[[str], None] = note_on_stderr,
 ) -> RunSummary:
     """Continue a killed or failed run from its log."""
     out = Path(out)
@@ -165,7 +176,8 @@ def resume_run(
     replay = setup.replay_mode(config, out / LOG_NAME)
     log = RunLog.append_to(out / LOG_NAME)
     state = RunState.from_entries(contents.entries)
-    return _Run(out, suite, config, replay, log, state, executor, progress, echo).execute()
+    run = _Run(out, suite, config, replay, log, state, executor, progress, echo, note=note)
+    return run.execute()
 
 
 def summary_from(
@@ -203,6 +215,7 @@ class _Run:
         progress: Mode,
         echo: Callable[[str], None],
         staged: StagedFolder | None = None,
+        note: Callable[[str], None] = note_on_stderr,
     ) -> None:
         self.out = out
         self.staged = staged  # a new run's folder, built aside until ``init`` is logged
@@ -214,6 +227,7 @@ class _Run:
         self.executor_options = executor
         self.progress = progress
         self.echo = echo
+        self.note = note  # one-line notices the run proceeds after (stderr)
         self.started = time.monotonic()
         self.fresh = state.init is None
         self.run_id = state.init.run_id if state.init else f"{out.name}-{uuid.uuid4().hex[:8]}"
@@ -230,10 +244,15 @@ class _Run:
             ) as store,
             closing(Recorder(store, self.log, self.state, self.run_id)) as recorder,
         ):
+            init = self.state.init
+            horizon = init.replay_horizon if init else store.max_finding_id()
+            spec, library = self._seed(spec, store, prompts, attacks, horizon)
             probe = None
             if self.fresh:
                 probe = Worker(spec)
-                spec = self._initialize(recorder, probe, spec, pairs, len(prompts), skipped)
+                spec = self._initialize(
+                    recorder, probe, spec, pairs, len(prompts), skipped, horizon, library
+                )
             validation = suite.config.validation
             if validation.enabled and not self.state.judges_validated:
                 worker = probe or Worker(spec)
@@ -269,6 +288,33 @@ class _Run:
             finally:
                 executor.close()
 
+    def _seed(
+        self,
+        spec: WorkerSpec,
+        store: FindingStore,
+        prompts: list[PreferencePair],
+        attacks: list[AttackConfig],
+        horizon: int,
+    ) -> tuple[WorkerSpec, LibraryRecord | None]:
+        """With ``seed_from = "library"``: the spec with the store's seeds for the seedable
+        attacks (``seeding``), never from a finding of the run's prompts, as of the replay
+        horizon and the sightings then; said in one line. A resume reads the same library
+        (the ``init`` entry has its horizon) or refuses, as for a changed checkpoint."""
+        cfg = self.suite.config
+        if cfg.seed_from != "library":
+            return spec, None
+        library, record, line = seeding.run_library(
+            store,
+            prompts=prompts,
+            attacks=[(a.id, a.name) for a in attacks],
+            limit=cfg.library_seeds,
+            horizon=horizon,
+            logged=self.state.init.library if self.state.init else None,
+            run=self.out,
+        )
+        self.note(line)
+        return dataclasses.replace(spec, library=library.seeds if record.attacks else ()), record
+
     def _initialize(
         self,
         recorder: Recorder,
@@ -277,6 +323,8 @@ class _Run:
         pairs: list[PreferencePair],
         prompts: int,
         skipped: list[tuple[str, str]],
+        horizon: int,
+        library: LibraryRecord | None,
     ) -> WorkerSpec:
         """Check and describe everything, write ``init`` (and the skipped attacks), then
         place the staged folder: from here on the run is one ``--resume`` continues."""
@@ -288,9 +336,10 @@ class _Run:
             config=self.config,
             pairs=pairs,
             prompts=prompts,
-            replay_horizon=recorder.store.max_finding_id(),
+            replay_horizon=horizon,
             executor=self.executor_options.name,
             echo=self.echo,
+            library=library,
         )
         recorder.write(init)
         for entry in setup.skip_entries(skipped):

@@ -1,6 +1,7 @@
 """The findings store: one SQLite file that is the project's exploit library (``store``),
 its schema and migrations (``schema``), the records it takes and returns (``records``) and
-the SQL that keeps its exploit tables (``library``); how findings cluster into exploits is
+the SQL that keeps its exploit tables (``library``), the exploits as a search's starting
+points (``seeds``); how findings cluster into exploits is
 ``harness.core.exploits`` (pure, shared with the run log's readers)."""
 
 from harness.store.records import (
@@ -12,6 +13,7 @@ from harness.store.records import (
     finding_key,
 )
 from harness.store.schema import MIGRATIONS, SCHEMA_VERSION
+from harness.store.seeds import SeedLibrary
 from harness.store.store import DEFAULT_TIMEOUT, FindingStore
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "ExploitDetail",
     "FindingStore",
     "Recorded",
+    "SeedLibrary",
     "Sighting",
     "StoredExploit",
     "StoredFinding",

@@ -26,7 +26,7 @@ import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -34,6 +34,7 @@ from harness.core.exploits import components, representative_order
 from harness.store.records import FOUND_JOIN, FOUND_SCORES
 
 Query = Callable[[str, Sequence[Any]], list[dict[str, Any]]]
+T = TypeVar("T")
 
 _CUTOFF = (
     "SELECT COALESCE(MIN(id), 0) AS cutoff FROM sightings "
@@ -67,6 +68,11 @@ def representatives(
     ``FindingStore.exploit``). Ordered by exploit id, then representative id. The reads
     share one snapshot (another run may be writing the store meanwhile).
     """
+    return snapshot(db, lambda query: _choose(query, kind, up_to_id))
+
+
+def snapshot(db: sqlite3.Connection, read: Callable[[Query], T]) -> T:
+    """``read(query)`` in one read snapshot of the store (another run may be writing it)."""
 
     def query(sql: str, args: Sequence[Any]) -> list[dict[str, Any]]:
         cursor = db.execute(sql, args)
@@ -75,14 +81,34 @@ def representatives(
 
     db.execute("BEGIN")  # deferred: a read snapshot, no lock taken
     try:
-        chosen = _choose(query, kind, up_to_id)
+        return read(query)
     finally:
         db.execute("COMMIT")
-    return chosen
 
 
 def _choose(query: Query, kind: str | None, up_to_id: int | None) -> list[dict[str, Any]]:
     """The representatives' rows (see ``representatives``), with JSON columns as stored."""
+    chosen: list[dict[str, Any]] = []
+    for exploit_id, group in exploit_members(query, kind, up_to_id):
+        by_prompt: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in group:
+            by_prompt[row["prompt"]].append(row)
+        for same_prompt in by_prompt.values():
+            chosen.append({**best_member(same_prompt), "exploit_id": exploit_id})
+    return sorted(chosen, key=lambda r: (r["exploit_id"], r["id"]))
+
+
+def best_member(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The member a representative is chosen as: ``exploits.representative_order``."""
+    return min(rows, key=lambda r: representative_order(r["margin"], r["text"], r["id"]))
+
+
+def exploit_members(
+    query: Query, kind: str | None, up_to_id: int | None
+) -> list[tuple[int, list[dict[str, Any]]]]:
+    """Every exploit as of the horizon, ``(exploit id, member rows)``: the finding rows (JSON
+    columns as stored) with their ``margin`` as of the horizon, clustered as the findings
+    up to it alone cluster (module doc). Run ``query`` inside ``snapshot``."""
     if up_to_id is None:
         rows = query(_MEMBERS.format(margin="m.margin", join=""), (kind, kind, None, None))
     else:
@@ -93,21 +119,15 @@ def _choose(query: Query, kind: str | None, up_to_id: int | None) -> list[dict[s
     for row in rows:
         by_stored[row["stored_exploit"]].append(row)
     nodes = {r["exploit_id"]: r["nodes"] for r in query(_NODES, ())}
-    chosen: list[dict[str, Any]] = []
+    exploits = []
     for stored, members in by_stored.items():
         for group in _split(query, members, whole=nodes[stored]):
-            exploit_id = min(r["id"] for r in group)
-            by_prompt: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            for row in group:
-                by_prompt[row["prompt"]].append(row)
-            for same_prompt in by_prompt.values():
-                best = min(
-                    same_prompt, key=lambda r: representative_order(r["margin"], r["text"], r["id"])
-                )
-                chosen.append({**best, "exploit_id": exploit_id})
-    for row in chosen:
-        del row["signature_id"], row["stored_exploit"]
-    return sorted(chosen, key=lambda r: (r["exploit_id"], r["id"]))
+            clean = [
+                {k: v for k, v in row.items() if k not in ("signature_id", "stored_exploit")}
+                for row in group
+            ]
+            exploits.append((min(r["id"] for r in group), clean))
+    return exploits
 
 
 def _split(

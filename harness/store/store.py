@@ -27,7 +27,7 @@ of a horizon), in ``horizon``.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ from harness.core.errors import HarnessError
 from harness.core.exploits import CLUSTERING, Facts, SignatureGraph
 from harness.core.finding import Finding
 from harness.core.signature import band_keys
-from harness.store import horizon
+from harness.store import horizon, seeds
 from harness.store.library import (
     Tx,
     load_graph,
@@ -288,6 +288,9 @@ class FindingStore:
     def max_finding_id(self) -> int:
         return int(self._query("SELECT COALESCE(MAX(id), 0) AS m FROM findings")[0]["m"])
 
+    def max_sighting_id(self) -> int:
+        return int(self._query("SELECT COALESCE(MAX(id), 0) AS m FROM sightings")[0]["m"])
+
     def findings(
         self,
         *,
@@ -375,6 +378,19 @@ class FindingStore:
             return [
                 stored_finding(row) for row in horizon.representatives(self._db, kind, up_to_id)
             ]
+
+    def library(
+        self,
+        *,
+        exclude_prompts: Collection[str],
+        limit: int,
+        up_to_id: int | None = None,
+        sightings_up_to: int | None = None,
+    ) -> seeds.SeedLibrary:
+        """The library's seeds for a search on ``exclude_prompts`` (``seeds.library``)."""
+        with self._errors("read"):
+            return seeds.library(self._db, exclude_prompts=exclude_prompts, limit=limit,
+                                 up_to_id=up_to_id, sightings_up_to=sightings_up_to)  # fmt: skip
 
     def summary(self) -> list[dict[str, Any]]:
         """One row per finding with its sighting counts: what ``rmh findings list`` shows."""

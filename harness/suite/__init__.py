@@ -33,6 +33,11 @@ Example::
     name = "gcg"
     budget = 2000
     params = { length = 16 }
+
+A suite with ``seed_from = "library"`` (top level, beside ``seed``) starts its seedable
+searches (random-search, greedy-coordinate, beam, genetic, gcg) from the store's exploits
+that were found on prompts other than the ones it attacks, ``library_seeds = 16`` of them
+per attempt, ranked by how many prompts each beat (``harness.store.seeds``).
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -119,6 +124,10 @@ class SuiteConfig(_Strict):
     judges: dict[str, Any] = Field(default_factory=dict)
     instability: InstabilityConfig = InstabilityConfig(enabled=False)
     validation: ValidationConfig = ValidationConfig()
+    # "library": seedable searches start from the store's exploits found on other prompts
+    # (harness.store.seeds), ``library_seeds`` of them per attempt; unset: from scratch.
+    seed_from: Literal["library"] | None = None
+    library_seeds: int = Field(default=16, gt=0)
     attacks: list[AttackConfig] = Field(min_length=1)
 
 
@@ -195,7 +204,12 @@ def resolve_suite(name_or_path: str) -> Suite:
 
 def parse_suite(text: str, *, origin: str, base_dir: Path | None) -> Suite:
     """Parse and validate suite TOML; every error is one line naming key and line."""
-    config, _raw = parse_toml_model(text, SuiteConfig, f"suite {origin}")
+    config, raw = parse_toml_model(text, SuiteConfig, f"suite {origin}")
+    if "library_seeds" in raw and config.seed_from is None:
+        raise HarnessError(
+            f"{_where(text, origin, ('library_seeds',))}: library_seeds needs "
+            'seed_from = "library" (without it nothing is seeded)'
+        )
     _check_attacks(config, text, origin)
     judge_specs(config.judges, text, origin)
     return Suite(config, text, origin, base_dir)
