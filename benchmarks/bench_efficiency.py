@@ -244,10 +244,9 @@ def main() -> None:
     started = time.perf_counter()
     store = build_library(others, folder, args.library_budget, args.seed)
     library_seconds = time.perf_counter() - started
-    from harness.store import FindingStore
+    from harness.runner.seeding import load_library
 
-    with FindingStore.open(store) as opened:
-        library = opened.library(exclude_prompts=attacked, limit=LIBRARY_SEEDS)
+    library = load_library(store, prompts=pairs, limit=LIBRARY_SEEDS).seeds
     chance: dict[int, int] = {}
     rows = []
     for variant in variants(max(budgets)):
