@@ -269,3 +269,24 @@ def test_the_allocation_is_in_the_run_logs_attempt_line(checkpoints, tmp_path):
         assert attempt.detail["policy"] == "thompson" and attempt.detail["dropped"] == {}
     families = {f.family for f in log.of_type(FindingEntry)}
     assert "bandit" not in families
+
+
+def test_a_bandit_left_with_one_family_on_a_served_model_is_one_line(rmh, one_line_error, tmp_path):
+    """gcg cannot search a model behind HTTP: what is left is one family, refused up front."""
+    from tests.harness.models.http.servers import fault_server
+
+    server, faults = fault_server()
+    with server:
+        code, _, err = rmh(
+            "attack",
+            server.url,
+            "--attack",
+            "bandit",
+            "--param",
+            'arms=["gcg", "random-search", "greedy-coordinate"]',
+            "--no-baseline",
+        )
+    one_line_error(
+        code, err, f"attack 'bandit' cannot search {server.url}: its arms span one family"
+    )
+    assert not faults.seen  # refused before anything was scored
