@@ -290,3 +290,20 @@ def test_a_bandit_left_with_one_family_on_a_served_model_is_one_line(rmh, one_li
         code, err, f"attack 'bandit' cannot search {server.url}: its arms span one family"
     )
     assert not faults.seen  # refused before anything was scored
+
+
+def test_a_suite_names_the_arms_and_their_parameters_in_one_table(tmp_path):
+    write_tiny_suite(tmp_path)
+    head = (tmp_path / "suite.toml").read_text().split("[[attacks]]")[0]
+    good = head + (
+        '[[attacks]]\nname = "bandit"\nbudget = 150\n'
+        'params = { arms = ["repetition", "greedy-coordinate"], policy = "ucb", '
+        "arm_params = { greedy-coordinate = { batch = 16 } } }\n"
+    )
+    (tmp_path / "good.toml").write_text(good)
+    suite = resolve_suite(str(tmp_path / "good.toml"))
+    bandit = get_attack("bandit")(**suite.config.attacks[0].params)
+    assert bandit.arms["greedy-coordinate"].params.batch == 16
+    (tmp_path / "bad.toml").write_text(good.replace('"repetition", ', ""))
+    with pytest.raises(HarnessError, match=r"line \d+: attacks\[0\]\.params: .*one family"):
+        resolve_suite(str(tmp_path / "bad.toml"))
