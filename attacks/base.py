@@ -197,6 +197,15 @@ class AttackContext:
         """Whether ``text`` (up to normalization) is already a finding of this run."""
         return normalize(text) in self._seen
 
+    def adopt(self, finding: Finding) -> bool:
+        """Take a finding another attack made on this prompt (a bandit's arm) as this
+        attempt's own, unless it already is one; True when taken."""
+        if self.is_finding(finding.text):
+            return False
+        self._seen.add(normalize(finding.text))
+        self.found.append(finding)
+        return True
+
     def _record(
         self, texts: list[str], scores: np.ndarray, seeded: bool, construction: str | None
     ) -> None:

@@ -191,10 +191,10 @@ class Trial:
         or a judge is the attacked model.
         """
         worker = Worker(spec.worker_spec())
-        if worker.inaccessible(CHECKPOINT):
-            raise HarnessError(
-                f"attack {spec.attack!r} needs gradients; {spec.checkpoint} gives none"
-            )
+        for _, name, why in worker.inaccessible(CHECKPOINT):
+            if why.startswith("white-box"):
+                raise HarnessError(f"attack {name!r} needs gradients; {spec.checkpoint} gives none")
+            raise HarnessError(f"attack {name!r} cannot search {spec.checkpoint}: {why}")
         worker.check_judges(CHECKPOINT)
         calibrated = worker.calibrate_judges(list(spec.prompts))
         worker.reconfigure(dataclasses.replace(worker.spec, judges=calibrated))

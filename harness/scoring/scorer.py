@@ -79,6 +79,8 @@ class Scorer:
         cache: shared score cache; pass the same mapping to several scorers over the
             same model to share work (``with_budget`` does this).
         progress: show a progress bar over batches for large requests.
+        parent: the scorer that is also charged for every query made here (see
+            ``sub_budget``); None for a scorer that answers to no one.
     """
 
     model: RewardModel
@@ -88,6 +90,7 @@ class Scorer:
     cache: MutableMapping[CacheKey, float] = field(default_factory=dict)
     progress: bool = False
     stats: ScorerStats = field(default_factory=ScorerStats)
+    parent: Scorer | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -98,15 +101,51 @@ class Scorer:
     # ---------------------------------------------------------------- budget
     @property
     def remaining(self) -> int | None:
-        """Queries left, or None when unlimited."""
-        return None if self.budget is None else self.budget - self.stats.queries
+        """Queries left, or None when unlimited; never more than the parent has left."""
+        own = None if self.budget is None else self.budget - self.stats.queries
+        above = None if self.parent is None else self.parent.remaining
+        if own is None or above is None:
+            return above if own is None else own
+        return min(own, above)
 
     def with_budget(self, budget: int | None) -> Scorer:
         """A scorer over the same model and cache with its own budget and counters.
 
         Of the same class, every other field shared, so a subclass's state (a recorder's
-        trace) carries over without an override."""
+        trace) carries over without an override. A scorer with a parent (``sub_budget``)
+        keeps it: the new one's queries are charged to that parent as well."""
         return replace(self, budget=budget, stats=ScorerStats())
+
+    def sub_budget(self, budget: int) -> Scorer:
+        """A view with its own budget and counters whose every query is charged here too.
+
+        For an attack that spends its budget through other attacks (the bandit gives each
+        pull of an arm a part of its budget): the part is counted apart, the whole is
+        counted once, and the part can never spend what this scorer no longer has.
+
+        Example::
+
+            attempt = scorer.with_budget(150)
+            pull = attempt.sub_budget(30)      # at most 30, and at most what is left
+            pull.score_one("p", "r")           # pull.stats.queries == attempt.stats.queries == 1
+        """
+        if budget < 0:
+            raise ValueError("budget must be >= 0")
+        return replace(self, budget=budget, stats=ScorerStats(), parent=self)
+
+    def _lineage(self) -> list[ScorerStats]:
+        """This scorer's counters and those of every scorer it is charged to."""
+        out: list[ScorerStats] = []
+        scorer: Scorer | None = self
+        while scorer is not None:
+            out.append(scorer.stats)
+            scorer = scorer.parent
+        return out
+
+    def _count(self, counter: str, amount: float) -> None:
+        """Add ``amount`` to ``counter`` here and in every scorer this one is charged to."""
+        for stats in self._lineage():
+            setattr(stats, counter, getattr(stats, counter) + amount)
 
     def _charge(self, n: int) -> None:
         remaining = self.remaining
@@ -130,7 +169,7 @@ class Scorer:
             raise ValueError(f"{len(prompts)} prompts but {len(responses)} responses")
         keys = [self.key(p, r) for p, r in zip(prompts, responses, strict=True)]
         new = self._uncached(keys)
-        self.stats.cache_hits += len(keys) - len(new)
+        self._count("cache_hits", len(keys) - len(new))
         if new:
             self._charge(len(new))
             self._score_new(new)
@@ -172,8 +211,8 @@ class Scorer:
             for batch in batches:
                 started = time.perf_counter()
                 scores = self.model.score_batch([items[i] for i in batch])
-                self.stats.model_seconds += time.perf_counter() - started
-                self.stats.batches += 1
+                self._count("model_seconds", time.perf_counter() - started)
+                self._count("batches", 1)
                 for i, score in zip(batch, scores, strict=True):
                     if not np.isfinite(score):
                         _, prompt, response = keys[i]
@@ -183,8 +222,8 @@ class Scorer:
                             "(half-precision overflow? try --dtype float32)"
                         )
                     self.cache[keys[i]] = float(score)
-                self.stats.queries += len(batch)
-                self.stats.truncated += sum(items[i].truncated for i in batch)
+                self._count("queries", len(batch))
+                self._count("truncated", sum(items[i].truncated for i in batch))
                 bar.update(len(batch))
         finally:
             bar.close()
@@ -237,9 +276,9 @@ class Scorer:
         self._charge(1)
         started = time.perf_counter()
         result = self.model.token_gradients(prompt, response)
-        self.stats.model_seconds += time.perf_counter() - started
-        self.stats.queries += 1
-        self.stats.gradient_queries += 1
+        self._count("model_seconds", time.perf_counter() - started)
+        self._count("queries", 1)
+        self._count("gradient_queries", 1)
         self.cache.setdefault(self.key(prompt, response), result.score)
         return result
 

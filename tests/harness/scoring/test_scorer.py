@@ -416,3 +416,56 @@ def test_a_model_that_reports_no_length_still_fills_batches_by_rows():
     scorer = Scorer(NoLength(counting_model(seen).fn), max_batch_tokens=2)
     scorer.score(["p"] * 5, ["a", "b", "c", "d", "e"])
     assert [len(batch) for batch in seen] == [2, 2, 1]
+
+
+# ------------------------------------------------------------- sub-budgets
+class CountingPlanted(PlantedRewardModel):
+    """The planted model (white-box), keeping every response it scored."""
+
+    def __init__(self, vocabulary: list[str], planted: list[str]) -> None:
+        super().__init__(vocabulary, planted)
+        self.calls: list[str] = []
+
+    def __call__(self, prompts: list[str], responses: list[str]) -> list[float]:
+        self.calls.extend(responses)
+        return super().__call__(prompts, responses)
+
+
+def test_a_sub_budget_counts_apart_and_charges_its_parent_once(planted):
+    model = CountingPlanted(planted.words[1:], sorted(planted.planted))
+    calls = model.calls
+    attempt = Scorer(CallableRewardModel(model), budget=10)
+    attempt.score_one("p", "a")
+    pull = attempt.sub_budget(4)
+    assert pull.remaining == 4 and pull.cache is attempt.cache
+    pull.score_responses("p", ["a", "b", "c"])  # "a" is cached: free for both
+    assert (pull.stats.queries, pull.stats.cache_hits, pull.remaining) == (2, 1, 2)
+    # Attack.run makes its own with_budget of what it is given: a sibling of the pull,
+    # with its own counters, charged to the same parent
+    inner = pull.with_budget(3)
+    inner.score_one("p", "d")
+    inner.gradients("p", "e")
+    assert (inner.stats.queries, inner.stats.gradient_queries) == (2, 1)
+    assert (pull.stats.queries, pull.stats.gradient_queries) == (2, 0)
+    assert (attempt.stats.queries, attempt.stats.gradient_queries) == (5, 1)
+    assert attempt.stats.queries == len(calls) + attempt.stats.gradient_queries
+    assert attempt.stats.batches == pull.stats.batches + 2
+    assert (attempt.remaining, pull.remaining, inner.remaining) == (5, 2, 1)
+    attempt.score_responses("p", ["f", "g", "h", "i"])
+    assert (pull.remaining, inner.remaining) == (1, 1)  # never more than the parent has left
+    with pytest.raises(BudgetExhausted):
+        pull.score_responses("p", ["j", "k"])
+    assert attempt.stats.queries == 9 == len(calls) + 1
+
+
+def test_a_sub_budget_never_spends_what_its_parent_has_not(planted):
+    attempt = Scorer(CallableRewardModel(planted), budget=3)
+    pull = attempt.sub_budget(100)
+    assert pull.remaining == 3 and pull.affordable("p", ["a", "b", "c", "d"]) == 3
+    with pytest.raises(BudgetExhausted):
+        pull.score_responses("p", ["a", "b", "c", "d"])
+    assert attempt.stats.queries == pull.stats.queries == 0  # refused before scoring
+    unlimited = Scorer(CallableRewardModel(planted)).sub_budget(2)
+    assert unlimited.remaining == 2
+    with pytest.raises(ValueError, match="budget must be >= 0"):
+        attempt.sub_budget(-1)
