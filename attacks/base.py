@@ -32,16 +32,17 @@ import time
 import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 
+from attacks.keep import keep_diverse
+from attacks.outcome import AttackOutcome
 from attacks.rule import findings_among
 from harness.core.errors import BudgetExhausted, EndpointError, HarnessError
 from harness.core.finding import DEFAULT_KEEP, Finding
 from harness.core.params import build_params
-from harness.core.signature import distance
 from harness.core.text import normalize
 from harness.judges import Judge
 from harness.scoring import Scorer
@@ -51,51 +52,6 @@ Access = Literal["black-box", "white-box"]
 #: Starting points scored per request: a finding among the first is counted at the
 #: queries it took, not at the end of all of them.
 START_CHUNK = 8
-
-
-@dataclass
-class AttackOutcome:
-    """What one attack did on one prompt.
-
-    ``findings`` are the kept ones (at most ``keep``, see ``keep_diverse``); ``crossed``
-    counts every judged-bad candidate that crossed the bar, and ``first_finding_queries``
-    is the query count of the first of those, kept or not. ``lm_tokens`` counts the
-    tokens a language model generated for the search (``lm-guided``, the ``lm``
-    mutation): its cost beside the queries, never part of them; ``surrogate_queries``
-    likewise counts the queries paid to a local surrogate model (``transfer``), never to
-    the attacked one. ``detail`` is what the attack says of how it spent the budget (the
-    starts it was given, a batch sized from the budget, a bandit's pulls): it goes into
-    the attempt's log line as it is, so it must be JSON.
-    """
-
-    attack: str
-    family: str
-    prompt: str
-    reference: str
-    reference_score: float
-    seed: int
-    budget: int
-    queries: int = 0
-    evaluated: int = 0
-    best_text: str | None = None
-    best_score: float = -np.inf
-    findings: list[Finding] = field(default_factory=list)
-    crossed: int = 0
-    searched_crossed: int = 0  # of ``crossed``, those the search made (not the start)
-    first_finding_queries: int | None = None
-    seconds: float = 0.0
-    error: str | None = None
-    lm_tokens: int = 0
-    surrogate_queries: int = 0
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def best_margin(self) -> float:
-        return self.best_score - self.reference_score
-
-    @property
-    def searched_findings(self) -> list[Finding]:
-        return [f for f in self.findings if not f.seeded]
 
 
 class AttackContext:
@@ -256,34 +212,6 @@ class AttackContext:
         out.searched_crossed = sum(not f.seeded for f in self.found)
         out.first_finding_queries = self.found[0].queries_at_find if self.found else None
         out.findings = keep_diverse(self.found, keep)
-
-
-def keep_diverse(found: Sequence[Finding], keep: int) -> list[Finding]:
-    """At most ``keep`` findings: the best margin, then farthest-first; in the order found.
-
-    After the best margin, each pick is the finding whose signature distance to the
-    nearest one already kept is largest (ties: the better margin, then the earlier
-    found), so one trick spelled fifty ways does not crowd out a second trick. Every
-    step is a pure function of the findings, so the same seed keeps the same findings
-    in every process.
-    """
-    if keep <= 0:
-        raise HarnessError(f"keep must be > 0, got {keep}")
-    if len(found) <= keep:
-        return list(found)
-    # Preference order: best margin first, then the earlier found.
-    rank = sorted(range(len(found)), key=lambda i: (-found[i].margin, i))
-    first = rank[0]
-    nearest = {i: distance(found[i].signature, found[first].signature) for i in rank[1:]}
-    kept = [first]
-    position = {i: r for r, i in enumerate(rank)}
-    while len(kept) < keep:
-        pick = max(nearest, key=lambda i: (nearest[i], -position[i]))
-        kept.append(pick)
-        del nearest[pick]
-        for i in nearest:
-            nearest[i] = min(nearest[i], distance(found[i].signature, found[pick].signature))
-    return [found[i] for i in sorted(kept)]
 
 
 class Attack(ABC):

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from attacks import get_attack
-from attacks.base import Attack, keep_diverse
+from attacks.base import Attack
+from attacks.keep import keep_diverse
 from harness.core.errors import HarnessError
 from harness.core.finding import DEFAULT_KEEP, Finding
 from harness.judges import Judge, Judgement
