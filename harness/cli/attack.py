@@ -192,7 +192,8 @@ def attack(
       rmh attack ckpt/ --attack genetic --prompts prefs.jsonl --gold gold-ckpt/
       rmh attack demo --attack lm-guided --limit 10 --budget 600 --gold demo --judge fluency
     """
-    from attacks.registry import get_attack
+    from attacks.registry import get_attack, resolve_attack_checkpoints
+    from harness.runner.init import checkpoint_spec
     from harness.runner.trial import Trial, TrialSpec
 
     if budget <= 0:
@@ -201,7 +202,10 @@ def attack(
         raise HarnessError(f"--keep must be > 0, got {keep}")
     attack_cls = get_attack(attack_name)
     attack_params = parse_params(params)
-    attack_instance = attack_cls(**attack_params)  # a bad parameter: refused before loading
+    attack_cls(**attack_params)  # a bad parameter: refused before loading or building
+    # a checkpoint parameter (a transfer's surrogate) as a judge's: demo names built
+    attack_params = resolve_attack_checkpoints(attack_name, attack_params, checkpoint_spec)
+    attack_instance = attack_cls(**attack_params)
     extra_judges = parse_judges(judges)
     attack_cls.check_available()  # fails fast, one line, when an extra is missing
     attack_instance.prepare()  # e.g. the attack's own LM: a bad path is one line, up front

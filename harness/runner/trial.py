@@ -30,6 +30,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from attacks.registry import resolve_attack_checkpoints
 from harness.core.batching import DEFAULT_BATCH_SIZE
 from harness.core.data import PreferencePair
 from harness.core.errors import HarnessError
@@ -79,11 +80,14 @@ class TrialSpec:
         return [resolve_checkpoints(spec, checkpoint_spec) for spec in specs]
 
     def worker_spec(self) -> WorkerSpec:
+        """The worker's spec; the attack's checkpoint parameters (a transfer's surrogate)
+        resolved as the judges' are."""
+        params = resolve_attack_checkpoints(self.attack, self.params, checkpoint_spec)
         return WorkerSpec(
             checkpoints=(checkpoint_spec(self.checkpoint),),
             options=self.options,
             prompts=self.prompts,
-            attacks=((self.attack, self.attack, dict(self.params), self.budget),),
+            attacks=((self.attack, self.attack, params, self.budget),),
             margin=self.margin,
             judges=tuple(self.judge_specs()),
             batch_size=self.batch_size,
@@ -144,8 +148,9 @@ class Trial:
     def prepare(cls, spec: TrialSpec) -> Trial:
         """Load the checkpoint and the judges, check them, calibrate the judges.
 
-        A one-line error when the attack cannot search the checkpoint (before any query)
-        or a judge is the attacked model.
+        A one-line error when the attack cannot search the checkpoint or refuses it (a
+        transfer's surrogate that is the checkpoint), or a judge is the attacked model:
+        all before any query.
         """
         worker = Worker(spec.worker_spec())
         if worker.inaccessible(CHECKPOINT):
@@ -153,6 +158,7 @@ class Trial:
                 f"attack {spec.attack!r} needs gradients; {spec.checkpoint} gives none"
             )
         worker.check_judges(CHECKPOINT)
+        worker.check_attacks(CHECKPOINT)
         calibrated = worker.calibrate_judges(list(spec.prompts))
         worker.reconfigure(dataclasses.replace(worker.spec, judges=calibrated))
         return cls(spec, worker)
