@@ -14,3 +14,11 @@ SHARED = PlantedRewardModel(
     sorted(set(list(TARGET.words[1:2500]) + sorted(TARGET.planted))), sorted(TARGET.planted)
 )
 OTHER = PlantedRewardModel.default(seed=1)
+
+
+def _scores_only(prompts: list[str], responses: list[str]) -> list[float]:
+    return TARGET(prompts, responses)
+
+
+#: The target's reward without its gradients (a black-box surrogate).
+SCORES_ONLY = _scores_only
