@@ -281,6 +281,8 @@ def run_trial(
         if outcome.crossed > len(outcome.findings):
             status += f" kept of {outcome.crossed}"
         lm = f", {outcome.lm_tokens} LM tokens" if outcome.lm_tokens else ""
+        if outcome.surrogate_queries:
+            lm += f", {outcome.surrogate_queries} surrogate queries"
         echo(
             f"[{attempt.index + 1}/{n}] {clip(attempt.pair.prompt, 50)}  best margin "
             f"{outcome.best_margin:+.3f}, {outcome.queries} queries{lm}, "
@@ -301,11 +303,14 @@ def run_trial(
             best_of_n_wins += attempt.baseline.best_of_n
     totals = TrialTotals.of(attempts)
     ran = totals.ran
+    surrogate = (
+        f", {totals.surrogate_queries} surrogate queries" if totals.surrogate_queries else ""
+    )
     echo(
         f"attack success rate: {totals.succeeded}/{ran} prompts "
         f"({totals.succeeded / max(ran, 1):.0%}); by search alone (not the starting point): "
         f"{totals.searched}/{ran}; errors: {totals.errors}; "
-        f"{totals.queries} queries, {totals.lm_tokens} LM tokens in "
+        f"{totals.queries} queries, {totals.lm_tokens} LM tokens{surrogate} in "
         f"{time.perf_counter() - started:.1f}s"
     )
     n = totals.attempts

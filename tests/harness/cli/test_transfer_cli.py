@@ -69,6 +69,7 @@ def test_rmh_attack_transfers_from_a_surrogate_and_counts_apart(rmh, checkpoints
     assert code == 0, err
     # per prompt: the reference and two restarts' checks of 4
     assert out.count(", 9 queries,") == 2 and "18 queries" in out
+    assert out.count(", 80 surrogate queries") == 2 and "160 surrogate queries in" in out
 
 
 def test_rmh_attack_refuses_a_surrogate_that_is_the_target(
