@@ -40,12 +40,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from attacks.base import Attack, AttackContext
-from attacks.registry import get_attack, register
-from attacks.surrogate import (
-    check_not_target,
-    shared_surrogate,
-    surrogate_options,
-)
+from attacks.registry import all_attacks, get_attack, register
+from attacks.surrogate import check_not_target, shared_surrogate, surrogate_options
 from harness.core.errors import HarnessError
 from harness.core.text import normalize
 from harness.models import RewardModel
@@ -79,16 +75,17 @@ class TransferParams:
         search_attack(self.search, self.search_params)
 
 
+def can_search(cls: type[Attack]) -> bool:
+    """Whether ``cls`` can be the search on a surrogate: it reads gradients (white-box), or
+    it climbs the scores from its own start (a seedable black-box search). Not a transfer."""
+    return cls is not Transfer and (cls.access == "white-box" or cls.seedable)
+
+
 def search_attack(name: str, params: Mapping[str, Any]) -> Attack:
-    """The search to run on the surrogate, checked: white-box, or a seedable black-box
-    search; never ``transfer`` itself."""
+    """The search to run on the surrogate, checked (``can_search``), with its params."""
     cls = get_attack(name)
-    if cls is Transfer or not (cls.access == "white-box" or cls.seedable):
-        allowed = sorted(
-            n
-            for n, c in _searches().items()
-            if c is not Transfer and (c.access == "white-box" or c.seedable)
-        )
+    if not can_search(cls):
+        allowed = sorted(n for n, c in all_attacks().items() if can_search(c))
         raise HarnessError(
             f"{OWNER} parameter 'search' must be a white-box attack or a seedable search, "
             f"got {name!r}; allowed: {', '.join(allowed)}"
@@ -97,12 +94,6 @@ def search_attack(name: str, params: Mapping[str, Any]) -> Attack:
         return cls(**params)
     except HarnessError as exc:
         raise HarnessError(f"{OWNER} parameter 'search_params': {exc}") from None
-
-
-def _searches() -> dict[str, type[Attack]]:
-    from attacks.registry import all_attacks
-
-    return all_attacks()
 
 
 def restart_seed(seed: int, restart: int) -> int:
