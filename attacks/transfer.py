@@ -56,7 +56,7 @@ class TransferParams:
     search: str = "gcg"  # a white-box attack, or a seedable black-box search
     search_params: dict[str, Any] = field(default_factory=dict)
     restarts: int = 32  # searches on the surrogate, at most (the target budget may end first)
-    surrogate_budget: int = 400  # queries to the surrogate per restart
+    surrogate_budget: int = 200  # queries to the surrogate per restart
     check: int = 8  # best distinct candidates of a restart scored on the target
 
     def __post_init__(self) -> None:
