@@ -116,7 +116,7 @@ def has_checkpoints(entry: AttackConfig) -> bool:
 
 def resolved_params(
     entry: AttackConfig, recorded: Mapping[str, dict[str, Any]] | None = None
-) -> dict:
+) -> dict[str, Any]:
     """The attack's parameters with its checkpoints resolved: as the run recorded them
     (``recorded``: its config's ``attacks``), else resolved now as the judges' are."""
     from attacks.registry import resolve_attack_checkpoints

@@ -122,3 +122,18 @@ def test_a_run_refuses_a_surrogate_that_does_not_load(rmh, one_line_error, check
         "run", str(checkpoints["bert"]), "--suite", str(suite), "--out", str(tmp_path / "run")
     )
     one_line_error(code, err, "cannot be loaded")
+
+
+def test_a_resume_reads_the_surrogate_as_the_run_recorded_it(tmp_path, monkeypatch):
+    """Resolved once, when the run starts: a resume from another directory, where the
+    suite's relative path names nothing (or something else), reads the recorded folder."""
+    from harness.runner.init import resolved_params
+    from harness.suite import AttackConfig
+
+    entry = AttackConfig(name="transfer", budget=10, params={"surrogate": "other", "check": 2})
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "other").mkdir()
+    fresh = resolved_params(entry)
+    assert fresh == {"surrogate": str(tmp_path / "other"), "check": 2}
+    recorded = {"transfer": {"surrogate": "/elsewhere/other", "check": 2}}
+    assert resolved_params(entry, recorded) == recorded["transfer"]
