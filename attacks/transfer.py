@@ -12,7 +12,12 @@ a smaller model trained on the same data) costs nothing per query. So:
    target with ``ctx.evaluate``: the attempt's only target queries, counted by its
    budget, and decided into findings by the normal rule on the *target's* scores;
 3. repeat with a new seed (derived from the attempt's seed) until the target budget is
-   spent or ``restarts`` are done.
+   spent or ``restarts`` are done. With ``chain`` (the default) and a seedable search,
+   each restart after the first starts from the checked candidate the *target* scored
+   highest so far, so the surrogate search goes deeper where the target follows it
+   (independent shallow restarts of gcg rarely transfer: on a demo prompt, 149 checks
+   from 19 restarts of 200 surrogate queries all stayed below the reference, by 0.85 at
+   best); without it, each restart starts afresh.
 
 So the target pays one query for the reference and one for each distinct candidate
 checked, never more than its budget. Queries to the surrogate are counted apart, in the
@@ -58,6 +63,7 @@ class TransferParams:
     restarts: int = 32  # searches on the surrogate, at most (the target budget may end first)
     surrogate_budget: int = 200  # queries to the surrogate per restart
     check: int = 8  # best distinct candidates of a restart scored on the target
+    chain: bool = True  # a restart starts from the best on the target so far (seedable search)
 
     def __post_init__(self) -> None:
         for name in ("restarts", "check"):
@@ -181,6 +187,7 @@ class Transfer(Attack):
             "checked": 0,
             "beat_reference": 0,
             "transfer_rate": None,
+            "chain": p.chain and searcher.seedable,
         }
         ctx.outcome.detail["transfer"] = record
         checked = {normalize(ctx.reference)}
@@ -189,6 +196,7 @@ class Transfer(Attack):
                 return
             scores: dict[tuple[str, str, str], float] = {}
             on_surrogate = Scorer(surrogate, batch_size=ctx.scorer.batch_size, cache=scores)
+            best = ctx.outcome.best_text  # the checked candidate the target scored highest
             found = searcher.run(
                 on_surrogate,
                 ctx.prompt,
@@ -196,6 +204,8 @@ class Transfer(Attack):
                 budget=p.surrogate_budget,
                 seed=restart_seed(ctx.seed, restart),
                 margin=ctx.margin,
+                starts=[best] if record["chain"] and best is not None else (),
+                start_label="transfer",
             )  # no judges: the surrogate's candidates are only ranked, never judged
             ctx.outcome.surrogate_queries += found.queries
             record["restarts"] = restart + 1

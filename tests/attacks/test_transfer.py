@@ -82,6 +82,30 @@ def test_the_target_budget_ends_the_restarts_mid_batch(gold):
     assert detail["restarts"] == 3 and detail["checked"] == 19
 
 
+@pytest.mark.parametrize("chain", [True, False])
+def test_a_chained_restart_starts_from_the_best_on_the_target(gold, monkeypatch, chain):
+    from attacks.gradient import GreedyCoordinateGradient
+
+    starts: list[list[str]] = []
+    original = GreedyCoordinateGradient.run
+
+    def spy(self, *args, **kwargs):
+        starts.append(list(kwargs.get("starts", ())))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(GreedyCoordinateGradient, "run", spy)
+    outcome, _, _ = attack_target(gold, budget=25, restarts=3, chain=chain)
+    assert len(starts) == 3 and starts[0] == []
+    assert outcome.detail["transfer"]["chain"] is chain
+    if not chain:
+        assert starts == [[], [], []]
+        return
+    assert all(len(s) == 1 for s in starts[1:])
+    # the best on the target after the first restart, then after the second: never worse
+    assert TARGET.reward(starts[1][0]) <= TARGET.reward(starts[2][0]) <= outcome.best_score
+    assert outcome.best_text is not None
+
+
 def test_candidates_are_checked_once_and_never_the_reference(gold):
     outcome, _, _ = attack_target(gold, budget=100, restarts=3, check=8)
     texts = [f.text for f in outcome.findings]
