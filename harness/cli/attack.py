@@ -46,7 +46,7 @@ def attacks_list() -> None:
     from attacks.registry import all_attacks
 
     for name, cls in all_attacks().items():
-        params = ", ".join(f"{f.name}={f.default!r}" for f in dataclasses.fields(cls.Params))
+        params = ", ".join(f"{f.name}={_default(f)!r}" for f in dataclasses.fields(cls.Params))
         missing = cls.missing()
         available = f"needs [{cls.extra or ', '.join(missing)}]" if missing else "available"
         click.echo(
@@ -56,6 +56,15 @@ def attacks_list() -> None:
             click.echo(f"{'':<20} params: {params}")
         if cls.citation:
             click.echo(f"{'':<20} cite: {cls.citation}")
+
+
+def _default(field: Any) -> Any:
+    """A parameter's default, also when a factory makes it (a transfer's ``search_params``)."""
+    import dataclasses
+
+    if field.default is dataclasses.MISSING and field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    return field.default
 
 
 def parse_params(items: tuple[str, ...], option: str = "--param") -> dict[str, Any]:
