@@ -45,6 +45,7 @@ from harness.core.finding import DEFAULT_KEEP, Finding
 from harness.core.params import build_params
 from harness.core.text import normalize
 from harness.judges import Judge
+from harness.models import RewardModel
 from harness.scoring import Scorer
 
 Access = Literal["black-box", "white-box"]
@@ -236,6 +237,9 @@ class Attack(ABC):
     #: Whether the search begins from ``ctx.starts`` when given some (library seeding, a
     #: bandit's later pulls); an attack that cannot is never given any.
     seedable: ClassVar[bool] = False
+    #: Parameters that name a reward-model checkpoint (a transfer's surrogate): the runner
+    #: resolves them as it resolves the judges' (demo names, folders made absolute).
+    checkpoint_params: ClassVar[tuple[str, ...]] = ()
 
     @dataclass(frozen=True)
     class Params:
@@ -285,6 +289,11 @@ class Attack(ABC):
         """Load what the search needs before the first prompt, so that a bad setting (an
         LM path that is not a causal LM) is a one-line error up front rather than an
         error on every attempt. Most attacks need nothing."""
+        return None
+
+    def check_target(self, model: RewardModel) -> None:
+        """Refuse, in one line and before any query, a model this attack cannot be aimed
+        at (a transfer whose surrogate is that model). Most attacks can be aimed at any."""
         return None
 
     @abstractmethod

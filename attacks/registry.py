@@ -10,6 +10,10 @@ entry-point group, each entry pointing at an ``Attack`` subclass::
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from attacks.base import Attack
 from harness.core.registry import Registry
 
@@ -46,4 +50,20 @@ def families() -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for name, cls in all_attacks().items():
         out.setdefault(cls.family, []).append(name)
+    return out
+
+
+def resolve_attack_checkpoints(
+    name: str, params: Mapping[str, Any], resolve: Callable[[str], str]
+) -> dict[str, Any]:
+    """``params`` of attack ``name`` with every checkpoint parameter (``checkpoint_params``:
+    a transfer's surrogate) passed through ``resolve``, as a judge's are; one left at its
+    default is resolved and written in too, so a log records which checkpoint it was."""
+    cls = get_attack(name)
+    defaults = {f.name: f.default for f in dataclasses.fields(cls.Params)}
+    out = dict(params)
+    for key in cls.checkpoint_params:
+        value = out.get(key, defaults.get(key))
+        if isinstance(value, str):
+            out[key] = resolve(value)
     return out

@@ -46,7 +46,7 @@ def attacks_list() -> None:
     from attacks.registry import all_attacks
 
     for name, cls in all_attacks().items():
-        params = ", ".join(f"{f.name}={f.default!r}" for f in dataclasses.fields(cls.Params))
+        params = ", ".join(f"{f.name}={_default(f)!r}" for f in dataclasses.fields(cls.Params))
         missing = cls.missing()
         available = f"needs [{cls.extra or ', '.join(missing)}]" if missing else "available"
         click.echo(
@@ -56,6 +56,15 @@ def attacks_list() -> None:
             click.echo(f"{'':<20} params: {params}")
         if cls.citation:
             click.echo(f"{'':<20} cite: {cls.citation}")
+
+
+def _default(field: Any) -> Any:
+    """A parameter's default, also when a factory makes it (a transfer's ``search_params``)."""
+    import dataclasses
+
+    if field.default is dataclasses.MISSING and field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    return field.default
 
 
 def parse_params(items: tuple[str, ...], option: str = "--param") -> dict[str, Any]:
@@ -211,8 +220,9 @@ def attack(
       rmh attack demo --attack lm-guided --limit 10 --budget 600 --gold demo --judge fluency
       rmh attack demo --attack greedy-coordinate --budget 50 --gold demo --library findings.db
     """
-    from attacks.registry import get_attack
+    from attacks.registry import get_attack, resolve_attack_checkpoints
     from harness.runner import seeding
+    from harness.runner.init import checkpoint_spec
     from harness.runner.trial import Trial, TrialSpec, seedable_attacks
 
     if budget <= 0:
@@ -228,7 +238,10 @@ def attack(
             f"can: {', '.join(seedable_attacks())}"
         )
     attack_params = parse_params(params)
-    attack_instance = attack_cls(**attack_params)  # a bad parameter: refused before loading
+    attack_cls(**attack_params)  # a bad parameter: refused before loading or building
+    # a checkpoint parameter (a transfer's surrogate) as a judge's: demo names built
+    attack_params = resolve_attack_checkpoints(attack_name, attack_params, checkpoint_spec)
+    attack_instance = attack_cls(**attack_params)
     extra_judges = parse_judges(judges)
     attack_cls.check_available()  # fails fast, one line, when an extra is missing
     attack_instance.prepare()  # e.g. the attack's own LM: a bad path is one line, up front
@@ -318,6 +331,8 @@ def run_trial(
                 f" ({library_findings(outcome)} from library starts, "
                 f"{outcome.searched_crossed} from the search)"
             )
+        if outcome.surrogate_queries:
+            lm += f", {outcome.surrogate_queries} surrogate queries"
         echo(
             f"[{attempt.index + 1}/{n}] {clip(attempt.pair.prompt, 50)}  best margin "
             f"{outcome.best_margin:+.3f}, {outcome.queries} queries{lm}, "
@@ -338,11 +353,14 @@ def run_trial(
             best_of_n_wins += attempt.baseline.best_of_n
     totals = TrialTotals.of(attempts)
     ran = totals.ran
+    surrogate = (
+        f", {totals.surrogate_queries} surrogate queries" if totals.surrogate_queries else ""
+    )
     echo(
         f"attack success rate: {totals.succeeded}/{ran} prompts "
         f"({totals.succeeded / max(ran, 1):.0%}); by search alone (not the starting point): "
         f"{totals.searched}/{ran}; errors: {totals.errors}; "
-        f"{totals.queries} queries, {totals.lm_tokens} LM tokens in "
+        f"{totals.queries} queries, {totals.lm_tokens} LM tokens{surrogate} in "
         f"{time.perf_counter() - started:.1f}s"
     )
     if totals.median_first_queries is not None:

@@ -34,7 +34,7 @@ import hashlib
 import json
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -62,6 +62,10 @@ GOLD_CONFIG = TrainConfig(
     max_steps=46,
     seed=1,
 )
+#: The demo recipe with another seed (the head's initialization and the order of the pairs):
+#: a local stand-in for the demo RM that a ``transfer`` attack searches instead of it. Not
+#: the gold RM (the judge) and not the demo RM (the target), so a transfer from it is one.
+SURROGATE_CONFIG = replace(DEMO_CONFIG, seed=2)
 #: Bump when what a recipe trains on changes in a way its data file's bytes do not show
 #: (3: the data split in three parts; the gold trains on its own part).
 RECIPE_VERSION = 3
@@ -80,6 +84,7 @@ class Recipe:
 
 DEMO = Recipe("demo", DEMO_CONFIG, data="jokes_train.jsonl")
 GOLD = Recipe("gold", GOLD_CONFIG, data="jokes_gold.jsonl", degenerate_negatives=True)
+SURROGATE = Recipe("surrogate", SURROGATE_CONFIG, data=DEMO.data)
 
 
 def data_path(name: str) -> Path:
@@ -214,12 +219,13 @@ def _train(recipe: Recipe, target: Path, progress: bool) -> dict:
 
 
 #: Checkpoint names that mean a demo reward model (built once, then cached).
-DEMO_CHECKPOINTS = {"demo": DEMO, "gold-demo": GOLD}
+DEMO_CHECKPOINTS = {"demo": DEMO, "gold-demo": GOLD, "surrogate-demo": SURROGATE}
 
 
 def resolve_checkpoint(spec: str) -> str:
-    """``demo`` and ``gold-demo`` name the demo and demo-gold reward models (built once, then
-    cached), unless a folder of that name exists; anything else is returned as given."""
+    """``demo``, ``gold-demo`` and ``surrogate-demo`` name the demo, demo-gold and demo
+    surrogate reward models (built once, then cached), unless a folder of that name exists;
+    anything else is returned as given."""
     recipe = DEMO_CHECKPOINTS.get(spec)
     if recipe is not None and not Path(spec).exists():
         return str(build_demo_checkpoint(recipe, progress=False).path)

@@ -6,7 +6,7 @@ entries themselves are ``entries``'s.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from harness.runlog.record import LogVersion, Record
@@ -36,6 +36,8 @@ class RunConfig(Record):
     suite_origin: str = ""
     suite_dir: str | None = None  # relative data paths of the suite resolve here
     judges: tuple[dict[str, Any], ...] = ()  # JudgeSpec JSON, checkpoints resolved
+    # attack id -> its params with checkpoints resolved (a transfer's surrogate); 3.2
+    attacks: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def upgrade(cls, data: dict[str, Any], version: LogVersion) -> dict[str, Any]:

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from harness.core.data import PreferencePair
 from harness.core.errors import HarnessError
@@ -103,16 +104,39 @@ def run_config(
         judges=tuple(
             resolve_checkpoints(j, checkpoint_spec).to_json() for j in suite.judge_specs()
         ),
+        attacks={a.id: resolved_params(a) for a in suite.config.attacks if has_checkpoints(a)},
     )
 
 
-def available_attacks(suite: Suite) -> tuple[list[AttackConfig], list[tuple[str, str]]]:
+def has_checkpoints(entry: AttackConfig) -> bool:
+    """Whether the attack has parameters naming a checkpoint (a transfer's surrogate)."""
+    from attacks.registry import get_attack
+
+    return bool(get_attack(entry.name).checkpoint_params)
+
+
+def resolved_params(
+    entry: AttackConfig, recorded: Mapping[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The attack's parameters with its checkpoints resolved: as the run recorded them
+    (``recorded``: its config's ``attacks``), else resolved now as the judges' are."""
+    from attacks.registry import resolve_attack_checkpoints
+
+    if recorded and entry.id in recorded:
+        return dict(recorded[entry.id])
+    return resolve_attack_checkpoints(entry.name, entry.params, checkpoint_spec)
+
+
+def available_attacks(
+    suite: Suite, recorded: Mapping[str, dict[str, Any]] | None = None
+) -> tuple[list[AttackConfig], list[tuple[str, str]]]:
     """Suite attacks that can run here, and ``(id, reason)`` of optional ones skipped.
 
     An attack can run when its extras are installed and what it loads for itself (an
-    ``lm-guided`` attack's LM) loads: ``prepare`` loads it now, once, so a bad LM path is
-    one line before any prompt rather than an error on every attempt. Either failure of a
-    non-optional attack is an error.
+    ``lm-guided`` attack's LM, a transfer's surrogate) loads: ``prepare`` loads it now,
+    once, so a bad LM path is one line before any prompt rather than an error on every
+    attempt. Either failure of a non-optional attack is an error. ``recorded``: the
+    run's resolved checkpoint parameters (``resolved_params``).
     """
     from attacks.registry import get_attack
 
@@ -121,7 +145,7 @@ def available_attacks(suite: Suite) -> tuple[list[AttackConfig], list[tuple[str,
         try:
             attack = get_attack(entry.name)
             attack.check_available()
-            attack(**entry.params).prepare()
+            attack(**resolved_params(entry, recorded)).prepare()
         except HarnessError as exc:
             if not entry.optional:
                 raise
@@ -143,7 +167,9 @@ def worker_spec(
         checkpoints=config.checkpoints,
         options=LoadOptions(**config.options),
         prompts=tuple(prompts),
-        attacks=tuple((a.id, a.name, dict(a.params), a.budget) for a in attacks),
+        attacks=tuple(
+            (a.id, a.name, resolved_params(a, config.attacks), a.budget) for a in attacks
+        ),
         margin=suite.config.margin,
         judges=tuple(JudgeSpec.from_json(j) for j in (init or config).judges),
         batch_size=config.run_options.batch_size,
@@ -175,6 +201,7 @@ def initialize(
     skipped: list[SkippedAttack] = []
     for c in range(len(spec.checkpoints)):
         probe.check_judges(c)
+        probe.check_attacks(c)
         skipped += [
             SkippedAttack(attack_id=attack_id, attack=name, checkpoint=c, reason=why)
             for attack_id, name, why in probe.inaccessible(c)

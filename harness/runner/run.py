@@ -236,7 +236,7 @@ class _Run:
         suite, config = self.suite, self.config
         pairs = suite.pairs()
         prompts = suite.prompts(pairs)
-        attacks, skipped = setup.available_attacks(suite)
+        attacks, skipped = setup.available_attacks(suite, config.attacks)
         spec = setup.worker_spec(config, suite, prompts, attacks, self.state.init)
         with (
             FindingStore.open(

@@ -124,6 +124,16 @@ class Worker:
                     f"{self.spec.checkpoints[checkpoint]}; a judge must be independent"
                 )
 
+    def check_attacks(self, checkpoint: int) -> None:
+        """Each attack may refuse the checkpoint before any query (a transfer whose
+        surrogate is this very model, or does not load beside it): one line, naming it."""
+        model = self.model(checkpoint)
+        for attack_id, (attack, _budget) in self._attacks.items():
+            try:
+                attack.check_target(model)
+            except HarnessError as exc:
+                raise HarnessError(f"attack {attack_id!r}: {exc}") from None
+
     def inaccessible(self, checkpoint: int) -> list[tuple[str, str, str]]:
         """``(attack id, registry name, why)`` of each attack that cannot search this
         checkpoint (a white-box attack on a model without gradients): the run skips it

@@ -34,8 +34,11 @@ def tiny_lm(tmp_path_factory) -> str:
 
 
 def make(cls: type[Attack], tiny_lm: str) -> Attack:
-    """The attack with its default parameters, except its LM (if it has one): the tiny one."""
+    """The attack with its default parameters, except its LM (if it has one): the tiny one;
+    and its surrogate (a transfer's): a planted model, not one of the demo's."""
     fields = {f.name for f in dataclasses.fields(cls.Params)}
+    if "surrogate" in fields:
+        return cls(surrogate="tests.attacks.surrogates:OTHER")
     return cls(lm=tiny_lm) if "lm" in fields else cls()
 
 

@@ -48,7 +48,7 @@ from harness.experiments.rounds.experiment_log import CalibrationEntry
 from harness.experiments.rounds.experiment_state import ZERO
 from harness.judges import resolve_checkpoints
 from harness.models import LoadOptions
-from harness.runner.init import available_attacks, checkpoint_spec
+from harness.runner.init import available_attacks, checkpoint_spec, resolved_params
 from harness.runner.plan import Unit, unit_seed
 from harness.runner.worker import Worker, WorkerSpec
 from harness.suite import AttackConfig
@@ -158,7 +158,9 @@ def _worker(
         checkpoints=(checkpoint_spec(journal.init.checkpoint),),
         options=LoadOptions(),
         prompts=tuple(prompts),
-        attacks=tuple((key, a.name, dict(a.params), budget) for key, (a, budget) in rungs.items()),
+        attacks=tuple(
+            (key, a.name, resolved_params(a), budget) for key, (a, budget) in rungs.items()
+        ),
         margin=cfg.margin,
         judges=tuple(resolve_checkpoints(j, checkpoint_spec) for j in journal.suite.judge_specs()),
         batch_size=journal.config.batch_size,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import dataclasses
 import json
 import os
 import re
@@ -120,6 +121,16 @@ def test_each_recipe_trains_on_its_own_part():
     heldout = {prompt_key(p.prompt) for p in heldout_pairs()}
     for recipe in (build.DEMO, build.GOLD):
         assert not heldout & {prompt_key(p.prompt) for p in build.recipe_pairs(recipe)}
+
+
+def test_the_surrogate_is_the_demo_recipe_with_another_seed_and_its_own_folder():
+    """A transfer's default surrogate: the target's data and config, not its weights, and
+    neither the target nor the judge."""
+    surrogate = build.DEMO_CHECKPOINTS["surrogate-demo"]
+    assert build.recipe_pairs(surrogate) == train_pairs()
+    assert dataclasses.replace(surrogate.config, seed=build.DEMO.config.seed) == build.DEMO.config
+    assert surrogate.config.seed not in (build.DEMO.config.seed, build.GOLD.config.seed)
+    assert len({build.demo_key(r) for r in build.DEMO_CHECKPOINTS.values()}) == 3
 
 
 def test_a_recipes_cache_key_follows_its_own_data_file(tmp_path, monkeypatch):
