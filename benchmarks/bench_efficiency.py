@@ -280,7 +280,7 @@ def report(rows, budgets, chance, attacked, topics, library, rates, library_seco
         for budget in budgets:
             r = by.get((label, budget))
             if r is None:
-                cells.append("—")
+                cells.append("— | —")
                 continue
             last = r
             med = "—" if math.isinf(r["median_first"]) else f"{r['median_first']:.0f}"
@@ -335,8 +335,8 @@ def acceptance(by, budgets, rates):
     met = warm["succeeded"] >= before["succeeded"] and warm["median_first"] <= 20
     print(
         f"warm start: best library-seeded at {small}: {warm['label']} "
-        f"{warm['succeeded']}/{warm['ran']}, median {warm['median_first']} queries to the "
-        f"first finding; best before at {large}: {before['label']} "
+        f"{warm['succeeded']}/{warm['ran']}, median {warm['median_first']:g} queries to the "
+        f"first finding (a miss = never); best before at {large}: {before['label']} "
         f"{before['succeeded']}/{before['ran']}; " + ("met" if met else "NOT met")
     )
     print("  " + paired(warm, before))
