@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -104,17 +104,27 @@ def best_member(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def exploit_members(
-    query: Query, kind: str | None, up_to_id: int | None
+    query: Query,
+    kind: str | None,
+    up_to_id: int | None,
+    exclude_prompts: Collection[str] = (),
 ) -> list[tuple[int, list[dict[str, Any]]]]:
     """Every exploit as of the horizon, ``(exploit id, member rows)``: the finding rows (JSON
     columns as stored) with their ``margin`` as of the horizon, clustered as the findings
-    up to it alone cluster (module doc). Run ``query`` inside ``snapshot``."""
+    up to it alone cluster (module doc). Run ``query`` inside ``snapshot``.
+
+    ``exclude_prompts``: the findings on these prompts are left out *before* clustering,
+    so they neither bridge two exploits into one nor give one its id (library seeding
+    must not read them)."""
     if up_to_id is None:
         rows = query(_MEMBERS.format(margin="m.margin", join=""), (kind, kind, None, None))
     else:
         cutoff = query(_CUTOFF, (up_to_id,))[0]["cutoff"]
         sql = _MEMBERS.format(margin="COALESCE(h.best, 0.0)", join=_AS_OF)
         rows = query(sql, (cutoff, kind, kind, up_to_id, up_to_id))
+    if exclude_prompts:
+        excluded = set(exclude_prompts)
+        rows = [row for row in rows if row["prompt"] not in excluded]
     by_stored: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         by_stored[row["stored_exploit"]].append(row)

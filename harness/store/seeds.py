@@ -9,7 +9,11 @@ the same seeds, however the store has grown since):
   a finding on a prompt being attacked is not read at all: not as a seed's text and not
   in a ranking key. An exploit with findings on attacked and other prompts contributes its
   best finding from another prompt; one found only on attacked prompts contributes
-  nothing (``SeedLibrary.attacked_only`` counts them, so a run can say so).
+  nothing (``SeedLibrary.attacked_only`` counts them, so a run can say so). The exploits
+  are clustered from the other prompts' findings alone, so an attacked prompt's finding
+  never bridges two exploits into one, and a seed's ``exploit_id`` is the smallest id of
+  its findings on other prompts (the store's id of the exploit, unless the store's
+  smallest member is on an attacked prompt).
 - **One seed per exploit**: its best finding on the other prompts, chosen as replay
   chooses a representative (highest margin, then shortest text, then text, then id).
 - **Ranked by how widely it transferred**: distinct (other) prompts the exploit has
@@ -38,6 +42,9 @@ from typing import Any
 from harness.core.errors import HarnessError
 from harness.core.exploit_seeds import ExploitSeed
 from harness.store import horizon
+
+#: ``horizon.exploit_members``'s answer: (exploit id, member rows) per exploit.
+Exploits = list[tuple[int, list[dict[str, Any]]]]
 
 #: Replays (and transfers) that still beat their reference, per finding, up to a sighting id.
 _OPEN_SQL = (
@@ -85,18 +92,18 @@ def library(
         raise HarnessError(f"library seeds must be > 0, got {limit}")
     excluded = set(exclude_prompts)
 
-    def read(query: horizon.Query) -> tuple[list[tuple[int, list[dict[str, Any]]]], dict[int, int]]:
-        exploits = horizon.exploit_members(query, "finding", up_to_id)
+    def read(query: horizon.Query) -> tuple[int, int, Exploits, dict[int, int]]:
+        stored = horizon.exploit_members(query, "finding", up_to_id)
+        attacked_only = sum(all(m["prompt"] in excluded for m in ms) for _, ms in stored)
+        # clustered without the attacked prompts' findings: they must not bridge exploits
+        exploits = horizon.exploit_members(query, "finding", up_to_id, excluded)
         rows = query(_OPEN_SQL, (sightings_up_to, sightings_up_to))
-        return exploits, {int(r["finding_id"]): int(r["n"]) for r in rows}
+        opened = {int(r["finding_id"]): int(r["n"]) for r in rows}
+        return len(stored), attacked_only, exploits, opened
 
-    exploits, open_sightings = horizon.snapshot(db, read)
-    seeds, attacked_only = [], 0
-    for exploit_id, members in exploits:
-        others = [m for m in members if m["prompt"] not in excluded]
-        if not others:
-            attacked_only += 1
-            continue
+    stored, attacked_only, exploits, open_sightings = horizon.snapshot(db, read)
+    seeds = []
+    for exploit_id, others in exploits:
         best = horizon.best_member(others)
         seeds.append(
             ExploitSeed.of_finding(
@@ -112,4 +119,4 @@ def library(
             )
         )
     seeds.sort(key=lambda s: (-s.prompts, -s.open_sightings, -s.margin, s.exploit_id))
-    return SeedLibrary(tuple(seeds[:limit]), stored=len(exploits), attacked_only=attacked_only)
+    return SeedLibrary(tuple(seeds[:limit]), stored=stored, attacked_only=attacked_only)

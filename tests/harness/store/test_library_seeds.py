@@ -117,3 +117,21 @@ def test_an_empty_store_gives_no_seed_and_a_bad_limit_is_refused(tmp_path):
         with pytest.raises(HarnessError, match="library seeds must be > 0"):
             store.library(exclude_prompts=(), limit=0)
     assert "SeedLibrary(seeds=0" in repr(library)
+
+
+def test_an_attacked_prompts_finding_never_bridges_two_exploits_into_one(tmp_path):
+    # A ~ B and B ~ C (signature distance 0.49 and 0.51, under the clustering threshold)
+    # but A and C apart (0.77): in the store B makes them one exploit. B is on the attacked
+    # prompt, so the library must cluster A and C without it: two seeds, one prompt each.
+    words = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike"
+    words = (words + " november oscar papa quebec romeo").split()
+    a, b, c = (" ".join(words[start : start + 12]) for start in (0, 3, 6))
+    rows = [(REFS[1], a, "random-search"), (REFS[0], b, "random-search")]
+    rows.append((REFS[2], c, "random-search"))
+    with FindingStore.open(tmp_path / "f.db") as store:
+        store.record(news(rows), **RUN)
+        assert len(store.exploits()) == 1  # bridged by B in the store
+        library = store.library(exclude_prompts={prompt(0)}, limit=16)
+    assert sorted(placed(library)) == sorted([a, c])
+    assert [seed.prompts for seed in library.seeds] == [1, 1]
+    assert library.stored == 1 and library.attacked_only == 0
