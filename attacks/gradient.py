@@ -29,6 +29,7 @@ import torch
 
 from attacks.base import Attack, AttackContext
 from attacks.registry import register
+from attacks.search import check_mode
 from harness.core.errors import HarnessError
 from harness.scoring import Scorer
 
@@ -53,6 +54,7 @@ class GCGParams:
                 raise HarnessError(f"attack 'gcg': {name} must be > 0, got {getattr(self, name)}")
         if self.min_steps < 0:
             raise HarnessError(f"attack 'gcg': min_steps must be >= 0, got {self.min_steps}")
+        check_mode(self.mode, "attack 'gcg'")
 
 
 @register
@@ -68,8 +70,6 @@ class GreedyCoordinateGradient(Attack):
 
     def search(self, ctx: AttackContext) -> None:
         p = self.params
-        if p.mode not in ("response", "suffix"):
-            raise ValueError(f"mode must be 'response' or 'suffix', got {p.mode!r}")
         model = ctx.scorer  # the white-box view: tokens and gradients, each counted
         allowed = model.round_trip_tokens()
         mask = torch.full((model.vocab_size,), float("-inf"))

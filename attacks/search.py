@@ -26,6 +26,7 @@ from attacks.base import Attack, AttackContext
 from attacks.lm_mutation import LMMutationFields, LMRewriter, load_rewriter
 from attacks.registry import register
 from attacks.templates import prompt_words
+from harness.core.errors import HarnessError
 from harness.core.words import common_words
 
 
@@ -35,6 +36,15 @@ class SearchParams:
     length: int = 8
     vocabulary: int = 3000
     batch: int = 32
+
+    def __post_init__(self) -> None:
+        check_mode(self.mode, "a word search")
+
+
+def check_mode(mode: str, owner: str) -> None:
+    """A search's ``mode``, refused in one line when the attack is built (not per attempt)."""
+    if mode not in ("response", "suffix"):
+        raise HarnessError(f"{owner}: mode must be 'response' or 'suffix', got {mode!r}")
 
 
 class WordSearch(Attack):
@@ -60,8 +70,6 @@ class WordSearch(Attack):
 
     def start(self, ctx: AttackContext, vocab: list[str], n: int) -> list[list[str]]:
         """The first ``n`` candidates: the given starts this mode can take, else random."""
-        if self.params.mode not in ("response", "suffix"):
-            raise ValueError(f"mode must be 'response' or 'suffix', got {self.params.mode!r}")
         given = self.start_words(ctx)[:n]
         return given or self.random_words(ctx, vocab, n)
 
@@ -145,6 +153,7 @@ class RandomSearch(WordSearch):
 @dataclass(frozen=True)
 class GreedyParams(LMMutationFields, SearchParams):
     def __post_init__(self) -> None:
+        super().__post_init__()
         self.check_mutation("attack 'greedy-coordinate'")
 
 
@@ -260,6 +269,7 @@ class GeneticParams(LMMutationFields, SearchParams):
     elite: int = 2
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         self.check_mutation("attack 'genetic'")
 
 

@@ -307,3 +307,9 @@ def test_a_suite_names_the_arms_and_their_parameters_in_one_table(tmp_path):
     (tmp_path / "bad.toml").write_text(good.replace('"repetition", ', ""))
     with pytest.raises(HarnessError, match=r"line \d+: attacks\[0\]\.params: .*one family"):
         resolve_suite(str(tmp_path / "bad.toml"))
+
+
+def test_an_arm_that_names_a_checkpoint_of_its_own_is_refused():
+    """A transfer's surrogate would be loaded unresolved and unchecked inside a pull."""
+    with pytest.raises(HarnessError, match="arm 'transfer' names a checkpoint of its own"):
+        get_attack("bandit")(arms=["repetition", "transfer"])

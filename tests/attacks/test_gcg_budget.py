@@ -74,3 +74,9 @@ def test_min_steps_zero_keeps_the_batch_whatever_the_budget():
 def test_bad_parameters_are_one_line_errors(params, fragment):
     with pytest.raises(HarnessError, match=fragment):
         get_attack("gcg")(**params)
+
+
+@pytest.mark.parametrize("name", ["gcg", "random-search", "greedy-coordinate", "beam", "genetic"])
+def test_a_bad_mode_is_refused_when_the_attack_is_built(name):
+    with pytest.raises(HarnessError, match="mode must be 'response' or 'suffix', got 'prefix'"):
+        get_attack(name)(mode="prefix")
