@@ -109,14 +109,14 @@ def build_arms(params: BanditParams) -> dict[str, Attack]:
     """Each arm's attack, built with its parameters; one family in all is refused."""
     arms: dict[str, Attack] = {}
     for name in params.arms:
-        if get_attack(name).checkpoint_params:
-            # its checkpoint would be loaded unresolved and unchecked inside a pull
-            raise HarnessError(
-                f"attack 'bandit' arm {name!r} names a checkpoint of its own; run it as an "
-                "attack of the suite instead"
-            )
         try:
-            arms[name] = get_attack(name)(**params.arm_params.get(name, {}))
+            attack = get_attack(name)
+            if attack.checkpoint_params:
+                # its checkpoint would be loaded unresolved and unchecked inside a pull
+                raise HarnessError(
+                    "it names a checkpoint of its own; run it as an attack of the suite"
+                )
+            arms[name] = attack(**params.arm_params.get(name, {}))
         except HarnessError as exc:
             raise HarnessError(f"attack 'bandit' arm {name!r}: {exc}") from None
     check_families(arms.values(), "")

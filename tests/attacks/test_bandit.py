@@ -311,5 +311,5 @@ def test_a_suite_names_the_arms_and_their_parameters_in_one_table(tmp_path):
 
 def test_an_arm_that_names_a_checkpoint_of_its_own_is_refused():
     """A transfer's surrogate would be loaded unresolved and unchecked inside a pull."""
-    with pytest.raises(HarnessError, match="arm 'transfer' names a checkpoint of its own"):
+    with pytest.raises(HarnessError, match="arm 'transfer': it names a checkpoint of its own"):
         get_attack("bandit")(arms=["repetition", "transfer"])
