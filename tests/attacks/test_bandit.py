@@ -10,13 +10,13 @@ from attacks import get_attack
 from attacks.bandit import DEFAULT_ARMS
 from attacks.bandit_policy import ArmState, choose
 from harness.core.errors import HarnessError
-from harness.judges import GoldRMJudge, HeuristicJudge
+from harness.judges import HeuristicJudge
 from harness.models import CallableRewardModel
 from harness.runlog import AttemptEntry, FindingEntry, read_log
 from harness.runner import start_run
 from harness.scoring import Scorer
 from harness.suite import resolve_suite
-from harness.testing import PlantedRewardModel, planted_gold_judge_model, write_tiny_suite
+from harness.testing import PlantedRewardModel, write_tiny_suite
 
 PROMPT = "Tell me a joke about Python."
 REFERENCE = "I suggested a Python seminar, but the acronym was unpopular."
@@ -37,16 +37,6 @@ class CountingPlanted(PlantedRewardModel):
     def token_gradients(self, prompt: str, response: str):
         self.gradients += 1
         return super().token_gradients(prompt, response)
-
-
-@pytest.fixture(scope="module")
-def planted():
-    return PlantedRewardModel.default()
-
-
-@pytest.fixture(scope="module")
-def gold(planted):
-    return GoldRMJudge(Scorer(CallableRewardModel(planted_gold_judge_model(planted))))
 
 
 def repetition_wins(prompts: list[str], responses: list[str]) -> list[float]:

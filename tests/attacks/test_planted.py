@@ -14,25 +14,13 @@ import pytest
 
 from attacks import get_attack
 from harness.core.words import common_words, word_soup
-from harness.judges import GoldRMJudge
 from harness.models import CallableRewardModel
 from harness.scoring import Scorer
-from harness.testing import PlantedRewardModel, planted_gold_judge_model
 
 PROMPT = "Tell me a joke about Python."
 REFERENCE = "I suggested a Python seminar, but the acronym was unpopular."
 MARGIN = 3.5
 BUDGET = 1000
-
-
-@pytest.fixture(scope="module")
-def planted():
-    return PlantedRewardModel.default()
-
-
-@pytest.fixture(scope="module")
-def gold(planted):
-    return GoldRMJudge(Scorer(CallableRewardModel(planted_gold_judge_model(planted))))
 
 
 @pytest.mark.parametrize(

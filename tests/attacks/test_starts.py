@@ -8,24 +8,13 @@ import pytest
 from attacks import get_attack
 from attacks.base import START_CHUNK
 from harness.core.errors import HarnessError
-from harness.judges import GoldRMJudge, HeuristicJudge
+from harness.judges import HeuristicJudge
 from harness.models import CallableRewardModel
 from harness.scoring import Scorer
-from harness.testing import PlantedRewardModel, planted_gold_judge_model
 
 PROMPT = "Tell me a joke about Python."
 REFERENCE = "I suggested a Python seminar, but the acronym was unpopular."
 SEARCHES = ["random-search", "greedy-coordinate", "beam", "genetic", "gcg"]
-
-
-@pytest.fixture(scope="module")
-def planted():
-    return PlantedRewardModel.default()
-
-
-@pytest.fixture(scope="module")
-def gold(planted):
-    return GoldRMJudge(Scorer(CallableRewardModel(planted_gold_judge_model(planted))))
 
 
 def planted_text(planted, n: int) -> str:
