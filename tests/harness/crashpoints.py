@@ -21,6 +21,7 @@ import json
 import multiprocessing
 import os
 import re
+import shutil
 import sqlite3
 import sys
 from collections.abc import Iterable, Mapping
@@ -217,3 +218,79 @@ LEFTOVER = re.compile(r"^\.[^/]+\.(staging|replaced)$")
 def leftovers(folder: Path) -> list[str]:
     """Hidden staging or replaced folders under ``folder`` (a start killed mid-way)."""
     return sorted(str(p.relative_to(folder)) for p in folder.rglob(".*") if LEFTOVER.match(p.name))
+
+
+@dataclass(frozen=True)
+class KilledRuns:
+    """What ``run_killed_at_every_step`` saw: the steps of the uninterrupted run, its
+    output and folder, and how many killed runs were resumed or started again."""
+
+    labels: list[str]
+    output: str
+    whole: Path
+    resumed: int
+    started_again: int
+
+
+def run_killed_at_every_step(
+    tmp_path: Path, checkpoint: str, earlier_suite: Path, run_suite: Path
+) -> KilledRuns:
+    """``rmh run`` of ``run_suite`` on a store an ``earlier_suite`` run filled, killed at each
+    of its durable steps in turn and resumed (or started again when its folder was never
+    placed): each must reach what the uninterrupted run reached, log and store alike."""
+    from harness.runlog import read_log
+
+    rmh = Verbs(tmp_path)
+    inputs = earlier_suite.parent
+    earlier = inputs / "earlier"
+    filled = rmh("run", checkpoint, "--suite", str(earlier_suite), "--out", str(earlier),
+                 "--store", str(inputs / "findings.db"), "--quiet")  # fmt: skip
+    assert filled.code == 0, filled.output
+
+    def history(name: str) -> Path:
+        root = tmp_path / name
+        root.mkdir()
+        shutil.copy(inputs / "findings.db", root / "findings.db")
+        return root
+
+    def start(root: Path) -> list[str]:
+        return ["run", checkpoint, "--suite", str(run_suite), "--out", str(root / "run"),
+                "--store", str(root / "findings.db"), "--quiet"]  # fmt: skip
+
+    def result(root: Path) -> dict:
+        logs = [("earlier", earlier / "log.jsonl"), ("run", root / "run" / "log.jsonl")]
+        names = {**ids_of(logs, "run_id"), **root_name(root)}
+        return {
+            "log": log_lines(root / "run" / "log.jsonl", names),
+            "store": store_rows(root / "findings.db", names),
+        }
+
+    whole = history("whole")
+    steps = tmp_path / "steps.txt"
+    done = rmh(*start(whole), steps=steps)
+    assert done.code == 0, done.output
+    labels = step_labels(steps)
+    expected = result(whole)
+
+    resumed = started_again = 0
+    for n, label in enumerate(labels, start=1):
+        root = history(f"crash-{n}")
+        killed = rmh(*start(root), crash_at=n)
+        assert killed.crashed, (n, label, killed.output)
+        folder = root / "run"
+        if (folder / "log.jsonl").is_file():
+            assert read_log(folder / "log.jsonl").init is not None, (n, label)
+            again = rmh("run", "--resume", str(folder), "--quiet")
+            resumed += 1
+        else:
+            assert not folder.exists(), (n, label, "a run folder appears whole or not at all")
+            explained = rmh("run", "--resume", str(folder), "--quiet")
+            assert explained.code == 2 and "killed while it started" in explained.output
+            again = rmh(*start(root), "--overwrite")
+            started_again += 1
+        assert again.code == 0, (n, label, again.output)
+        assert leftovers(root) == [], (n, label)
+        found = differences(expected, result(root))
+        assert not found, (n, label, found[:5])
+    assert len(labels) == resumed + started_again
+    return KilledRuns(labels, done.output, whole / "run", resumed, started_again)
