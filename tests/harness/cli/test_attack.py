@@ -2,20 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-
-
-@pytest.fixture()
-def prompts(tmp_path):
-    path = tmp_path / "prompts.jsonl"
-    rows = [
-        {"prompt": "Tell me a joke about Python.", "chosen": "Why? Because.", "rejected": "No."},
-        {"prompt": "Tell me a joke about Java.", "chosen": "It has no class.", "rejected": "No."},
-    ]
-    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    return path
 
 
 def test_attacks_list_names_every_family(rmh):

@@ -3,8 +3,6 @@ is one line, exit 2."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from attacks.lm_guided import LMGuided
@@ -13,17 +11,6 @@ from harness.testing import build_tiny_causal_lm
 needs_policy = pytest.mark.skipif(
     bool(LMGuided.missing()), reason=f"lm-guided needs {', '.join(LMGuided.missing())}"
 )
-
-
-@pytest.fixture()
-def prompts(tmp_path):
-    path = tmp_path / "prompts.jsonl"
-    rows = [
-        {"prompt": "Tell me a joke about Python.", "chosen": "Why? Because.", "rejected": "No."},
-        {"prompt": "Tell me a joke about Java.", "chosen": "It has no class.", "rejected": "No."},
-    ]
-    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    return path
 
 
 @pytest.fixture(scope="module")

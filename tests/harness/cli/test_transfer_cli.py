@@ -33,17 +33,6 @@ def other(tmp_path_factory) -> Path:
     return build_tiny_checkpoint(tmp_path_factory.mktemp("surrogate") / "other", seed=1)
 
 
-@pytest.fixture()
-def prompts(tmp_path) -> Path:
-    path = tmp_path / "prompts.jsonl"
-    rows = [
-        {"prompt": "Tell me a joke about Python.", "chosen": "Why? Because.", "rejected": "No."},
-        {"prompt": "Tell me a joke about Java.", "chosen": "It has no class.", "rejected": "No."},
-    ]
-    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    return path
-
-
 def write_suite(folder: Path, surrogate: str) -> Path:
     rows = [
         {"prompt": "Tell me a joke about cats.", "chosen": "Meow? Meow.", "rejected": "No."},
